@@ -1,0 +1,29 @@
+# One command to run the product, one to test it. Both set everything up first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup bench clean db-init
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## make run: serve the embedded default (SQLite + in-memory bus) with the demo district on http://127.0.0.1:8000/
+run: $(STAMP)
+	$(BIN)/yingji serve --demo --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
+
+## make test: unit, integration (SQLite, PostgreSQL, Redis) and end-to-end tests
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,204 @@
+"""Incidents (突发事件): reported, verified, re-levelled, situation updates, controlled, closed or dismissed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.common import Actor, InvalidValue, require_state
+from domain.units import within
+
+
+class Category(StrEnum):
+    NATURAL_DISASTER = "natural_disaster"  # 自然灾害
+    ACCIDENT = "accident"  # 事故灾难
+    PUBLIC_HEALTH = "public_health"  # 公共卫生事件
+    SOCIAL_SECURITY = "social_security"  # 社会安全事件
+
+
+# Sub-types per national category. Keys are the API values; Chinese labels live in the UI.
+SUBTYPES: dict[str, tuple[str, ...]] = {
+    Category.NATURAL_DISASTER: (
+        "flood",  # 洪涝
+        "rainstorm",  # 暴雨
+        "geological",  # 地质灾害
+        "earthquake",  # 地震
+        "drought",  # 干旱
+        "strong_wind",  # 大风
+        "snow_ice",  # 雨雪冰冻
+        "forest_fire",  # 森林火灾
+        "other_natural",
+    ),
+    Category.ACCIDENT: (
+        "fire",  # 火灾
+        "hazmat",  # 危化品
+        "traffic",  # 交通事故
+        "building_collapse",  # 建筑坍塌
+        "production_safety",  # 生产安全事故
+        "gas_leak",  # 燃气泄漏
+        "other_accident",
+    ),
+    Category.PUBLIC_HEALTH: ("epidemic", "food_poisoning", "other_health"),
+    Category.SOCIAL_SECURITY: ("mass_incident", "crowd_stampede", "other_security"),
+}
+
+
+class Level(StrEnum):
+    I = "I"  # 特别重大  # noqa: E741
+    II = "II"  # 重大
+    III = "III"  # 较大
+    IV = "IV"  # 一般
+
+
+class IncidentStatus(StrEnum):
+    REPORTED = "reported"
+    VERIFIED = "verified"
+    CONTROLLED = "controlled"
+    CLOSED = "closed"
+    DISMISSED = "dismissed"
+
+
+OPEN = frozenset({IncidentStatus.REPORTED, IncidentStatus.VERIFIED, IncidentStatus.CONTROLLED})
+SITUATION_FIELDS = ("deaths", "injured", "missing", "evacuated", "affected")
+
+
+class Incident(Aggregate):
+    @event("Reported")
+    def __init__(
+        self,
+        category: str,
+        subtype: str,
+        level: str,
+        title: str,
+        description: str,
+        unit_code: str,
+        address: str,
+        lat: float | None,
+        lon: float | None,
+        occurred_at: datetime,
+        source: str,
+        by: Actor,
+    ) -> None:
+        self.category = category
+        self.subtype = subtype
+        self.level = level
+        self.title = title
+        self.description = description
+        self.unit_code = unit_code
+        self.address = address
+        self.lat = lat
+        self.lon = lon
+        self.occurred_at = occurred_at
+        self.source = source
+        self.status = IncidentStatus.REPORTED.value
+        self.situation = {k: 0 for k in SITUATION_FIELDS}
+
+    @classmethod
+    def report(
+        cls,
+        *,
+        category: str,
+        subtype: str,
+        level: str,
+        title: str,
+        unit_code: str,
+        occurred_at: datetime,
+        by: Actor,
+        description: str = "",
+        address: str = "",
+        lat: float | None = None,
+        lon: float | None = None,
+        source: str = "",
+    ) -> Incident:
+        category = Category(category).value
+        if subtype not in SUBTYPES[category]:
+            raise InvalidValue(f"subtype {subtype!r} is not a kind of {category}", field="subtype")
+        if not title.strip():
+            raise InvalidValue("title must not be empty", field="title")
+        if occurred_at.tzinfo is None:
+            raise InvalidValue("occurred_at needs a time zone", field="occurred_at")
+        if not within(unit_code, unit_code):
+            raise InvalidValue("unit_code must be a 12-digit unit code", field="unit_code")
+        return cls(
+            category=category,
+            subtype=subtype,
+            level=Level(level).value,
+            title=title.strip(),
+            description=description,
+            unit_code=unit_code,
+            address=address,
+            lat=lat,
+            lon=lon,
+            occurred_at=occurred_at,
+            source=source or by.user,
+            by=by,
+        )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    def verify(self, by: Actor, note: str = "") -> None:
+        require_state(self.status, {IncidentStatus.REPORTED}, "verify", "incident")
+        self._verified(note=note, by=by)
+
+    @event("Verified")
+    def _verified(self, note: str, by: Actor) -> None:
+        self.status = IncidentStatus.VERIFIED.value
+
+    def change_level(self, level: str, reason: str, by: Actor) -> None:
+        require_state(self.status, OPEN, "change the level of", "incident")
+        level = Level(level).value
+        if level == self.level:
+            raise InvalidValue(f"the incident is already level {level}", field="level")
+        self._level_changed(level=level, previous=self.level, reason=reason, by=by)
+
+    @event("LevelChanged")
+    def _level_changed(self, level: str, previous: str, reason: str, by: Actor) -> None:
+        self.level = level
+
+    def update_situation(self, figures: dict[str, int], notes: str, by: Actor) -> None:
+        require_state(self.status, OPEN, "update the situation of", "incident")
+        unknown = set(figures) - set(SITUATION_FIELDS)
+        if unknown:
+            raise InvalidValue(f"unknown situation figures: {sorted(unknown)}", field="figures")
+        for k, v in figures.items():
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise InvalidValue(f"{k} must be a non-negative integer", field=k)
+        if not figures and not notes.strip():
+            raise InvalidValue("give at least one figure or a note", field="figures")
+        self._situation_updated(figures=dict(figures), notes=notes, by=by)
+
+    @event("SituationUpdated")
+    def _situation_updated(self, figures: dict[str, int], notes: str, by: Actor) -> None:
+        self.situation.update(figures)
+
+    def control(self, by: Actor, note: str = "") -> None:
+        require_state(self.status, {IncidentStatus.VERIFIED}, "mark as controlled", "incident")
+        self._controlled(note=note, by=by)
+
+    @event("Controlled")
+    def _controlled(self, note: str, by: Actor) -> None:
+        self.status = IncidentStatus.CONTROLLED.value
+
+    def close(self, summary: str, by: Actor) -> None:
+        require_state(self.status, {IncidentStatus.VERIFIED, IncidentStatus.CONTROLLED}, "close", "incident")
+        if not summary.strip():
+            raise InvalidValue("a closing summary is required", field="summary")
+        self._closed(summary=summary.strip(), by=by)
+
+    @event("Closed")
+    def _closed(self, summary: str, by: Actor) -> None:
+        self.status = IncidentStatus.CLOSED.value
+
+    def dismiss(self, reason: str, by: Actor) -> None:
+        require_state(self.status, {IncidentStatus.REPORTED, IncidentStatus.VERIFIED}, "dismiss", "incident")
+        if not reason.strip():
+            raise InvalidValue("a reason is required to dismiss a report", field="reason")
+        self._dismissed(reason=reason.strip(), by=by)
+
+    @event("Dismissed")
+    def _dismissed(self, reason: str, by: Actor) -> None:
+        self.status = IncidentStatus.DISMISSED.value

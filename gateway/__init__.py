@@ -1,0 +1,1 @@
+"""Yingji gateway: HTTP/WebSocket API, event store wiring, relay, CLI."""

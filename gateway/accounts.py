@@ -1,0 +1,156 @@
+"""User accounts: kept beside the log, not in it.
+
+Credentials must be revocable and erasable, and must never be mirrored to the
+city platform, so accounts live in their own table rather than as events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import Boolean, Column, DateTime, Engine, Integer, MetaData, String, Table, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from gateway.context import Principal, Role
+from gateway.errors import Conflict, NotFound
+
+metadata = MetaData()
+
+accounts_table = Table(
+    "accounts",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("unit_code", String(12), nullable=False),
+    Column("team_id", String(36), nullable=True),
+    Column("display_name", String(128), nullable=False, default=""),
+    Column("active", Boolean, nullable=False, default=True),
+    # Bumped on revoke or password change: tokens carrying an older value stop working.
+    Column("token_version", Integer, nullable=False, default=1),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, salt_hex, digest_hex = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), dklen=32, **_SCRYPT)
+    return hmac.compare_digest(digest.hex(), digest_hex)
+
+
+# A real hash to compare against when the user does not exist, so timing does not reveal it.
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(12))
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    role: str
+    unit_code: str
+    team_id: str | None
+    display_name: str
+    active: bool
+    token_version: int
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(self.username, self.role, self.unit_code, self.team_id)
+
+    def public(self) -> dict[str, object]:
+        return {
+            "username": self.username,
+            "role": self.role,
+            "unit_code": self.unit_code,
+            "team_id": self.team_id,
+            "display_name": self.display_name,
+            "active": self.active,
+        }
+
+
+def _row(r: object) -> Account:
+    m = r._mapping  # type: ignore[attr-defined]
+    return Account(m["username"], m["role"], m["unit_code"], m["team_id"], m["display_name"], m["active"], m["token_version"])
+
+
+class Accounts:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def create_schema(self) -> None:
+        metadata.create_all(self.engine)
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(accounts_table)).scalar() or 0)
+
+    def add(self, username: str, password: str, role: str, unit_code: str, team_id: str | None = None,
+            display_name: str = "") -> Account:
+        Role(role)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    accounts_table.insert().values(
+                        username=username,
+                        password_hash=hash_password(password),
+                        role=role,
+                        unit_code=unit_code,
+                        team_id=team_id,
+                        display_name=display_name,
+                        active=True,
+                        token_version=1,
+                        created_at=datetime.now(timezone.utc),
+                    )
+                )
+        except IntegrityError:
+            raise Conflict(f"user {username} already exists", field="username") from None
+        return self.get(username)  # type: ignore[return-value]
+
+    def get(self, username: str) -> Account | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(accounts_table).where(accounts_table.c.username == username)).first()
+        return _row(r) if r else None
+
+    def list(self, unit_prefix: str | None = None) -> list[Account]:
+        q = select(accounts_table).order_by(accounts_table.c.username)
+        if unit_prefix:
+            q = q.where(accounts_table.c.unit_code.like(unit_prefix + "%"))
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(q)]
+
+    def authenticate(self, username: str, password: str) -> Account | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(accounts_table).where(accounts_table.c.username == username)).first()
+        if r is None:
+            verify_password(password, _DUMMY_HASH)
+            return None
+        if not verify_password(password, r._mapping["password_hash"]) or not r._mapping["active"]:
+            return None
+        return _row(r)
+
+    def revoke(self, username: str) -> Account:
+        with self.engine.begin() as conn:
+            n = conn.execute(
+                update(accounts_table)
+                .where(accounts_table.c.username == username)
+                .values(active=False, token_version=accounts_table.c.token_version + 1)
+            ).rowcount
+        if n != 1:
+            raise NotFound(f"user {username} not found")
+        return self.get(username)  # type: ignore[return-value]

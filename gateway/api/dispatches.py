@@ -1,0 +1,83 @@
+"""Dispatches: the field team's taps (acknowledge, depart, arrive, complete, decline) and cancel."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from gateway.api.common import Limit, Offset, answer, page, unit_prefix
+from gateway.context import Principal, Role
+from gateway.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition, allow
+from gateway.errors import NotFound
+from gateway.schemas import Accepted, NoteIn, ReasonIn
+
+router = APIRouter(prefix="/dispatches", tags=["dispatches"])
+
+ACTORS = ("commander", "operator", "field")
+
+
+def _visible(doc: dict[str, Any] | None, principal: Principal) -> bool:
+    if doc is None:
+        return False
+    if principal.role == Role.FIELD:
+        return doc["team_id"] == principal.team_id
+    return principal.can_see_unit(doc["unit_code"]) or principal.can_see_unit(doc.get("team_unit_code") or "")
+
+
+@router.get("")
+def list_dispatches(
+    container: ContainerDep,
+    principal: PrincipalDep,
+    position: ReadPosition,
+    status: Annotated[list[str] | None, Query()] = None,
+    team_id: UUID | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    if principal.role == Role.FIELD or team_id is not None:
+        items, _ = container.store.list("dispatch", statuses=status, limit=100_000)
+        wanted = principal.team_id if principal.role == Role.FIELD else str(team_id)
+        items = [d for d in items if d["team_id"] == wanted and _visible(d, principal)]
+        return page(items[offset : offset + limit], len(items), position, limit, offset)
+    items, total = container.store.list("dispatch", unit_prefix=unit_prefix(principal), statuses=status, limit=limit, offset=offset)
+    return page(items, total, position, limit, offset)
+
+
+@router.get("/{dispatch_id}")
+def get_dispatch(dispatch_id: UUID, container: ContainerDep, principal: PrincipalDep, position: ReadPosition) -> dict[str, Any]:
+    doc = container.store.get("dispatch", str(dispatch_id))
+    if not _visible(doc, principal):
+        raise NotFound(f"dispatch {dispatch_id} not found")
+    return doc  # type: ignore[return-value]
+
+
+@router.post("/{dispatch_id}/acknowledge", response_model=Accepted, dependencies=[allow(*ACTORS)])
+def acknowledge(dispatch_id: UUID, ctx: CommandCtx, container: ContainerDep) -> Any:
+    return answer(container.service.acknowledge_dispatch(ctx, dispatch_id))
+
+
+@router.post("/{dispatch_id}/depart", response_model=Accepted, dependencies=[allow(*ACTORS)])
+def depart(dispatch_id: UUID, ctx: CommandCtx, container: ContainerDep) -> Any:
+    return answer(container.service.depart_dispatch(ctx, dispatch_id))
+
+
+@router.post("/{dispatch_id}/arrive", response_model=Accepted, dependencies=[allow(*ACTORS)])
+def arrive(dispatch_id: UUID, ctx: CommandCtx, container: ContainerDep) -> Any:
+    return answer(container.service.arrive_dispatch(ctx, dispatch_id))
+
+
+@router.post("/{dispatch_id}/complete", response_model=Accepted, dependencies=[allow(*ACTORS)])
+def complete(dispatch_id: UUID, ctx: CommandCtx, container: ContainerDep, body: NoteIn | None = None) -> Any:
+    return answer(container.service.complete_dispatch(ctx, dispatch_id, body.note if body else ""))
+
+
+@router.post("/{dispatch_id}/decline", response_model=Accepted, dependencies=[allow(*ACTORS)])
+def decline(dispatch_id: UUID, body: ReasonIn, ctx: CommandCtx, container: ContainerDep) -> Any:
+    return answer(container.service.decline_dispatch(ctx, dispatch_id, body.reason))
+
+
+@router.post("/{dispatch_id}/cancel", response_model=Accepted, dependencies=[allow("commander", "operator")])
+def cancel(dispatch_id: UUID, body: ReasonIn, ctx: CommandCtx, container: ContainerDep) -> Any:
+    return answer(container.service.cancel_dispatch(ctx, dispatch_id, body.reason))

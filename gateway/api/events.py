@@ -1,0 +1,24 @@
+"""The log itself, as CloudEvents, for auditors and integrations (admin, commander, observer)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from gateway.cloudevents import to_cloudevent
+from gateway.deps import ContainerDep, allow
+
+router = APIRouter(prefix="/events", tags=["events"], dependencies=[allow("commander", "observer")])
+
+
+@router.get("")
+def read_events(
+    container: ContainerDep,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    source = f"/districts/{container.settings.district_code}"
+    notifications = container.log.read(after, limit)
+    items = [to_cloudevent(container.log, n, source) for n in notifications]
+    return {"items": items, "after": after, "next": items[-1]["position"] if items else after, "head": container.log.max_position()}

@@ -1,0 +1,44 @@
+"""Rescue teams: register, on/off duty."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from gateway.api.common import Limit, Offset, answer, page, unit_prefix, visible_doc
+from gateway.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition, allow
+from gateway.schemas import Accepted, DutyIn, TeamIn
+
+router = APIRouter(prefix="/teams", tags=["teams"])
+
+
+@router.get("")
+def list_teams(
+    container: ContainerDep,
+    principal: PrincipalDep,
+    position: ReadPosition,
+    status: Annotated[list[str] | None, Query()] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    items, total = container.store.list("team", unit_prefix=unit_prefix(principal), statuses=status, limit=limit, offset=offset)
+    return page(items, total, position, limit, offset)
+
+
+@router.get("/{team_id}")
+def get_team(team_id: UUID, container: ContainerDep, principal: PrincipalDep, position: ReadPosition) -> dict[str, Any]:
+    return visible_doc(container.store, principal, "team", str(team_id), "team")
+
+
+@router.post("", status_code=201, response_model=Accepted, dependencies=[allow("commander")])
+def register_team(body: TeamIn, ctx: CommandCtx, container: ContainerDep) -> Any:
+    fields = body.model_dump()
+    fields["kind"] = body.kind.value
+    return answer(container.service.register_team(ctx, **fields), created=True)
+
+
+@router.post("/{team_id}/duty", response_model=Accepted, dependencies=[allow("commander", "operator", "field")])
+def set_duty(team_id: UUID, body: DutyIn, ctx: CommandCtx, container: ContainerDep) -> Any:
+    return answer(container.service.set_team_duty(ctx, team_id, body.on_duty))

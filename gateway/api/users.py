@@ -1,0 +1,41 @@
+"""Accounts: an admin creates them with a role and a unit, and can revoke them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from gateway.api.common import unit_prefix
+from gateway.deps import ContainerDep, PrincipalDep, allow
+from gateway.errors import NotFound
+from gateway.schemas import UserIn
+
+router = APIRouter(prefix="/users", tags=["users"], dependencies=[allow()])
+
+
+@router.get("")
+def list_users(container: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
+    items = [a.public() for a in container.accounts.list(unit_prefix(principal))]
+    return {"items": items, "total": len(items)}
+
+
+@router.post("", status_code=201)
+def add_user(body: UserIn, container: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
+    if container.store.get("unit", body.unit_code) is None:
+        raise NotFound(f"unit {body.unit_code} not found")
+    team_id = str(body.team_id) if body.team_id else None
+    if body.role == "field":
+        from domain.common import InvalidValue
+
+        if team_id is None:
+            raise InvalidValue("a field account needs a team_id", field="team_id")
+        if container.store.get("team", team_id) is None:
+            raise NotFound(f"team {team_id} not found")
+    account = container.accounts.add(body.username, body.password, body.role, body.unit_code, team_id, body.display_name)
+    return account.public()
+
+
+@router.post("/{username}/revoke")
+def revoke(username: str, container: ContainerDep) -> dict[str, Any]:
+    return container.accounts.revoke(username).public()

@@ -1,0 +1,146 @@
+"""`yingji`: serve, db init, seed demo, users add, project, projections rebuild."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+
+from gateway.settings import Settings
+
+
+def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
+    if getattr(args, "data_dir", None):
+        os.environ["YINGJI_DATA_DIR"] = str(args.data_dir)
+    return Settings().model_copy(update=overrides) if overrides else Settings()
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from gateway.container import Container
+    from gateway.main import create_app
+
+    settings = _settings(args)
+    if args.demo:
+        c = Container.build(settings)
+        if c.log.max_position() == 0:
+            from gateway.seed import seed_demo
+
+            print("seeding the demo district ...", flush=True)
+            seed_demo(c)
+        c.close()
+    app = create_app(settings)
+    print(f"Yingji serving on http://{args.host}:{args.port}/  (board: /ui/board.html, API docs: /docs)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws_per_message_deflate=False)
+
+
+def cmd_db_init(args: argparse.Namespace) -> None:
+    from gateway.container import init_schema
+
+    init_schema(_settings(args))
+    print("schema ready")
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> None:
+    from gateway.container import Container
+    from gateway.seed import DEMO_PASSWORD, seed_demo
+
+    c = Container.build(_settings(args))
+    try:
+        counts = seed_demo(c)
+        c.projector.catch_up()
+    finally:
+        c.close()
+    print(f"demo district seeded: {counts}; accounts admin/commander/operator/field/reporter/observer, password {DEMO_PASSWORD}")
+
+
+def cmd_users_add(args: argparse.Namespace) -> None:
+    from gateway.container import Container
+
+    password = args.password or os.environ.get("YINGJI_NEW_PASSWORD") or getpass.getpass("password: ")
+    c = Container.build(_settings(args))
+    try:
+        account = c.accounts.add(args.username, password, args.role, args.unit, args.team, args.display_name or "")
+    finally:
+        c.close()
+    print(f"user {account.username} ({account.role}, {account.unit_code}) created")
+
+
+def cmd_project(args: argparse.Namespace) -> None:
+    from gateway.container import Container
+
+    c = Container.build(_settings(args, create_schema=False, run_projector=False))
+    stop = threading.Event()
+    print(f"projector following the log from position {c.projector.position}", flush=True)
+    try:
+        c.projector.run_forever(stop, poll_seconds=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        c.close()
+
+
+def cmd_rebuild(args: argparse.Namespace) -> None:
+    from gateway.container import Container
+
+    c = Container.build(_settings(args, run_projector=False))
+    try:
+        c.store.reset()
+        c.projector.position = 0
+        head = c.log.max_position()
+        done = 0
+        while n := c.projector.run_once():
+            done += n
+            if sys.stderr.isatty():
+                width = 40
+                filled = int(width * c.projector.position / max(head, 1))
+                print(f"\r[{'#' * filled}{'.' * (width - filled)}] {c.projector.position}/{head}", end="", file=sys.stderr)
+        print(f"\nrebuilt read models from {done} events (position {c.projector.position})")
+    finally:
+        c.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    p = argparse.ArgumentParser(prog="yingji", description="Yingji 应急 command and dispatch platform")
+    p.add_argument("--data-dir", type=Path, help="where the embedded SQLite files live (YINGJI_DATA_DIR)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the API, board and projector in one process")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--demo", action="store_true", help="seed the demo district first if the store is empty")
+    s.add_argument("--log-level", default="info")
+    s.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("init", help="create every table (run once, before workers)").set_defaults(func=cmd_db_init)
+
+    seed = sub.add_parser("seed", help="demo data").add_subparsers(dest="seed_command", required=True)
+    seed.add_parser("demo", help="seed the demo district into an empty store").set_defaults(func=cmd_seed_demo)
+
+    users = sub.add_parser("users", help="accounts").add_subparsers(dest="users_command", required=True)
+    ua = users.add_parser("add", help="create an account")
+    ua.add_argument("username")
+    ua.add_argument("--role", required=True, choices=["admin", "commander", "operator", "field", "reporter", "observer"])
+    ua.add_argument("--unit", required=True, help="12-digit unit code")
+    ua.add_argument("--team", help="team id (field accounts)")
+    ua.add_argument("--password", help="or YINGJI_NEW_PASSWORD, or asked")
+    ua.add_argument("--display-name")
+    ua.set_defaults(func=cmd_users_add)
+
+    sub.add_parser("project", help="run the projector alone (scaled deployments)").set_defaults(func=cmd_project)
+    pr = sub.add_parser("projections", help="read models").add_subparsers(dest="projections_command", required=True)
+    pr.add_parser("rebuild", help="rebuild every read model from the log").set_defaults(func=cmd_rebuild)
+
+    args = p.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""The composition root: builds every long-lived part of a process from Settings, once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, create_engine, event
+
+from gateway.accounts import Accounts
+from gateway.eventstore import DistrictLog
+from gateway.service import CommandService
+from gateway.settings import Settings
+from projections.projector import Projector
+from projections.store import DocStore
+
+log = logging.getLogger("yingji")
+
+
+def make_engine(settings: Settings) -> Engine:
+    url = settings.sqlalchemy_url()
+    if settings.is_postgres:
+        return create_engine(
+            url,
+            pool_size=8,
+            max_overflow=16,
+            pool_pre_ping=True,
+            connect_args={"options": f"-csearch_path={settings.database_schema}"},
+        )
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(conn, _record):  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy, not the driver, delimit transactions, so a read
+        # of several tables is one consistent snapshot (WAL mode).
+        conn.isolation_level = None
+        cur = conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def init_schema(settings: Settings) -> None:
+    """`yingji db init`: create every table once, before any worker starts."""
+    if settings.is_postgres and settings.database_schema != "public":
+        import psycopg
+
+        with psycopg.connect(settings.database_url, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{settings.database_schema}"')
+    DistrictLog(settings.model_copy(update={"create_schema": True}).eventstore_env()).close()
+    engine = make_engine(settings)
+    DocStore(engine).create_schema()
+    Accounts(engine).create_schema()
+    engine.dispose()
+
+
+@dataclass
+class Container:
+    settings: Settings
+    log: DistrictLog
+    engine: Engine
+    store: DocStore
+    accounts: Accounts
+    service: CommandService
+    projector: Projector
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Container:
+        if settings.create_schema:
+            init_schema(settings)
+        event_log = DistrictLog(settings.model_copy(update={"create_schema": False}).eventstore_env())
+        engine = make_engine(settings)
+        store = DocStore(engine)
+        accounts = Accounts(engine)
+        service = CommandService(event_log, settings.ack_minutes)
+        projector = Projector(event_log, store)
+        event_log.on_saved(projector.wake)
+        return cls(settings, event_log, engine, store, accounts, service, projector)
+
+    def bootstrap_admin(self) -> None:
+        spec = self.settings.bootstrap_admin
+        if spec and ":" in spec and self.accounts.count() == 0:
+            name, password = spec.split(":", 1)
+            self.accounts.add(name, password, "admin", self.settings.district_code, display_name="管理员")
+            log.info("created bootstrap admin %s", name)
+
+    def start(self) -> None:
+        if self.settings.run_projector:
+            t = threading.Thread(target=self.projector.run_forever, args=(self._stop,), name="projector", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        """Read-your-writes: wait until the read models include `position`."""
+        if self.settings.run_projector:
+            return self.projector.wait_for(position, timeout)
+        import time
+
+        deadline = time.monotonic() + timeout
+        while self.store.position() < position:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def close(self) -> None:
+        self._stop.set()
+        self.projector.wake()
+        for t in self._threads:
+            t.join(timeout=5)
+        self.log.close()
+        self.engine.dispose()

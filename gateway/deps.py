@@ -1,0 +1,91 @@
+"""FastAPI dependencies, as Annotated aliases the routers use."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from gateway.accounts import Account
+from gateway.container import Container
+from gateway.context import CommandContext, Principal
+from gateway.errors import Forbidden, ProjectionLag, Unauthenticated
+from gateway.tokens import account_for_token
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_container(request: Request) -> Container:
+    return request.app.state.container  # type: ignore[no-any-return]
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def get_account(container: ContainerDep, token: Annotated[str | None, Depends(oauth2)]) -> Account:
+    if not token:
+        raise Unauthenticated("sign in and send 'Authorization: Bearer <token>'")
+    return account_for_token(token, container.settings.resolved_secret_key, container.accounts)
+
+
+AccountDep = Annotated[Account, Depends(get_account)]
+
+
+def get_principal(account: AccountDep) -> Principal:
+    return account.principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def allow(*roles: str):  # type: ignore[no-untyped-def]
+    """A dependency that admits only the given roles (admin always)."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.role != "admin" and principal.role not in roles:
+            raise Forbidden(f"role {principal.role} may not do this")
+        return principal
+
+    return Depends(check)
+
+
+async def get_command_context(request: Request, principal: PrincipalDep) -> CommandContext:
+    key = request.headers.get("idempotency-key", "").strip()
+    if len(key) > 200:
+        from domain.common import InvalidValue
+
+        raise InvalidValue("Idempotency-Key is too long (200 characters at most)", field="Idempotency-Key")
+    body = await request.body()
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")) if body else ""
+    except ValueError:
+        canonical = body.decode("utf-8", "replace")
+    digest = hashlib.sha256(f"{request.method} {request.url.path}\n{canonical}".encode()).hexdigest()
+    return CommandContext(
+        principal=principal,
+        request_id=request.state.request_id,
+        idempotency_key=key,
+        request_hash=digest,
+    )
+
+
+CommandCtx = Annotated[CommandContext, Depends(get_command_context)]
+
+
+def read_position(
+    container: ContainerDep,
+    min_position: Annotated[int | None, Query(ge=0, description="Wait until read models include this log position")] = None,
+) -> int:
+    if min_position:
+        if not container.wait_for(min_position, container.settings.read_wait_seconds):
+            raise ProjectionLag(
+                f"read models have not reached position {min_position} yet; retry shortly",
+                position=container.store.position(),
+            )
+    return container.store.position()
+
+
+ReadPosition = Annotated[int, Depends(read_position)]

@@ -1,0 +1,156 @@
+"""The district's event log on the `eventsourcing` library, with idempotency records.
+
+An idempotency record is written by the recorder in the same transaction as
+the command's events, so a command and "this key has been answered" are
+stored together or not at all: a crash can never leave one without the other.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import JSONTranscoder, Notification, Recording, StoredEvent, Transcoding
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.sql import SQL, Identifier
+
+from domain.common import Actor
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    scope_key: str  # "<user>:<Idempotency-Key>"
+    request_hash: str
+    result_id: str
+    last_originator_id: UUID
+    last_version: int
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    request_hash: str
+    result_id: str
+    position: int
+
+
+class ActorAsDict(Transcoding):
+    type = Actor
+    name = "actor"
+
+    def encode(self, obj: Actor) -> dict[str, str]:
+        return obj.as_dict()
+
+    def decode(self, data: dict[str, Any]) -> Actor:
+        return Actor.from_dict(data)
+
+
+class SQLiteRecorder(SQLiteApplicationRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS idempotency ("
+            "scope_key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, result_id TEXT NOT NULL, "
+            "last_originator_id TEXT NOT NULL, last_version INTEGER NOT NULL)",
+        ]
+
+    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        rec: IdempotencyRecord | None = kwargs.get("idempotency")
+        if rec is not None:
+            c.execute(
+                "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?)",
+                (rec.scope_key, rec.request_hash, rec.result_id, rec.last_originator_id.hex, rec.last_version),
+            )
+        return ids
+
+    def find_answer(self, scope_key: str) -> StoredAnswer | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT i.request_hash, i.result_id, e.rowid AS position FROM idempotency i "
+                f"JOIN {self.events_table_name} e ON e.originator_id = i.last_originator_id "
+                "AND e.originator_version = i.last_version WHERE i.scope_key = ?",
+                (scope_key,),
+            )
+            row = c.fetchone()
+        return StoredAnswer(row["request_hash"], row["result_id"], row["position"]) if row else None
+
+
+class PostgresRecorder(PostgresApplicationRecorder):
+    def __init__(self, datastore: Any, **kwargs: Any):
+        super().__init__(datastore, **kwargs)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.idempotency ("
+                "scope_key text PRIMARY KEY, request_hash text NOT NULL, result_id text NOT NULL, "
+                "last_originator_id uuid NOT NULL, last_version bigint NOT NULL)"
+            ).format(schema=Identifier(self.datastore.schema))
+        )
+        self._insert_idem = SQL("INSERT INTO {schema}.idempotency VALUES (%s, %s, %s, %s, %s)").format(
+            schema=Identifier(self.datastore.schema)
+        )
+        self._find_answer = SQL(
+            "SELECT i.request_hash, i.result_id, e.notification_id AS position FROM {schema}.idempotency i "
+            "JOIN {schema}.{table} e ON e.originator_id = i.last_originator_id "
+            "AND e.originator_version = i.last_version WHERE i.scope_key = %s"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        # Runs in the events' transaction before they are inserted; a duplicate
+        # key surfaces as IntegrityError when the pipeline syncs.
+        rec: IdempotencyRecord | None = kwargs.get("idempotency")
+        if rec is not None:
+            curs.execute(
+                self._insert_idem,
+                (rec.scope_key, rec.request_hash, rec.result_id, rec.last_originator_id, rec.last_version),
+            )
+        super()._insert_events(curs, stored_events, **kwargs)
+
+    def find_answer(self, scope_key: str) -> StoredAnswer | None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._find_answer, (scope_key,))
+            row = curs.fetchone()
+        return StoredAnswer(row["request_hash"], row["result_id"], row["position"]) if row else None
+
+
+class DistrictLog(Application[UUID]):
+    """One event log per district: aggregates in, positioned notifications out."""
+
+    name = "yingji"
+
+    def __init__(self, env: dict[str, str]):
+        super().__init__(env)
+        self._listeners: list[Callable[[int], None]] = []
+        self._lock = threading.Lock()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(ActorAsDict())
+
+    def on_saved(self, listener: Callable[[int], None]) -> None:
+        """Call `listener(last_position)` after every save in this process (the in-process wake-up)."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        if recordings:
+            last = recordings[-1].notification.id
+            for listener in list(self._listeners):
+                listener(last)
+
+    def find_answer(self, scope_key: str) -> StoredAnswer | None:
+        return self.recorder.find_answer(scope_key)  # type: ignore[attr-defined]
+
+    def max_position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def read(self, after: int, limit: int) -> Sequence[Notification]:
+        """Notifications with position > after, in order (not capped at the log's section size)."""
+        return self.recorder.select_notifications(start=after, limit=limit, inclusive_of_start=False)
+
+    def decode(self, n: Notification) -> Any:
+        return self.mapper.to_domain_event(n)

@@ -1,0 +1,152 @@
+"""The FastAPI application: routers, problem+json errors, body limits, request ids, the UI."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from domain.common import DomainError
+from gateway.api import allocations, auth, board, dispatches, events, incidents, materials, teams, units, users, warehouses
+from gateway.container import Container
+from gateway.errors import STATUS_OF_CODE, problem
+from gateway.settings import Settings
+
+log = logging.getLogger("yingji.http")
+PROBLEM = "application/problem+json"
+UI_DIR = Path(__file__).resolve().parent.parent / "ui"
+
+
+def problem_response(request: Request, code: str, detail: str, status: int | None = None, **extra: Any) -> JSONResponse:
+    body = problem(code, detail, instance=request.url.path, request_id=getattr(request.state, "request_id", None), **extra)
+    if status is not None:
+        body["status"] = status
+    headers = {"WWW-Authenticate": "Bearer"} if code == "unauthenticated" else None
+    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM, headers=headers)
+
+
+class BodyLimit:
+    """Refuse bodies over the limit with 413 before the app reads them (pure ASGI: streams stay untouched)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(scope, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        body = problem("payload_too_large", f"request bodies are limited to {self.max_bytes} bytes", instance=scope.get("path", ""))
+        response = JSONResponse(body, status_code=413, media_type=PROBLEM)
+        await response(scope, lambda: None, send)  # type: ignore[arg-type]
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        c = container or Container.build(settings)
+        c.bootstrap_admin()
+        c.start()
+        app.state.container = c
+        try:
+            yield
+        finally:
+            c.close()
+
+    app = FastAPI(
+        title="Yingji 应急 — command and dispatch API",
+        version="1.0.0",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
+        rid = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+        request.state.request_id = rid
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = rid
+        return response
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(request, exc.code, exc.detail, STATUS_OF_CODE.get(exc.code, 400), **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        malformed = any(e["type"] == "json_invalid" for e in errors)
+        detail = "the body is not valid JSON" if malformed else "some fields are missing or not valid"
+        return problem_response(request, "validation_error", detail, 422, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden", 413: "payload_too_large", 415: "unsupported_media_type"}.get(exc.status_code, "http_error")
+        return problem_response(request, code, str(exc.detail), exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(request, "internal_error", "something went wrong on our side; the command was not applied", 500)
+
+    for module in (auth, units, incidents, teams, dispatches, warehouses, materials, allocations, users, board, events):
+        app.include_router(module.router, prefix="/api/v1")
+
+    @app.get("/healthz", tags=["health"])
+    def healthz(request: Request) -> dict[str, Any]:
+        c: Container = request.app.state.container
+        head = c.log.max_position()
+        return {"status": "ok", "log_position": head, "projector_position": c.store.position()}
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/ui/board.html")
+
+    if UI_DIR.is_dir():
+        app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
+
+    wrapped = app
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
+    return wrapped

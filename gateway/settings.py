@@ -1,0 +1,87 @@
+"""Settings from the environment (YINGJI_*), one object for the whole process."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Minutes a team has to acknowledge a dispatch, by incident level (I is gravest).
+DEFAULT_ACK_MINUTES = {"I": 5, "II": 10, "III": 15, "IV": 30}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="YINGJI_", extra="ignore")
+
+    data_dir: Path = Path("data")
+    # Empty: embedded SQLite files under data_dir. postgresql://user:pw@host:port/db otherwise.
+    database_url: str = ""
+    database_schema: str = "public"  # PostgreSQL schema for every table (tests use one each)
+    redis_url: str = ""
+    secret_key: str = ""
+    bootstrap_admin: str = ""  # "name:password", applied on first start with no accounts
+    district_code: str = "411099000000"
+    district_name: str = "东城区"
+    token_minutes: int = 12 * 60
+    ack_minutes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_ACK_MINUTES))
+    max_body_bytes: int = 1024 * 1024
+    # Whether this process creates the schema (embedded default) or expects `yingji db init` ran.
+    create_schema: bool = True
+    run_projector: bool = True
+    read_wait_seconds: float = 3.0
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://"))
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        """The token signing key: configured, or made once and kept in the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def eventstore_env(self) -> dict[str, str]:
+        """Environment for the `eventsourcing` library's infrastructure factory."""
+        env = {"CREATE_TABLE": "y" if self.create_schema else "n"}
+        if self.is_postgres:
+            u = urlparse(self.database_url)
+            env.update(
+                PERSISTENCE_MODULE="eventsourcing.postgres",
+                APPLICATION_RECORDER_TOPIC="gateway.eventstore:PostgresRecorder",
+                POSTGRES_DBNAME=(u.path or "/").lstrip("/") or "postgres",
+                POSTGRES_HOST=u.hostname or "127.0.0.1",
+                POSTGRES_PORT=str(u.port or 5432),
+                POSTGRES_USER=unquote(u.username or "postgres"),
+                POSTGRES_PASSWORD=unquote(u.password or ""),
+                POSTGRES_POOL_SIZE="8",
+                POSTGRES_MAX_OVERFLOW="16",
+                POSTGRES_LOCK_TIMEOUT="10",
+                POSTGRES_ENABLE_DB_FUNCTIONS="n",
+                POSTGRES_SCHEMA=self.database_schema,  # known to let a tailing reader skip events
+            )
+        else:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            env.update(
+                PERSISTENCE_MODULE="eventsourcing.sqlite",
+                APPLICATION_RECORDER_TOPIC="gateway.eventstore:SQLiteRecorder",
+                SQLITE_DBNAME=str(self.data_dir / "events.sqlite3"),
+                SQLITE_LOCK_TIMEOUT="30",
+            )
+        return env
+
+    def sqlalchemy_url(self) -> str:
+        """Read models, accounts and follower positions."""
+        if self.is_postgres:
+            return "postgresql+psycopg://" + self.database_url.split("://", 1)[1]
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.data_dir / 'state.sqlite3').resolve()}"

@@ -1,0 +1,76 @@
+"""The live board: which documents are on it, and what it derives from them (alerts, counts).
+
+The same functions shape the live snapshot, the deltas' filtering and replay,
+so a board rebuilt from the log is the board operators saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from projections.reducer import Doc
+
+ON_BOARD = {
+    "unit": None,  # all
+    "incident": {"reported", "verified", "controlled"},
+    "team": None,
+    "dispatch": {"ordered", "acknowledged", "departed", "arrived"},
+    "allocation": {"reserved", "shipped"},
+    "warehouse": None,
+}
+BOARD_KINDS = tuple(ON_BOARD)
+
+
+def on_board(kind: str, doc: Doc | None) -> bool:
+    if doc is None or kind not in ON_BOARD:
+        return False
+    statuses = ON_BOARD[kind]
+    return statuses is None or doc.get("status") in statuses
+
+
+def street_of(unit_code: str) -> str:
+    """The street-level unit a code falls under (the district itself for district-level codes)."""
+    if len(unit_code) != 12 or unit_code[6:9] == "000":
+        return unit_code[:6] + "000000" if len(unit_code) == 12 else unit_code
+    return unit_code[:9] + "000"
+
+
+def derive(board: dict[str, list[Doc]], now: datetime) -> dict[str, Any]:
+    """Alerts and per-street counts; `now` is passed in so replay can use the moment replayed."""
+    alerts: list[dict[str, Any]] = []
+    for d in board.get("dispatch", []):
+        if d["status"] == "ordered" and d.get("ack_deadline") and datetime.fromisoformat(d["ack_deadline"]) < now:
+            alerts.append({"kind": "ack_overdue", "level": "danger", "dispatch_id": d["id"], "team_name": d["team_name"],
+                           "incident_title": d["incident_title"], "since": d["ack_deadline"], "unit_code": d["unit_code"]})
+    for w in board.get("warehouse", []):
+        for code, line in sorted(w["stock"].items()):
+            available = line["on_hand"] - line["reserved"]
+            if line["minimum"] and available < line["minimum"]:
+                alerts.append({"kind": "stock_low", "level": "warning", "warehouse_id": w["id"], "warehouse_name": w["name"],
+                               "material": code, "available": available, "minimum": line["minimum"], "unit_code": w["unit_code"]})
+    counts: dict[str, dict[str, int]] = {}
+
+    def bump(unit_code: str, key: str) -> None:
+        row = counts.setdefault(street_of(unit_code), {"incidents": 0, "teams_busy": 0, "teams_idle": 0, "dispatches": 0})
+        row[key] += 1
+
+    for i in board.get("incident", []):
+        bump(i["unit_code"], "incidents")
+    for t in board.get("team", []):
+        if t["status"] == "idle":
+            bump(t["unit_code"], "teams_idle")
+        elif t["status"] != "off_duty":
+            bump(t["unit_code"], "teams_busy")
+    for d in board.get("dispatch", []):
+        bump(d["unit_code"], "dispatches")
+    return {"alerts": alerts, "counts_by_street": counts}
+
+
+def assemble(docs: Iterable[tuple[str, Doc]], position: int, now: datetime, visible=lambda kind, doc: True) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    board: dict[str, list[Doc]] = {k: [] for k in BOARD_KINDS}
+    for kind, doc in docs:
+        if on_board(kind, doc) and visible(kind, doc):
+            board[kind].append(doc)
+    return {"position": position, "at": now.isoformat(), **board, **derive(board, now)}

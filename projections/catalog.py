@@ -1,0 +1,12 @@
+"""Every read model, in the order the projector applies them (all see the state before the event)."""
+
+from projections.allocations import ALLOCATIONS
+from projections.dispatches import DISPATCHES
+from projections.incidents import INCIDENTS
+from projections.reducer import Reducer
+from projections.teams import TEAMS
+from projections.units import UNIT_IDS, UNITS
+from projections.warehouses import WAREHOUSES
+
+READ_MODELS: tuple[Reducer, ...] = (UNITS, UNIT_IDS, INCIDENTS, TEAMS, DISPATCHES, WAREHOUSES, ALLOCATIONS)
+KINDS = tuple(r.kind for r in READ_MODELS)

@@ -1,0 +1,50 @@
+"""Apply one event to every read model; fold a stream of events in memory (replay, tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from projections.catalog import READ_MODELS
+from projections.reducer import Doc, Get, Reducer
+
+Key = tuple[str, str]
+
+
+def apply_event(get: Get, event: Any, read_models: Sequence[Reducer] = READ_MODELS) -> list[tuple[str, str, Doc | None]]:
+    """Every read model sees the documents as they were before this event."""
+    changes: list[tuple[str, str, Doc | None]] = []
+    for reducer in read_models:
+        for doc_id, doc in reducer(get, event).items():
+            changes.append((reducer.kind, doc_id, doc))
+    return changes
+
+
+class MemoryDocs:
+    """Read models held in a dict: what replay and unit tests fold into."""
+
+    def __init__(self, docs: dict[Key, Doc] | None = None):
+        self.docs: dict[Key, Doc] = dict(docs or {})
+        self.position = 0
+
+    def get(self, kind: str, doc_id: str) -> Doc | None:
+        return self.docs.get((kind, doc_id))
+
+    def apply(self, event: Any, position: int | None = None) -> list[tuple[str, str, Doc | None]]:
+        changes = apply_event(self.get, event)
+        for kind, doc_id, doc in changes:
+            if doc is None:
+                self.docs.pop((kind, doc_id), None)
+            else:
+                self.docs[(kind, doc_id)] = doc
+        if position is not None:
+            self.position = position
+        return changes
+
+    def fold(self, events: Iterable[Any]) -> MemoryDocs:
+        for event in events:
+            self.apply(event)
+        return self
+
+    def of_kind(self, kind: str) -> list[Doc]:
+        return [d for (k, _), d in self.docs.items() if k == kind]

@@ -1,0 +1,132 @@
+"""The projector: follows the log and keeps the read models current.
+
+It reads notifications after its durable position, folds them with the same
+reducers as replay, and writes the changed documents together with the new
+position in one transaction, so a crash neither loses nor repeats an event.
+Each committed change is then handed to `publish` (the board's fan-out bus),
+tagged with the log position that caused it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from projections.fold import apply_event
+from projections.reducer import Doc
+from projections.store import PROJECTOR, DocStore, StalePosition
+
+log = logging.getLogger("yingji.projector")
+
+
+class LogReader(Protocol):
+    def read(self, after: int, limit: int) -> Sequence[Any]: ...
+
+    def decode(self, notification: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Delta:
+    position: int
+    kind: str
+    id: str
+    doc: Doc | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"position": self.position, "kind": self.kind, "id": self.id, "doc": self.doc}
+
+
+class Projector:
+    def __init__(
+        self,
+        reader: LogReader,
+        store: DocStore,
+        publish: Callable[[list[Delta]], None] | None = None,
+        batch_size: int = 500,
+        name: str = PROJECTOR,
+    ):
+        self.reader = reader
+        self.store = store
+        self.publish = publish
+        self.batch_size = batch_size
+        self.name = name
+        self._wake = threading.Event()
+        self._progress = threading.Condition()
+        self.position = store.position(name)
+        self.errors = 0
+
+    def wake(self, _position: int | None = None) -> None:
+        self._wake.set()
+
+    def run_once(self) -> int:
+        """Project one batch; returns how many events it covered."""
+        notifications = self.reader.read(self.position, self.batch_size)
+        if not notifications:
+            return 0
+        overlay: dict[tuple[str, str], Doc | None] = {}
+        doc_positions: dict[tuple[str, str], int] = {}
+        loaded: dict[tuple[str, str], Doc | None] = {}
+
+        def get(kind: str, doc_id: str) -> Doc | None:
+            key = (kind, doc_id)
+            if key in overlay:
+                return overlay[key]
+            if key not in loaded:
+                loaded[key] = self.store.get(kind, doc_id)
+            return loaded[key]
+
+        deltas: list[Delta] = []
+        for n in notifications:
+            event = self.reader.decode(n)
+            for kind, doc_id, doc in apply_event(get, event):
+                overlay[(kind, doc_id)] = doc
+                doc_positions[(kind, doc_id)] = n.id
+                deltas.append(Delta(n.id, kind, doc_id, doc))
+        new_position = notifications[-1].id
+        self.store.commit(overlay, doc_positions, self.position, new_position, self.name)
+        with self._progress:
+            self.position = new_position
+            self._progress.notify_all()
+        if self.publish and deltas:
+            try:
+                self.publish(deltas)
+            except Exception:  # the bus must not stop projection; subscribers resync by position
+                log.exception("publishing board changes failed")
+        return len(notifications)
+
+    def catch_up(self) -> int:
+        total = 0
+        while n := self.run_once():
+            total += n
+        return total
+
+    def run_forever(self, stop: threading.Event, poll_seconds: float = 0.5) -> None:
+        while not stop.is_set():
+            try:
+                if self.run_once():
+                    continue
+            except StalePosition:
+                log.error("another projector moved the position; reloading it")
+                self.position = self.store.position(self.name)
+                continue
+            except Exception:
+                self.errors += 1
+                log.exception("projection failed; retrying")
+                stop.wait(1.0)
+                continue
+            self._wake.wait(poll_seconds)
+            self._wake.clear()
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._progress:
+            while self.position < position:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._progress.wait(left)
+        return True

@@ -1,0 +1,60 @@
+"""The reducer shape shared by every read model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+Doc = dict[str, Any]
+Changes = dict[str, Doc | None]
+
+
+class Get(Protocol):
+    def __call__(self, kind: str, doc_id: str) -> Doc | None: ...
+
+
+Handler = Callable[[Get, Any], Changes]
+
+
+def event_name(event: Any) -> str:
+    """'Incident.Reported' for the nested event class Incident.Reported."""
+    return type(event).__qualname__
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def sid(value: UUID | str | None) -> str | None:
+    return str(value) if value is not None else None
+
+
+def actor_of(event: Any) -> dict[str, str]:
+    by = getattr(event, "by", None)
+    return {"user": by.user, "role": by.role, "unit": by.unit} if by is not None else {}
+
+
+@dataclass(frozen=True)
+class Reducer:
+    kind: str
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+
+    def __call__(self, get: Get, event: Any) -> Changes:
+        handler = self.handlers.get(event_name(event))
+        return handler(get, event) if handler else {}
+
+    def handles(self, name: str) -> bool:
+        return name in self.handlers
+
+
+def updated(get: Get, kind: str, event: Any, **changes: Any) -> Changes:
+    """Change fields of the document of the event's aggregate (if it exists)."""
+    doc_id = str(event.originator_id)
+    doc = get(kind, doc_id)
+    if doc is None:
+        return {}
+    new = {**doc, **changes, "updated_at": event.timestamp.isoformat()}
+    return {doc_id: new}

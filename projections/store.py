@@ -1,0 +1,164 @@
+"""Read models persisted with SQLAlchemy, with each follower's position in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Engine, Index, MetaData, String, Table, and_, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from projections.reducer import Doc
+
+metadata = MetaData()
+
+docs_table = Table(
+    "rm_docs",
+    metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("unit_code", String(12), nullable=True),
+    Column("status", String(32), nullable=True),
+    Column("position", BigInteger, nullable=False),
+    Column("body", JSON, nullable=False),
+    Index("ix_rm_docs_kind_unit", "kind", "unit_code"),
+    Index("ix_rm_docs_kind_status", "kind", "status"),
+)
+
+positions_table = Table(
+    "rm_positions",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+PROJECTOR = "projector"
+
+
+class StalePosition(Exception):
+    """Another follower moved the position: this one must stop, not overwrite."""
+
+
+def _upsert(dialect: str, table: Table, rows: list[dict[str, Any]], keys: Sequence[str]) -> Any:
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(rows)
+    return ins.on_conflict_do_update(
+        index_elements=list(keys), set_={c.name: ins.excluded[c.name] for c in table.columns if c.name not in keys}
+    )
+
+
+class DocStore:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    def create_schema(self) -> None:
+        metadata.create_all(self.engine)
+
+    # -- positions --------------------------------------------------------
+    def position(self, name: str = PROJECTOR) -> int:
+        with self.engine.connect() as conn:
+            value = conn.execute(select(positions_table.c.position).where(positions_table.c.name == name)).scalar()
+        return int(value or 0)
+
+    # -- reads -------------------------------------------------------------
+    def get(self, kind: str, doc_id: str) -> Doc | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(docs_table.c.body).where(and_(docs_table.c.kind == kind, docs_table.c.id == doc_id))
+            ).scalar()
+
+    def get_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Doc]:
+        keys = list(keys)
+        if not keys:
+            return {}
+        found: dict[tuple[str, str], Doc] = {}
+        with self.engine.connect() as conn:
+            by_kind: dict[str, list[str]] = {}
+            for kind, doc_id in keys:
+                by_kind.setdefault(kind, []).append(doc_id)
+            for kind, ids in by_kind.items():
+                for i in range(0, len(ids), 500):
+                    rows = conn.execute(
+                        select(docs_table.c.id, docs_table.c.body).where(
+                            and_(docs_table.c.kind == kind, docs_table.c.id.in_(ids[i : i + 500]))
+                        )
+                    )
+                    for doc_id, body in rows:
+                        found[(kind, doc_id)] = body
+        return found
+
+    def list(
+        self,
+        kind: str,
+        *,
+        unit_prefix: str | None = None,
+        statuses: Sequence[str] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[Doc], int]:
+        cond = [docs_table.c.kind == kind]
+        if unit_prefix:
+            cond.append(docs_table.c.unit_code.like(unit_prefix + "%"))
+        if statuses:
+            cond.append(docs_table.c.status.in_(list(statuses)))
+        where = and_(*cond)
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(docs_table).where(where)).scalar() or 0
+            rows = conn.execute(
+                select(docs_table.c.body).where(where).order_by(docs_table.c.position.desc(), docs_table.c.id).limit(limit).offset(offset)
+            ).scalars()
+            return list(rows), int(total)
+
+    def snapshot(self, kinds: Sequence[str], name: str = PROJECTOR) -> tuple[int, list[tuple[str, Doc]]]:
+        """The documents of `kinds` and the position they are at, read in one transaction."""
+        with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                position = conn.execute(select(positions_table.c.position).where(positions_table.c.name == name)).scalar()
+                rows = conn.execute(
+                    select(docs_table.c.kind, docs_table.c.body)
+                    .where(docs_table.c.kind.in_(list(kinds)))
+                    .order_by(docs_table.c.kind, docs_table.c.id)
+                )
+                return int(position or 0), [(k, b) for k, b in rows]
+
+    # -- writes ------------------------------------------------------------
+    def commit(self, changes: dict[tuple[str, str], Doc | None], positions: dict[tuple[str, str], int],
+               old_position: int, new_position: int, name: str = PROJECTOR) -> None:
+        """Write changed documents and move the position, atomically; refuse if someone else moved it."""
+        with self.engine.begin() as conn:
+            if old_position == 0:
+                exists = conn.execute(select(positions_table.c.position).where(positions_table.c.name == name)).scalar()
+                if exists is None:
+                    conn.execute(positions_table.insert().values(name=name, position=0))
+            moved = conn.execute(
+                update(positions_table)
+                .where(and_(positions_table.c.name == name, positions_table.c.position == old_position))
+                .values(position=new_position)
+            ).rowcount
+            if moved != 1:
+                raise StalePosition(f"{name} position is no longer {old_position}")
+            upserts = []
+            for (kind, doc_id), doc in changes.items():
+                if doc is None:
+                    conn.execute(delete(docs_table).where(and_(docs_table.c.kind == kind, docs_table.c.id == doc_id)))
+                else:
+                    upserts.append(
+                        {
+                            "kind": kind,
+                            "id": doc_id,
+                            "unit_code": doc.get("unit_code"),
+                            "status": doc.get("status"),
+                            "position": positions[(kind, doc_id)],
+                            "body": doc,
+                        }
+                    )
+            for i in range(0, len(upserts), 500):
+                conn.execute(_upsert(self.dialect, docs_table, upserts[i : i + 500], ["kind", "id"]))
+
+    def reset(self, name: str = PROJECTOR) -> None:
+        """Empty every read model and the projector's position (before a rebuild)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(docs_table))
+            conn.execute(delete(positions_table).where(positions_table.c.name == name))
