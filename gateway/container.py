@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, create_engine, event
 
 from gateway.accounts import Accounts
+from gateway.bus import Bus, make_bus
 from gateway.eventstore import DistrictLog
 from gateway.service import CommandService
 from gateway.settings import Settings
@@ -70,8 +71,10 @@ class Container:
     accounts: Accounts
     service: CommandService
     projector: Projector
+    bus: Bus
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
+    _waker: object | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Container:
@@ -82,9 +85,10 @@ class Container:
         store = DocStore(engine)
         accounts = Accounts(engine)
         service = CommandService(event_log, settings.ack_minutes)
-        projector = Projector(event_log, store)
+        bus = make_bus(settings.redis_url, settings.district_code)
+        projector = Projector(event_log, store, publish=bus.publish)
         event_log.on_saved(projector.wake)
-        return cls(settings, event_log, engine, store, accounts, service, projector)
+        return cls(settings, event_log, engine, store, accounts, service, projector, bus)
 
     def bootstrap_admin(self) -> None:
         spec = self.settings.bootstrap_admin
@@ -93,8 +97,16 @@ class Container:
             self.accounts.add(name, password, "admin", self.settings.district_code, display_name="管理员")
             log.info("created bootstrap admin %s", name)
 
+    def start_listening(self) -> None:
+        """On PostgreSQL, wake the projector on NOTIFY from any process's writes."""
+        if self.settings.is_postgres:
+            from gateway.pgwake import PgWaker
+
+            self._waker = PgWaker(self.settings.database_url, "stored_events", self.projector.wake).start()
+
     def start(self) -> None:
         if self.settings.run_projector:
+            self.start_listening()
             t = threading.Thread(target=self.projector.run_forever, args=(self._stop,), name="projector", daemon=True)
             t.start()
             self._threads.append(t)
@@ -113,6 +125,8 @@ class Container:
         return True
 
     def close(self) -> None:
+        if self._waker is not None:
+            self._waker.close()
         self._stop.set()
         self.projector.wake()
         for t in self._threads:

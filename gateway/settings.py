@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     create_schema: bool = True
     run_projector: bool = True
     read_wait_seconds: float = 3.0
+    ws_queue_frames: int = 1000  # frames a board client may fall behind before it is closed (4008)
 
     @property
     def is_postgres(self) -> bool:

@@ -40,12 +40,28 @@ class Delta:
         return {"position": self.position, "kind": self.kind, "id": self.id, "doc": self.doc}
 
 
+@dataclass(frozen=True)
+class Batch:
+    """What one projector commit changed: positions (after, upto] and their deltas."""
+
+    after: int
+    upto: int
+    deltas: list[Delta]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"after": self.after, "upto": self.upto, "deltas": [d.as_dict() for d in self.deltas]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Batch:
+        return cls(data["after"], data["upto"], [Delta(**d) for d in data["deltas"]])
+
+
 class Projector:
     def __init__(
         self,
         reader: LogReader,
         store: DocStore,
-        publish: Callable[[list[Delta]], None] | None = None,
+        publish: Callable[[Batch], None] | None = None,
         batch_size: int = 500,
         name: str = PROJECTOR,
     ):
@@ -87,13 +103,17 @@ class Projector:
                 doc_positions[(kind, doc_id)] = n.id
                 deltas.append(Delta(n.id, kind, doc_id, doc))
         new_position = notifications[-1].id
-        self.store.commit(overlay, doc_positions, self.position, new_position, self.name)
+        old_position = self.position
+        self.store.commit(
+            overlay, doc_positions, old_position, new_position, self.name,
+            deltas=[(d.position, d.kind, d.id, d.doc) for d in deltas],
+        )
         with self._progress:
             self.position = new_position
             self._progress.notify_all()
-        if self.publish and deltas:
+        if self.publish:
             try:
-                self.publish(deltas)
+                self.publish(Batch(old_position, new_position, deltas))
             except Exception:  # the bus must not stop projection; subscribers resync by position
                 log.exception("publishing board changes failed")
         return len(notifications)

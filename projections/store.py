@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Engine, Index, MetaData, String, Table, and_, delete, func, select, update
+from sqlalchemy import JSON, BigInteger, Column, Engine, Index, Integer, MetaData, String, Table, and_, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from projections.reducer import Doc
@@ -24,6 +24,19 @@ docs_table = Table(
     Index("ix_rm_docs_kind_unit", "kind", "unit_code"),
     Index("ix_rm_docs_kind_status", "kind", "status"),
 )
+
+# The board's change log: every document change with the position that caused it,
+# written with the documents. Gateways resume clients and fill bus gaps from it.
+deltas_table = Table(
+    "rm_deltas",
+    metadata,
+    Column("position", BigInteger, primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("id", String(64), nullable=False),
+    Column("doc", JSON, nullable=True),
+)
+DELTA_RETENTION = 50_000  # positions of deltas kept; older resumes get a snapshot
 
 positions_table = Table(
     "rm_positions",
@@ -124,8 +137,27 @@ class DocStore:
                 return int(position or 0), [(k, b) for k, b in rows]
 
     # -- writes ------------------------------------------------------------
+    def deltas_after(self, after: int, upto: int | None = None, limit: int = 100_000) -> list[dict[str, Any]]:
+        """Recorded document changes with position > after (and <= upto), in order."""
+        cond = [deltas_table.c.position > after]
+        if upto is not None:
+            cond.append(deltas_table.c.position <= upto)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(deltas_table.c.position, deltas_table.c.kind, deltas_table.c.id, deltas_table.c.doc)
+                .where(and_(*cond))
+                .order_by(deltas_table.c.position, deltas_table.c.seq)
+                .limit(limit)
+            )
+            return [{"position": p, "kind": k, "id": i, "doc": d} for p, k, i, d in rows]
+
+    def oldest_delta_position(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.min(deltas_table.c.position))).scalar() or 0)
+
     def commit(self, changes: dict[tuple[str, str], Doc | None], positions: dict[tuple[str, str], int],
-               old_position: int, new_position: int, name: str = PROJECTOR) -> None:
+               old_position: int, new_position: int, name: str = PROJECTOR,
+               deltas: Sequence[tuple[int, str, str, Doc | None]] = ()) -> None:
         """Write changed documents and move the position, atomically; refuse if someone else moved it."""
         with self.engine.begin() as conn:
             if old_position == 0:
@@ -156,9 +188,15 @@ class DocStore:
                     )
             for i in range(0, len(upserts), 500):
                 conn.execute(_upsert(self.dialect, docs_table, upserts[i : i + 500], ["kind", "id"]))
+            rows = [{"position": p, "seq": n, "kind": k, "id": i, "doc": d} for n, (p, k, i, d) in enumerate(deltas)]
+            for i in range(0, len(rows), 1000):
+                conn.execute(deltas_table.insert(), rows[i : i + 1000])
+            if deltas and new_position // 1000 != old_position // 1000:
+                conn.execute(delete(deltas_table).where(deltas_table.c.position <= new_position - DELTA_RETENTION))
 
     def reset(self, name: str = PROJECTOR) -> None:
         """Empty every read model and the projector's position (before a rebuild)."""
         with self.engine.begin() as conn:
             conn.execute(delete(docs_table))
+            conn.execute(delete(deltas_table))
             conn.execute(delete(positions_table).where(positions_table.c.name == name))
