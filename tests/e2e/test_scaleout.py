@@ -153,5 +153,5 @@ def test_two_gateways_see_every_change_in_order_across_a_redis_restart(scaled) -
         incident_positions = {c["position"] for f in frames for c in f["changes"] if c["id"] == incident}
         missing = [p for p in positions if p not in incident_positions]
         assert not missing, f"missing positions {missing}"
-        last_doc = next(c["doc"] for f in reversed(frames) for c in f["changes"] if c["id"] == incident)
+        last_doc = next(c["doc"] for f in reversed(frames) for c in reversed(f["changes"]) if c["id"] == incident)
         assert last_doc["situation"]["affected"] == 1059
