@@ -188,7 +188,11 @@ class DocStore:
                     )
             for i in range(0, len(upserts), 500):
                 conn.execute(_upsert(self.dialect, docs_table, upserts[i : i + 500], ["kind", "id"]))
-            rows = [{"position": p, "seq": n, "kind": k, "id": i, "doc": d} for n, (p, k, i, d) in enumerate(deltas)]
+            rows, seq, last = [], 0, None
+            for p, k, i, d in deltas:  # seq counts within a position, so batching does not show
+                seq = seq + 1 if p == last else 0
+                last = p
+                rows.append({"position": p, "seq": seq, "kind": k, "id": i, "doc": d})
             for i in range(0, len(rows), 1000):
                 conn.execute(deltas_table.insert(), rows[i : i + 1000])
             if deltas and new_position // 1000 != old_position // 1000:

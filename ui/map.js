@@ -1,0 +1,269 @@
+// A schematic map of the district in SVG, from the units' lat/lon — no tiles, no network.
+// Streets are tinted blobs around their villages; incidents, teams and warehouses sit at their unit.
+import { esc } from "./format.js";
+import { label, t } from "./i18n.js";
+import { streetOf } from "./board-model.js";
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+const STREET_HUES = [205, 160, 265, 35, 330, 95, 185, 300];
+export const LEVEL_COLOR = { I: "#ff3b3b", II: "#ff8a1f", III: "#ffd21f", IV: "#3d8bff" };
+const TEAM_COLOR = {
+  idle: "#3ddc97", ordered: "#ffb020", acknowledged: "#4fc3ff", departed: "#4fc3ff", arrived: "#b388ff", off_duty: "#6b7a90",
+};
+const DISPATCH_COLOR = { ordered: "#ffb020", acknowledged: "#4fc3ff", departed: "#4fc3ff", arrived: "#b388ff" };
+
+function hull(points) {
+  // Andrew's monotone chain; points as [x, y].
+  const pts = [...points].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  if (pts.length < 3) return pts;
+  const cross = (o, a, b) => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+  const lower = [];
+  for (const p of pts) {
+    while (lower.length >= 2 && cross(lower[lower.length - 2], lower[lower.length - 1], p) <= 0) lower.pop();
+    lower.push(p);
+  }
+  const upper = [];
+  for (let i = pts.length - 1; i >= 0; i--) {
+    const p = pts[i];
+    while (upper.length >= 2 && cross(upper[upper.length - 2], upper[upper.length - 1], p) <= 0) upper.pop();
+    upper.push(p);
+  }
+  upper.pop();
+  lower.pop();
+  return lower.concat(upper);
+}
+
+/** Text width estimate: CJK characters are one em, others about 0.58 em. */
+function textWidth(s, size) {
+  let w = 0;
+  for (const ch of String(s)) w += /[\u2E80-\uFFEF]/.test(ch) ? size : size * 0.58;
+  return w;
+}
+
+function around(cx, cy, i, n, r) {
+  if (n <= 1) return [cx, cy];
+  const a = -Math.PI / 2 + (2 * Math.PI * i) / n;
+  return [cx + r * Math.cos(a), cy + r * Math.sin(a)];
+}
+
+/**
+ * Draw the map into `svg` (an <svg> element) sized to `width`×`height` CSS pixels.
+ * data: {units, incidents, teams, warehouses, dispatches, selectedId, rem}
+ */
+export function renderMap(svg, data, width, height) {
+  const { units, incidents, teams, warehouses, dispatches, selectedId } = data;
+  const rem = data.rem || 16;
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  svg.setAttribute("xmlns", SVG_NS);
+  const located = units.filter((u) => typeof u.lat === "number" && typeof u.lon === "number");
+  if (!located.length || width < 50 || height < 50) {
+    svg.innerHTML = "";
+    return;
+  }
+  const lats = located.map((u) => u.lat);
+  const lons = located.map((u) => u.lon);
+  for (const d of [...incidents, ...warehouses]) {
+    if (typeof d.lat === "number" && typeof d.lon === "number") {
+      lats.push(d.lat);
+      lons.push(d.lon);
+    }
+  }
+  const lat0 = (Math.min(...lats) + Math.max(...lats)) / 2;
+  const k = Math.cos((lat0 * Math.PI) / 180);
+  const minX = Math.min(...lons) * k, maxX = Math.max(...lons) * k;
+  const minY = -Math.max(...lats), maxY = -Math.min(...lats);
+  const pad = Math.max(2.2 * rem, Math.min(width, height) * 0.08);
+  const spanX = Math.max(maxX - minX, 1e-6), spanY = Math.max(maxY - minY, 1e-6);
+  const scale = Math.min((width - 2 * pad) / spanX, (height - 2 * pad - rem) / spanY);
+  const offX = (width - spanX * scale) / 2, offY = (height - spanY * scale) / 2;
+  const project = (lat, lon) => [offX + (lon * k - minX) * scale, offY + (-lat - minY) * scale];
+
+  const byCode = new Map(units.map((u) => [u.code, u]));
+  const posOf = (code) => {
+    // A unit without coordinates borrows its nearest located ancestor's.
+    let u = byCode.get(code);
+    const seen = new Set();
+    while (u && !(typeof u.lat === "number" && typeof u.lon === "number") && !seen.has(u.code)) {
+      seen.add(u.code);
+      u = byCode.get(u.parent_code);
+    }
+    if (u && typeof u.lat === "number") return project(u.lat, u.lon);
+    const street = byCode.get(streetOf(code));
+    if (street && typeof street.lat === "number") return project(street.lat, street.lon);
+    return [width / 2, height / 2];
+  };
+  const docPos = (d) => (typeof d.lat === "number" && typeof d.lon === "number" ? project(d.lat, d.lon) : posOf(d.unit_code));
+
+  const streets = units.filter((u) => u.kind === "street" || u.kind === "cluster").sort((a, b) => a.code.localeCompare(b.code));
+  const hueOf = new Map(streets.map((s, i) => [s.code, STREET_HUES[i % STREET_HUES.length]]));
+  const out = [];
+
+  out.push(`<defs>
+    <pattern id="map-grid" width="${2 * rem}" height="${2 * rem}" patternUnits="userSpaceOnUse">
+      <path d="M ${2 * rem} 0 L 0 0 0 ${2 * rem}" fill="none" stroke="rgba(120,160,220,0.07)" stroke-width="1"/>
+    </pattern>
+    <radialGradient id="map-glow" cx="50%" cy="50%" r="60%">
+      <stop offset="0%" stop-color="rgba(40,90,160,0.20)"/><stop offset="100%" stop-color="rgba(40,90,160,0)"/>
+    </radialGradient>
+  </defs>`);
+  out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="url(#map-grid)"/>`);
+  out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="url(#map-glow)"/>`);
+
+  // Street areas: the hull of the street and its villages, padded by a thick round stroke.
+  const blobPad = Math.max(1.6 * rem, scale * 0.004);
+  out.push('<g class="map-areas">');
+  for (const s of streets) {
+    const members = located.filter((u) => u.code === s.code || (u.parent_code === s.code));
+    const pts = hull(members.map((u) => project(u.lat, u.lon)));
+    if (!pts.length) continue;
+    const hue = hueOf.get(s.code);
+    const d = pts.length === 1 ? `M ${pts[0][0]} ${pts[0][1]} l 0.01 0` : `M ${pts.map((p) => p.join(" ")).join(" L ")} Z`;
+    out.push(`<path d="${d}" fill="hsla(${hue},60%,45%,0.13)" stroke="hsla(${hue},60%,45%,0.13)" stroke-width="${2 * blobPad}" stroke-linejoin="round" stroke-linecap="round"/>`);
+    out.push(`<path d="${d}" fill="none" stroke="hsla(${hue},70%,60%,0.35)" stroke-width="1" stroke-dasharray="3 4" transform="" />`);
+  }
+  out.push("</g>");
+
+  // The tree: district → streets, streets → villages.
+  out.push('<g class="map-links">');
+  const district = units.find((u) => u.kind === "district");
+  for (const u of located) {
+    const parent = byCode.get(u.parent_code);
+    if (!parent || typeof parent.lat !== "number") continue;
+    const [x1, y1] = project(parent.lat, parent.lon);
+    const [x2, y2] = project(u.lat, u.lon);
+    const top = parent.kind === "district";
+    out.push(`<line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${top ? "rgba(120,170,255,0.35)" : "rgba(150,180,220,0.16)"}" stroke-width="${top ? 1.5 : 1}" ${top ? 'stroke-dasharray="6 5"' : ""}/>`);
+  }
+  out.push("</g>");
+
+  // Units.
+  const small = 0.62 * rem, mid = 0.95 * rem;
+  out.push('<g class="map-units">');
+  for (const u of located) {
+    const [x, y] = project(u.lat, u.lon);
+    if (u.kind === "district") {
+      out.push(`<g class="map-district"><circle cx="${x}" cy="${y}" r="${0.9 * rem}" fill="none" stroke="#7fb2ff" stroke-width="2"/>
+        <circle cx="${x}" cy="${y}" r="${0.45 * rem}" fill="#7fb2ff"/>
+        <circle cx="${x}" cy="${y}" r="${1.35 * rem}" fill="none" stroke="rgba(127,178,255,0.35)" stroke-width="1" stroke-dasharray="2 3"/>
+        <text x="${x}" y="${y + 2.3 * rem}" text-anchor="middle" class="map-label map-label-district" font-size="${1.0 * rem}">${esc(u.name)}</text>
+        <title>${esc(u.name)} · ${esc(label("unitKind", u.kind))}</title></g>`);
+    } else if (u.kind === "street" || u.kind === "cluster") {
+      const hue = hueOf.get(u.code);
+      out.push(`<g><circle cx="${x}" cy="${y}" r="${0.5 * rem}" fill="hsl(${hue},70%,62%)" stroke="#0b1524" stroke-width="2"/>
+        <text x="${x}" y="${y - 0.85 * rem}" text-anchor="middle" class="map-label map-label-street" font-size="${mid}">${esc(u.name)}</text>
+        <title>${esc(u.name)} · ${esc(label("unitKind", u.kind))}</title></g>`);
+    } else {
+      out.push(`<g><circle cx="${x}" cy="${y}" r="${0.2 * rem}" fill="rgba(190,210,235,0.75)"/>
+        <text x="${x + 0.35 * rem}" y="${y + 0.22 * rem}" class="map-label map-label-village" font-size="${small}">${esc(u.name)}</text>
+        <title>${esc(u.name)} · ${esc(label("unitKind", u.kind))}</title></g>`);
+    }
+  }
+  out.push("</g>");
+
+  // Warehouses: squares.
+  out.push('<g class="map-warehouses">');
+  for (const w of warehouses) {
+    const [x, y] = docPos(w);
+    const low = Object.values(w.stock || {}).some((l) => l.minimum && l.on_hand - l.reserved < l.minimum);
+    const s = 0.62 * rem;
+    out.push(`<g data-warehouse="${esc(w.id)}"><rect x="${x - s / 2}" y="${y - s / 2}" width="${s}" height="${s}" fill="${low ? "#ffb020" : "#2ec4b6"}" stroke="#08111e" stroke-width="1.5" transform="rotate(0 ${x} ${y})"/>
+      <title>${esc(w.name)}</title></g>`);
+  }
+  out.push("</g>");
+
+  // Team positions: around their unit, so several teams at one unit stay apart.
+  const teamsAt = new Map();
+  for (const tm of teams) {
+    const list = teamsAt.get(tm.unit_code) ?? [];
+    list.push(tm);
+    teamsAt.set(tm.unit_code, list);
+  }
+  const teamPos = new Map();
+  for (const [code, list] of teamsAt) {
+    const [cx, cy] = posOf(code);
+    list.forEach((tm, i) => teamPos.set(tm.id, around(cx + 1.1 * rem, cy + 0.7 * rem, i, list.length, 0.7 * rem)));
+  }
+
+  // Incident positions, spread when several share a place.
+  const incAt = new Map();
+  for (const inc of incidents) {
+    const [x, y] = docPos(inc);
+    const key = `${Math.round(x)}:${Math.round(y)}`;
+    const list = incAt.get(key) ?? [];
+    list.push(inc);
+    incAt.set(key, list);
+  }
+  const incPos = new Map();
+  for (const list of incAt.values()) {
+    const [cx, cy] = docPos(list[0]);
+    list.forEach((inc, i) => incPos.set(inc.id, around(cx, cy, i, list.length, 1.1 * rem)));
+  }
+
+  // Dispatch routes: from the team to its incident.
+  out.push('<g class="map-routes">');
+  for (const d of dispatches) {
+    const from = teamPos.get(d.team_id);
+    const to = incPos.get(d.incident_id);
+    if (!from || !to) continue;
+    const color = DISPATCH_COLOR[d.status] ?? "#4fc3ff";
+    const [x1, y1] = from, [x2, y2] = to;
+    const mx = (x1 + x2) / 2 - (y2 - y1) * 0.15, my = (y1 + y2) / 2 + (x2 - x1) * 0.15;
+    out.push(`<path class="map-route" d="M ${x1} ${y1} Q ${mx} ${my} ${x2} ${y2}" fill="none" stroke="${color}" stroke-width="${0.14 * rem}" stroke-dasharray="${0.5 * rem} ${0.35 * rem}" opacity="0.9"><title>${esc(d.team_name)} → ${esc(d.incident_title)}</title></path>`);
+  }
+  out.push("</g>");
+
+  // Teams: small triangles coloured by state.
+  out.push('<g class="map-teams">');
+  for (const tm of teams) {
+    const p = teamPos.get(tm.id);
+    if (!p) continue;
+    const [x, y] = p;
+    const r = 0.36 * rem;
+    const color = TEAM_COLOR[tm.status] ?? "#9fb3c8";
+    out.push(`<g data-team="${esc(tm.id)}"><path d="M ${x} ${y - r} L ${x + r * 0.95} ${y + r * 0.7} L ${x - r * 0.95} ${y + r * 0.7} Z" fill="${color}" stroke="#08111e" stroke-width="1.2"/>
+      <title>${esc(tm.name)} · ${esc(label("teamStatus", tm.status))}</title></g>`);
+  }
+  out.push("</g>");
+
+  // Incidents: level-coloured markers with a pulse, and their titles.
+  out.push('<g class="map-incidents">');
+  const order = { I: 0, II: 1, III: 2, IV: 3 };
+  const sorted = [...incidents].sort((a, b) => (order[b.level] ?? 9) - (order[a.level] ?? 9));
+  for (const inc of sorted) {
+    const [x, y] = incPos.get(inc.id);
+    const color = LEVEL_COLOR[inc.level] ?? "#ccc";
+    const sel = inc.id === selectedId;
+    const r = (inc.level === "I" ? 0.8 : inc.level === "II" ? 0.72 : 0.64) * rem;
+    const fs = 0.8 * rem;
+    const title = inc.title.length > 14 ? inc.title.slice(0, 13) + "…" : inc.title;
+    const tw = textWidth(title, fs) + 0.8 * rem;
+    const lx = x + r + 0.4 * rem, ly = y - 0.65 * fs;
+    out.push(`<g class="map-incident${sel ? " selected" : ""}" data-incident="${esc(inc.id)}" tabindex="0" role="button">
+      <circle class="pulse" cx="${x}" cy="${y}" r="${r}" fill="none" stroke="${color}" stroke-width="2"/>
+      ${sel ? `<circle cx="${x}" cy="${y}" r="${r + 0.55 * rem}" fill="none" stroke="#fff" stroke-width="2" stroke-dasharray="4 3"/>` : ""}
+      <path d="M ${x} ${y - r} L ${x + r} ${y} L ${x} ${y + r} L ${x - r} ${y} Z" fill="${color}" stroke="#08111e" stroke-width="1.5"/>
+      <text x="${x}" y="${y + 0.3 * rem}" text-anchor="middle" font-size="${0.62 * rem}" font-weight="700" fill="#08111e">${esc(inc.level)}</text>
+      <rect x="${lx}" y="${ly - fs * 0.35}" width="${tw}" height="${fs * 1.55}" rx="${0.25 * rem}" fill="rgba(6,14,26,0.85)" stroke="${color}" stroke-width="1"/>
+      <text x="${lx + 0.4 * rem}" y="${ly + fs * 0.85}" font-size="${fs}" class="map-label map-label-incident">${esc(title)}</text>
+      <title>${esc(inc.title)} · ${esc(label("levelShort", inc.level))} ${esc(label("level", inc.level))}</title></g>`);
+  }
+  out.push("</g>");
+
+  svg.innerHTML = out.join("");
+}
+
+/** The legend as HTML, shown over the map. */
+export function legendHtml() {
+  const item = (shape, text) => `<span class="legend-item">${shape}<span>${esc(text)}</span></span>`;
+  const lv = ["I", "II", "III", "IV"]
+    .map((l) => `<span class="legend-dot diamond" style="background:${LEVEL_COLOR[l]}" title="${esc(label("level", l))}"></span>`)
+    .join("");
+  return [
+    item(`<span class="legend-levels">${lv}</span>`, t("map.legend.incident")),
+    item('<span class="legend-dot tri" style="--c:#3ddc97"></span>', t("map.legend.team")),
+    item('<span class="legend-dot square" style="background:#2ec4b6"></span>', t("map.legend.warehouse")),
+    item('<span class="legend-dot round" style="background:hsl(205,70%,62%)"></span>', t("map.legend.street")),
+    item('<span class="legend-dot round small" style="background:#bcd"></span>', t("map.legend.village")),
+    item('<span class="legend-line"></span>', t("map.legend.route")),
+  ].join("");
+}
