@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -71,6 +72,13 @@ class InsufficientStock(DomainError):
 
 class UnknownMaterial(DomainError):
     code = "unknown_material"
+
+
+def parse_enum(enum: type[StrEnum], value: str, field: str) -> str:
+    try:
+        return enum(value).value
+    except ValueError:
+        raise InvalidValue(f"{field} must be one of {[e.value for e in enum]}", field=field) from None
 
 
 def require_state(current: str, allowed: set[str] | frozenset[str], action: str, what: str) -> None:

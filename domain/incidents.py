@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import Actor, InvalidValue, require_state
+from domain.common import parse_enum, Actor, InvalidValue, require_state
 from domain.units import within
 
 
@@ -112,7 +112,7 @@ class Incident(Aggregate):
         lon: float | None = None,
         source: str = "",
     ) -> Incident:
-        category = Category(category).value
+        category = parse_enum(Category, category, "category")
         if subtype not in SUBTYPES[category]:
             raise InvalidValue(f"subtype {subtype!r} is not a kind of {category}", field="subtype")
         if not title.strip():
@@ -124,7 +124,7 @@ class Incident(Aggregate):
         return cls(
             category=category,
             subtype=subtype,
-            level=Level(level).value,
+            level=parse_enum(Level, level, "level"),
             title=title.strip(),
             description=description,
             unit_code=unit_code,
@@ -150,7 +150,7 @@ class Incident(Aggregate):
 
     def change_level(self, level: str, reason: str, by: Actor) -> None:
         require_state(self.status, OPEN, "change the level of", "incident")
-        level = Level(level).value
+        level = parse_enum(Level, level, "level")
         if level == self.level:
             raise InvalidValue(f"the incident is already level {level}", field="level")
         self._level_changed(level=level, previous=self.level, reason=reason, by=by)

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import Actor, InvalidTransition, InvalidValue, TeamUnavailable
+from domain.common import parse_enum, Actor, InvalidTransition, InvalidValue, TeamUnavailable
 from domain.units import within
 
 
@@ -60,7 +60,7 @@ class Team(Aggregate):
             raise InvalidValue("name must not be empty", field="name")
         if not isinstance(members, int) or isinstance(members, bool) or members < 1:
             raise InvalidValue("members must be at least 1", field="members")
-        kind = TeamKind(kind).value
+        kind = parse_enum(TeamKind, kind, "kind")
         if kind == TeamKind.COMPREHENSIVE and members < 20:
             # The plan: each street's comprehensive team has at least 20 people.
             raise InvalidValue("a comprehensive rescue team needs at least 20 members", field="members")

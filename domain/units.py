@@ -15,7 +15,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import Actor, InvalidValue, natural_id
+from domain.common import parse_enum, Actor, InvalidValue, natural_id
 
 
 class UnitKind(StrEnum):
@@ -34,7 +34,7 @@ LEVEL_OF_KIND = {
     UnitKind.COMMUNITY: 2,
 }
 PREFIX_LENGTH = (6, 9, 12)
-CODE_RE = re.compile(r"^\d{12}$")
+CODE_RE = re.compile(r"[0-9]{12}")  # ASCII only: fullwidth digits must not pass as codes
 
 # The parts the plan asks each unit to have: "1+4" for a street office,
 # "1+3" for a village or community. Values are counts or flags.
@@ -43,7 +43,7 @@ VILLAGE_PARTS = ("persuasion_station", "persuader_team", "info_reporter", "milit
 
 
 def code_level(code: str) -> int:
-    if not CODE_RE.match(code):
+    if not isinstance(code, str) or not CODE_RE.fullmatch(code):
         raise InvalidValue("unit code must be 12 digits", field="code")
     if code[6:] == "000000":
         return 0
@@ -58,7 +58,7 @@ def scope_prefix(code: str) -> str:
 
 def within(scope_code: str, code: str) -> bool:
     """True when `code` is `scope_code` or lies under it."""
-    if not scope_code or not code or not CODE_RE.match(code) or not CODE_RE.match(scope_code):
+    if not isinstance(scope_code, str) or not isinstance(code, str) or not CODE_RE.fullmatch(code) or not CODE_RE.fullmatch(scope_code):
         return False
     return code.startswith(scope_prefix(scope_code))
 
@@ -115,7 +115,7 @@ class Unit(Aggregate):
         lon: float | None = None,
         parts: dict[str, int] | None = None,
     ) -> Unit:
-        kind = UnitKind(kind).value
+        kind = parse_enum(UnitKind, kind, "kind")
         if code_level(code) != LEVEL_OF_KIND[UnitKind(kind)]:
             raise InvalidValue(f"a {kind} needs a code at level {LEVEL_OF_KIND[UnitKind(kind)]}", field="code")
         if not name.strip():

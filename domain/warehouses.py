@@ -120,6 +120,8 @@ class Warehouse(Aggregate):
     def reserve(self, allocation_id: UUID, lines: Lines, by: Actor) -> None:
         """All lines or none: a shortage on any line refuses the whole request."""
         lines = check_lines(lines)
+        if allocation_id.hex in self.reservations:
+            raise InvalidTransition("this allocation already holds a reservation here")
         short = {code: {"requested": qty, "available": self.available(code)} for code, qty in lines.items() if qty > self.available(code)}
         if short:
             raise InsufficientStock("not enough stock for this allocation", shortages=short)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 
 from gateway.accounts import Accounts
 from gateway.bus import Bus, make_bus
+from gateway.errors import Conflict
 from gateway.eventstore import DistrictLog
 from gateway.service import CommandService
 from gateway.settings import Settings
@@ -94,8 +95,11 @@ class Container:
         spec = self.settings.bootstrap_admin
         if spec and ":" in spec and self.accounts.count() == 0:
             name, password = spec.split(":", 1)
-            self.accounts.add(name, password, "admin", self.settings.district_code, display_name="管理员")
-            log.info("created bootstrap admin %s", name)
+            try:
+                self.accounts.add(name, password, "admin", self.settings.district_code, display_name="管理员")
+                log.info("created bootstrap admin %s", name)
+            except Conflict:  # another gateway starting at the same time got there first
+                pass
 
     def start_listening(self) -> None:
         """On PostgreSQL, wake the projector on NOTIFY from any process's writes."""

@@ -37,11 +37,6 @@ OTHER_DISTRICT = "411098000000"
 BAD_CODES = ["", "41109900100", "4110990010011", "41109900100a", "4110990O1001", " 11099001001", "411099 01001"]
 # Not ASCII digits, or a trailing newline: `\d` matches any Unicode digit and `$` matches before a final "\n".
 NON_ASCII_CODES = ["４１１０９９００１００１", "٤١١٠٩٩٠٠١٠٠١", "411099001001\n"]
-CODE_RE_BUG = (
-    "BUG: domain/units.py CODE_RE = re.compile(r'^\\d{12}$') accepts Unicode digits (fullwidth '４１１…', "
-    "Arabic-Indic) and a trailing newline; such codes register units/incidents/teams/warehouses that no "
-    "ASCII scope ever contains. Use re.compile(r'[0-9]{12}') with fullmatch (or re.ASCII and \\Z)"
-)
 
 
 # -- code helpers ------------------------------------------------------------
@@ -129,13 +124,11 @@ class TestCodeHelpers:
         assert within(DISTRICT, bad) is False
         assert within(bad, bad) is False
 
-    @pytest.mark.xfail(strict=True, reason=CODE_RE_BUG)
     @pytest.mark.parametrize("code", NON_ASCII_CODES, ids=["fullwidth", "arabic_indic", "trailing_newline"])
     def test_code_level_refuses_codes_that_are_not_12_ascii_digits(self, code):
         with raises("validation_error"):
             code_level(code)
 
-    @pytest.mark.xfail(strict=True, reason=CODE_RE_BUG)
     @pytest.mark.parametrize("code", NON_ASCII_CODES, ids=["fullwidth", "arabic_indic", "trailing_newline"])
     def test_an_incident_cannot_be_placed_at_a_code_that_is_not_12_ascii_digits(self, code):
         with raises("validation_error"):

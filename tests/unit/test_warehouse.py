@@ -227,11 +227,6 @@ class TestReserve:
         with raises("validation_error", w):
             w.reserve(A1, {}, by=ACTOR)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: Warehouse._reserved adds to `reserved` but overwrites reservations[allocation_id.hex], "
-        "so a second reserve() for the same allocation leaks the first lines in `reserved` forever",
-    )
     def test_reserving_twice_for_the_same_allocation_does_not_leak_reserved_stock(self):
         w = given(stocked({"TENT-12": 10}), reserve(A1, {"TENT-12": 3}))
         try:
