@@ -8,7 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import Actor, InvalidValue, require_state
+from domain.common import Actor, InvalidTransition, InvalidValue, require_state
 
 
 class DispatchStatus(StrEnum):
@@ -19,6 +19,11 @@ class DispatchStatus(StrEnum):
     COMPLETED = "completed"  # 已完成
     DECLINED = "declined"  # 已拒绝
     CANCELLED = "cancelled"  # 已取消
+
+
+class Escalation(StrEnum):
+    ACK_OVERDUE = "ack_overdue"  # 超时未确认
+    ARRIVAL_OVERDUE = "arrival_overdue"  # 超时未到达
 
 
 S = DispatchStatus
@@ -42,6 +47,8 @@ class Dispatch(Aggregate):
         self.unit_code = unit_code
         self.task = task
         self.ack_deadline = ack_deadline
+        self.arrive_deadline: datetime | None = None
+        self.escalations: list[str] = []
         self.status = S.ORDERED.value
 
     @classmethod
@@ -65,13 +72,37 @@ class Dispatch(Aggregate):
     def is_active(self) -> bool:
         return self.status in ACTIVE
 
-    def acknowledge(self, by: Actor) -> None:
+    def acknowledge(self, by: Actor, arrive_deadline: datetime | None = None) -> None:
+        """`arrive_deadline`: when the team is expected on site; the watchdog escalates after it."""
         require_state(self.status, {S.ORDERED}, "acknowledge", "dispatch")
-        self._acknowledged(by=by)
+        if arrive_deadline is not None and arrive_deadline.tzinfo is None:
+            raise InvalidValue("arrive_deadline needs a time zone", field="arrive_deadline")
+        self._acknowledged(arrive_deadline=arrive_deadline, by=by)
 
     @event("Acknowledged")
-    def _acknowledged(self, by: Actor) -> None:
+    def _acknowledged(self, by: Actor, arrive_deadline: datetime | None = None) -> None:
         self.status = S.ACKNOWLEDGED.value
+        self.arrive_deadline = arrive_deadline
+
+    def escalate(self, reason: str, now: datetime, by: Actor) -> None:
+        """Raise the alarm once per missed deadline: acknowledgement, or arrival after acknowledging."""
+        if reason in self.escalations:
+            raise InvalidTransition(f"already escalated for {reason}")
+        if reason == Escalation.ACK_OVERDUE:
+            require_state(self.status, {S.ORDERED}, "escalate a missed acknowledgement of", "dispatch")
+            deadline = self.ack_deadline
+        elif reason == Escalation.ARRIVAL_OVERDUE:
+            require_state(self.status, {S.ACKNOWLEDGED, S.DEPARTED}, "escalate a late arrival of", "dispatch")
+            deadline = self.arrive_deadline
+        else:
+            raise InvalidValue(f"unknown escalation {reason!r}", field="reason")
+        if deadline is None or now < deadline:
+            raise InvalidTransition("the deadline has not passed", deadline=deadline.isoformat() if deadline else None)
+        self._escalated(reason=reason, deadline=deadline, by=by)
+
+    @event("Escalated")
+    def _escalated(self, reason: str, deadline: datetime, by: Actor) -> None:
+        self.escalations = [*self.escalations, reason]
 
     def depart(self, by: Actor) -> None:
         require_state(self.status, {S.ACKNOWLEDGED}, "depart on", "dispatch")

@@ -85,7 +85,7 @@ class Container:
         engine = make_engine(settings)
         store = DocStore(engine)
         accounts = Accounts(engine)
-        service = CommandService(event_log, settings.ack_minutes)
+        service = CommandService(event_log, settings.ack_minutes, arrive_minutes=settings.arrive_minutes)
         bus = make_bus(settings.redis_url, settings.district_code)
         projector = Projector(event_log, store, publish=bus.publish)
         event_log.on_saved(projector.wake)
@@ -108,8 +108,18 @@ class Container:
 
             self._waker = PgWaker(self.settings.database_url, "stored_events", self.projector.wake).start()
 
+    def start_watchdog(self) -> None:
+        if self.settings.watchdog_seconds > 0:
+            from gateway.watchdog import Watchdog
+
+            dog = Watchdog(self.service, self.store)
+            t = threading.Thread(target=dog.run_forever, args=(self._stop, self.settings.watchdog_seconds), name="watchdog", daemon=True)
+            t.start()
+            self._threads.append(t)
+
     def start(self) -> None:
         if self.settings.run_projector:
+            self.start_watchdog()
             self.start_listening()
             t = threading.Thread(target=self.projector.run_forever, args=(self._stop,), name="projector", daemon=True)
             t.start()

@@ -17,6 +17,7 @@ class Role(StrEnum):
     FIELD = "field"  # 救援队伍
     REPORTER = "reporter"  # 灾害信息员
     OBSERVER = "observer"  # 观察员 (read only)
+    SYSTEM = "system"  # the platform's own processes (watchdog); never an account
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Principal:
 
     @property
     def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
+        return self.role in (Role.ADMIN, Role.SYSTEM)
 
     def can_see_unit(self, unit_code: str) -> bool:
         return self.is_admin or within(self.unit_code, unit_code)

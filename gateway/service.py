@@ -45,9 +45,11 @@ class Accepted:
 
 
 class CommandService:
-    def __init__(self, log: DistrictLog, ack_minutes: dict[str, int], clock: Callable[[], datetime] | None = None):
+    def __init__(self, log: DistrictLog, ack_minutes: dict[str, int], clock: Callable[[], datetime] | None = None,
+                 arrive_minutes: dict[str, int] | None = None):
         self.log = log
         self.ack_minutes = ack_minutes
+        self.arrive_minutes = arrive_minutes or {}
         self.clock = clock or (lambda: datetime.now(timezone.utc))
 
     # -- the command pipeline ---------------------------------------------
@@ -218,7 +220,15 @@ class CommandService:
         return self._execute(ctx, decide)
 
     def acknowledge_dispatch(self, ctx: CommandContext, dispatch_id: UUID) -> Accepted:
-        return self._dispatch_command(ctx, dispatch_id, lambda d: d.acknowledge(by=ctx.actor))
+        def act(d: Dispatch) -> None:
+            level = self._load(Incident, d.incident_id, "incident").level
+            d.acknowledge(by=ctx.actor, arrive_deadline=self.clock() + timedelta(minutes=self.arrive_minutes.get(level, 60)))
+
+        return self._dispatch_command(ctx, dispatch_id, act)
+
+    def escalate_dispatch(self, ctx: CommandContext, dispatch_id: UUID, reason: str) -> Accepted:
+        """The watchdog's command: one durable escalation per missed deadline (the aggregate refuses a second)."""
+        return self._dispatch_command(ctx, dispatch_id, lambda d: d.escalate(reason, self.clock(), by=ctx.actor))
 
     def depart_dispatch(self, ctx: CommandContext, dispatch_id: UUID) -> Accepted:
         return self._dispatch_command(ctx, dispatch_id, lambda d: d.depart(by=ctx.actor))

@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Minutes a team has to acknowledge a dispatch, by incident level (I is gravest).
 DEFAULT_ACK_MINUTES = {"I": 5, "II": 10, "III": 15, "IV": 30}
+# Minutes from acknowledgement to arrival on site before a late arrival is escalated.
+DEFAULT_ARRIVE_MINUTES = {"I": 30, "II": 45, "III": 60, "IV": 90}
 
 
 class Settings(BaseSettings):
@@ -28,6 +30,8 @@ class Settings(BaseSettings):
     district_name: str = "东城区"
     token_minutes: int = 12 * 60
     ack_minutes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_ACK_MINUTES))
+    arrive_minutes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_ARRIVE_MINUTES))
+    watchdog_seconds: float = 5.0  # how often deadlines are checked; 0 turns the watchdog off
     max_body_bytes: int = 1024 * 1024
     # Whether this process creates the schema (embedded default) or expects `yingji db init` ran.
     create_schema: bool = True

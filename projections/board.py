@@ -41,9 +41,17 @@ def derive(board: dict[str, list[Doc]], now: datetime) -> dict[str, Any]:
     """Alerts and per-street counts; `now` is passed in so replay can use the moment replayed."""
     alerts: list[dict[str, Any]] = []
     for d in board.get("dispatch", []):
-        if d["status"] == "ordered" and d.get("ack_deadline") and datetime.fromisoformat(d["ack_deadline"]) < now:
-            alerts.append({"kind": "ack_overdue", "level": "danger", "dispatch_id": d["id"], "team_name": d["team_name"],
-                           "incident_title": d["incident_title"], "since": d["ack_deadline"], "unit_code": d["unit_code"]})
+        # A missed deadline shows at once; `escalated` says the watchdog has recorded it in the log.
+        escalated = {x["reason"] for x in d.get("escalations", [])}
+        due = {
+            "ack_overdue": d["ack_deadline"] if d["status"] == "ordered" else None,
+            "arrival_overdue": d.get("arrive_deadline") if d["status"] in ("acknowledged", "departed") else None,
+        }
+        for reason, deadline in due.items():
+            if deadline and (reason in escalated or datetime.fromisoformat(deadline) < now):
+                alerts.append({"kind": reason, "level": "danger", "dispatch_id": d["id"], "team_name": d["team_name"],
+                               "incident_title": d["incident_title"], "since": deadline, "unit_code": d["unit_code"],
+                               "escalated": reason in escalated})
     for w in board.get("warehouse", []):
         for code, line in sorted(w["stock"].items()):
             available = line["on_hand"] - line["reserved"]

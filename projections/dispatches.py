@@ -25,6 +25,8 @@ def _ordered(get: Get, e: Any) -> Changes:
             "unit_code": e.unit_code,
             "task": e.task,
             "ack_deadline": iso(e.ack_deadline),
+            "arrive_deadline": None,
+            "escalations": [],
             "ordered_by": actor_of(e),
             "status": "ordered",
             "ordered_at": iso(e.timestamp),
@@ -48,11 +50,24 @@ def _moved(status: str, stamp: str):  # type: ignore[no-untyped-def]
     return handle
 
 
+def _acknowledged(get: Get, e: Any) -> Changes:
+    deadline = getattr(e, "arrive_deadline", None)
+    return updated(get, K, e, status="acknowledged", acknowledged_at=iso(e.timestamp), arrive_deadline=iso(deadline))
+
+
+def _escalated(get: Get, e: Any) -> Changes:
+    doc = get(K, str(e.originator_id))
+    if doc is None:
+        return {}
+    return updated(get, K, e, escalations=[*doc.get("escalations", []), {"reason": e.reason, "deadline": iso(e.deadline), "at": iso(e.timestamp)}])
+
+
 DISPATCHES = Reducer(
     K,
     {
         "Dispatch.Ordered": _ordered,
-        "Dispatch.Acknowledged": _moved("acknowledged", "acknowledged_at"),
+        "Dispatch.Acknowledged": _acknowledged,
+        "Dispatch.Escalated": _escalated,
         "Dispatch.Departed": _moved("departed", "departed_at"),
         "Dispatch.Arrived": _moved("arrived", "arrived_at"),
         "Dispatch.Completed": _moved("completed", "completed_at"),

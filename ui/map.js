@@ -136,26 +136,51 @@ export function renderMap(svg, data, width, height) {
   }
   out.push("</g>");
 
-  // Units.
+  // Label placement: greedy, most important first; a label that would cover another is moved or dropped.
+  const taken = [];
+  const overlap = (a, b) => Math.max(0, Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1)) * Math.max(0, Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1));
+  const cost = (box) => taken.reduce((s, b) => s + overlap(box, b), 0)
+    + (box.x1 < 0 || box.y1 < 0 || box.x2 > width || box.y2 > height ? 1e6 : 0);
+  const block = (x, y, r) => taken.push({ x1: x - r, y1: y - r, x2: x + r, y2: y + r });
+  /** candidates: [{x, y, anchor}] of the text's baseline point; returns the chosen one or null. */
+  const place = (text, size, candidates, mustPlace, padX = 0, padY = 0) => {
+    const w = textWidth(text, size) + 2 * padX;
+    const h = size * 1.15 + 2 * padY;
+    let best = null;
+    for (const c of candidates) {
+      const x1 = c.anchor === "middle" ? c.x - w / 2 : c.anchor === "end" ? c.x - w : c.x;
+      const box = { x1, y1: c.y - size * 0.9 - padY, x2: x1 + w, y2: c.y - size * 0.9 - padY + h };
+      const k = cost(box);
+      if (k === 0) {
+        best = { ...c, box, k };
+        break;
+      }
+      if (!best || k < best.k) best = { ...c, box, k };
+    }
+    if (!best || (best.k > 0 && !mustPlace)) return null;
+    taken.push(best.box);
+    return best;
+  };
+  const labels = [];
+
+  // Units: dots now, names later.
   const small = 0.62 * rem, mid = 0.95 * rem;
   out.push('<g class="map-units">');
   for (const u of located) {
     const [x, y] = project(u.lat, u.lon);
+    const tip = `<title>${esc(u.name)} · ${esc(label("unitKind", u.kind))}</title>`;
     if (u.kind === "district") {
       out.push(`<g class="map-district"><circle cx="${x}" cy="${y}" r="${0.9 * rem}" fill="none" stroke="#7fb2ff" stroke-width="2"/>
         <circle cx="${x}" cy="${y}" r="${0.45 * rem}" fill="#7fb2ff"/>
-        <circle cx="${x}" cy="${y}" r="${1.35 * rem}" fill="none" stroke="rgba(127,178,255,0.35)" stroke-width="1" stroke-dasharray="2 3"/>
-        <text x="${x}" y="${y + 2.3 * rem}" text-anchor="middle" class="map-label map-label-district" font-size="${1.0 * rem}">${esc(u.name)}</text>
-        <title>${esc(u.name)} · ${esc(label("unitKind", u.kind))}</title></g>`);
+        <circle cx="${x}" cy="${y}" r="${1.35 * rem}" fill="none" stroke="rgba(127,178,255,0.35)" stroke-width="1" stroke-dasharray="2 3"/>${tip}</g>`);
+      block(x, y, 1.0 * rem);
     } else if (u.kind === "street" || u.kind === "cluster") {
       const hue = hueOf.get(u.code);
-      out.push(`<g><circle cx="${x}" cy="${y}" r="${0.5 * rem}" fill="hsl(${hue},70%,62%)" stroke="#0b1524" stroke-width="2"/>
-        <text x="${x}" y="${y - 0.85 * rem}" text-anchor="middle" class="map-label map-label-street" font-size="${mid}">${esc(u.name)}</text>
-        <title>${esc(u.name)} · ${esc(label("unitKind", u.kind))}</title></g>`);
+      out.push(`<g><circle cx="${x}" cy="${y}" r="${0.5 * rem}" fill="hsl(${hue},70%,62%)" stroke="#0b1524" stroke-width="2"/>${tip}</g>`);
+      block(x, y, 0.55 * rem);
     } else {
-      out.push(`<g><circle cx="${x}" cy="${y}" r="${0.2 * rem}" fill="rgba(190,210,235,0.75)"/>
-        <text x="${x + 0.35 * rem}" y="${y + 0.22 * rem}" class="map-label map-label-village" font-size="${small}">${esc(u.name)}</text>
-        <title>${esc(u.name)} · ${esc(label("unitKind", u.kind))}</title></g>`);
+      out.push(`<g><circle cx="${x}" cy="${y}" r="${0.2 * rem}" fill="rgba(190,210,235,0.75)"/>${tip}</g>`);
+      block(x, y, 0.22 * rem);
     }
   }
   out.push("</g>");
@@ -166,8 +191,9 @@ export function renderMap(svg, data, width, height) {
     const [x, y] = docPos(w);
     const low = Object.values(w.stock || {}).some((l) => l.minimum && l.on_hand - l.reserved < l.minimum);
     const s = 0.62 * rem;
-    out.push(`<g data-warehouse="${esc(w.id)}"><rect x="${x - s / 2}" y="${y - s / 2}" width="${s}" height="${s}" fill="${low ? "#ffb020" : "#2ec4b6"}" stroke="#08111e" stroke-width="1.5" transform="rotate(0 ${x} ${y})"/>
+    out.push(`<g data-warehouse="${esc(w.id)}"><rect x="${x - s / 2}" y="${y - s / 2}" width="${s}" height="${s}" fill="${low ? "#ffb020" : "#2ec4b6"}" stroke="#08111e" stroke-width="1.5"/>
       <title>${esc(w.name)}</title></g>`);
+    block(x, y, s / 2);
   }
   out.push("</g>");
 
@@ -222,30 +248,93 @@ export function renderMap(svg, data, width, height) {
     const color = TEAM_COLOR[tm.status] ?? "#9fb3c8";
     out.push(`<g data-team="${esc(tm.id)}"><path d="M ${x} ${y - r} L ${x + r * 0.95} ${y + r * 0.7} L ${x - r * 0.95} ${y + r * 0.7} Z" fill="${color}" stroke="#08111e" stroke-width="1.2"/>
       <title>${esc(tm.name)} · ${esc(label("teamStatus", tm.status))}</title></g>`);
+    block(x, y, r * 0.8);
   }
   out.push("</g>");
 
-  // Incidents: level-coloured markers with a pulse, and their titles.
-  out.push('<g class="map-incidents">');
+  // Incidents: level-coloured diamonds with a pulse; their labels are placed first of all.
   const order = { I: 0, II: 1, III: 2, IV: 3 };
-  const sorted = [...incidents].sort((a, b) => (order[b.level] ?? 9) - (order[a.level] ?? 9));
+  const sorted = [...incidents].sort((a, b) => (order[a.level] ?? 9) - (order[b.level] ?? 9));
+  const markers = [];
   for (const inc of sorted) {
     const [x, y] = incPos.get(inc.id);
-    const color = LEVEL_COLOR[inc.level] ?? "#ccc";
-    const sel = inc.id === selectedId;
     const r = (inc.level === "I" ? 0.8 : inc.level === "II" ? 0.72 : 0.64) * rem;
+    block(x, y, r);
+    markers.push({ inc, x, y, r });
+  }
+  const incLabels = [];
+  for (const { inc, x, y, r } of markers) {
     const fs = 0.8 * rem;
     const title = inc.title.length > 14 ? inc.title.slice(0, 13) + "…" : inc.title;
-    const tw = textWidth(title, fs) + 0.8 * rem;
-    const lx = x + r + 0.4 * rem, ly = y - 0.65 * fs;
+    const padX = 0.4 * rem, padY = 0.22 * rem;
+    const g = r + 0.35 * rem;
+    const spot = place(title, fs, [
+      { x: x + g + padX, y: y + fs * 0.35, anchor: "start" },
+      { x: x - g - padX, y: y + fs * 0.35, anchor: "end" },
+      { x, y: y - g - padY, anchor: "middle" },
+      { x, y: y + g + fs + padY, anchor: "middle" },
+      { x: x + g, y: y - g, anchor: "start" },
+      { x: x - g, y: y - g, anchor: "end" },
+      { x: x + g, y: y + g + fs, anchor: "start" },
+      { x: x - g, y: y + g + fs, anchor: "end" },
+    ], true, padX, padY);
+    incLabels.push({ inc, title, fs, spot, padX });
+  }
+  // Then the district, streets, and villages where room is left.
+  if (district && typeof district.lat === "number") {
+    const [x, y] = project(district.lat, district.lon);
+    const s = 1.0 * rem;
+    const spot = place(district.name, s, [
+      { x, y: y + 1.45 * rem + s, anchor: "middle" }, { x, y: y - 1.5 * rem, anchor: "middle" },
+      { x: x + 1.5 * rem, y: y + s * 0.35, anchor: "start" }, { x: x - 1.5 * rem, y: y + s * 0.35, anchor: "end" },
+    ], true);
+    labels.push(`<text x="${spot.x}" y="${spot.y}" text-anchor="${spot.anchor}" class="map-label map-label-district" font-size="${s}">${esc(district.name)}</text>`);
+  }
+  for (const s of streets) {
+    if (typeof s.lat !== "number") continue;
+    const [x, y] = project(s.lat, s.lon);
+    const g = 0.75 * rem;
+    const spot = place(s.name, mid, [
+      { x, y: y - g, anchor: "middle" }, { x, y: y + g + mid * 0.85, anchor: "middle" },
+      { x: x + g, y: y + mid * 0.35, anchor: "start" }, { x: x - g, y: y + mid * 0.35, anchor: "end" },
+      { x: x + g * 0.7, y: y - g, anchor: "start" }, { x: x - g * 0.7, y: y - g, anchor: "end" },
+    ], true);
+    labels.push(`<text x="${spot.x}" y="${spot.y}" text-anchor="${spot.anchor}" class="map-label map-label-street" font-size="${mid}">${esc(s.name)}</text>`);
+  }
+  for (const u of located) {
+    if (u.kind !== "village" && u.kind !== "community") continue;
+    const [x, y] = project(u.lat, u.lon);
+    const g = 0.32 * rem;
+    const spot = place(u.name, small, [
+      { x: x + g, y: y + small * 0.35, anchor: "start" }, { x: x - g, y: y + small * 0.35, anchor: "end" },
+      { x, y: y - g, anchor: "middle" }, { x, y: y + g + small * 0.8, anchor: "middle" },
+    ], false);
+    if (spot) labels.push(`<text x="${spot.x}" y="${spot.y}" text-anchor="${spot.anchor}" class="map-label map-label-village" font-size="${small}">${esc(u.name)}</text>`);
+  }
+
+  out.push('<g class="map-incidents">');
+  for (const { inc, x, y, r } of [...markers].reverse()) {
+    const color = LEVEL_COLOR[inc.level] ?? "#ccc";
+    const sel = inc.id === selectedId;
     out.push(`<g class="map-incident${sel ? " selected" : ""}" data-incident="${esc(inc.id)}" tabindex="0" role="button">
       <circle class="pulse" cx="${x}" cy="${y}" r="${r}" fill="none" stroke="${color}" stroke-width="2"/>
       ${sel ? `<circle cx="${x}" cy="${y}" r="${r + 0.55 * rem}" fill="none" stroke="#fff" stroke-width="2" stroke-dasharray="4 3"/>` : ""}
       <path d="M ${x} ${y - r} L ${x + r} ${y} L ${x} ${y + r} L ${x - r} ${y} Z" fill="${color}" stroke="#08111e" stroke-width="1.5"/>
-      <text x="${x}" y="${y + 0.3 * rem}" text-anchor="middle" font-size="${0.62 * rem}" font-weight="700" fill="#08111e">${esc(inc.level)}</text>
-      <rect x="${lx}" y="${ly - fs * 0.35}" width="${tw}" height="${fs * 1.55}" rx="${0.25 * rem}" fill="rgba(6,14,26,0.85)" stroke="${color}" stroke-width="1"/>
-      <text x="${lx + 0.4 * rem}" y="${ly + fs * 0.85}" font-size="${fs}" class="map-label map-label-incident">${esc(title)}</text>
+      <text x="${x}" y="${y + 0.22 * rem}" text-anchor="middle" font-size="${0.6 * rem}" font-weight="700" fill="#08111e">${esc(inc.level)}</text>
       <title>${esc(inc.title)} · ${esc(label("levelShort", inc.level))} ${esc(label("level", inc.level))}</title></g>`);
+  }
+  out.push("</g>");
+
+  // Labels on top of everything.
+  out.push(`<g class="map-labels">${labels.join("")}</g>`);
+  out.push('<g class="map-incident-labels">');
+  for (const { inc, title, fs, spot, padX } of incLabels) {
+    const color = LEVEL_COLOR[inc.level] ?? "#ccc";
+    const b = spot.box;
+    const tx = spot.anchor === "middle" ? (b.x1 + b.x2) / 2 : spot.anchor === "end" ? b.x2 - padX : b.x1 + padX;
+    out.push(`<g data-incident="${esc(inc.id)}" class="map-incident-label${inc.id === selectedId ? " selected" : ""}">
+      <rect x="${b.x1}" y="${b.y1}" width="${b.x2 - b.x1}" height="${b.y2 - b.y1}" rx="${0.25 * rem}" fill="rgba(6,14,26,0.88)" stroke="${color}" stroke-width="${inc.id === selectedId ? 2 : 1}"/>
+      <text x="${tx}" y="${spot.y}" text-anchor="${spot.anchor}" font-size="${fs}" class="map-label map-label-incident">${esc(title)}</text></g>`);
   }
   out.push("</g>");
 

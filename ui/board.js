@@ -1,0 +1,1024 @@
+// The operator command board: sign-in, the live board (WebSocket with HTTP fallback), panels,
+// the schematic map and the command dialogs.
+import * as api from "./api.js";
+import { BoardModel, derive, streetOf } from "./board-model.js";
+import {
+  esc, fmtClock, fmtCountdown, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, fromLocalInput, parseIso, toLocalInput,
+} from "./format.js";
+import {
+  applyStatic, getLang, label, labels, materialList, materialName, materialUnit, onLangChange, setLang, setMaterials, t,
+} from "./i18n.js";
+import { LiveConnection } from "./live.js";
+import { legendHtml, renderMap } from "./map.js";
+
+// Mirrors domain/incidents.py SUBTYPES.
+const SUBTYPES = {
+  natural_disaster: ["flood", "rainstorm", "geological", "earthquake", "drought", "strong_wind", "snow_ice", "forest_fire", "other_natural"],
+  accident: ["fire", "hazmat", "traffic", "building_collapse", "production_safety", "gas_leak", "other_accident"],
+  public_health: ["epidemic", "food_poisoning", "other_health"],
+  social_security: ["mass_incident", "crowd_stampede", "other_security"],
+};
+const LEVELS = ["I", "II", "III", "IV"];
+const LEVEL_NUM = { I: "Ⅰ", II: "Ⅱ", III: "Ⅲ", IV: "Ⅳ" };
+const TEAM_ORDER = ["ordered", "acknowledged", "departed", "arrived", "idle", "off_duty"];
+const DISPATCH_STEPS = [
+  ["ordered", "ordered_at"], ["acknowledged", "acknowledged_at"], ["departed", "departed_at"], ["arrived", "arrived_at"],
+];
+const SITUATION = ["deaths", "injured", "missing", "evacuated", "affected"];
+const CAN = {
+  report: ["admin", "commander", "operator", "reporter"],
+  respond: ["admin", "commander", "operator"], // verify, dispatch, allocate
+  command: ["admin", "commander"], // control, close
+};
+const NEW_FOR_MS = 8000;
+const POLL_EVERY_MS = 5000;
+
+const $ = (sel) => document.querySelector(sel);
+const state = {
+  model: new BoardModel(),
+  board: null,
+  user: null,
+  live: null,
+  conn: "reconnecting",
+  connInfo: {},
+  selectedId: null,
+  expandedWh: new Set(),
+  seenIncidents: null,
+  newIncidents: new Map(),
+  overdueKey: "",
+  lastFreshAt: null,
+  mapDirty: true,
+  pollAt: 0,
+  polling: false,
+  renderQueued: false,
+};
+
+function can(what) {
+  return !!state.user && CAN[what].includes(state.user.role);
+}
+
+// ------------------------------------------------------------------ start-up and session
+
+function init() {
+  applyStatic();
+  api.onUnauthorized(() => signOut(t("login.expired")));
+  $("#login-form").addEventListener("submit", onLogin);
+  $("#lang-toggle").addEventListener("click", toggleLang);
+  document.querySelector(".lang-toggle-login").addEventListener("click", toggleLang);
+  $("#sign-out").addEventListener("click", () => signOut());
+  $("#report-btn").addEventListener("click", () => openReport());
+  $("#dispatch-btn").addEventListener("click", () => openDispatch(state.selectedId));
+  $("#allocate-btn").addEventListener("click", () => openAllocate(state.selectedId));
+  $("#incident-list").addEventListener("click", onIncidentClick);
+  $("#map").addEventListener("click", onMapClick);
+  $("#map").addEventListener("keydown", (e) => {
+    if (e.key === "Enter") onMapClick(e);
+  });
+  $("#warehouse-list").addEventListener("click", (e) => {
+    const b = e.target.closest("[data-wh-toggle]");
+    if (!b) return;
+    const id = b.dataset.whToggle;
+    if (state.expandedWh.has(id)) state.expandedWh.delete(id);
+    else state.expandedWh.add(id);
+    scheduleRender();
+  });
+  $("#cmd-close").addEventListener("click", () => $("#cmd-dialog").close());
+  $("#cmd-cancel").addEventListener("click", () => $("#cmd-dialog").close());
+  new ResizeObserver(() => {
+    state.mapDirty = true;
+    scheduleRender();
+  }).observe($("#map-box"));
+  onLangChange(() => {
+    state.mapDirty = true;
+    renderUser();
+    renderAll();
+    tick();
+  });
+  window.addEventListener("online", () => state.live?.restart());
+
+  const token = api.getToken();
+  if (!token || api.tokenExpired(token)) {
+    if (token) api.clearSession();
+    showLogin(token ? t("login.expired") : "");
+  } else {
+    startBoard();
+  }
+  setInterval(tick, 1000);
+  tick();
+}
+
+function toggleLang() {
+  setLang(getLang() === "zh" ? "en" : "zh");
+}
+
+function showLogin(message = "") {
+  $("#app").hidden = true;
+  $("#login").hidden = false;
+  const err = $("#login-error");
+  err.hidden = !message;
+  err.textContent = message;
+  const u = $("#login-username");
+  if (!u.value) u.focus();
+  else $("#login-password").focus();
+}
+
+async function onLogin(e) {
+  e.preventDefault();
+  const btn = $("#login-submit");
+  const err = $("#login-error");
+  err.hidden = true;
+  btn.disabled = true;
+  btn.textContent = t("login.busy");
+  try {
+    await api.signIn($("#login-username").value.trim(), $("#login-password").value);
+    $("#login-password").value = "";
+    startBoard();
+  } catch (ex) {
+    err.hidden = false;
+    err.innerHTML = `<strong>${esc(t("login.failed"))}</strong>${esc(ex.code === "network" ? t("err.network") : ex.detail || ex.heading)}`;
+  } finally {
+    btn.disabled = false;
+    btn.textContent = t("login.submit");
+  }
+}
+
+function signOut(message = "") {
+  state.live?.stop();
+  state.live = null;
+  api.clearSession();
+  state.user = null;
+  state.model = new BoardModel();
+  state.board = null;
+  state.seenIncidents = null;
+  state.selectedId = null;
+  const dlg = $("#cmd-dialog");
+  if (dlg.open) dlg.close();
+  showLogin(message);
+}
+
+async function startBoard() {
+  state.user = api.getUser();
+  $("#login").hidden = true;
+  $("#app").hidden = false;
+  renderUser();
+  renderConn();
+  state.mapDirty = true;
+  loadMaterials();
+  api.get("/auth/me").then((u) => {
+    state.user = u;
+    api.saveSession(api.getToken(), u);
+    renderUser();
+    scheduleRender();
+  }).catch(() => {});
+  startLive();
+  pollBoard(true); // a first picture at once, even before the socket speaks
+}
+
+async function loadMaterials() {
+  try {
+    const res = await api.get("/materials");
+    setMaterials(res.items || []);
+    scheduleRender();
+  } catch {
+    /* names fall back to codes */
+  }
+}
+
+function startLive() {
+  state.live?.stop();
+  state.live = new LiveConnection({
+    getToken: api.getToken,
+    getPosition: () => state.model.position,
+    onSnapshot: (f) => {
+      state.model.replace(f.board, f.position);
+      fresh();
+      scheduleRender(true);
+    },
+    onDelta: (f) => {
+      if (state.model.applyDelta(f)) scheduleRender(true);
+      fresh();
+    },
+    onHeartbeat: (f) => {
+      if (typeof f.position === "number" && state.model.position !== null && f.position < state.model.position) {
+        // The server's log is behind what we hold (a restored store?): start over from a snapshot.
+        state.model.position = null;
+        state.live.restart();
+        return;
+      }
+      state.model.advance(f.position);
+      fresh();
+      renderConn();
+    },
+    onState: (s, info) => {
+      state.conn = s;
+      state.connInfo = info;
+      renderConn();
+    },
+    onAuthError: () => signOut(t("login.expired")),
+    onFailure: (n) => {
+      if (n >= 2) pollBoard();
+    },
+  });
+  state.live.start();
+}
+
+function fresh() {
+  state.lastFreshAt = Date.now();
+}
+
+/** GET /board: the first picture, and the fallback while the socket is down. */
+async function pollBoard(force = false, minPosition = null) {
+  const now = Date.now();
+  if (state.polling || (!force && now - state.pollAt < POLL_EVERY_MS)) return;
+  state.polling = true;
+  state.pollAt = now;
+  try {
+    const b = await api.get(minPosition ? `/board?min_position=${minPosition}` : "/board");
+    if (!api.getToken()) return;
+    if (state.model.position === null || b.position > state.model.position) {
+      state.model.replace(b, b.position);
+      scheduleRender(true);
+    }
+    if (state.conn === "online" || state.model.position === b.position) fresh();
+  } catch {
+    /* the socket or the next poll will do */
+  } finally {
+    state.polling = false;
+  }
+}
+
+// ------------------------------------------------------------------ rendering
+
+function scheduleRender(dataChanged = false) {
+  if (dataChanged) state.mapDirty = true;
+  if (state.renderQueued) return;
+  state.renderQueued = true;
+  setTimeout(() => {
+    state.renderQueued = false;
+    renderAll();
+  }, 0);
+}
+
+function context(board) {
+  const units = new Map(board.unit.map((u) => [u.code, u]));
+  const dispatchesByIncident = new Map();
+  for (const d of board.dispatch) {
+    const list = dispatchesByIncident.get(d.incident_id) ?? [];
+    list.push(d);
+    dispatchesByIncident.set(d.incident_id, list);
+  }
+  return { board, units, dispatchesByIncident, now: Date.now() };
+}
+
+function unitName(ctx, code) {
+  return ctx.units.get(code)?.name ?? code ?? "";
+}
+
+/** "新兴街道 · 魏庄村" for a village, the street's name for a street. */
+function unitPath(ctx, code) {
+  if (!code) return "";
+  const street = streetOf(code);
+  const names = [];
+  if (street !== code && ctx.units.has(street)) names.push(unitName(ctx, street));
+  names.push(unitName(ctx, code));
+  return names.join(" · ");
+}
+
+function renderAll() {
+  if ($("#app").hidden) return;
+  const board = state.model.toBoard(Date.now());
+  state.board = board;
+  const ctx = context(board);
+  trackNewIncidents(board.incident);
+  renderDistrict(ctx);
+  renderKpis(ctx);
+  renderIncidents(ctx);
+  renderDispatches(ctx);
+  renderAlerts(ctx);
+  renderTeams(ctx);
+  renderAllocations(ctx);
+  renderWarehouses(ctx);
+  renderStreets(ctx);
+  if (state.mapDirty) renderMapPanel(ctx);
+  renderConn();
+  renderCommandButtons();
+  state.overdueKey = overdueKey(board.dispatch, ctx.now);
+}
+
+function trackNewIncidents(incidents) {
+  const now = Date.now();
+  if (state.seenIncidents === null) {
+    if (state.model.position === null) return;
+    state.seenIncidents = new Set(incidents.map((i) => i.id));
+    return;
+  }
+  for (const i of incidents) {
+    if (!state.seenIncidents.has(i.id)) {
+      state.seenIncidents.add(i.id);
+      state.newIncidents.set(i.id, now);
+    }
+  }
+  for (const [id, at] of state.newIncidents) if (now - at > NEW_FOR_MS) state.newIncidents.delete(id);
+}
+
+function renderDistrict(ctx) {
+  const d = ctx.board.unit.find((u) => u.kind === "district");
+  if (!d) return;
+  for (const el of document.querySelectorAll(".district-name")) el.textContent = d.name;
+  document.title = `${d.name} · ${t("app.title")}`;
+}
+
+function renderUser() {
+  const u = state.user;
+  $("#user-name").textContent = u ? u.display_name || u.username : "";
+  $("#user-role").textContent = u ? `${label("role", u.role)} · ${u.username}` : "";
+  renderCommandButtons();
+}
+
+function renderCommandButtons() {
+  $("#report-btn").hidden = !can("report");
+  $("#dispatch-btn").hidden = !can("respond");
+  $("#allocate-btn").hidden = !can("respond");
+}
+
+function renderConn() {
+  const el = $("#conn-status");
+  const s = state.conn;
+  el.dataset.state = s === "connecting" ? "reconnecting" : s;
+  let text = t(`conn.${s}`);
+  if ((s === "reconnecting" || s === "offline") && state.connInfo.retryAt) {
+    const secs = Math.max(0, Math.ceil((state.connInfo.retryAt - Date.now()) / 1000));
+    if (secs > 0) text += ` · ${t("conn.retryIn", { s: secs })}`;
+  }
+  $("#conn-label").textContent = text;
+  $("#position").textContent = state.model.position ?? "—";
+  const banner = $("#stale-banner");
+  const stale = s !== "online" && s !== "connecting" && state.model.position !== null;
+  banner.hidden = !stale;
+  banner.classList.toggle("is-offline", s === "offline");
+  $("#app").classList.toggle("is-stale", stale);
+  if (stale) banner.textContent = t("conn.stale", { time: state.lastFreshAt ? fmtTime(state.lastFreshAt) : "—" });
+}
+
+function levelSort(a, b) {
+  return LEVELS.indexOf(a.level) - LEVELS.indexOf(b.level) || parseIso(b.occurred_at) - parseIso(a.occurred_at);
+}
+
+function renderKpis(ctx) {
+  const { board, now } = ctx;
+  const byLevel = Object.fromEntries(LEVELS.map((l) => [l, 0]));
+  for (const i of board.incident) byLevel[i.level] = (byLevel[i.level] ?? 0) + 1;
+  const awaiting = board.dispatch.filter((d) => d.status === "ordered");
+  const overdue = awaiting.filter((d) => parseIso(d.ack_deadline) < now).length;
+  const idle = board.team.filter((tm) => tm.status === "idle").length;
+  const busy = board.team.filter((tm) => tm.status !== "idle" && tm.status !== "off_duty").length;
+  const shipped = board.allocation.filter((a) => a.status === "shipped").length;
+  const stockLow = board.alerts.filter((a) => a.kind === "stock_low");
+  const lowWarehouses = new Set(stockLow.map((a) => a.warehouse_id)).size;
+  const sum = Object.fromEntries(SITUATION.map((k) => [k, 0]));
+  for (const i of board.incident) for (const k of SITUATION) sum[k] += i.situation?.[k] ?? 0;
+  const lvMini = LEVELS.map((l) => `<span style="background:var(--lv-${l})">${LEVEL_NUM[l]} ${byLevel[l]}</span>`).join("");
+  const severe = byLevel.I + byLevel.II > 0;
+  const tile = (value, lbl, sub, color, hot = false, id = "") => `
+    <div class="kpi${hot ? " is-hot" : ""}" style="--kpi-c:${color}" ${id ? `data-testid="${id}"` : ""}>
+      <div class="kpi-value">${value}</div>
+      <div class="kpi-text"><div class="kpi-label">${esc(lbl)}</div><div class="kpi-sub">${sub}</div></div>
+    </div>`;
+  $("#kpis").innerHTML = [
+    tile(board.incident.length, t("kpi.incidents"), `<span class="lv-mini">${lvMini}</span>`, severe ? "var(--lv-I)" : "var(--lv-III)", false, "kpi-incidents"),
+    tile(awaiting.length, t("kpi.awaitingAck"), overdue ? `<span class="hot">${esc(t("kpi.overdue", { n: overdue }))}</span>` : esc(t("kpi.overdue", { n: 0 })),
+      overdue ? "var(--danger)" : "var(--warn)", overdue > 0, "kpi-awaiting"),
+    tile(idle, t("kpi.teamsIdle"), esc(t("kpi.teamsBusy", { n: busy })), "var(--ok)", false, "kpi-teams"),
+    tile(board.allocation.length, t("kpi.allocations"),
+      `${esc(label("allocationStatus", "reserved"))} ${board.allocation.length - shipped} · ${esc(label("allocationStatus", "shipped"))} ${shipped}`, "var(--accent-2)", false, "kpi-allocations"),
+    tile(stockLow.length, t("kpi.stockLow"), esc(`${t("panel.warehouses")} ${lowWarehouses}/${board.warehouse.length}`), stockLow.length ? "var(--warn)" : "var(--ok)", false, "kpi-stock"),
+    tile(`${fmtNumber(sum.evacuated)}<small style="font-size:0.55em;color:var(--text-3)"> / ${fmtNumber(sum.affected)}</small>`, t("kpi.people"),
+      ["deaths", "injured", "missing"].map((k) => `${esc(label("situation", k))} ${sum[k] ? `<span class="hot">${sum[k]}</span>` : 0}`).join(" · "), "var(--accent)", false, "kpi-people"),
+  ].join("");
+}
+
+function figuresHtml(situation) {
+  const figs = SITUATION.filter((k) => (situation?.[k] ?? 0) > 0);
+  if (!figs.length) return `<span class="figs"><span class="fig" style="color:var(--text-3)">${esc(t("incident.noFigures"))}</span></span>`;
+  return `<span class="figs">${figs
+    .map((k) => `<span class="fig${["deaths", "injured", "missing"].includes(k) ? " bad" : ""}">${esc(label("situation", k))}<b>${fmtNumber(situation[k])}</b></span>`)
+    .join("")}</span>`;
+}
+
+function renderIncidents(ctx) {
+  const { board } = ctx;
+  const list = [...board.incident].sort(levelSort);
+  $("#incident-count").textContent = list.length;
+  if (state.selectedId && !board.incident.some((i) => i.id === state.selectedId)) state.selectedId = null;
+  const groups = LEVELS.map((l) => [l, list.filter((i) => i.level === l)]).filter(([, items]) => items.length);
+  const html = groups.map(([lvl, items]) => `
+    <section class="lv-group lv-${lvl}" data-level="${lvl}">
+      <div class="lv-group-head"><span>${LEVEL_NUM[lvl]} ${esc(label("level", lvl))}</span><span class="n">${items.length}</span></div>
+      ${items.map((i) => incidentHtml(ctx, i)).join("")}
+    </section>`).join("");
+  $("#incident-list").innerHTML = html || `<div class="empty">${esc(t("empty.incidents"))}</div>`;
+  $("#level-summary").innerHTML = "";
+}
+
+function incidentHtml(ctx, i) {
+  const sel = i.id === state.selectedId;
+  const isNew = state.newIncidents.has(i.id);
+  const dispatches = ctx.dispatchesByIncident.get(i.id) ?? [];
+  const place = [unitPath(ctx, i.unit_code), i.address].filter(Boolean).join(" · ");
+  const teams = dispatches.length
+    ? `<span class="inc-teams">${esc(t("incident.teams", { n: dispatches.length }))}</span>`
+    : `<span class="inc-teams none">${esc(t("incident.unassigned"))}</span>`;
+  let detail = "";
+  if (sel) {
+    const actions = [];
+    if (can("respond") && i.status === "reported") actions.push(["verify", "action.verify", "btn-primary"]);
+    if (can("respond")) actions.push(["dispatch", "action.dispatchShort", ""], ["allocate", "action.allocateShort", ""]);
+    if (can("command") && i.status === "verified") actions.push(["control", "action.control", ""]);
+    if (can("command") && (i.status === "verified" || i.status === "controlled")) actions.push(["close", "action.close", ""]);
+    detail = `<div class="inc-detail">
+      ${i.description ? `<div>${esc(i.description)}</div>` : ""}
+      ${i.situation_notes ? `<div>📋 ${esc(i.situation_notes)}</div>` : ""}
+      <div>${esc(t("incident.occurred"))} ${esc(fmtDateTime(i.occurred_at))} · ${esc(t("incident.reported"))} ${esc(fmtHM(i.reported_at))}${i.source ? ` · ${esc(i.source)}` : ""}</div>
+      ${dispatches.map((d) => `<div>▸ ${esc(d.team_name)} — <span class="ts-${esc(d.status)}">${esc(label("dispatchStatus", d.status))}</span></div>`).join("")}
+      ${actions.length ? `<div class="inc-actions">${actions.map(([a, k, cls]) => `<button type="button" class="btn btn-sm ${cls}" data-action="${a}" data-id="${esc(i.id)}" data-testid="${a}-${esc(i.id)}">${esc(t(k))}</button>`).join("")}</div>` : ""}
+    </div>`;
+  }
+  return `<article class="incident lv-${esc(i.level)}${sel ? " selected" : ""}${isNew ? " is-new" : ""}" data-testid="incident-${esc(i.id)}" data-id="${esc(i.id)}" data-level="${esc(i.level)}" data-status="${esc(i.status)}" tabindex="0">
+    <div class="inc-top">
+      <span class="lv-badge">${LEVEL_NUM[i.level] ?? esc(i.level)}</span>
+      <span class="inc-title" title="${esc(i.title)}">${esc(i.title)}</span>
+      <span class="chip st-${esc(i.status)}">${esc(label("incidentStatus", i.status))}</span>
+    </div>
+    <div class="inc-meta">${esc(label("category", i.category))} · ${esc(label("subtype", i.subtype))} ｜ ${esc(place)}</div>
+    <div class="inc-row">
+      <span class="inc-age"><span data-since="${esc(i.occurred_at)}">${esc(fmtDuration(ctx.now - parseIso(i.occurred_at)))}</span><small>${esc(t("incident.occurred"))} ${esc(fmtHM(i.occurred_at))}</small></span>
+      ${figuresHtml(i.situation)}
+      ${teams}
+    </div>
+    ${detail}
+  </article>`;
+}
+
+function overdueKey(dispatches, now) {
+  return dispatches.filter((d) => d.status === "ordered" && parseIso(d.ack_deadline) < now).map((d) => d.id).sort().join(",");
+}
+
+function countdownParts(deadlineIso, now) {
+  const left = parseIso(deadlineIso) - now;
+  const overdue = left < 0;
+  return { overdue, text: (overdue ? "+" : "") + fmtCountdown(left), label: overdue ? t("dispatch.overdue") : t("dispatch.remaining") };
+}
+
+function renderDispatches(ctx) {
+  const { board, now } = ctx;
+  const awaiting = board.dispatch.filter((d) => d.status === "ordered").sort((a, b) => parseIso(a.ack_deadline) - parseIso(b.ack_deadline));
+  const moving = board.dispatch.filter((d) => d.status !== "ordered")
+    .sort((a, b) => TEAM_ORDER.indexOf(a.status) - TEAM_ORDER.indexOf(b.status) || parseIso(a.ordered_at) - parseIso(b.ordered_at));
+  $("#dispatch-count").textContent = board.dispatch.length;
+  const incRef = (d) => {
+    const inc = ctx.board.incident.find((i) => i.id === d.incident_id);
+    const lvl = inc?.level ?? d.incident_level;
+    return `<div class="d-inc lv-${esc(lvl)}"><span class="lv-dot"></span>${esc(d.incident_title)} · ${esc(unitPath(ctx, d.unit_code))}</div>`;
+  };
+  const awaitingHtml = awaiting.map((d) => {
+    const cd = countdownParts(d.ack_deadline, now);
+    return `<article class="dispatch awaiting${cd.overdue ? " overdue" : ""}" data-testid="dispatch-${esc(d.id)}" data-id="${esc(d.id)}">
+      <div class="d-top">
+        <span class="chip ts-ordered">${esc(label("dispatchStatus", "ordered"))}</span>
+        <span class="d-team" title="${esc(d.team_name)}">${esc(d.team_name)}</span>
+        <div class="countdown"><span class="cd" data-deadline="${esc(d.ack_deadline)}">${esc(cd.text)}</span><span class="cd-label">${esc(cd.label)}</span></div>
+      </div>
+      ${incRef(d)}
+      <div class="d-task">${esc(t("dispatch.deadline"))} ${esc(fmtTime(d.ack_deadline))} · ${esc(t("dispatch.task"))}：${esc(d.task)}</div>
+    </article>`;
+  }).join("");
+  const movingHtml = moving.map((d) => {
+    const idx = DISPATCH_STEPS.findIndex(([s]) => s === d.status);
+    const steps = DISPATCH_STEPS.map(([s, stamp], k) => `<div class="step${k < idx ? " done" : k === idx ? " current" : ""}">${esc(label("dispatchStatus", s === "ordered" ? "ordered" : s).replace("待确认", "下达"))}<time>${d[stamp] ? esc(fmtHM(d[stamp])) : "--:--"}</time></div>`).join("");
+    return `<article class="dispatch" data-testid="dispatch-${esc(d.id)}" data-id="${esc(d.id)}">
+      <div class="d-top"><span class="chip ts-${esc(d.status)}">${esc(label("dispatchStatus", d.status))}</span><span class="d-team">${esc(d.team_name)}</span></div>
+      ${incRef(d)}
+      <div class="steps">${steps}</div>
+    </article>`;
+  }).join("");
+  $("#dispatch-list").innerHTML = `
+    <div class="sub-head">${esc(t("panel.awaitingAck"))} <span class="n">${awaiting.length}</span></div>
+    ${awaitingHtml || `<div class="empty">${esc(t("empty.awaiting"))}</div>`}
+    <div class="sub-head">${esc(t("panel.inProgress"))} <span class="n">${moving.length}</span></div>
+    ${movingHtml || `<div class="empty">${esc(t("empty.dispatches"))}</div>`}`;
+}
+
+function renderAlerts(ctx) {
+  const alerts = [...ctx.board.alerts].sort((a, b) => (a.level === "danger" ? 0 : 1) - (b.level === "danger" ? 0 : 1));
+  $("#alert-count").textContent = alerts.length;
+  $("#alert-list").innerHTML = alerts.map((a) => {
+    if (a.kind === "ack_overdue") {
+      return `<div class="alert danger" data-testid="alert-${esc(a.dispatch_id)}"><span class="alert-icon">!</span>
+        <div><div class="alert-title">${esc(t("alert.ack_overdue"))}</div>
+        <div class="alert-text">${esc(t("alert.ack_overdue.text", { team: a.team_name, incident: a.incident_title }))}</div></div>
+        <span class="alert-time">${esc(fmtHM(a.since))}</span></div>`;
+    }
+    if (a.kind === "stock_low") {
+      return `<div class="alert warning"><span class="alert-icon">!</span>
+        <div><div class="alert-title">${esc(t("alert.stock_low"))}</div>
+        <div class="alert-text">${esc(t("alert.stock_low.text", { warehouse: a.warehouse_name, material: materialName(a.material), available: a.available, minimum: a.minimum }))}</div></div></div>`;
+    }
+    return `<div class="alert warning"><span class="alert-icon">!</span><div><div class="alert-title">${esc(a.kind)}</div></div></div>`;
+  }).join("") || `<div class="empty">${esc(t("empty.alerts"))}</div>`;
+}
+
+function renderTeams(ctx) {
+  const teams = [...ctx.board.team].sort((a, b) => TEAM_ORDER.indexOf(a.status) - TEAM_ORDER.indexOf(b.status) || a.unit_code.localeCompare(b.unit_code) || a.name.localeCompare(b.name));
+  const counts = {};
+  for (const tm of teams) counts[tm.status] = (counts[tm.status] ?? 0) + 1;
+  $("#team-summary").innerHTML = TEAM_ORDER.filter((s) => counts[s])
+    .map((s) => `<span class="chip ts-${s}">${esc(label("teamStatus", s))} <b>${counts[s]}</b></span>`).join("");
+  const incidents = new Map(ctx.board.incident.map((i) => [i.id, i]));
+  $("#team-list").innerHTML = teams.map((tm) => {
+    const inc = tm.incident_id ? incidents.get(tm.incident_id) : null;
+    const where = inc ? ` · <span class="to">→ ${esc(inc.title)}</span>` : "";
+    return `<div class="team ts-${esc(tm.status)}${tm.status === "off_duty" ? " is-off" : ""}" data-testid="team-${esc(tm.id)}" data-status="${esc(tm.status)}">
+      <span class="team-dot"></span>
+      <span class="team-name" title="${esc(tm.name)}">${esc(tm.name)}</span>
+      <span class="chip ts-${esc(tm.status)}">${esc(label("teamStatus", tm.status))}</span>
+      <span class="team-sub">${esc(label("teamKindShort", tm.kind))} · ${esc(tm.members)}${getLang() === "zh" ? "人" : " ppl"} · ${esc(unitName(ctx, tm.unit_code))}${where}</span>
+    </div>`;
+  }).join("") || `<div class="empty">${esc(t("empty.teams"))}</div>`;
+}
+
+function linesHtml(lines) {
+  return Object.entries(lines || {}).map(([code, qty]) => `<span>${esc(materialName(code))} <b>×${fmtNumber(qty)}</b>${esc(materialUnit(code))}</span>`).join("");
+}
+
+function renderAllocations(ctx) {
+  const list = [...ctx.board.allocation].sort((a, b) => parseIso(b.requested_at) - parseIso(a.requested_at));
+  $("#allocation-count").textContent = list.length;
+  $("#allocation-list").innerHTML = list.map((a) => `
+    <div class="alloc" data-testid="allocation-${esc(a.id)}">
+      <div class="alloc-top"><span class="chip as-${esc(a.status)}">${esc(label("allocationStatus", a.status))}</span>
+        <span class="alloc-route">${esc(a.warehouse_name)}<span class="arrow">➜</span>${esc(a.destination || unitName(ctx, a.unit_code))}</span>
+        <span class="alert-time">${esc(fmtHM(a.shipped_at || a.requested_at))}</span></div>
+      <div class="alloc-inc">${esc(a.incident_title)}</div>
+      <div class="alloc-lines">${linesHtml(a.lines)}</div>
+    </div>`).join("") || `<div class="empty">${esc(t("empty.allocations"))}</div>`;
+}
+
+function renderWarehouses(ctx) {
+  const list = [...ctx.board.warehouse].sort((a, b) => a.unit_code.localeCompare(b.unit_code));
+  let lowTotal = 0;
+  const html = list.map((w) => {
+    const lines = Object.entries(w.stock || {}).map(([code, l]) => {
+      const available = l.on_hand - l.reserved;
+      return { code, available, minimum: l.minimum, below: !!l.minimum && available < l.minimum, ratio: l.minimum ? available / l.minimum : Infinity };
+    }).sort((a, b) => a.ratio - b.ratio || a.code.localeCompare(b.code));
+    const below = lines.filter((l) => l.below).length;
+    lowTotal += below;
+    const expanded = state.expandedWh.has(w.id);
+    const shown = expanded ? lines : lines.slice(0, Math.max(below, 3));
+    const rows = shown.map((l) => {
+      const scaleMax = Math.max(l.minimum * 3, l.available, 1);
+      const pct = Math.max(0, Math.min(100, (l.available / scaleMax) * 100));
+      const minPct = l.minimum ? (l.minimum / scaleMax) * 100 : null;
+      return `<div class="stock-line${l.below ? " below" : ""}" data-material="${esc(l.code)}">
+        <span class="stock-name" title="${esc(materialName(l.code))}">${esc(materialName(l.code))}</span>
+        <span class="stock-bar"><i style="width:${pct.toFixed(1)}%"></i>${minPct !== null ? `<em style="left:${minPct.toFixed(1)}%"></em>` : ""}</span>
+        <span class="stock-num">${fmtNumber(l.available)}${l.minimum ? ` / ${fmtNumber(l.minimum)}` : ""}</span>
+      </div>`;
+    }).join("");
+    const more = lines.length > shown.length || expanded
+      ? `<button type="button" class="wh-more" data-wh-toggle="${esc(w.id)}">${esc(expanded ? t("stock.less") : t("stock.more", { n: lines.length }))}</button>` : "";
+    return `<div class="wh${below ? " low" : ""}" data-testid="warehouse-${esc(w.id)}">
+      <div class="wh-top"><span class="wh-name" title="${esc(w.name)}">${esc(w.name)}</span>
+        <span class="wh-state ${below ? "bad" : "ok"}">${esc(below ? t("stock.below", { n: below }) : t("stock.ok"))}</span></div>
+      ${rows}${more}
+    </div>`;
+  }).join("");
+  $("#warehouse-summary").textContent = lowTotal ? `⚠ ${lowTotal}` : list.length;
+  $("#warehouse-list").innerHTML = html || `<div class="empty">${esc(t("empty.warehouses"))}</div>`;
+}
+
+function renderStreets(ctx) {
+  const counts = ctx.board.counts_by_street;
+  const streets = ctx.board.unit.filter((u) => u.kind === "street" || u.kind === "cluster").sort((a, b) => a.code.localeCompare(b.code));
+  const codes = streets.map((s) => s.code);
+  for (const code of Object.keys(counts)) if (!codes.includes(code)) codes.unshift(code); // district-level rows
+  const zero = { incidents: 0, dispatches: 0, teams_busy: 0, teams_idle: 0 };
+  const total = { ...zero };
+  const maxInc = Math.max(1, ...codes.map((c) => counts[c]?.incidents ?? 0));
+  const hues = [205, 160, 265, 35, 330, 95, 185, 300];
+  const rows = codes.map((code) => {
+    const c = { ...zero, ...(counts[code] ?? {}) };
+    for (const k of Object.keys(total)) total[k] += c[k];
+    const si = streets.findIndex((s) => s.code === code);
+    const swatch = si >= 0 ? `<span class="swatch" style="background:hsl(${hues[si % hues.length]},70%,62%)"></span>` : `<span class="swatch" style="background:#7fb2ff"></span>`;
+    const cell = (v, cls) => `<td class="${v ? cls : "zero"}">${v}</td>`;
+    const bar = c.incidents ? `<span class="bar-cell" style="width:${(c.incidents / maxInc) * 2.5}rem"></span>` : "";
+    return `<tr data-street="${esc(code)}"><td>${swatch}${esc(unitName(ctx, code))}</td><td class="${c.incidents ? "hot" : "zero"}">${bar}${c.incidents}</td>${cell(c.dispatches, "busy")}${cell(c.teams_busy, "busy")}${cell(c.teams_idle, "idle")}</tr>`;
+  }).join("");
+  $("#street-list").innerHTML = `<table class="tbl"><thead><tr><th>${esc(t("streets.street"))}</th><th>${esc(t("streets.incidents"))}</th><th>${esc(t("streets.dispatches"))}</th><th>${esc(t("streets.busy"))}</th><th>${esc(t("streets.idle"))}</th></tr></thead>
+    <tbody>${rows}<tr class="total"><td>${getLang() === "zh" ? "合计" : "Total"}</td><td>${total.incidents}</td><td>${total.dispatches}</td><td>${total.teams_busy}</td><td>${total.teams_idle}</td></tr></tbody></table>`;
+}
+
+function renderMapPanel(ctx) {
+  const box = $("#map-box");
+  const rect = box.getBoundingClientRect();
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+  renderMap($("#map"), {
+    units: ctx.board.unit, incidents: ctx.board.incident, teams: ctx.board.team, warehouses: ctx.board.warehouse,
+    dispatches: ctx.board.dispatch, selectedId: state.selectedId, rem,
+  }, Math.round(rect.width), Math.round(rect.height));
+  $("#map-legend").innerHTML = legendHtml();
+  state.mapDirty = false;
+}
+
+// ------------------------------------------------------------------ the one-second tick
+
+function tick() {
+  const now = Date.now();
+  const c = fmtClock(now);
+  $("#clock-time").textContent = c.time;
+  $("#clock-date").textContent = c.date;
+  $("#clock-weekday").textContent = c.weekday;
+  if ($("#app").hidden || !state.board) return;
+  for (const el of document.querySelectorAll("[data-since]")) el.textContent = fmtDuration(now - parseIso(el.dataset.since));
+  const key = overdueKey(state.board.dispatch, now);
+  if (key !== state.overdueKey) {
+    renderAll(); // a deadline passed: alerts, KPIs and the dispatch panel change
+  } else {
+    for (const el of document.querySelectorAll("[data-deadline]")) {
+      const cd = countdownParts(el.dataset.deadline, now);
+      el.textContent = cd.text;
+      const lbl = el.parentElement.querySelector(".cd-label");
+      if (lbl) lbl.textContent = cd.label;
+    }
+  }
+  if (state.newIncidents.size) {
+    for (const [id, at] of state.newIncidents) {
+      if (now - at > NEW_FOR_MS) {
+        state.newIncidents.delete(id);
+        document.querySelector(`[data-testid="incident-${CSS.escape(id)}"]`)?.classList.remove("is-new");
+      }
+    }
+  }
+  renderConn();
+  if (state.conn !== "online" && state.model.position !== null) pollBoard();
+}
+
+// ------------------------------------------------------------------ selection
+
+function select(id, scroll = false) {
+  state.selectedId = state.selectedId === id ? null : id;
+  state.mapDirty = true;
+  renderAll();
+  if (scroll && state.selectedId) {
+    document.querySelector(`[data-testid="incident-${CSS.escape(state.selectedId)}"]`)?.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  }
+}
+
+function onIncidentClick(e) {
+  const btn = e.target.closest("[data-action]");
+  if (btn) {
+    e.stopPropagation();
+    const id = btn.dataset.id;
+    ({ verify: () => openSimple("verify", id), control: () => openSimple("control", id), close: () => openSimple("close", id),
+      dispatch: () => openDispatch(id), allocate: () => openAllocate(id) })[btn.dataset.action]?.();
+    return;
+  }
+  const row = e.target.closest(".incident");
+  if (row && !e.target.closest(".inc-detail")) select(row.dataset.id);
+}
+
+function onMapClick(e) {
+  const g = e.target.closest("[data-incident]");
+  if (g) select(g.dataset.incident, true);
+}
+
+// ------------------------------------------------------------------ command dialogs
+
+let activeDialog = null;
+
+/**
+ * Open the command dialog. spec: {title, html, setup(body), collect(form) → {path, body, created?}, success, onSuccess?(answer, req)}
+ * Each dialog keeps one api.Command per path, so a retry of the same body reuses its Idempotency-Key.
+ */
+function openDialog(spec) {
+  const dlg = $("#cmd-dialog");
+  const form = $("#cmd-form");
+  const body = $("#cmd-body");
+  const submit = $("#cmd-submit");
+  const errBox = $("#cmd-error");
+  $("#cmd-title").textContent = spec.title;
+  body.innerHTML = spec.html;
+  errBox.hidden = true;
+  submit.disabled = false;
+  submit.textContent = t("action.submit");
+  form.id = "cmd-form";
+  form.dataset.command = spec.name;
+  const session = { commands: new Map(), busy: false };
+  activeDialog = session;
+  spec.setup?.(body);
+  form.onsubmit = async (e) => {
+    e.preventDefault();
+    if (session.busy) return;
+    if (!form.reportValidity()) return;
+    let req;
+    try {
+      req = spec.collect(form);
+    } catch (ex) {
+      showFormError(ex.message);
+      return;
+    }
+    let cmd = session.commands.get(req.path);
+    if (!cmd) session.commands.set(req.path, (cmd = new api.Command(req.path)));
+    session.busy = true;
+    submit.disabled = true;
+    submit.textContent = t("action.sending");
+    errBox.hidden = true;
+    try {
+      const answer = await cmd.send(req.body);
+      if (activeDialog === session) dlg.close();
+      toast(spec.success + (answer.replayed ? ` · ${t("form.replayed")}` : ""));
+      spec.onSuccess?.(answer, req);
+      afterCommand(answer);
+    } catch (ex) {
+      if (ex.status === 401) return; // back to sign-in
+      if (activeDialog !== session) {
+        toast(`${ex.heading}: ${ex.detail}`, true);
+        return;
+      }
+      const items = ex.fieldErrors ?? [];
+      errBox.hidden = false;
+      errBox.classList.remove("is-info");
+      errBox.innerHTML = `<strong>${esc(ex.heading ?? t("err.title"))}</strong>${esc(ex.detail || ex.message)}${
+        items.length ? `<ul>${items.map((m) => `<li>${esc(m)}</li>`).join("")}</ul>` : ""}${
+        cmd.pending ? `<div>${esc(t("form.networkRetry"))}</div>` : ""}`;
+      submit.textContent = cmd.pending ? t("action.retry") : t("action.submit");
+    } finally {
+      session.busy = false;
+      submit.disabled = false;
+      if (!cmd.pending && submit.textContent === t("action.sending")) submit.textContent = t("action.submit");
+    }
+  };
+  if (!dlg.open) dlg.showModal();
+  const first = body.querySelector("select:not([disabled]), input:not([type=radio]), textarea");
+  first?.focus();
+
+  function showFormError(msg) {
+    errBox.hidden = false;
+    errBox.innerHTML = `<strong>${esc(t("err.title"))}</strong>${esc(msg)}`;
+  }
+}
+
+function afterCommand(answer) {
+  // The socket brings the change; without it, read our own write.
+  if (state.conn !== "online" && typeof answer.position === "number") pollBoard(true, answer.position);
+}
+
+function toast(text, isError = false) {
+  const el = document.createElement("div");
+  el.className = `toast${isError ? " err" : ""}`;
+  el.textContent = text;
+  $("#toasts").append(el);
+  setTimeout(() => el.remove(), 5000);
+}
+
+function scopeOk(code) {
+  const u = state.user;
+  if (!u || u.role === "admin") return true;
+  const c = u.unit_code || "";
+  const prefix = c.slice(6) === "000000" ? c.slice(0, 6) : c.slice(9) === "000" ? c.slice(0, 9) : c;
+  return String(code).startsWith(prefix);
+}
+
+function unitOptions(selected) {
+  const units = (state.board?.unit ?? []).filter((u) => scopeOk(u.code)).sort((a, b) => a.code.localeCompare(b.code));
+  const tops = units.filter((u) => u.kind === "district");
+  const streets = units.filter((u) => u.kind === "street" || u.kind === "cluster");
+  const opt = (u) => `<option value="${esc(u.code)}"${u.code === selected ? " selected" : ""}>${esc(u.name)}（${esc(label("unitKind", u.kind))}）</option>`;
+  let html = `<option value="">${esc(t("form.choose"))}</option>` + tops.map(opt).join("");
+  const inStreet = new Set();
+  for (const s of streets) {
+    const kids = units.filter((u) => u.parent_code === s.code);
+    kids.forEach((k) => inStreet.add(k.code));
+    html += `<optgroup label="${esc(s.name)}">${opt(s)}${kids.map(opt).join("")}</optgroup>`;
+  }
+  const rest = units.filter((u) => u.kind !== "district" && u.kind !== "street" && u.kind !== "cluster" && !inStreet.has(u.code));
+  html += rest.map(opt).join("");
+  return html;
+}
+
+function incidentOptions(selected) {
+  const list = [...(state.board?.incident ?? [])].sort(levelSort);
+  return `<option value="">${esc(t("form.choose"))}</option>` + list
+    .map((i) => `<option value="${esc(i.id)}"${i.id === selected ? " selected" : ""}>${LEVEL_NUM[i.level]} · ${esc(i.title)}</option>`).join("");
+}
+
+function incidentRef(i) {
+  const ctx = context(state.board);
+  return `<div class="incident-ref lv-${esc(i.level)}"><b>${LEVEL_NUM[i.level]} ${esc(i.title)}</b>
+    <div>${esc(label("level", i.level))} · ${esc(label("category", i.category))} · ${esc(label("subtype", i.subtype))} · ${esc(unitPath(ctx, i.unit_code))} · ${esc(label("incidentStatus", i.status))}</div></div>`;
+}
+
+function findIncident(id) {
+  return state.board?.incident.find((i) => i.id === id) ?? null;
+}
+
+// 上报事件
+function openReport() {
+  if (!state.board) return;
+  const cats = Object.keys(SUBTYPES);
+  const defaultUnit = state.user && state.user.unit_code && !/0{6}$/.test(state.user.unit_code) ? state.user.unit_code : "";
+  openDialog({
+    name: "report",
+    title: t("form.report.title"),
+    success: t("toast.reported"),
+    html: `
+      <label><span class="req">${esc(t("form.category"))}</span>
+        <select name="category" required>${cats.map((c) => `<option value="${c}">${esc(label("category", c))}</option>`).join("")}</select></label>
+      <label><span class="req">${esc(t("form.subtype"))}</span><select name="subtype" required></select></label>
+      <div class="wide"><span class="req" style="color:var(--text-2);font-size:0.92rem">${esc(t("form.level"))}</span>
+        <div class="levels">${LEVELS.map((l) => `<label class="lv-${l}"><input type="radio" name="level" value="${l}"${l === "IV" ? " checked" : ""} required><span>${LEVEL_NUM[l]} ${esc(label("level", l))}</span></label>`).join("")}</div></div>
+      <label class="wide"><span class="req">${esc(t("form.title"))}</span><input name="title" required maxlength="200" autocomplete="off"></label>
+      <label><span class="req">${esc(t("form.unit"))}</span><select name="unit_code" required>${unitOptions(defaultUnit)}</select></label>
+      <label><span class="req">${esc(t("form.occurredAt"))}</span><input name="occurred_at" type="datetime-local" required value="${toLocalInput(Date.now())}"></label>
+      <label class="wide"><span>${esc(t("form.address"))}</span><input name="address" maxlength="2000" autocomplete="off"></label>
+      <label class="wide"><span>${esc(t("form.description"))}</span><textarea name="description" maxlength="2000" rows="3"></textarea></label>
+      <label class="wide"><span>${esc(t("form.source"))}</span><input name="source" maxlength="200" autocomplete="off"></label>`,
+    setup(body) {
+      const cat = body.querySelector("[name=category]");
+      const sub = body.querySelector("[name=subtype]");
+      const fillSub = () => {
+        sub.innerHTML = SUBTYPES[cat.value].map((s) => `<option value="${s}">${esc(label("subtype", s))}</option>`).join("");
+      };
+      cat.addEventListener("change", fillSub);
+      fillSub();
+    },
+    collect(form) {
+      const f = new FormData(form);
+      const occurred = fromLocalInput(f.get("occurred_at"));
+      if (!occurred) throw new Error(t("form.occurredAt"));
+      return {
+        path: "/incidents",
+        body: {
+          category: f.get("category"), subtype: f.get("subtype"), level: f.get("level"), title: String(f.get("title")).trim(),
+          unit_code: f.get("unit_code"), address: String(f.get("address") || "").trim(), occurred_at: occurred,
+          description: String(f.get("description") || "").trim(), source: String(f.get("source") || "").trim(),
+        },
+      };
+    },
+    onSuccess(answer) {
+      state.selectedId = answer.id;
+    },
+  });
+}
+
+function teamOptions(incident, filter, selected = "") {
+  const street = incident ? streetOf(incident.unit_code) : null;
+  const ctx = context(state.board);
+  const teams = (state.board?.team ?? []).filter(filter).sort((a, b) => {
+    const sa = streetOf(a.unit_code) === street ? 0 : 1;
+    const sb = streetOf(b.unit_code) === street ? 0 : 1;
+    return sa - sb || a.unit_code.localeCompare(b.unit_code);
+  });
+  return teams.map((tm) => `<option value="${esc(tm.id)}"${tm.id === selected ? " selected" : ""}>${esc(tm.name)}（${esc(label("teamKindShort", tm.kind))} · ${tm.members}${getLang() === "zh" ? "人" : " ppl"} · ${esc(unitName(ctx, tm.unit_code))}）</option>`).join("");
+}
+
+// 派遣队伍
+function openDispatch(incidentId) {
+  if (!state.board) return;
+  const fixed = findIncident(incidentId);
+  const idle = (tm) => tm.status === "idle" && tm.on_duty !== false;
+  const anyIdle = state.board.team.some(idle);
+  openDialog({
+    name: "dispatch",
+    title: t("form.dispatch.title"),
+    success: t("toast.dispatched"),
+    html: `
+      ${fixed ? incidentRef(fixed) : `<label class="wide"><span class="req">${esc(t("form.incident"))}</span><select name="incident_id" required>${incidentOptions(incidentId)}</select></label>`}
+      <label class="wide"><span class="req">${esc(t("form.team"))}</span>
+        <select name="team_id" required>${anyIdle ? `<option value="">${esc(t("form.choose"))}</option>${teamOptions(fixed, idle)}` : `<option value="">${esc(t("form.noIdleTeams"))}</option>`}</select></label>
+      <label class="wide"><span class="req">${esc(t("form.task"))}</span><textarea name="task" required maxlength="2000" rows="3"></textarea></label>
+      <label><span>${esc(t("form.ackMinutes"))}</span><input name="ack_minutes" type="number" min="1" max="1440" step="1"></label>`,
+    setup(body) {
+      const inc = body.querySelector("[name=incident_id]");
+      inc?.addEventListener("change", () => {
+        const chosen = findIncident(inc.value);
+        const sel = body.querySelector("[name=team_id]");
+        const keep = sel.value;
+        sel.innerHTML = `<option value="">${esc(t("form.choose"))}</option>${teamOptions(chosen, idle, keep)}`;
+      });
+    },
+    collect(form) {
+      const f = new FormData(form);
+      const id = fixed ? fixed.id : f.get("incident_id");
+      const body = { team_id: f.get("team_id"), task: String(f.get("task")).trim() };
+      const mins = f.get("ack_minutes");
+      if (mins) body.ack_minutes = parseInt(mins, 10);
+      return { path: `/incidents/${encodeURIComponent(id)}/dispatches`, body };
+    },
+  });
+}
+
+// 调拨物资
+function openAllocate(incidentId) {
+  if (!state.board) return;
+  const fixed = findIncident(incidentId);
+  const ctx = context(state.board);
+  const warehouses = [...state.board.warehouse].sort((a, b) => {
+    const street = fixed ? streetOf(fixed.unit_code) : null;
+    return (streetOf(a.unit_code) === street ? 0 : 1) - (streetOf(b.unit_code) === street ? 0 : 1) || a.unit_code.localeCompare(b.unit_code);
+  });
+  const catalogue = materialList();
+  openDialog({
+    name: "allocate",
+    title: t("form.allocate.title"),
+    success: t("toast.allocated"),
+    html: `
+      ${fixed ? incidentRef(fixed) : `<label class="wide"><span class="req">${esc(t("form.incident"))}</span><select name="incident_id" required>${incidentOptions(incidentId)}</select></label>`}
+      <label class="wide"><span class="req">${esc(t("form.warehouse"))}</span><select name="warehouse_id" required>
+        <option value="">${esc(t("form.choose"))}</option>${warehouses.map((w) => `<option value="${esc(w.id)}">${esc(w.name)}（${esc(unitName(ctx, w.unit_code))}）</option>`).join("")}</select></label>
+      <div class="wide"><span class="req" style="color:var(--text-2);font-size:0.92rem">${esc(t("form.materials"))}</span>
+        <div class="lines" id="alloc-lines"></div>
+        <button type="button" class="btn btn-sm" id="alloc-add" style="margin-top:0.4rem">＋ ${esc(t("action.addLine"))}</button></div>
+      <label><span>${esc(t("form.destination"))}</span><input name="destination" maxlength="2000" value="${esc(fixed ? fixed.address || unitName(ctx, fixed.unit_code) : "")}"></label>
+      <label><span>${esc(t("form.receivingTeam"))}</span><select name="team_id"><option value="">${esc(t("form.none"))}</option>${teamOptions(fixed, (tm) => !fixed || tm.incident_id === fixed.id)}</select></label>`,
+    setup(body) {
+      const wh = body.querySelector("[name=warehouse_id]");
+      const box = body.querySelector("#alloc-lines");
+      const stockOf = () => state.board.warehouse.find((w) => w.id === wh.value)?.stock ?? {};
+      const options = () => {
+        const stock = stockOf();
+        const codes = catalogue.length ? catalogue.map((m) => m.code) : Object.keys(stock);
+        return `<option value="">${esc(t("form.choose"))}</option>` + codes.map((code) => {
+          const l = stock[code];
+          const avail = l ? l.on_hand - l.reserved : 0;
+          return `<option value="${esc(code)}"${wh.value && avail <= 0 ? " disabled" : ""}>${esc(materialName(code))}${wh.value ? ` — ${esc(t("form.availableN", { n: avail }))}${esc(materialUnit(code))}` : ""}</option>`;
+        }).join("");
+      };
+      const addLine = () => {
+        const row = document.createElement("div");
+        row.className = "line-row";
+        row.innerHTML = `<select name="material" aria-label="${esc(t("form.material"))}">${options()}</select>
+          <input name="quantity" type="number" min="1" step="1" placeholder="${esc(t("form.quantity"))}" aria-label="${esc(t("form.quantity"))}">
+          <button type="button" class="btn btn-sm btn-ghost" data-remove>${esc(t("action.removeLine"))}</button>`;
+        box.append(row);
+      };
+      wh.addEventListener("change", () => {
+        for (const sel of box.querySelectorAll("select[name=material]")) {
+          const v = sel.value;
+          sel.innerHTML = options();
+          sel.value = v;
+        }
+      });
+      box.addEventListener("click", (e) => {
+        if (e.target.closest("[data-remove]") && box.children.length > 1) e.target.closest(".line-row").remove();
+      });
+      body.querySelector("#alloc-add").addEventListener("click", addLine);
+      addLine();
+      const inc = body.querySelector("[name=incident_id]");
+      inc?.addEventListener("change", () => {
+        const chosen = findIncident(inc.value);
+        const dest = body.querySelector("[name=destination]");
+        if (chosen && !dest.value) dest.value = chosen.address || unitName(ctx, chosen.unit_code);
+      });
+    },
+    collect(form) {
+      const f = new FormData(form);
+      const id = fixed ? fixed.id : f.get("incident_id");
+      const lines = {};
+      for (const row of form.querySelectorAll(".line-row")) {
+        const code = row.querySelector("[name=material]").value;
+        const qty = parseInt(row.querySelector("[name=quantity]").value, 10);
+        if (!code && !qty) continue;
+        if (!code || !(qty > 0)) throw new Error(`${t("form.material")} / ${t("form.quantity")}`);
+        lines[code] = (lines[code] ?? 0) + qty;
+      }
+      if (!Object.keys(lines).length) throw new Error(t("form.materials"));
+      const body = { incident_id: id, warehouse_id: f.get("warehouse_id"), lines, destination: String(f.get("destination") || "").trim() };
+      if (f.get("team_id")) body.team_id = f.get("team_id");
+      return { path: "/allocations", body };
+    },
+  });
+}
+
+// 核实 / 控制 / 结案
+function openSimple(kind, incidentId) {
+  const inc = findIncident(incidentId);
+  if (!inc) return;
+  const isClose = kind === "close";
+  openDialog({
+    name: kind,
+    title: t(`form.${kind}.title`),
+    success: t({ verify: "toast.verified", control: "toast.controlled", close: "toast.closed" }[kind]),
+    html: `${incidentRef(inc)}
+      <label class="wide"><span class="${isClose ? "req" : ""}">${esc(t(isClose ? "form.summary" : "form.note"))}</span>
+        <textarea name="${isClose ? "summary" : "note"}" rows="4" maxlength="${isClose ? 4000 : 2000}" ${isClose ? "required" : ""}></textarea></label>`,
+    collect(form) {
+      const f = new FormData(form);
+      const text = String(f.get(isClose ? "summary" : "note") || "").trim();
+      return { path: `/incidents/${encodeURIComponent(inc.id)}/${kind}`, body: isClose ? { summary: text } : { note: text } };
+    },
+  });
+}
+
+init();
