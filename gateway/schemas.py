@@ -166,6 +166,11 @@ class UserIn(Body):
     display_name: Annotated[str, Field(max_length=128)] = ""
 
 
+class TeamAccountIn(Body):
+    username: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{2,64}$")] | None = None
+    display_name: Annotated[str, Field(max_length=128)] = ""
+
+
 class Accepted(BaseModel):
     id: str
     position: int

@@ -494,7 +494,7 @@ function renderDispatches(ctx) {
   }).join("");
   const movingHtml = moving.map((d) => {
     const idx = DISPATCH_STEPS.findIndex(([s]) => s === d.status);
-    const steps = DISPATCH_STEPS.map(([s, stamp], k) => `<div class="step${k < idx ? " done" : k === idx ? " current" : ""}">${esc(label("dispatchStatus", s === "ordered" ? "ordered" : s).replace("待确认", "下达"))}<time>${d[stamp] ? esc(fmtHM(d[stamp])) : "--:--"}</time></div>`).join("");
+    const steps = DISPATCH_STEPS.map(([s, stamp], k) => `<div class="step${k < idx ? " done" : k === idx ? " current" : ""}">${esc(label("teamStatus", s))}<time>${d[stamp] ? esc(fmtHM(d[stamp])) : "--:--"}</time></div>`).join("");
     return `<article class="dispatch" data-testid="dispatch-${esc(d.id)}" data-id="${esc(d.id)}">
       <div class="d-top"><span class="chip ts-${esc(d.status)}">${esc(label("dispatchStatus", d.status))}</span><span class="d-team">${esc(d.team_name)}</span></div>
       ${incRef(d)}

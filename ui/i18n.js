@@ -7,7 +7,7 @@ const DICT = {
   zh: {
     "app.title": "应急指挥调度平台",
     "app.subtitle": "指挥大屏",
-    "app.district": "区应急管理局",
+    "app.district": "应急管理局",
     "lang.toggle": "EN",
     "lang.toggleTitle": "Switch to English",
 
@@ -168,7 +168,7 @@ const DICT = {
   en: {
     "app.title": "Emergency Command & Dispatch",
     "app.subtitle": "Command board",
-    "app.district": "Emergency Management Bureau",
+    "app.district": " Emergency Management Bureau",
     "lang.toggle": "中文",
     "lang.toggleTitle": "切换到中文",
 
@@ -223,13 +223,13 @@ const DICT = {
     "incident.age": "Age",
     "incident.occurred": "Occurred",
     "incident.reported": "Reported",
-    "incident.teams": "{n} teams",
+    "incident.teams": "Teams {n}",
     "incident.noFigures": "No casualties",
     "incident.unassigned": "No team",
 
-    "action.report": "Report incident",
-    "action.dispatch": "Dispatch team",
-    "action.allocate": "Allocate materials",
+    "action.report": "Report",
+    "action.dispatch": "Dispatch",
+    "action.allocate": "Allocate",
     "action.verify": "Verify",
     "action.control": "Controlled",
     "action.close": "Close",

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from gateway.api.common import Limit, Offset, answer, page, unit_prefix
 from gateway.context import Principal, Role
 from gateway.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition, allow
-from gateway.errors import NotFound
+from gateway.errors import Forbidden, NotFound
 from gateway.schemas import Accepted, NoteIn, ReasonIn
 
 router = APIRouter(prefix="/dispatches", tags=["dispatches"])
@@ -48,6 +48,8 @@ def list_dispatches(
 @router.get("/{dispatch_id}")
 def get_dispatch(dispatch_id: UUID, container: ContainerDep, principal: PrincipalDep, position: ReadPosition) -> dict[str, Any]:
     doc = container.store.get("dispatch", str(dispatch_id))
+    if doc is not None and principal.role == Role.FIELD and doc["team_id"] != principal.team_id:
+        raise Forbidden("field accounts see only their own team's dispatches")
     if not _visible(doc, principal):
         raise NotFound(f"dispatch {dispatch_id} not found")
     return doc  # type: ignore[return-value]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from gateway.api.common import Limit, Offset, answer, page, unit_prefix, visible_doc
 from gateway.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition, allow
-from gateway.schemas import Accepted, DutyIn, TeamIn
+from gateway.schemas import Accepted, DutyIn, TeamAccountIn, TeamIn
 
 router = APIRouter(prefix="/teams", tags=["teams"])
 
@@ -42,3 +43,20 @@ def register_team(body: TeamIn, ctx: CommandCtx, container: ContainerDep) -> Any
 @router.post("/{team_id}/duty", response_model=Accepted, dependencies=[allow("commander", "operator", "field")])
 def set_duty(team_id: UUID, body: DutyIn, ctx: CommandCtx, container: ContainerDep) -> Any:
     return answer(container.service.set_team_duty(ctx, team_id, body.on_duty))
+
+
+@router.get("/{team_id}/accounts", dependencies=[allow("commander")])
+def team_accounts(team_id: UUID, container: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
+    visible_doc(container.store, principal, "team", str(team_id), "team")
+    items = [a.public() for a in container.accounts.list() if a.team_id == str(team_id)]
+    return {"items": items, "total": len(items)}
+
+
+@router.post("/{team_id}/accounts", status_code=201, dependencies=[allow("commander")])
+def issue_team_account(team_id: UUID, body: TeamAccountIn, container: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Issue a field account for the team's phone. The password is shown once, here."""
+    team = visible_doc(container.store, principal, "team", str(team_id), "team")
+    username = body.username or f"team-{str(team_id)[:8]}-{secrets.token_hex(2)}"
+    password = secrets.token_urlsafe(9)
+    account = container.accounts.add(username, password, "field", team["unit_code"], str(team_id), body.display_name or team["name"])
+    return {**account.public(), "password": password}

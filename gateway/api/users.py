@@ -8,19 +8,19 @@ from fastapi import APIRouter
 
 from gateway.api.common import unit_prefix
 from gateway.deps import ContainerDep, PrincipalDep, allow
-from gateway.errors import NotFound
+from gateway.errors import Forbidden, NotFound
 from gateway.schemas import UserIn
 
-router = APIRouter(prefix="/users", tags=["users"], dependencies=[allow()])
+router = APIRouter(prefix="/users", tags=["users"])
 
 
-@router.get("")
+@router.get("", dependencies=[allow()])
 def list_users(container: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
     items = [a.public() for a in container.accounts.list(unit_prefix(principal))]
     return {"items": items, "total": len(items)}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, dependencies=[allow()])
 def add_user(body: UserIn, container: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
     if container.store.get("unit", body.unit_code) is None:
         raise NotFound(f"unit {body.unit_code} not found")
@@ -36,6 +36,12 @@ def add_user(body: UserIn, container: ContainerDep, principal: PrincipalDep) -> 
     return account.public()
 
 
-@router.post("/{username}/revoke")
-def revoke(username: str, container: ContainerDep) -> dict[str, Any]:
+@router.post("/{username}/revoke", dependencies=[allow("commander")])
+def revoke(username: str, container: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Admins revoke any account; commanders revoke team (field) accounts within their units."""
+    account = container.accounts.get(username)
+    if account is None:
+        raise NotFound(f"user {username} not found")
+    if not principal.is_admin and (account.role != "field" or not principal.can_see_unit(account.unit_code)):
+        raise Forbidden("commanders revoke only team accounts within their units")
     return container.accounts.revoke(username).public()
