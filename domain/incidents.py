@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import parse_enum, Actor, InvalidValue, require_state
+from domain.common import parse_enum, Actor, InvalidTransition, InvalidValue, require_state
 from domain.units import within
 
 
@@ -94,6 +94,7 @@ class Incident(Aggregate):
         self.source = source
         self.status = IncidentStatus.REPORTED.value
         self.situation = {k: 0 for k in SITUATION_FIELDS}
+        self.reported_upward_at: datetime | None = None
 
     @classmethod
     def report(
@@ -202,3 +203,19 @@ class Incident(Aggregate):
     @event("Dismissed")
     def _dismissed(self, reason: str, by: Actor) -> None:
         self.status = IncidentStatus.DISMISSED.value
+
+    # -- the 2-hour rule (灾情发生2小时内报送) -----------------------------
+    REPORT_WITHIN = timedelta(hours=2)
+
+    def record_reported_upward(self, acknowledged_at: datetime, batch_id: str, by: Actor) -> None:
+        """The city acknowledged the batch holding this incident's report: recorded once."""
+        if self.reported_upward_at is not None:
+            raise InvalidTransition("the report upward is already recorded")
+        if acknowledged_at.tzinfo is None:
+            raise InvalidValue("acknowledged_at needs a time zone", field="acknowledged_at")
+        within = acknowledged_at - self.occurred_at <= self.REPORT_WITHIN
+        self._reported_upward(acknowledged_at=acknowledged_at, batch_id=batch_id, within_deadline=within, by=by)
+
+    @event("ReportedUpward")
+    def _reported_upward(self, acknowledged_at: datetime, batch_id: str, within_deadline: bool, by: Actor) -> None:
+        self.reported_upward_at = acknowledged_at

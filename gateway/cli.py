@@ -87,6 +87,31 @@ def cmd_project(args: argparse.Namespace) -> None:
         c.close()
 
 
+def cmd_relay(args: argparse.Namespace) -> None:
+    from gateway.container import Container
+
+    settings = _settings(args, create_schema=False, run_projector=False)
+    if not settings.upstream_url:
+        raise SystemExit("set YINGJI_UPSTREAM_URL (and YINGJI_UPSTREAM_SECRET) to relay to the city platform")
+    c = Container.build(settings)
+    relay = c.make_relay()
+    stop = threading.Event()
+    print(f"relay to {settings.upstream_url} from position {c.relay_state.read()['position']} (waits for the lease)", flush=True)
+    try:
+        relay.run_forever(stop)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        relay.close()
+        c.close()
+
+
+def cmd_upstream(args: argparse.Namespace) -> None:
+    from gateway.upstream import main as upstream_main
+
+    upstream_main(args.rest)
+
+
 def cmd_rebuild(args: argparse.Namespace) -> None:
     from gateway.container import Container
 
@@ -137,6 +162,10 @@ def main(argv: list[str] | None = None) -> None:
     ua.set_defaults(func=cmd_users_add)
 
     sub.add_parser("project", help="run the projector alone (scaled deployments)").set_defaults(func=cmd_project)
+    sub.add_parser("relay", help="mirror the log to the city platform (YINGJI_UPSTREAM_URL)").set_defaults(func=cmd_relay)
+    up = sub.add_parser("upstream", help="run the stand-in of the city platform (demos, tests)", add_help=False)
+    up.add_argument("rest", nargs=argparse.REMAINDER)
+    up.set_defaults(func=cmd_upstream)
     pr = sub.add_parser("projections", help="read models").add_subparsers(dest="projections_command", required=True)
     pr.add_parser("rebuild", help="rebuild every read model from the log").set_defaults(func=cmd_rebuild)
 

@@ -12,6 +12,7 @@ from gateway.accounts import Accounts
 from gateway.bus import Bus, make_bus
 from gateway.errors import Conflict
 from gateway.eventstore import DistrictLog
+from gateway.relay import Relay, RelayState, make_lease, relay_status
 from gateway.service import CommandService
 from gateway.settings import Settings
 from projections.projector import Projector
@@ -60,6 +61,7 @@ def init_schema(settings: Settings) -> None:
     engine = make_engine(settings)
     DocStore(engine).create_schema()
     Accounts(engine).create_schema()
+    RelayState(engine, settings.district_code).create_schema()
     engine.dispose()
 
 
@@ -117,7 +119,30 @@ class Container:
             t.start()
             self._threads.append(t)
 
+    @property
+    def relay_state(self) -> RelayState:
+        return RelayState(self.engine, self.settings.district_code)
+
+    def relay_status(self) -> dict | None:  # type: ignore[type-arg]
+        """The relay's health for the board and /relay; None when no city platform is configured."""
+        if not self.settings.upstream_url:
+            return None
+        return relay_status(self.relay_state, self.log)
+
+    def make_relay(self) -> Relay:
+        relay = Relay(self.log, self.relay_state, self.service, self.settings, make_lease(self.settings))
+        self.log.on_saved(relay.wake)
+        return relay
+
+    def start_relay(self) -> None:
+        relay = self.make_relay()
+        t = threading.Thread(target=relay.run_forever, args=(self._stop,), name="relay", daemon=True)
+        t.start()
+        self._threads.append(t)
+
     def start(self) -> None:
+        if self.settings.upstream_url and self.settings.run_relay:
+            self.start_relay()
         if self.settings.run_projector:
             self.start_watchdog()
             self.start_listening()

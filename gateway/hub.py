@@ -78,9 +78,11 @@ def trim_frame(text: str, covered: int) -> str | None:
 
 
 class Hub:
-    def __init__(self, store: DocStore, bus: Bus):
+    def __init__(self, store: DocStore, bus: Bus, relay_status: Callable[[], dict[str, Any] | None] = lambda: None):
         self.store = store
         self.bus = bus
+        self.relay_status = relay_status
+        self._relay_seen: tuple[Any, ...] | None = None
         self.position = 0  # everything up to here has been fanned out
         self.clients: set[Client] = set()
         self._incoming: asyncio.Queue[Batch | None] = asyncio.Queue()
@@ -146,8 +148,20 @@ class Hub:
                 await self._fill_gap_if_quiet()
             except Exception:
                 log.exception("gap check failed")
+            if ticks % 2 == 0:
+                await self._relay_changed()
             if ticks % int(HEARTBEAT_SECONDS / GAP_CHECK_SECONDS) == 0:
                 self._broadcast_raw({"type": "heartbeat", "position": self.position, "at": datetime.now(timezone.utc).isoformat()})
+
+    async def _relay_changed(self) -> None:
+        """Relay health is not in the log: poll it and push a `relay` frame when it changes."""
+        status = await run_in_threadpool(self.relay_status)
+        if status is None:
+            return
+        seen = tuple(status[k] for k in ("position", "alarm", "paused", "last_error", "last_success_at", "lag_events"))
+        if seen != self._relay_seen:
+            self._relay_seen = seen
+            self._broadcast_raw({"type": "relay", "position": self.position, "relay": status})
 
     async def _fill_gap_if_quiet(self) -> None:
         # A batch lost on the bus while no later one arrives is noticed here.

@@ -11,13 +11,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.common import DomainError
-from gateway.api import allocations, auth, board, board_live, dispatches, events, incidents, materials, teams, units, users, warehouses
+from gateway.api import allocations, auth, board, board_live, dispatches, events, incidents, materials, relay, teams, units, users, warehouses
 from gateway.container import Container
 from gateway.hub import Hub
 from gateway.errors import STATUS_OF_CODE, problem
@@ -87,7 +88,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         c.bootstrap_admin()
         c.start()
         app.state.container = c
-        hub = Hub(c.store, c.bus)
+        hub = Hub(c.store, c.bus, c.relay_status)
         await hub.start()
         app.state.hub = hub
         try:
@@ -126,6 +127,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         detail = "the body is not valid JSON" if malformed else "some fields are missing or not valid"
         return problem_response(request, "validation_error", detail, 422, errors=errors)
 
+    @app.exception_handler(ValidationError)
+    async def model_error(request: Request, exc: ValidationError) -> JSONResponse:
+        errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()]
+        return problem_response(request, "validation_error", "some fields are missing or not valid", 422, errors=errors)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden", 413: "payload_too_large", 415: "unsupported_media_type"}.get(exc.status_code, "http_error")
@@ -136,7 +142,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(request, "internal_error", "something went wrong on our side; the command was not applied", 500)
 
-    for module in (auth, units, incidents, teams, dispatches, warehouses, materials, allocations, users, board, board_live, events):
+    for module in (auth, units, incidents, teams, dispatches, warehouses, materials, allocations, users, board, board_live, events, relay):
         app.include_router(module.router, prefix="/api/v1")
 
     @app.get("/healthz", tags=["health"])

@@ -23,6 +23,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.allocations import Allocation
 from domain.common import InvalidValue
+from domain.directives import Directive
 from domain.dispatches import Dispatch
 from domain.incidents import Incident
 from domain.teams import Team
@@ -154,6 +155,28 @@ class CommandService:
 
     def dismiss_incident(self, ctx: CommandContext, incident_id: UUID, reason: str) -> Accepted:
         return self._incident_command(ctx, incident_id, lambda i: i.dismiss(reason, by=ctx.actor))
+
+    def record_reported_upward(self, ctx: CommandContext, incident_id: UUID, acknowledged_at: datetime, batch_id: str) -> Accepted:
+        return self._incident_command(ctx, incident_id, lambda i: i.record_reported_upward(acknowledged_at, batch_id, by=ctx.actor))
+
+    # -- directives from the city ----------------------------------------
+    def receive_directive(self, ctx: CommandContext, **fields: Any) -> Accepted:
+        def decide() -> Decision:
+            directive = Directive.receive(by=ctx.actor, **fields)
+            if directive.id in self.log.repository:
+                raise Conflict("directive already received", directive_id=str(directive.id))
+            return directive.id, [directive]
+
+        return self._execute(ctx, decide)
+
+    def acknowledge_directive(self, ctx: CommandContext, directive_id: UUID, note: str = "") -> Accepted:
+        def decide() -> Decision:
+            directive = self._load(Directive, directive_id, "directive")
+            ctx.principal.check_unit(directive.unit_code, "the directive")
+            directive.acknowledge(note, by=ctx.actor)
+            return directive.id, [directive]
+
+        return self._execute(ctx, decide)
 
     # -- teams -----------------------------------------------------------
     def register_team(self, ctx: CommandContext, **fields: Any) -> Accepted:

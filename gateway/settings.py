@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     secret_key: str = ""
     bootstrap_admin: str = ""  # "name:password", applied on first start with no accounts
     district_code: str = "411099000000"
+    upstream_url: str = ""  # the city platform; when set, `serve` runs the relay in-process
+    upstream_secret: str = ""  # whsec_...; two comma-separated during a rotation
+    run_relay: bool = True
     district_name: str = "东城区"
     token_minutes: int = 12 * 60
     ack_minutes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_ACK_MINUTES))

@@ -7,7 +7,7 @@ so a board rebuilt from the log is the board operators saw.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from projections.reducer import Doc
@@ -19,7 +19,9 @@ ON_BOARD = {
     "dispatch": {"ordered", "acknowledged", "departed", "arrived"},
     "allocation": {"reserved", "shipped"},
     "warehouse": None,
+    "directive": {"received"},
 }
+REPORT_UPWARD_WITHIN = timedelta(hours=2)  # 灾情发生2小时内报送
 BOARD_KINDS = tuple(ON_BOARD)
 
 
@@ -37,7 +39,7 @@ def street_of(unit_code: str) -> str:
     return unit_code[:9] + "000"
 
 
-def derive(board: dict[str, list[Doc]], now: datetime) -> dict[str, Any]:
+def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | None = None) -> dict[str, Any]:
     """Alerts and per-street counts; `now` is passed in so replay can use the moment replayed."""
     alerts: list[dict[str, Any]] = []
     for d in board.get("dispatch", []):
@@ -52,6 +54,17 @@ def derive(board: dict[str, list[Doc]], now: datetime) -> dict[str, Any]:
                 alerts.append({"kind": reason, "level": "danger", "dispatch_id": d["id"], "team_name": d["team_name"],
                                "incident_title": d["incident_title"], "since": deadline, "unit_code": d["unit_code"],
                                "escalated": reason in escalated})
+    for i in board.get("incident", []):
+        due = datetime.fromisoformat(i["occurred_at"]) + REPORT_UPWARD_WITHIN
+        if not i.get("reported_upward_at") and due < now:
+            alerts.append({"kind": "report_overdue", "level": "danger", "incident_id": i["id"], "incident_title": i["title"],
+                           "since": due.isoformat(), "unit_code": i["unit_code"]})
+    for dv in board.get("directive", []):
+        alerts.append({"kind": "directive", "level": "warning", "directive_id": dv["id"], "title": dv["title"],
+                       "since": dv["received_at"], "unit_code": dv["unit_code"]})
+    if relay and relay.get("alarm"):
+        alerts.append({"kind": "relay_alarm", "level": "danger", "detail": relay.get("last_error", ""),
+                       "since": relay.get("alarm_since"), "unit_code": ""})
     for w in board.get("warehouse", []):
         for code, line in sorted(w["stock"].items()):
             available = line["on_hand"] - line["reserved"]
@@ -76,9 +89,10 @@ def derive(board: dict[str, list[Doc]], now: datetime) -> dict[str, Any]:
     return {"alerts": alerts, "counts_by_street": counts}
 
 
-def assemble(docs: Iterable[tuple[str, Doc]], position: int, now: datetime, visible=lambda kind, doc: True) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def assemble(docs: Iterable[tuple[str, Doc]], position: int, now: datetime, visible=lambda kind, doc: True,  # type: ignore[no-untyped-def]
+             relay: dict[str, Any] | None = None) -> dict[str, Any]:
     board: dict[str, list[Doc]] = {k: [] for k in BOARD_KINDS}
     for kind, doc in docs:
         if on_board(kind, doc) and visible(kind, doc):
             board[kind].append(doc)
-    return {"position": position, "at": now.isoformat(), **board, **derive(board, now)}
+    return {"position": position, "at": now.isoformat(), **board, "relay": relay, **derive(board, now, relay)}

@@ -1,6 +1,7 @@
 """Every read model, in the order the projector applies them (all see the state before the event)."""
 
 from projections.allocations import ALLOCATIONS
+from projections.directives import DIRECTIVES
 from projections.dispatches import DISPATCHES
 from projections.incidents import INCIDENTS
 from projections.reducer import Reducer
@@ -8,5 +9,5 @@ from projections.teams import TEAMS
 from projections.units import UNIT_IDS, UNITS
 from projections.warehouses import WAREHOUSES
 
-READ_MODELS: tuple[Reducer, ...] = (UNITS, UNIT_IDS, INCIDENTS, TEAMS, DISPATCHES, WAREHOUSES, ALLOCATIONS)
+READ_MODELS: tuple[Reducer, ...] = (UNITS, UNIT_IDS, INCIDENTS, TEAMS, DISPATCHES, WAREHOUSES, ALLOCATIONS, DIRECTIVES)
 KINDS = tuple(r.kind for r in READ_MODELS)

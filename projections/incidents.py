@@ -35,6 +35,8 @@ def _reported(get: Get, e: Any) -> Changes:
             "dismissed_at": None,
             "summary": "",
             "dismiss_reason": "",
+            "reported_upward_at": None,
+            "reported_upward_in_time": None,
             "updated_at": iso(e.timestamp),
         }
     }
@@ -56,6 +58,9 @@ INCIDENTS = Reducer(
         "Incident.SituationUpdated": _situation,
         "Incident.Controlled": lambda get, e: updated(get, K, e, status="controlled", controlled_at=iso(e.timestamp)),
         "Incident.Closed": lambda get, e: updated(get, K, e, status="closed", closed_at=iso(e.timestamp), summary=e.summary),
+        "Incident.ReportedUpward": lambda get, e: updated(
+            get, K, e, reported_upward_at=iso(e.acknowledged_at), reported_upward_in_time=e.within_deadline
+        ),
         "Incident.Dismissed": lambda get, e: updated(
             get, K, e, status="dismissed", dismissed_at=iso(e.timestamp), dismiss_reason=e.reason
         ),

@@ -42,6 +42,7 @@ const state = {
   conn: "reconnecting",
   connInfo: {},
   selectedId: null,
+  pendingSelect: null,
   expandedWh: new Set(),
   seenIncidents: null,
   newIncidents: new Map(),
@@ -409,6 +410,17 @@ function renderIncidents(ctx) {
   const { board } = ctx;
   const list = [...board.incident].sort(levelSort);
   $("#incident-count").textContent = list.length;
+  const pending = state.pendingSelect;
+  if (pending) {
+    if (board.incident.some((i) => i.id === pending.id)) {
+      state.selectedId = pending.id;
+      state.pendingSelect = null;
+      state.mapDirty = true;
+      state.scrollToSelected = true;
+    } else if (Date.now() > pending.until) {
+      state.pendingSelect = null;
+    }
+  }
   if (state.selectedId && !board.incident.some((i) => i.id === state.selectedId)) state.selectedId = null;
   const groups = LEVELS.map((l) => [l, list.filter((i) => i.level === l)]).filter(([, items]) => items.length);
   const html = groups.map(([lvl, items]) => `
@@ -417,6 +429,10 @@ function renderIncidents(ctx) {
       ${items.map((i) => incidentHtml(ctx, i)).join("")}
     </section>`).join("");
   $("#incident-list").innerHTML = html || `<div class="empty">${esc(t("empty.incidents"))}</div>`;
+  if (state.scrollToSelected && state.selectedId) {
+    state.scrollToSelected = false;
+    document.querySelector(`[data-testid="incident-${CSS.escape(state.selectedId)}"]`)?.scrollIntoView({ block: "nearest" });
+  }
   $("#level-summary").innerHTML = "";
 }
 
@@ -867,7 +883,9 @@ function openReport() {
       };
     },
     onSuccess(answer) {
-      state.selectedId = answer.id;
+      // Select the new incident once it is on the board (its delta may come before or after this answer).
+      state.pendingSelect = { id: answer.id, until: Date.now() + 15000 };
+      scheduleRender(true);
     },
   });
 }

@@ -101,6 +101,7 @@ async def _initial(ws: WebSocket, container: Container, client: Client, after: i
                 await ws.send_text(encode({"type": "heartbeat", "position": upto, "at": datetime.now(timezone.utc).isoformat()}))
                 return
     position, docs = await run_in_threadpool(store.snapshot, BOARD_KINDS)
-    board: dict[str, Any] = assemble(docs, position, datetime.now(timezone.utc), client.visible)
+    relay = await run_in_threadpool(container.relay_status)
+    board: dict[str, Any] = assemble(docs, position, datetime.now(timezone.utc), client.visible, relay=relay)
     client.sent_upto = max(client.sent_upto, position)
     await ws.send_text(encode({"type": "snapshot", "position": position, "board": board}))

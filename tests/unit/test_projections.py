@@ -431,7 +431,7 @@ def test_apply_event_reports_changes_per_kind_and_memory_docs_tracks_position():
     docs.apply(e, position=42)
     assert docs.position == 42
     assert [d["id"] for d in docs.of_kind("team")] == [str(team.id)]
-    assert set(KINDS) == {"unit", "unit_by_id", "incident", "team", "dispatch", "warehouse", "allocation"}
+    assert set(KINDS) == {"unit", "unit_by_id", "incident", "team", "dispatch", "warehouse", "allocation", "directive"}
 
 
 # -- the board ---------------------------------------------------------------

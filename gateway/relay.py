@@ -1,0 +1,330 @@
+"""The relay: mirrors the district log, in order and without loss, to the city platform.
+
+At least once, in log order, deduplicable by event id. The position moves
+only after a 2xx. 5xx, 408, 429, timeouts and connection errors are retried
+with exponential backoff and jitter; any other 4xx stops the relay with an
+alarm (position kept) until an operator resumes it. Only one relay per
+district sends at a time: a PostgreSQL advisory lock, or a file lock on the
+embedded default; a second relay waits for the lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import random
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, Engine, MetaData, String, Table, Text, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from domain.common import DomainError
+from gateway.cloudevents import to_cloudevent
+from gateway.context import CommandContext, Principal
+from gateway.eventstore import DistrictLog
+from gateway.service import CommandService
+from gateway.settings import Settings
+from gateway.webhooks import parse_secrets, sign
+
+log = logging.getLogger("yingji.relay")
+
+metadata = MetaData()
+relay_table = Table(
+    "relay_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False, default=0),
+    Column("last_success_at", DateTime(timezone=True), nullable=True),
+    Column("last_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("alarm", Boolean, nullable=False, default=False),
+    Column("alarm_since", DateTime(timezone=True), nullable=True),
+    Column("paused", Boolean, nullable=False, default=False),
+)
+
+RETRYABLE = {408, 429}
+CONTENT_TYPE = "application/cloudevents-batch+json"
+RELAY_PRINCIPAL = Principal("relay", "system", "")
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class RelayState:
+    """The relay's durable row: position, health and alarm."""
+
+    def __init__(self, engine: Engine, name: str):
+        self.engine = engine
+        self.name = name
+
+    def create_schema(self) -> None:
+        metadata.create_all(self.engine)
+        ins = (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)(relay_table)
+        with self.engine.begin() as conn:
+            conn.execute(ins.values(name=self.name, position=0, alarm=False, paused=False).on_conflict_do_nothing())
+
+    def read(self) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(relay_table).where(relay_table.c.name == self.name)).first()
+        if row is None:
+            return {"position": 0, "alarm": False, "paused": False, "last_success_at": None, "last_error": None,
+                    "alarm_since": None, "last_attempt_at": None}
+        m = dict(row._mapping)
+        m["position"] = int(m["position"])
+        return m
+
+    def set(self, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(relay_table).where(relay_table.c.name == self.name).values(**values))
+
+    def advance(self, old: int, new: int) -> None:
+        with self.engine.begin() as conn:
+            n = conn.execute(
+                update(relay_table)
+                .where(relay_table.c.name == self.name, relay_table.c.position == old)
+                .values(position=new, last_success_at=now_utc(), last_error=None)
+            ).rowcount
+        if n != 1:
+            raise RuntimeError(f"relay position moved under us (expected {old})")
+
+    def resume(self) -> None:
+        self.set(alarm=False, alarm_since=None, paused=False)
+
+
+class Lease:
+    """One active relay per district."""
+
+    def acquire(self) -> bool: ...
+
+    def held(self) -> bool: ...
+
+    def release(self) -> None: ...
+
+
+class FileLease(Lease):
+    def __init__(self, path: Path):
+        self.path = path
+        self.fd: int | None = None
+
+    def acquire(self) -> bool:
+        import os
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self.fd = fd
+        return True
+
+    def held(self) -> bool:
+        return self.fd is not None
+
+    def release(self) -> None:
+        import os
+
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+class AdvisoryLease(Lease):
+    """A session-level advisory lock on a connection of its own: lost with the connection."""
+
+    def __init__(self, dsn: str, key: str):
+        self.dsn = dsn
+        self.key = zlib.crc32(key.encode())
+        self.conn: Any = None
+
+    def acquire(self) -> bool:
+        import psycopg
+
+        try:
+            conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=3)
+            got = conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()[0]
+        except psycopg.Error:
+            return False
+        if not got:
+            conn.close()
+            return False
+        self.conn = conn
+        return True
+
+    def held(self) -> bool:
+        if self.conn is None:
+            return False
+        try:
+            self.conn.execute("SELECT 1")
+            return True
+        except Exception:  # noqa: BLE001 - connection gone: so is the lock
+            self.release()
+            return False
+
+    def release(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except Exception:  # noqa: BLE001
+                pass
+            self.conn = None
+
+
+class Relay:
+    def __init__(
+        self,
+        log_: DistrictLog,
+        state: RelayState,
+        service: CommandService,
+        settings: Settings,
+        lease: Lease,
+        batch_size: int = 200,
+        timeout: float = 5.0,
+        max_backoff: float = 30.0,
+        sleep: Callable[[float], None] | None = None,
+    ):
+        self.log = log_
+        self.state = state
+        self.service = service
+        self.url = settings.upstream_url.rstrip("/") + "/events"
+        self.secrets = parse_secrets(settings.upstream_secret)
+        self.source = f"/districts/{settings.district_code}"
+        self.lease = lease
+        self.batch_size = batch_size
+        self.timeout = timeout
+        self.max_backoff = max_backoff
+        self.http = httpx.Client(timeout=timeout)
+        self._wake = threading.Event()
+        self._backoff = 0.5
+        self.sent_batches = 0
+
+    def wake(self, _position: int | None = None) -> None:
+        self._wake.set()
+
+    # -- status ----------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        return relay_status(self.state, self.log)
+
+    # -- one step ----------------------------------------------------------
+    def step(self) -> str:
+        """Try to deliver one batch. Returns 'sent', 'idle', 'retry', 'stopped'."""
+        st = self.state.read()
+        if st["paused"]:
+            return "stopped"
+        position = st["position"]
+        notifications = self.log.read(position, self.batch_size)
+        if not notifications:
+            return "idle"
+        events = [to_cloudevent(self.log, n, self.source) for n in notifications]
+        body = json.dumps(events, ensure_ascii=False, separators=(",", ":")).encode()
+        first, last = notifications[0].id, notifications[-1].id
+        msg_id = f"{self.source}:{first}-{last}"
+        headers = {"content-type": CONTENT_TYPE, **sign(self.secrets, msg_id, body)}
+        self.state.set(last_attempt_at=now_utc())
+        try:
+            response = self.http.post(self.url, content=body, headers=headers)
+        except httpx.HTTPError as e:
+            return self._retry(f"{type(e).__name__}: {e}")
+        if 200 <= response.status_code < 300:
+            self._after_acknowledged(notifications, msg_id)
+            self.state.advance(position, last)
+            self._backoff = 0.5
+            self.sent_batches += 1
+            return "sent"
+        if response.status_code >= 500 or response.status_code in RETRYABLE:
+            retry_after = response.headers.get("retry-after")
+            return self._retry(f"HTTP {response.status_code}", float(retry_after) if retry_after and retry_after.isdigit() else None)
+        detail = f"HTTP {response.status_code} at position {first}: {response.text[:300]}"
+        log.error("relay stopped: %s", detail)
+        self.state.set(alarm=True, alarm_since=now_utc(), paused=True, last_error=detail)
+        return "stopped"
+
+    def _retry(self, error: str, at_least: float | None = None) -> str:
+        log.warning("relay: %s; retrying", error)
+        self.state.set(last_error=error)
+        self._delay = max(at_least or 0, random.uniform(self._backoff / 2, self._backoff))
+        self._backoff = min(self._backoff * 2, self.max_backoff)
+        return "retry"
+
+    def _after_acknowledged(self, notifications: list[Any], msg_id: str) -> None:
+        """The 2-hour rule made provable: record when each incident's report reached the city.
+
+        Done before the position moves: a crash in between resends the batch
+        and records again, which the incident refuses as already recorded.
+        """
+        acknowledged_at = now_utc()
+        for n in notifications:
+            if n.topic.endswith("Incident.Reported"):
+                try:
+                    self.service.record_reported_upward(
+                        CommandContext(RELAY_PRINCIPAL, request_id=msg_id), UUID(str(n.originator_id)), acknowledged_at, msg_id
+                    )
+                except DomainError:
+                    pass
+
+    # -- the loop ------------------------------------------------------------
+    def run_forever(self, stop: threading.Event, poll_seconds: float = 0.5) -> None:
+        while not stop.is_set():
+            if not self.lease.held():
+                if not self.lease.acquire():
+                    stop.wait(1.0)  # another relay is active: wait for its lease
+                    continue
+                log.info("relay lease acquired")
+            try:
+                outcome = self.step()
+            except Exception:
+                log.exception("relay step failed")
+                outcome, self._delay = "retry", 1.0
+            if outcome == "sent":
+                continue
+            if outcome == "retry":
+                stop.wait(self._delay)
+            else:
+                self._wake.wait(poll_seconds)
+                self._wake.clear()
+        self.lease.release()
+
+    def close(self) -> None:
+        self.http.close()
+        self.lease.release()
+
+
+def relay_status(state: RelayState, log_: DistrictLog) -> dict[str, Any]:
+    st = state.read()
+    head = log_.max_position()
+    lag_events = max(head - st["position"], 0)
+    lag_seconds = 0.0
+    if lag_events:
+        oldest = log_.read(st["position"], 1)
+        if oldest:
+            lag_seconds = max((now_utc() - log_.decode(oldest[0]).timestamp).total_seconds(), 0.0)
+    iso = lambda v: v.isoformat() if isinstance(v, datetime) else v  # noqa: E731
+    return {
+        "position": st["position"],
+        "head": head,
+        "lag_events": lag_events,
+        "lag_seconds": round(lag_seconds, 1),
+        "last_success_at": iso(st["last_success_at"]),
+        "last_attempt_at": iso(st["last_attempt_at"]),
+        "last_error": st["last_error"],
+        "alarm": bool(st["alarm"]),
+        "alarm_since": iso(st["alarm_since"]),
+        "paused": bool(st["paused"]),
+    }
+
+
+def make_lease(settings: Settings) -> Lease:
+    if settings.is_postgres:
+        return AdvisoryLease(settings.database_url, f"yingji-relay:{settings.district_code}:{settings.database_schema}")
+    return FileLease(Path(settings.data_dir) / f"relay-{settings.district_code}.lock")
