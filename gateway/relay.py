@@ -11,13 +11,14 @@ embedded default; a second relay waits for the lock.
 from __future__ import annotations
 
 import fcntl
+import os
+import socket
 import json
 import logging
 import random
 import threading
 import time
 import zlib
-from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -189,10 +190,7 @@ class Relay:
         service: CommandService,
         settings: Settings,
         lease: Lease,
-        batch_size: int = 200,
-        timeout: float = 5.0,
         max_backoff: float = 30.0,
-        sleep: Callable[[float], None] | None = None,
     ):
         self.log = log_
         self.state = state
@@ -201,10 +199,10 @@ class Relay:
         self.secrets = parse_secrets(settings.upstream_secret)
         self.source = f"/districts/{settings.district_code}"
         self.lease = lease
-        self.batch_size = batch_size
-        self.timeout = timeout
+        self.batch_size = settings.relay_batch_size
         self.max_backoff = max_backoff
-        self.http = httpx.Client(timeout=timeout)
+        self.http = httpx.Client(timeout=settings.upstream_timeout)
+        self.instance = f"{socket.gethostname()}:{os.getpid()}"  # says which relay sent a batch
         self._wake = threading.Event()
         self._backoff = 0.5
         self.sent_batches = 0
@@ -230,7 +228,7 @@ class Relay:
         body = json.dumps(events, ensure_ascii=False, separators=(",", ":")).encode()
         first, last = notifications[0].id, notifications[-1].id
         msg_id = f"{self.source}:{first}-{last}"
-        headers = {"content-type": CONTENT_TYPE, **sign(self.secrets, msg_id, body)}
+        headers = {"content-type": CONTENT_TYPE, "yingji-relay": self.instance, **sign(self.secrets, msg_id, body)}
         self.state.set(last_attempt_at=now_utc())
         try:
             response = self.http.post(self.url, content=body, headers=headers)

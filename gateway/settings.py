@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     district_code: str = "411099000000"
     upstream_url: str = ""  # the city platform; when set, `serve` runs the relay in-process
     upstream_secret: str = ""  # whsec_...; two comma-separated during a rotation
+    upstream_timeout: float = 5.0  # seconds per batch POST
+    relay_batch_size: int = 200
     run_relay: bool = True
     district_name: str = "东城区"
     token_minutes: int = 12 * 60
