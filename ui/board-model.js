@@ -9,7 +9,9 @@ export const ON_BOARD = {
   dispatch: new Set(["ordered", "acknowledged", "departed", "arrived"]),
   allocation: new Set(["reserved", "shipped"]),
   warehouse: null,
+  directive: new Set(["received"]),
 };
+export const REPORT_UPWARD_WITHIN_MS = 2 * 60 * 60 * 1000; // 灾情发生2小时内报送
 export const BOARD_KINDS = Object.keys(ON_BOARD);
 
 export function onBoard(kind, doc) {
@@ -31,16 +33,42 @@ function sortedEntries(obj) {
   return Object.keys(obj).sort().map((k) => [k, obj[k]]);
 }
 
-/** Alerts and per-street counts, as projections.board.derive computes them; `nowMs` is the moment judged. */
-export function derive(board, nowMs) {
+/**
+ * Alerts and per-street counts, as projections.board.derive computes them; `nowMs` is the moment judged,
+ * `relay` the relay's health (null when no city platform is configured).
+ */
+export function derive(board, nowMs, relay = null) {
   const alerts = [];
   for (const d of board.dispatch ?? []) {
-    if (d.status === "ordered" && d.ack_deadline && parseIso(d.ack_deadline) < nowMs) {
+    // A missed deadline shows at once; `escalated` says the watchdog has recorded it in the log.
+    const escalated = new Set((d.escalations ?? []).map((x) => x.reason));
+    const due = [
+      ["ack_overdue", d.status === "ordered" ? d.ack_deadline : null],
+      ["arrival_overdue", d.status === "acknowledged" || d.status === "departed" ? d.arrive_deadline : null],
+    ];
+    for (const [reason, deadline] of due) {
+      if (deadline && (escalated.has(reason) || parseIso(deadline) < nowMs)) {
+        alerts.push({
+          kind: reason, level: "danger", dispatch_id: d.id, team_name: d.team_name, incident_title: d.incident_title,
+          since: deadline, unit_code: d.unit_code, escalated: escalated.has(reason),
+        });
+      }
+    }
+  }
+  for (const i of board.incident ?? []) {
+    const due = parseIso(i.occurred_at) + REPORT_UPWARD_WITHIN_MS;
+    if (!i.reported_upward_at && due < nowMs) {
       alerts.push({
-        kind: "ack_overdue", level: "danger", dispatch_id: d.id, team_name: d.team_name,
-        incident_title: d.incident_title, since: d.ack_deadline, unit_code: d.unit_code,
+        kind: "report_overdue", level: "danger", incident_id: i.id, incident_title: i.title,
+        since: new Date(due).toISOString(), unit_code: i.unit_code,
       });
     }
+  }
+  for (const dv of board.directive ?? []) {
+    alerts.push({ kind: "directive", level: "warning", directive_id: dv.id, title: dv.title, since: dv.received_at, unit_code: dv.unit_code });
+  }
+  if (relay && relay.alarm) {
+    alerts.push({ kind: "relay_alarm", level: "danger", detail: relay.last_error ?? "", since: relay.alarm_since, unit_code: "" });
   }
   for (const w of board.warehouse ?? []) {
     for (const [code, line] of sortedEntries(w.stock ?? {})) {
@@ -77,6 +105,7 @@ export class BoardModel {
     this.position = null;
     this.at = null;
     this.kinds = Object.fromEntries(BOARD_KINDS.map((k) => [k, new Map()]));
+    this.relay = null; // the relay's health: not in the log, pushed in `relay` frames
     this.version = 0; // bumps on every change, for cheap re-render checks
   }
 
@@ -88,6 +117,12 @@ export class BoardModel {
     }
     this.position = position ?? null;
     this.at = board.at ?? null;
+    if ("relay" in board) this.relay = board.relay ?? null;
+    this.version += 1;
+  }
+
+  setRelay(relay) {
+    this.relay = relay ?? null;
     this.version += 1;
   }
 
@@ -125,6 +160,6 @@ export class BoardModel {
   /** The board in the API's shape, with alerts and counts derived at `nowMs`. */
   toBoard(nowMs = Date.now()) {
     const board = Object.fromEntries(BOARD_KINDS.map((k) => [k, this.list(k)]));
-    return { position: this.position, ...board, ...derive(board, nowMs) };
+    return { position: this.position, ...board, relay: this.relay, ...derive(board, nowMs, this.relay) };
   }
 }

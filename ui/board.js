@@ -1,12 +1,12 @@
 // The operator command board: sign-in, the live board (WebSocket with HTTP fallback), panels,
 // the schematic map and the command dialogs.
 import * as api from "./api.js";
-import { BoardModel, derive, streetOf } from "./board-model.js";
+import { BoardModel, streetOf } from "./board-model.js";
 import {
   esc, fmtClock, fmtCountdown, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, fromLocalInput, parseIso, toLocalInput,
 } from "./format.js";
 import {
-  applyStatic, getLang, label, labels, materialList, materialName, materialUnit, onLangChange, setLang, setMaterials, t,
+  applyStatic, getLang, label, materialList, materialName, materialUnit, onLangChange, setLang, setMaterials, t,
 } from "./i18n.js";
 import { LiveConnection } from "./live.js";
 import { legendHtml, renderMap } from "./map.js";
@@ -62,6 +62,11 @@ function can(what) {
 
 function init() {
   applyStatic();
+  try {
+    showDistrictName(localStorage.getItem("yingji.district") || "");
+  } catch {
+    /* first visit */
+  }
   api.onUnauthorized(() => signOut(t("login.expired")));
   $("#login-form").addEventListener("submit", onLogin);
   $("#lang-toggle").addEventListener("click", toggleLang);
@@ -136,7 +141,8 @@ async function onLogin(e) {
     startBoard();
   } catch (ex) {
     err.hidden = false;
-    err.innerHTML = `<strong>${esc(t("login.failed"))}</strong>${esc(ex.code === "network" ? t("err.network") : ex.detail || ex.heading)}`;
+    const why = ex.code === "network" ? t("err.network") : ex.status === 401 ? t("login.wrong") : `${ex.heading}${ex.detail ? ` — ${ex.detail}` : ""}`;
+    err.innerHTML = `<strong>${esc(t("login.failed"))}</strong>${esc(why)}`;
   } finally {
     btn.disabled = false;
     btn.textContent = t("login.submit");
@@ -325,8 +331,17 @@ function trackNewIncidents(incidents) {
 function renderDistrict(ctx) {
   const d = ctx.board.unit.find((u) => u.kind === "district");
   if (!d) return;
-  for (const el of document.querySelectorAll(".district-name")) el.textContent = d.name;
+  showDistrictName(d.name);
+  try {
+    localStorage.setItem("yingji.district", d.name);
+  } catch {
+    /* not important */
+  }
   document.title = `${d.name} · ${t("app.title")}`;
+}
+
+function showDistrictName(name) {
+  for (const el of document.querySelectorAll(".district-name")) el.textContent = name;
 }
 
 function renderUser() {
@@ -557,7 +572,7 @@ function renderTeams(ctx) {
       <span class="team-dot"></span>
       <span class="team-name" title="${esc(tm.name)}">${esc(tm.name)}</span>
       <span class="chip ts-${esc(tm.status)}">${esc(label("teamStatus", tm.status))}</span>
-      <span class="team-sub">${esc(label("teamKindShort", tm.kind))} · ${esc(tm.members)}${getLang() === "zh" ? "人" : " ppl"} · ${esc(unitName(ctx, tm.unit_code))}${where}</span>
+      <span class="team-sub">${esc(label("teamKindShort", tm.kind))} · ${esc(t("team.members", { n: tm.members }))} · ${esc(unitName(ctx, tm.unit_code))}${where}</span>
     </div>`;
   }).join("") || `<div class="empty">${esc(t("empty.teams"))}</div>`;
 }
@@ -632,7 +647,7 @@ function renderStreets(ctx) {
     return `<tr data-street="${esc(code)}"><td>${swatch}${esc(unitName(ctx, code))}</td><td class="${c.incidents ? "hot" : "zero"}">${bar}${c.incidents}</td>${cell(c.dispatches, "busy")}${cell(c.teams_busy, "busy")}${cell(c.teams_idle, "idle")}</tr>`;
   }).join("");
   $("#street-list").innerHTML = `<table class="tbl"><thead><tr><th>${esc(t("streets.street"))}</th><th>${esc(t("streets.incidents"))}</th><th>${esc(t("streets.dispatches"))}</th><th>${esc(t("streets.busy"))}</th><th>${esc(t("streets.idle"))}</th></tr></thead>
-    <tbody>${rows}<tr class="total"><td>${getLang() === "zh" ? "合计" : "Total"}</td><td>${total.incidents}</td><td>${total.dispatches}</td><td>${total.teams_busy}</td><td>${total.teams_idle}</td></tr></tbody></table>`;
+    <tbody>${rows}<tr class="total"><td>${esc(t("streets.total"))}</td><td>${total.incidents}</td><td>${total.dispatches}</td><td>${total.teams_busy}</td><td>${total.teams_idle}</td></tr></tbody></table>`;
 }
 
 function renderMapPanel(ctx) {
@@ -898,7 +913,7 @@ function teamOptions(incident, filter, selected = "") {
     const sb = streetOf(b.unit_code) === street ? 0 : 1;
     return sa - sb || a.unit_code.localeCompare(b.unit_code);
   });
-  return teams.map((tm) => `<option value="${esc(tm.id)}"${tm.id === selected ? " selected" : ""}>${esc(tm.name)}（${esc(label("teamKindShort", tm.kind))} · ${tm.members}${getLang() === "zh" ? "人" : " ppl"} · ${esc(unitName(ctx, tm.unit_code))}）</option>`).join("");
+  return teams.map((tm) => `<option value="${esc(tm.id)}"${tm.id === selected ? " selected" : ""}>${esc(tm.name)}（${esc(label("teamKindShort", tm.kind))} · ${esc(t("team.members", { n: tm.members }))} · ${esc(unitName(ctx, tm.unit_code))}）</option>`).join("");
 }
 
 // 派遣队伍

@@ -21,14 +21,13 @@ const DICT = {
 
     "user.signOut": "退出",
     "login.title": "值班人员登录",
-    "login.subtitle": "应急指挥调度平台 · 指挥大屏",
     "login.username": "用户名",
     "login.password": "密码",
     "login.submit": "登录",
     "login.busy": "正在登录……",
     "login.failed": "登录失败",
     "login.expired": "登录已失效，请重新登录",
-    "login.hint": "演示账号：commander / operator / observer，密码 yingji2026",
+    "login.wrong": "用户名或密码错误",
 
     "kpi.incidents": "在办事件",
     "kpi.awaitingAck": "待确认派遣",
@@ -108,6 +107,8 @@ const DICT = {
     "streets.dispatches": "派遣",
     "streets.busy": "出动",
     "streets.idle": "待命",
+    "streets.total": "合计",
+    "team.members": "{n}人",
 
     "map.legend.incident": "事件",
     "map.legend.team": "队伍",
@@ -182,14 +183,13 @@ const DICT = {
 
     "user.signOut": "Sign out",
     "login.title": "Duty officer sign-in",
-    "login.subtitle": "Emergency Command & Dispatch · Command board",
     "login.username": "Username",
     "login.password": "Password",
     "login.submit": "Sign in",
     "login.busy": "Signing in…",
     "login.failed": "Sign-in failed",
     "login.expired": "Your session has expired; please sign in again",
-    "login.hint": "Demo accounts: commander / operator / observer, password yingji2026",
+    "login.wrong": "Wrong username or password",
 
     "kpi.incidents": "Open incidents",
     "kpi.awaitingAck": "Awaiting ack",
@@ -269,6 +269,8 @@ const DICT = {
     "streets.dispatches": "Disp.",
     "streets.busy": "Busy",
     "streets.idle": "Idle",
+    "streets.total": "Total",
+    "team.members": "{n} ppl",
 
     "map.legend.incident": "Incident",
     "map.legend.team": "Team",
@@ -510,4 +512,4 @@ export function applyStatic(root = document) {
   for (const el of root.querySelectorAll("[data-i18n-aria]")) el.setAttribute("aria-label", t(el.dataset.i18nAria));
 }
 
-document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+if (typeof document !== "undefined") document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
