@@ -77,6 +77,7 @@ def cmd_project(args: argparse.Namespace) -> None:
     c = Container.build(_settings(args, create_schema=False, run_projector=False))
     stop = threading.Event()
     c.start_listening()
+    c.start_checkpointer()
     c.start_watchdog()  # deadlines are checked where the projector runs; several watchdogs are safe too
     print(f"projector following the log from position {c.projector.position}", flush=True)
     try:

@@ -15,6 +15,7 @@ from gateway.eventstore import DistrictLog
 from gateway.relay import Relay, RelayState, make_lease, relay_status
 from gateway.service import CommandService
 from gateway.settings import Settings
+from projections.checkpoints import Checkpoints
 from projections.projector import Projector
 from projections.store import DocStore
 
@@ -62,6 +63,7 @@ def init_schema(settings: Settings) -> None:
     DocStore(engine).create_schema()
     Accounts(engine).create_schema()
     RelayState(engine, settings.district_code).create_schema()
+    Checkpoints(engine, None).create_schema()  # type: ignore[arg-type]
     engine.dispose()
 
 
@@ -110,6 +112,15 @@ class Container:
 
             self._waker = PgWaker(self.settings.database_url, "stored_events", self.projector.wake).start()
 
+    @property
+    def checkpoints(self) -> Checkpoints:
+        return Checkpoints(self.engine, self.log, every=self.settings.checkpoint_every)
+
+    def start_checkpointer(self) -> None:
+        t = threading.Thread(target=self.checkpoints.run_forever, args=(self._stop,), name="checkpoints", daemon=True)
+        t.start()
+        self._threads.append(t)
+
     def start_watchdog(self) -> None:
         if self.settings.watchdog_seconds > 0:
             from gateway.watchdog import Watchdog
@@ -144,6 +155,7 @@ class Container:
         if self.settings.upstream_url and self.settings.run_relay:
             self.start_relay()
         if self.settings.run_projector:
+            self.start_checkpointer()
             self.start_watchdog()
             self.start_listening()
             t = threading.Thread(target=self.projector.run_forever, args=(self._stop,), name="projector", daemon=True)

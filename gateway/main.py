@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.common import DomainError
-from gateway.api import afteraction, allocations, auth, board, board_live, dispatches, events, incidents, materials, relay, teams, units, users, warehouses
+from gateway.api import afteraction, allocations, auth, board, board_live, dispatches, events, incidents, materials, relay, replay, teams, units, users, warehouses
 from gateway.container import Container
 from gateway.hub import Hub
 from gateway.errors import STATUS_OF_CODE, problem
@@ -142,7 +142,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(request, "internal_error", "something went wrong on our side; the command was not applied", 500)
 
-    for module in (afteraction, auth, units, incidents, teams, dispatches, warehouses, materials, allocations, users, board, board_live, events, relay):
+    for module in (afteraction, auth, units, incidents, teams, dispatches, warehouses, materials, allocations, users, board, board_live, events, relay, replay):
         app.include_router(module.router, prefix="/api/v1")
 
     @app.get("/healthz", tags=["health"])

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     create_schema: bool = True
     run_projector: bool = True
     read_wait_seconds: float = 3.0
+    checkpoint_every: int = 5000  # events between replay checkpoints
     ws_queue_frames: int = 1000  # frames a board client may fall behind before it is closed (4008)
 
     @property

@@ -1,7 +1,7 @@
 // The operator command board: sign-in, the live board (WebSocket with HTTP fallback), panels,
 // the schematic map and the command dialogs.
 import * as api from "./api.js";
-import { BoardModel, streetOf } from "./board-model.js";
+import { BoardModel, derive, REPORT_UPWARD_WITHIN_MS, streetOf } from "./board-model.js";
 import {
   esc, fmtClock, fmtCountdown, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, fromLocalInput, parseIso, toLocalInput,
 } from "./format.js";
@@ -46,7 +46,7 @@ const state = {
   expandedWh: new Set(),
   seenIncidents: null,
   newIncidents: new Map(),
-  overdueKey: "",
+  alertKey: "",
   lastFreshAt: null,
   mapDirty: true,
   pollAt: 0,
@@ -87,6 +87,10 @@ function init() {
     if (state.expandedWh.has(id)) state.expandedWh.delete(id);
     else state.expandedWh.add(id);
     scheduleRender();
+  });
+  $("#alert-list").addEventListener("click", (e) => {
+    const b = e.target.closest("[data-directive]");
+    if (b) openDirective(b.dataset.directive);
   });
   $("#cmd-close").addEventListener("click", () => $("#cmd-dialog").close());
   $("#cmd-cancel").addEventListener("click", () => $("#cmd-dialog").close());
@@ -216,6 +220,12 @@ function startLive() {
       fresh();
       renderConn();
     },
+    onRelay: (f) => {
+      state.model.setRelay(f.relay);
+      state.model.advance(f.position);
+      fresh();
+      scheduleRender();
+    },
     onState: (s, info) => {
       state.conn = s;
       state.connInfo = info;
@@ -307,9 +317,10 @@ function renderAll() {
   renderWarehouses(ctx);
   renderStreets(ctx);
   if (state.mapDirty) renderMapPanel(ctx);
+  renderRelay(ctx);
   renderConn();
   renderCommandButtons();
-  state.overdueKey = overdueKey(board.dispatch, ctx.now);
+  state.alertKey = alertKey(board.alerts);
 }
 
 function trackNewIncidents(incidents) {
@@ -374,6 +385,17 @@ function renderConn() {
   banner.classList.toggle("is-offline", s === "offline");
   $("#app").classList.toggle("is-stale", stale);
   if (stale) banner.textContent = t("conn.stale", { time: state.lastFreshAt ? fmtTime(state.lastFreshAt) : "—" });
+}
+
+function renderRelay(ctx) {
+  const r = ctx.board.relay;
+  const el = $("#relay-status");
+  el.hidden = !r;
+  if (!r) return;
+  const st = r.alarm ? "alarm" : r.paused ? "paused" : r.lag_events > 0 && r.lag_seconds > 30 ? "lagging" : "ok";
+  el.dataset.state = st;
+  $("#relay-detail").textContent = st === "lagging" ? t("relay.lagging", { n: r.lag_events }) : t(`relay.${st}`);
+  el.title = t("relay.title", { position: r.position, head: r.head }) + (r.last_error ? `\n${r.last_error}` : "");
 }
 
 function levelSort(a, b) {
@@ -451,6 +473,16 @@ function renderIncidents(ctx) {
   $("#level-summary").innerHTML = "";
 }
 
+/** The 2-hour rule for reporting to the city platform (灾情发生2小时内报送). */
+function upwardHtml(i, now) {
+  if (i.reported_upward_at) {
+    return `<span class="upward done" title="${esc(fmtDateTime(i.reported_upward_at))}">✓ ${esc(t("upward.done"))}</span>`;
+  }
+  const due = parseIso(i.occurred_at) + REPORT_UPWARD_WITHIN_MS;
+  if (due < now) return `<span class="upward overdue">${esc(t("upward.overdue"))}</span>`;
+  return `<span class="upward due">${esc(t("upward.due"))} <b data-due="${esc(new Date(due).toISOString())}">${esc(fmtCountdown(due - now))}</b></span>`;
+}
+
 function incidentHtml(ctx, i) {
   const sel = i.id === state.selectedId;
   const isNew = state.newIncidents.has(i.id);
@@ -484,14 +516,16 @@ function incidentHtml(ctx, i) {
     <div class="inc-row">
       <span class="inc-age"><span data-since="${esc(i.occurred_at)}">${esc(fmtDuration(ctx.now - parseIso(i.occurred_at)))}</span><small>${esc(t("incident.occurred"))} ${esc(fmtHM(i.occurred_at))}</small></span>
       ${figuresHtml(i.situation)}
+      ${upwardHtml(i, ctx.now)}
       ${teams}
     </div>
     ${detail}
   </article>`;
 }
 
-function overdueKey(dispatches, now) {
-  return dispatches.filter((d) => d.status === "ordered" && parseIso(d.ack_deadline) < now).map((d) => d.id).sort().join(",");
+/** Which alerts are up: when this changes with the clock alone, the panels are drawn again. */
+function alertKey(alerts) {
+  return alerts.map((a) => `${a.kind}:${a.dispatch_id ?? a.incident_id ?? a.directive_id ?? a.warehouse_id ?? ""}:${a.material ?? ""}`).join(",");
 }
 
 function countdownParts(deadlineIso, now) {
@@ -526,9 +560,14 @@ function renderDispatches(ctx) {
   const movingHtml = moving.map((d) => {
     const idx = DISPATCH_STEPS.findIndex(([s]) => s === d.status);
     const steps = DISPATCH_STEPS.map(([s, stamp], k) => `<div class="step${k < idx ? " done" : k === idx ? " current" : ""}">${esc(label("teamStatus", s))}<time>${d[stamp] ? esc(fmtHM(d[stamp])) : "--:--"}</time></div>`).join("");
-    return `<article class="dispatch" data-testid="dispatch-${esc(d.id)}" data-id="${esc(d.id)}">
-      <div class="d-top"><span class="chip ts-${esc(d.status)}">${esc(label("dispatchStatus", d.status))}</span><span class="d-team">${esc(d.team_name)}</span></div>
+    const arriving = (d.status === "acknowledged" || d.status === "departed") && d.arrive_deadline;
+    const cd = arriving ? countdownParts(d.arrive_deadline, now) : null;
+    const late = cd?.overdue || (d.escalations ?? []).some((x) => x.reason === "arrival_overdue" && d.status !== "arrived");
+    const clock = cd ? `<div class="countdown"><span class="cd" data-deadline="${esc(d.arrive_deadline)}">${esc(cd.text)}</span><span class="cd-label">${esc(cd.label)}</span></div>` : "";
+    return `<article class="dispatch moving${late ? " overdue" : ""}" data-testid="dispatch-${esc(d.id)}" data-id="${esc(d.id)}">
+      <div class="d-top"><span class="chip ts-${esc(d.status)}">${esc(label("dispatchStatus", d.status))}</span><span class="d-team">${esc(d.team_name)}</span>${clock}</div>
       ${incRef(d)}
+      ${arriving ? `<div class="d-task">${esc(t("dispatch.arriveDeadline"))} ${esc(fmtTime(d.arrive_deadline))}</div>` : ""}
       <div class="steps">${steps}</div>
     </article>`;
   }).join("");
@@ -540,21 +579,37 @@ function renderDispatches(ctx) {
 }
 
 function renderAlerts(ctx) {
-  const alerts = [...ctx.board.alerts].sort((a, b) => (a.level === "danger" ? 0 : 1) - (b.level === "danger" ? 0 : 1));
+  const rank = { danger: 0, warning: 1 };
+  const alerts = [...ctx.board.alerts].sort((a, b) => (rank[a.level] ?? 2) - (rank[b.level] ?? 2));
   $("#alert-count").textContent = alerts.length;
+  const directives = new Map((ctx.board.directive ?? []).map((d) => [d.id, d]));
+  const item = (a, title, text, extra = "") => `<div class="alert ${a.level === "danger" ? "danger" : "warning"}" data-kind="${esc(a.kind)}">
+      <span class="alert-icon">!</span>
+      <div class="alert-main"><div class="alert-title">${esc(title)}${a.escalated ? ` <span class="alert-tag">${esc(t("alert.escalated"))}</span>` : ""}</div>
+      ${text ? `<div class="alert-text">${esc(text)}</div>` : ""}${extra}</div>
+      ${a.since ? `<span class="alert-time">${esc(fmtHM(a.since))}</span>` : ""}</div>`;
   $("#alert-list").innerHTML = alerts.map((a) => {
-    if (a.kind === "ack_overdue") {
-      return `<div class="alert danger" data-testid="alert-${esc(a.dispatch_id)}"><span class="alert-icon">!</span>
-        <div><div class="alert-title">${esc(t("alert.ack_overdue"))}</div>
-        <div class="alert-text">${esc(t("alert.ack_overdue.text", { team: a.team_name, incident: a.incident_title }))}</div></div>
-        <span class="alert-time">${esc(fmtHM(a.since))}</span></div>`;
+    switch (a.kind) {
+      case "ack_overdue":
+      case "arrival_overdue":
+        return item(a, t(`alert.${a.kind}`), t(`alert.${a.kind}.text`, { team: a.team_name, incident: a.incident_title }));
+      case "report_overdue":
+        return item(a, t("alert.report_overdue"), t("alert.report_overdue.text", { incident: a.incident_title }));
+      case "relay_alarm":
+        return item(a, t("alert.relay_alarm"), t("alert.relay_alarm.text", { detail: a.detail || "—" }));
+      case "directive": {
+        const dv = directives.get(a.directive_id);
+        const who = dv?.issuer ? `${dv.issuer}${dv.level ? ` · ${dv.level}` : ""}` : "";
+        const btn = can("command") ? `<div class="inc-actions"><button type="button" class="btn btn-sm btn-primary" data-directive="${esc(a.directive_id)}">${esc(t("action.ackDirective"))}</button></div>` : "";
+        return item(a, `${t("alert.directive")}：${a.title}`, who, btn);
+      }
+      case "stock_low":
+        return item(a, t("alert.stock_low"), t("alert.stock_low.text", {
+          warehouse: a.warehouse_name, material: materialName(a.material), available: a.available, minimum: a.minimum,
+        }));
+      default:
+        return item(a, a.kind, a.detail || a.title || "");
     }
-    if (a.kind === "stock_low") {
-      return `<div class="alert warning"><span class="alert-icon">!</span>
-        <div><div class="alert-title">${esc(t("alert.stock_low"))}</div>
-        <div class="alert-text">${esc(t("alert.stock_low.text", { warehouse: a.warehouse_name, material: materialName(a.material), available: a.available, minimum: a.minimum }))}</div></div></div>`;
-    }
-    return `<div class="alert warning"><span class="alert-icon">!</span><div><div class="alert-title">${esc(a.kind)}</div></div></div>`;
   }).join("") || `<div class="empty">${esc(t("empty.alerts"))}</div>`;
 }
 
@@ -672,9 +727,9 @@ function tick() {
   $("#clock-weekday").textContent = c.weekday;
   if ($("#app").hidden || !state.board) return;
   for (const el of document.querySelectorAll("[data-since]")) el.textContent = fmtDuration(now - parseIso(el.dataset.since));
-  const key = overdueKey(state.board.dispatch, now);
-  if (key !== state.overdueKey) {
-    renderAll(); // a deadline passed: alerts, KPIs and the dispatch panel change
+  const key = alertKey(derive(state.board, now, state.board.relay).alerts);
+  if (key !== state.alertKey) {
+    renderAll(); // a deadline passed: alerts, KPIs and the dispatch and incident panels change
   } else {
     for (const el of document.querySelectorAll("[data-deadline]")) {
       const cd = countdownParts(el.dataset.deadline, now);
@@ -682,6 +737,7 @@ function tick() {
       const lbl = el.parentElement.querySelector(".cd-label");
       if (lbl) lbl.textContent = cd.label;
     }
+    for (const el of document.querySelectorAll("[data-due]")) el.textContent = fmtCountdown(parseIso(el.dataset.due) - now);
   }
   if (state.newIncidents.size) {
     for (const [id, at] of state.newIncidents) {
@@ -1030,6 +1086,24 @@ function openAllocate(incidentId) {
       const body = { incident_id: id, warehouse_id: f.get("warehouse_id"), lines, destination: String(f.get("destination") || "").trim() };
       if (f.get("team_id")) body.team_id = f.get("team_id");
       return { path: "/allocations", body };
+    },
+  });
+}
+
+// 签收上级指令
+function openDirective(directiveId) {
+  const dv = (state.board?.directive ?? []).find((d) => d.id === directiveId);
+  if (!dv) return;
+  openDialog({
+    name: "directive",
+    title: t("form.directive.title"),
+    success: t("toast.directiveAck"),
+    html: `<div class="incident-ref" style="--lv:var(--warn)"><b>${esc(dv.title)}</b>
+        <div>${esc(t("form.directive.issuer"))}：${esc(dv.issuer)}${dv.level ? ` · ${esc(dv.level)}` : ""} · ${esc(fmtDateTime(dv.issued_at))}</div>
+        ${dv.content ? `<div style="margin-top:0.4rem;color:var(--text);white-space:pre-wrap">${esc(dv.content)}</div>` : ""}</div>
+      <label class="wide"><span>${esc(t("form.note"))}</span><textarea name="note" rows="3" maxlength="2000"></textarea></label>`,
+    collect(form) {
+      return { path: `/directives/${encodeURIComponent(dv.id)}/acknowledge`, body: { note: String(new FormData(form).get("note") || "").trim() } };
     },
   });
 }

@@ -15,7 +15,7 @@ export function liveUrl(path = "/api/v1/board/live") {
 
 /**
  * states: "connecting" (first attempt), "online", "reconnecting", "offline".
- * callbacks: getToken(), getPosition() → number|null, onSnapshot(frame), onDelta(frame), onHeartbeat(frame),
+ * callbacks: getToken(), getPosition() → number|null, onSnapshot(frame), onDelta(frame), onHeartbeat(frame), onRelay(frame),
  *            onState(state, info), onAuthError(detail), onFailure(failures) (after each failed attempt)
  */
 export class LiveConnection {
@@ -114,6 +114,9 @@ export class LiveConnection {
           break;
         case "heartbeat":
           this.opts.onHeartbeat?.(frame);
+          break;
+        case "relay":
+          this.opts.onRelay?.(frame);
           break;
         case "error":
           if (frame.code === "unauthenticated") {
