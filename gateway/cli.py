@@ -113,6 +113,42 @@ def cmd_upstream(args: argparse.Namespace) -> None:
     upstream_main(args.rest)
 
 
+def cmd_export(args: argparse.Namespace) -> None:
+    from gateway.backup import export_log
+    from gateway.container import Container
+
+    settings = _settings(args, create_schema=False, run_projector=False)
+    c = Container.build(settings)
+    try:
+        source = f"/districts/{settings.district_code}"
+        if args.file == "-":
+            count = export_log(c.log, source, sys.stdout)
+        else:
+            with open(args.file, "w", encoding="utf-8") as out:
+                count = export_log(c.log, source, out)
+    finally:
+        c.close()
+    print(f"exported {count} events", file=sys.stderr)
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    from gateway.backup import RestoreRefused, import_log
+    from gateway.container import Container
+
+    c = Container.build(_settings(args, run_projector=False))
+    try:
+        with open(args.file, encoding="utf-8") as lines:
+            count = import_log(c.log, lines)
+        c.store.reset()
+        c.projector.position = 0
+        c.projector.catch_up()
+    except RestoreRefused as e:
+        raise SystemExit(f"import refused: {e}") from None
+    finally:
+        c.close()
+    print(f"imported {count} events and rebuilt the read models")
+
+
 def cmd_rebuild(args: argparse.Namespace) -> None:
     from gateway.container import Container
 
@@ -167,6 +203,12 @@ def main(argv: list[str] | None = None) -> None:
     up = sub.add_parser("upstream", help="run the stand-in of the city platform (demos, tests)", add_help=False)
     up.add_argument("rest", nargs=argparse.REMAINDER)
     up.set_defaults(func=cmd_upstream)
+    ex = sub.add_parser("export", help="write the log as CloudEvents JSON lines (backup)")
+    ex.add_argument("file", help="output file, or - for stdout")
+    ex.set_defaults(func=cmd_export)
+    im = sub.add_parser("import", help="load an export into an empty store (restore)")
+    im.add_argument("file")
+    im.set_defaults(func=cmd_import)
     pr = sub.add_parser("projections", help="read models").add_subparsers(dest="projections_command", required=True)
     pr.add_parser("rebuild", help="rebuild every read model from the log").set_defaults(func=cmd_rebuild)
 

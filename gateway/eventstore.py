@@ -80,6 +80,15 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
         return StoredAnswer(row["request_hash"], row["result_id"], row["position"]) if row else None
 
 
+    def insert_positioned(self, rows: Sequence[tuple[int, UUID, int, str, bytes]]) -> None:
+        """Restore: insert stored events at their original positions (rowids)."""
+        with self.datastore.transaction(commit=True) as c:
+            c.executemany(
+                f"INSERT INTO {self.events_table_name} (rowid, originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?, ?)",
+                [(p, o.hex, v, t, s) for p, o, v, t, s in rows],
+            )
+
+
 class PostgresRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: Any, **kwargs: Any):
         super().__init__(datastore, **kwargs)
@@ -115,6 +124,21 @@ class PostgresRecorder(PostgresApplicationRecorder):
             curs.execute(self._find_answer, (scope_key,))
             row = curs.fetchone()
         return StoredAnswer(row["request_hash"], row["result_id"], row["position"]) if row else None
+
+
+    def insert_positioned(self, rows: Sequence[tuple[int, UUID, int, str, bytes]]) -> None:
+        """Restore: insert stored events at their original positions, then move the sequence past them."""
+        table = SQL("{schema}.{table}").format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(SQL("LOCK TABLE {t} IN EXCLUSIVE MODE").format(t=table))
+            curs.executemany(
+                SQL("INSERT INTO {t} (notification_id, originator_id, originator_version, topic, state) VALUES (%s, %s, %s, %s, %s)").format(t=table),
+                [(p, o, v, t, s) for p, o, v, t, s in rows],
+            )
+            curs.execute(
+                SQL("SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), (SELECT MAX(notification_id) FROM {t}))").format(t=table),
+                (f'"{self.datastore.schema}"."{self.events_table_name}"',),
+            )
 
 
 class DistrictLog(Application[UUID]):
