@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import parse_enum, Actor, InvalidTransition, InvalidValue, require_state
+from domain.common import Actor, InvalidTransition, InvalidValue, parse_enum, require_state
 from domain.units import within
 
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import parse_enum, Actor, InvalidTransition, InvalidValue, TeamUnavailable
+from domain.common import Actor, InvalidTransition, InvalidValue, TeamUnavailable, parse_enum
 from domain.units import within
 
 

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import parse_enum, Actor, InvalidValue, natural_id
+from domain.common import Actor, InvalidValue, natural_id, parse_enum
 
 
 class UnitKind(StrEnum):

@@ -11,17 +11,33 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.common import DomainError
-from gateway.api import afteraction, allocations, auth, board, board_live, dispatches, events, incidents, materials, relay, replay, teams, units, users, warehouses
+from gateway.api import (
+    afteraction,
+    allocations,
+    auth,
+    board,
+    board_live,
+    dispatches,
+    events,
+    incidents,
+    materials,
+    relay,
+    replay,
+    teams,
+    units,
+    users,
+    warehouses,
+)
 from gateway.container import Container
-from gateway.hub import Hub
 from gateway.errors import STATUS_OF_CODE, problem
+from gateway.hub import Hub
 from gateway.settings import Settings
 
 log = logging.getLogger("yingji.http")

@@ -11,13 +11,12 @@ embedded default; a second relay waits for the lock.
 from __future__ import annotations
 
 import fcntl
-import os
-import socket
 import json
 import logging
+import os
 import random
+import socket
 import threading
-import time
 import zlib
 from datetime import datetime, timezone
 from pathlib import Path

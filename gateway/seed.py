@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
-from domain.materials import CATALOGUE
 from gateway.container import Container
 from gateway.context import CommandContext, Principal
 

@@ -7,7 +7,7 @@ import threading
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Engine, LargeBinary, MetaData, String, Table, and_, select
+from sqlalchemy import BigInteger, Column, Engine, LargeBinary, MetaData, String, Table, select
 
 from projections.projector import LogReader
 from projections.replay import BoardState

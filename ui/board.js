@@ -43,6 +43,7 @@ const state = {
   connInfo: {},
   selectedId: null,
   pendingSelect: null,
+  behindSince: null,
   expandedWh: new Set(),
   seenIncidents: null,
   newIncidents: new Map(),
@@ -211,11 +212,18 @@ function startLive() {
     },
     onHeartbeat: (f) => {
       if (typeof f.position === "number" && state.model.position !== null && f.position < state.model.position) {
-        // The server's log is behind what we hold (a restored store?): start over from a snapshot.
-        state.model.position = null;
-        state.live.restart();
+        // The server is behind what we hold. A moment's lag is normal; if it lasts, its log was
+        // replaced (a restored store?): start over from a snapshot.
+        state.behindSince ??= Date.now();
+        if (Date.now() - state.behindSince > 25_000) {
+          state.behindSince = null;
+          state.model.position = null;
+          state.live.restart();
+        }
+        fresh();
         return;
       }
+      state.behindSince = null;
       state.model.advance(f.position);
       fresh();
       renderConn();

@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from gateway.api.common import unit_prefix, visible_doc
 from gateway.deps import ContainerDep, PrincipalDep, allow
-from gateway.errors import NotFound
 from projections.afteraction import district_summary, incident_report
 
 router = APIRouter(tags=["after-action"], dependencies=[allow("commander", "operator", "observer")])

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
 from pydantic import Field
 
-from gateway.api.common import Limit, Offset, answer, page, unit_prefix, visible_doc
+from gateway.api.common import Limit, Offset, answer, page, unit_prefix
 from gateway.context import CommandContext, Principal
 from gateway.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition, allow
 from gateway.errors import NotFound, Unauthenticated
