@@ -167,6 +167,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         head = c.log.max_position()
         return {"status": "ok", "log_position": head, "projector_position": c.store.position()}
 
+    @app.get("/api/v1/district", tags=["health"])
+    def district(request: Request) -> dict[str, Any]:
+        """Public: which district this is (the sign-in page shows it)."""
+        s: Settings = request.app.state.container.settings
+        return {"code": s.district_code, "name": s.district_name}
+
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
         return RedirectResponse("/ui/board.html")

@@ -44,6 +44,7 @@ const state = {
   selectedId: null,
   pendingSelect: null,
   behindSince: null,
+  clockOffset: 0,
   expandedWh: new Set(),
   seenIncidents: null,
   newIncidents: new Map(),
@@ -116,6 +117,7 @@ function init() {
   }
   setInterval(tick, 1000);
   tick();
+  startAutoScroll();
 }
 
 function toggleLang() {
@@ -202,6 +204,7 @@ function startLive() {
     getToken: api.getToken,
     getPosition: () => state.model.position,
     onSnapshot: (f) => {
+      syncClock(f.board?.at);
       state.model.replace(f.board, f.position);
       fresh();
       scheduleRender(true);
@@ -211,6 +214,7 @@ function startLive() {
       fresh();
     },
     onHeartbeat: (f) => {
+      syncClock(f.at);
       if (typeof f.position === "number" && state.model.position !== null && f.position < state.model.position) {
         // The server is behind what we hold. A moment's lag is normal; if it lasts, its log was
         // replaced (a restored store?): start over from a snapshot.
@@ -247,8 +251,20 @@ function startLive() {
   state.live.start();
 }
 
+/** The server's clock as best we know it: deadlines and ages are judged against it, not a drifting PC clock. */
+function serverNow() {
+  return Date.now() + state.clockOffset;
+}
+
+function syncClock(at) {
+  const ms = parseIso(at);
+  if (Number.isNaN(ms)) return;
+  const offset = ms - Date.now();
+  if (Math.abs(offset - state.clockOffset) > 1000) state.clockOffset = offset; // ignore network jitter
+}
+
 function fresh() {
-  state.lastFreshAt = Date.now();
+  state.lastFreshAt = serverNow();
 }
 
 /** GET /board: the first picture, and the fallback while the socket is down. */
@@ -260,6 +276,7 @@ async function pollBoard(force = false, minPosition = null) {
   try {
     const b = await api.get(minPosition ? `/board?min_position=${minPosition}` : "/board");
     if (!api.getToken()) return;
+    syncClock(b.at);
     if (state.model.position === null || b.position > state.model.position) {
       state.model.replace(b, b.position);
       scheduleRender(true);
@@ -292,7 +309,7 @@ function context(board) {
     list.push(d);
     dispatchesByIncident.set(d.incident_id, list);
   }
-  return { board, units, dispatchesByIncident, now: Date.now() };
+  return { board, units, dispatchesByIncident, now: serverNow() };
 }
 
 function unitName(ctx, code) {
@@ -311,7 +328,7 @@ function unitPath(ctx, code) {
 
 function renderAll() {
   if ($("#app").hidden) return;
-  const board = state.model.toBoard(Date.now());
+  const board = state.model.toBoard(serverNow());
   state.board = board;
   const ctx = context(board);
   trackNewIncidents(board.incident);
@@ -478,7 +495,6 @@ function renderIncidents(ctx) {
     state.scrollToSelected = false;
     document.querySelector(`[data-testid="incident-${CSS.escape(state.selectedId)}"]`)?.scrollIntoView({ block: "nearest" });
   }
-  $("#level-summary").innerHTML = "";
 }
 
 /** The 2-hour rule for reporting to the city platform (灾情发生2小时内报送). */
@@ -728,7 +744,7 @@ function renderMapPanel(ctx) {
 // ------------------------------------------------------------------ the one-second tick
 
 function tick() {
-  const now = Date.now();
+  const now = serverNow();
   const c = fmtClock(now);
   $("#clock-time").textContent = c.time;
   $("#clock-date").textContent = c.date;
@@ -749,7 +765,7 @@ function tick() {
   }
   if (state.newIncidents.size) {
     for (const [id, at] of state.newIncidents) {
-      if (now - at > NEW_FOR_MS) {
+      if (Date.now() - at > NEW_FOR_MS) {
         state.newIncidents.delete(id);
         document.querySelector(`[data-testid="incident-${CSS.escape(id)}"]`)?.classList.remove("is-new");
       }
@@ -757,6 +773,51 @@ function tick() {
   }
   renderConn();
   if (state.conn !== "online" && state.model.position !== null) pollBoard();
+}
+
+// ------------------------------------------------------------------ wall-screen auto-scroll
+
+/**
+ * On a wall screen nobody scrolls: a panel whose content overflows drifts slowly down, rests at
+ * the bottom, and returns to the top. Any pointer, wheel, touch or focus in a panel pauses it.
+ */
+const SCROLL_PANELS = ["#incident-list", "#dispatch-list", "#alert-list", "#team-list", "#allocation-list", "#warehouse-list"];
+const SCROLL_REST_MS = 5000;
+const SCROLL_IDLE_MS = 30000;
+
+function startAutoScroll() {
+  const panels = SCROLL_PANELS.map((sel) => ({ el: $(sel), restUntil: Date.now() + SCROLL_REST_MS, heldUntil: 0, pos: 0 }));
+  for (const p of panels) {
+    const hold = () => {
+      p.heldUntil = Date.now() + SCROLL_IDLE_MS;
+    };
+    for (const ev of ["pointerenter", "pointermove", "wheel", "touchstart", "focusin", "keydown"]) p.el.addEventListener(ev, hold, { passive: true });
+    p.el.addEventListener("pointerleave", () => {
+      p.heldUntil = Date.now() + 3000;
+    });
+  }
+  setInterval(() => {
+    if ($("#app").hidden || document.hidden || $("#cmd-dialog").open) return;
+    const now = Date.now();
+    for (const p of panels) {
+      const { el } = p;
+      const room = el.scrollHeight - el.clientHeight;
+      if (room <= 4 || now < p.heldUntil) {
+        p.pos = el.scrollTop;
+        continue;
+      }
+      if (now < p.restUntil) continue;
+      if (el.scrollTop >= room - 1) {
+        el.scrollTop = 0;
+        p.pos = 0;
+        p.restUntil = now + SCROLL_REST_MS;
+        continue;
+      }
+      p.pos = Math.max(p.pos, el.scrollTop) + 0.6;
+      el.scrollTop = p.pos;
+      if (el.scrollTop >= room - 1) p.restUntil = now + SCROLL_REST_MS;
+    }
+  }, 50);
 }
 
 // ------------------------------------------------------------------ selection
@@ -935,7 +996,7 @@ function openReport() {
         <div class="levels">${LEVELS.map((l) => `<label class="lv-${l}"><input type="radio" name="level" value="${l}"${l === "IV" ? " checked" : ""} required><span>${LEVEL_NUM[l]} ${esc(label("level", l))}</span></label>`).join("")}</div></div>
       <label class="wide"><span class="req">${esc(t("form.title"))}</span><input name="title" required maxlength="200" autocomplete="off"></label>
       <label><span class="req">${esc(t("form.unit"))}</span><select name="unit_code" required>${unitOptions(defaultUnit)}</select></label>
-      <label><span class="req">${esc(t("form.occurredAt"))}</span><input name="occurred_at" type="datetime-local" required value="${toLocalInput(Date.now())}"></label>
+      <label><span class="req">${esc(t("form.occurredAt"))}</span><input name="occurred_at" type="datetime-local" required value="${toLocalInput(serverNow())}"></label>
       <label class="wide"><span>${esc(t("form.address"))}</span><input name="address" maxlength="2000" autocomplete="off"></label>
       <label class="wide"><span>${esc(t("form.description"))}</span><textarea name="description" maxlength="2000" rows="3"></textarea></label>
       <label class="wide"><span>${esc(t("form.source"))}</span><input name="source" maxlength="200" autocomplete="off"></label>`,

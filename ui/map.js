@@ -119,7 +119,7 @@ export function renderMap(svg, data, width, height) {
     const hue = hueOf.get(s.code);
     const d = pts.length === 1 ? `M ${pts[0][0]} ${pts[0][1]} l 0.01 0` : `M ${pts.map((p) => p.join(" ")).join(" L ")} Z`;
     out.push(`<path d="${d}" fill="hsla(${hue},60%,45%,0.13)" stroke="hsla(${hue},60%,45%,0.13)" stroke-width="${2 * blobPad}" stroke-linejoin="round" stroke-linecap="round"/>`);
-    out.push(`<path d="${d}" fill="none" stroke="hsla(${hue},70%,60%,0.35)" stroke-width="1" stroke-dasharray="3 4" transform="" />`);
+    out.push(`<path d="${d}" fill="none" stroke="hsla(${hue},70%,60%,0.35)" stroke-width="1" stroke-dasharray="3 4"/>`);
   }
   out.push("</g>");
 

@@ -86,6 +86,8 @@ async def _initial(ws: WebSocket, container: Container, client: Client, after: i
         oldest = await run_in_threadpool(store.oldest_delta_position)
         if after >= head:
             client.sent_upto = max(client.sent_upto, after)
+            # Up to date already: say so at once, so the client knows the connection works.
+            await ws.send_text(encode({"type": "heartbeat", "position": head, "at": datetime.now(timezone.utc).isoformat()}))
             return
         if oldest and after >= oldest - 1:
             rows = await run_in_threadpool(store.deltas_after, after, None, MAX_BACKLOG + 1)

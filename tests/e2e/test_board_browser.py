@@ -72,6 +72,43 @@ def report(server: Server, title: str, level: str = "IV", unit: str = "411099002
     return answer
 
 
+def sign_in(page: Any, server: Server, username: str) -> None:
+    expect = sync_api.expect
+    page.goto(server.base_url + "/")
+    assert page.url.endswith("/ui/board.html")
+    expect(page.locator("#login-form")).to_be_visible()
+    page.fill("#login-username", username)
+    page.fill("#login-password", "yingji2026")
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#conn-status")).to_have_attribute("data-state", "online", timeout=15_000)
+
+
+def assert_same_derivation(page: Any, server: Server) -> None:
+    """ui/board-model.js derives the same alerts and street counts as projections/board.py for the same board."""
+    api = server.client("commander")
+    try:
+        board = api.get("/board").json()
+    finally:
+        api.close()
+    derived = page.evaluate(
+        """async (board) => {
+            const m = await import("/ui/board-model.js");
+            const at = Date.parse(board.at.replace(/(\\.\\d{3})\\d+/, "$1"));
+            return m.derive(board, at, board.relay ?? null);
+        }""",
+        board,
+    )
+
+    def normal(alert: dict[str, Any]) -> dict[str, Any]:
+        out = dict(alert)
+        if out.get("since"):
+            out["since"] = datetime.fromisoformat(out["since"].replace("Z", "+00:00")).replace(microsecond=0)
+        return out
+
+    assert [normal(a) for a in derived["alerts"]] == [normal(a) for a in board["alerts"]]
+    assert derived["counts_by_street"] == board["counts_by_street"]
+
+
 def position_shown(page: Any) -> int:
     text = page.locator("#position").inner_text().strip()
     return int(text) if text.isdigit() else -1
@@ -81,15 +118,7 @@ def test_board_signs_in_updates_live_and_survives_a_server_kill(server: Server, 
     expect = sync_api.expect
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(server.base_url + "/")
-    assert page.url.endswith("/ui/board.html")
-
-    # Sign in as the commander.
-    expect(page.locator("#login-form")).to_be_visible()
-    page.fill("#login-username", "commander")
-    page.fill("#login-password", "yingji2026")
-    page.click("#login-form button[type=submit]")
-    expect(page.locator("#conn-status")).to_have_attribute("data-state", "online", timeout=15_000)
+    sign_in(page, server, "commander")
 
     # The demo incidents, with their level groups and the user in the header.
     incidents = page.locator("#incident-list")
@@ -99,6 +128,7 @@ def test_board_signs_in_updates_live_and_survives_a_server_kill(server: Server, 
     expect(page.locator("#user-name")).to_contain_text("王强")
     expect(page.locator("#position")).to_have_text(re.compile(r"^\d+$"))
     expect(page.locator("#map .map-incident")).to_have_count(3)
+    assert_same_derivation(page, server)
 
     # A command through the API shows up without a reload.
     first = report(server, "居民楼燃气泄漏", level="II")
@@ -111,7 +141,8 @@ def test_board_signs_in_updates_live_and_survives_a_server_kill(server: Server, 
 
     # Screenshots for the docs: Chinese, then English (the choice is remembered).
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(600)  # let the new-incident flash settle into a frame
+    page.emulate_media(reduced_motion="reduce")  # still frames: no flashing mid-animation
+    page.wait_for_timeout(300)
     page.screenshot(path=str(SCREENSHOTS / "board.png"))
     page.click("#lang-toggle")
     expect(page.locator(".p-incidents .panel-head h2")).to_have_text("Open incidents")
@@ -142,3 +173,46 @@ def test_board_signs_in_updates_live_and_survives_a_server_kill(server: Server, 
     expect(page.locator('#incident-list [data-testid^="incident-"]')).to_have_count(5)
 
     assert not errors, errors
+
+
+def test_a_lost_answer_is_retried_with_the_same_idempotency_key(server: Server, page: Any) -> None:
+    """Report through the dialog while the first answer is lost on the way back: one incident, not two."""
+    expect = sync_api.expect
+    sign_in(page, server, "operator")
+    keys: list[str] = []
+
+    def lose_first_answer(route: Any) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        keys.append(route.request.headers.get("idempotency-key", ""))
+        if len(keys) == 1:
+            route.fetch()  # the server applies the command ...
+            route.abort("connectionreset")  # ... and the answer never arrives
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/incidents", lose_first_answer)
+    page.click("#report-btn")
+    form = page.locator("#cmd-form")
+    expect(form).to_be_visible()
+    form.locator("[name=category]").select_option("accident")
+    form.locator("[name=subtype]").select_option("traffic")
+    form.locator("label.lv-III").click()
+    form.locator("[name=title]").fill("许由路多车追尾")
+    form.locator("[name=unit_code]").select_option("411099004002")
+    form.locator("[name=address]").fill("许由路与建安大道交叉口")
+    page.click("#cmd-submit")
+
+    expect(page.locator("#cmd-dialog")).to_be_hidden(timeout=15_000)
+    row = page.locator(".incident", has_text="许由路多车追尾")
+    expect(row).to_have_count(1, timeout=10_000)
+    expect(row).to_have_attribute("data-level", "III")
+    assert len(keys) >= 2 and keys[0] and len(set(keys)) == 1, keys
+
+    api = server.client("operator")
+    try:
+        items = api.get("/incidents", params={"limit": 1000}).json()["items"]
+    finally:
+        api.close()
+    assert [i["title"] for i in items].count("许由路多车追尾") == 1
