@@ -18,8 +18,9 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/yingji serve --demo --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
-## make test: unit, integration (SQLite, PostgreSQL, Redis) and end-to-end tests
+## make test: lint for real errors, then unit, integration (SQLite, PostgreSQL, Redis) and end-to-end tests
 test: $(STAMP)
+	$(BIN)/ruff check domain projections gateway bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
