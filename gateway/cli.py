@@ -107,12 +107,6 @@ def cmd_relay(args: argparse.Namespace) -> None:
         c.close()
 
 
-def cmd_upstream(args: argparse.Namespace) -> None:
-    from gateway.upstream import main as upstream_main
-
-    upstream_main(args.rest)
-
-
 def cmd_export(args: argparse.Namespace) -> None:
     from gateway.backup import export_log
     from gateway.container import Container
@@ -170,6 +164,12 @@ def cmd_rebuild(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["upstream"]:  # the stand-in has its own options; hand them over untouched
+        from gateway.upstream import main as upstream_main
+
+        upstream_main(argv[1:])
+        return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     p = argparse.ArgumentParser(prog="yingji", description="Yingji 应急 command and dispatch platform")
     p.add_argument("--data-dir", type=Path, help="where the embedded SQLite files live (YINGJI_DATA_DIR)")
@@ -200,9 +200,7 @@ def main(argv: list[str] | None = None) -> None:
 
     sub.add_parser("project", help="run the projector alone (scaled deployments)").set_defaults(func=cmd_project)
     sub.add_parser("relay", help="mirror the log to the city platform (YINGJI_UPSTREAM_URL)").set_defaults(func=cmd_relay)
-    up = sub.add_parser("upstream", help="run the stand-in of the city platform (demos, tests)", add_help=False)
-    up.add_argument("rest", nargs=argparse.REMAINDER)
-    up.set_defaults(func=cmd_upstream)
+    sub.add_parser("upstream", help="run the stand-in of the city platform (demos, tests); see `yingji upstream --help`")
     ex = sub.add_parser("export", help="write the log as CloudEvents JSON lines (backup)")
     ex.add_argument("file", help="output file, or - for stdout")
     ex.set_defaults(func=cmd_export)

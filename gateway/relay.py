@@ -223,7 +223,13 @@ class Relay:
         notifications = self.log.read(position, self.batch_size)
         if not notifications:
             return "idle"
-        events = [to_cloudevent(self.log, n, self.source) for n in notifications]
+        events = []
+        previous = position
+        for n in notifications:
+            # Positions may skip numbers (a PostgreSQL sequence does on a failed insert), so each
+            # event names the one before it: the receiver can tell a skip from a lost event.
+            events.append(to_cloudevent(self.log, n, self.source) | {"prevposition": previous})
+            previous = n.id
         body = json.dumps(events, ensure_ascii=False, separators=(",", ":")).encode()
         first, last = notifications[0].id, notifications[-1].id
         msg_id = f"{self.source}:{first}-{last}"
