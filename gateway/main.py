@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -38,6 +38,7 @@ from gateway.api import (
 from gateway.container import Container
 from gateway.errors import STATUS_OF_CODE, problem
 from gateway.hub import Hub
+from gateway.metrics import Metrics
 from gateway.settings import Settings
 
 log = logging.getLogger("yingji.http")
@@ -46,6 +47,7 @@ UI_DIR = Path(__file__).resolve().parent.parent / "ui"
 
 
 def problem_response(request: Request, code: str, detail: str, status: int | None = None, **extra: Any) -> JSONResponse:
+    request.app.state.metrics.count_problem(code)
     body = problem(code, detail, instance=request.url.path, request_id=getattr(request.state, "request_id", None), **extra)
     if status is not None:
         body["status"] = status
@@ -121,12 +123,16 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         openapi_url="/openapi.json",
     )
 
+    metrics = Metrics()
+    app.state.metrics = metrics
+
     @app.middleware("http")
     async def request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
         rid = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
         request.state.request_id = rid
         response = await call_next(request)
         response.headers["X-Request-ID"] = rid
+        metrics.count_request(request.method, response.status_code)
         return response
 
     @app.exception_handler(DomainError)
@@ -166,6 +172,34 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         c: Container = request.app.state.container
         head = c.log.max_position()
         return {"status": "ok", "log_position": head, "projector_position": c.store.position()}
+
+    @app.get("/readyz", tags=["health"])
+    def readyz(request: Request) -> JSONResponse:
+        """Ready when the event store and the read-model store answer."""
+        c: Container = request.app.state.container
+        try:
+            c.log.max_position()
+            c.store.position()
+        except Exception as e:  # noqa: BLE001
+            return JSONResponse({"status": "unavailable", "detail": type(e).__name__}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics", tags=["health"], response_class=PlainTextResponse)
+    def prometheus(request: Request) -> PlainTextResponse:
+        c: Container = request.app.state.container
+        hub: Hub = request.app.state.hub
+        relay = c.relay_status
+        gauges = {
+            "yingji_log_position": ("Position of the last event in the log", c.log.max_position),
+            "yingji_projector_position": ("Position the read models include", c.store.position),
+            "yingji_hub_position": ("Position this gateway has fanned out", lambda: hub.position),
+            "yingji_ws_clients": ("Board WebSocket clients connected to this gateway", lambda: len(hub.clients)),
+            "yingji_ws_slow_closed_total": ("Board clients closed for falling behind", lambda: hub.slow_closed),
+            "yingji_hub_gap_fills_total": ("Bus gaps filled from the store", lambda: hub.gap_fills),
+            "yingji_relay_lag_events": ("Events not yet acknowledged by the city platform", lambda: (relay() or {}).get("lag_events")),
+            "yingji_relay_alarm": ("1 when the relay stopped on a refusal", lambda: None if relay() is None else float(relay()["alarm"])),
+        }
+        return PlainTextResponse(metrics.render(gauges), media_type="text/plain; version=0.0.4")
 
     @app.get("/api/v1/district", tags=["health"])
     def district(request: Request) -> dict[str, Any]:

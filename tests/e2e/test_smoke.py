@@ -10,3 +10,14 @@ def test_demo_board_is_served(server: Server) -> None:
     assert len(board["unit"]) == 49
     assert len(board["team"]) == 12
     assert len(board["warehouse"]) == 6
+
+
+def test_health_readiness_and_metrics(server: Server) -> None:
+    import httpx
+
+    assert httpx.get(server.base_url + "/readyz").json() == {"status": "ready"}
+    server.client("commander").post("/incidents", {"bad": 1})
+    text = httpx.get(server.base_url + "/metrics").text
+    assert 'yingji_problems_total{code="validation_error"} 1' in text
+    assert "yingji_log_position " in text and "yingji_ws_clients 0.0" in text
+    assert httpx.get(server.base_url + "/api/v1/district").json() == {"code": "411099000000", "name": "东城区"}
