@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -77,6 +76,8 @@ class Upstream:
 
 
 class RelayProcess:
+    running: list[RelayProcess] = []  # killed at teardown even when a test fails
+
     def __init__(self, settings: Settings, env: dict[str, str], name: str):
         self.settings, self.env = settings, env
         self.log = Path(settings.data_dir) / f"relay-{name}.log"
@@ -87,6 +88,7 @@ class RelayProcess:
             [sys.executable, "-m", "gateway.cli", "relay"], cwd=ROOT, env=env_of(self.settings) | self.env,
             stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115
         )
+        RelayProcess.running.append(self)
         return self
 
     def kill9(self) -> None:
@@ -103,6 +105,13 @@ class RelayProcess:
 @pytest.fixture
 def backend() -> str:
     return "sqlite"
+
+
+@pytest.fixture(autouse=True)
+def no_stray_relays() -> Iterator[None]:
+    yield
+    while RelayProcess.running:
+        RelayProcess.running.pop().kill9()
 
 
 @pytest.fixture
