@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import pytest
 
 from gateway.container import Container
 from gateway.settings import Settings

@@ -8,7 +8,6 @@ import random
 from typing import Any
 
 import httpx
-import pytest
 import websockets
 
 from projections.board import BOARD_KINDS

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
 from gateway.container import make_engine
 from gateway.settings import Settings

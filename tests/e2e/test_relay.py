@@ -275,15 +275,14 @@ def test_a_4xx_stops_the_relay_with_an_alarm_until_resumed(district: Server, cit
 def test_two_relays_one_sends_and_the_other_takes_over(district: Server, city: Upstream, relay_env: dict[str, str]) -> None:
     first = RelayProcess(district.settings, relay_env, "first").start()
     second = RelayProcess(district.settings, relay_env, "second").start()
-    cmd = district.client("commander")
     wait_caught_up(district, city, 60)
-    senders = {b["relay"].rsplit(":", 1)[1] for b in city.status().get("senders", [])} if "senders" in city.status() else None
-    if senders is not None:
-        assert len(senders) == 1
-    active, waiting = (first, second) if senders is None or str(first.pid) in senders else (second, first)
+    senders = {s["relay"].rsplit(":", 1)[1] for s in city.status()["senders"]}
+    assert len(senders) == 1  # only the lease holder sent anything
+    active, waiting = (first, second) if str(first.pid) in senders else (second, first)
     active.kill9()
     commands(district, 20)
     wait_caught_up(district, city, 60)
+    assert {s["relay"].rsplit(":", 1)[1] for s in city.status()["senders"]} == {str(first.pid), str(second.pid)}
     waiting.kill9()
     same_log(city, district)
 
