@@ -30,6 +30,14 @@ DEMO_PASSWORD = "yingji2026"
 ADMIN = ("root", "root-password-1")
 
 
+def screenshot_dir() -> Path:
+    """Where browser tests save screenshots: test-artifacts/ by default (not tracked);
+    `YINGJI_SCREENSHOTS=docs/screenshots` refreshes the README's pictures."""
+    path = ROOT / os.environ.get("YINGJI_SCREENSHOTS", "test-artifacts/screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def _unavailable(what: str, why: str) -> None:
     message = f"{what} not available ({why})"
     if IN_CI:

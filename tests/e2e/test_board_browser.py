@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import IN_CI, ROOT, Server
+from tests.conftest import IN_CI, Server, screenshot_dir
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = screenshot_dir()
 DEMO_TITLES = ("魏庄村低洼区域积水", "仓储厂房火情", "道路边坡小面积滑塌")
 WIDTH, HEIGHT = 1920, 1080
 

@@ -18,13 +18,13 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import IN_CI, ROOT, Api, Server
+from tests.conftest import IN_CI, Api, Server, screenshot_dir
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = screenshot_dir()
 PHONE = {"width": 390, "height": 844}
 EVENT = "cn.gov.yingji.dispatch."
 

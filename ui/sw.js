@@ -1,0 +1,56 @@
+// Service worker of the field page (registered by field.js with scope /ui/field): keeps the page's
+// own files so the page opens without a network, showing the last known data and the queued taps
+// (both in localStorage). Network first, so a deployment reaches the phones at the next load; the
+// cache answers only when the network fails or is too slow. The API (/api/...) is never touched:
+// the outbox must see real network errors, and answers must never come from a cache.
+const CACHE = "yingji-field-v1";
+const SHELL = ["field.html", "field.css", "field.js", "field-queue.js", "api.js", "live.js", "i18n.js", "format.js", "board-model.js"];
+const NETWORK_WAIT_MS = 4000;
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then((cache) => cache.addAll(SHELL.map((f) => new Request(f, { cache: "reload" }))))
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((keys) => Promise.all(keys.filter((k) => k.startsWith("yingji-field-") && k !== CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const req = event.request;
+  if (req.method !== "GET") return;
+  const url = new URL(req.url);
+  if (url.origin !== self.location.origin || !url.pathname.startsWith("/ui/")) return;
+  event.respondWith(networkFirst(req));
+});
+
+async function networkFirst(req) {
+  const cache = await caches.open(CACHE);
+  const fromNetwork = fetch(req, { cache: "no-store" }).then((res) => {
+    if (res.ok) cache.put(req, res.clone()).catch(() => {});
+    return res;
+  });
+  fromNetwork.catch(() => {}); // handled below; a late failure after the cache answered is no error
+  const cached = () => cache.match(req, { ignoreSearch: true });
+  try {
+    // A weak network may hang: after a while the cached copy answers while the download goes on.
+    const res = await Promise.race([
+      fromNetwork,
+      new Promise((resolve) => setTimeout(resolve, NETWORK_WAIT_MS)).then(async () => (await cached()) ?? fromNetwork),
+    ]);
+    return res;
+  } catch {
+    const hit = await cached();
+    if (hit) return hit;
+    return Response.error();
+  }
+}
