@@ -25,6 +25,7 @@ class Actor:
     unit: str
     request_id: str = ""
     idempotency_key: str = ""
+    name: str = ""  # display name, e.g. "指挥长 王强", for people reading the record
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -33,11 +34,12 @@ class Actor:
             "unit": self.unit,
             "request_id": self.request_id,
             "idempotency_key": self.idempotency_key,
+            "name": self.name,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Actor:
-        return cls(**{k: str(data.get(k, "")) for k in ("user", "role", "unit", "request_id", "idempotency_key")})
+        return cls(**{k: str(data.get(k, "")) for k in ("user", "role", "unit", "request_id", "idempotency_key", "name")})
 
 
 SYSTEM = Actor(user="system", role="system", unit="")

@@ -71,7 +71,7 @@ class Account:
 
     @property
     def principal(self) -> Principal:
-        return Principal(self.username, self.role, self.unit_code, self.team_id)
+        return Principal(self.username, self.role, self.unit_code, self.team_id, self.display_name)
 
     def public(self) -> dict[str, object]:
         return {

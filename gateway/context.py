@@ -26,6 +26,7 @@ class Principal:
     role: str
     unit_code: str
     team_id: str | None = None
+    name: str = ""
 
     @property
     def is_admin(self) -> bool:
@@ -56,7 +57,8 @@ class CommandContext:
     def actor(self) -> Actor:
         p = self.principal
         return Actor(
-            user=p.username, role=p.role, unit=p.unit_code, request_id=self.request_id, idempotency_key=self.idempotency_key
+            user=p.username, role=p.role, unit=p.unit_code, request_id=self.request_id, idempotency_key=self.idempotency_key,
+            name=p.name,
         )
 
     @property

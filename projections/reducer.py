@@ -34,7 +34,9 @@ def sid(value: UUID | str | None) -> str | None:
 
 def actor_of(event: Any) -> dict[str, str]:
     by = getattr(event, "by", None)
-    return {"user": by.user, "role": by.role, "unit": by.unit} if by is not None else {}
+    if by is None:
+        return {}
+    return {"user": by.user, "role": by.role, "unit": by.unit, "name": getattr(by, "name", "")}
 
 
 @dataclass(frozen=True)

@@ -313,7 +313,7 @@ def test_latency_delays_the_answer_after_storing(city: City) -> None:
 
 def test_drop_before_store_closes_the_connection_and_stores_nothing(city: City) -> None:
     city.faults(drop_before_store_rate=1)
-    with pytest.raises(httpx.RemoteProtocolError):
+    with pytest.raises(httpx.TransportError):  # the server closed the connection: how httpx notices depends on timing
         city.send(1, 2)
     assert city.status()["count"] == 0
     city.faults(drop_before_store_rate=0)
@@ -322,7 +322,7 @@ def test_drop_before_store_closes_the_connection_and_stores_nothing(city: City) 
 
 def test_drop_after_store_loses_the_answer_and_the_resend_is_absorbed(city: City) -> None:
     city.faults(drop_after_store_rate=1)
-    with pytest.raises(httpx.RemoteProtocolError):
+    with pytest.raises(httpx.TransportError):  # the server closed the connection: how httpx notices depends on timing
         city.send(1, 2, 3)
     assert city.positions() == [1, 2, 3]
     city.faults(drop_after_store_rate=0)

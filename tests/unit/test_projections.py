@@ -115,7 +115,7 @@ def test_full_scenario(log: Log):
     doc = log.doc("incident", incident.id)
     assert (doc["status"], doc["title"], doc["level"], doc["unit_code"]) == ("reported", "河道漫堤", "III", VILLAGE)
     assert doc["occurred_at"] == T0.isoformat()
-    assert doc["reported_by"] == {"user": ACTOR.user, "role": ACTOR.role, "unit": ACTOR.unit}
+    assert doc["reported_by"] == {"user": ACTOR.user, "role": ACTOR.role, "unit": ACTOR.unit, "name": ACTOR.name}
     assert doc["reported_at"] == log.stamp("Incident.Reported")
 
     incident.verify(by=ACTOR)
