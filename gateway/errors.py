@@ -37,6 +37,7 @@ class Conflict(DomainError):
 
 STATUS_OF_CODE = {
     "validation_error": 422,
+    "bad_request": 400,
     "unknown_material": 422,
     "not_found": 404,
     "forbidden": 403,
@@ -56,6 +57,7 @@ STATUS_OF_CODE = {
 
 TITLES = {
     "validation_error": "The request is not valid",
+    "bad_request": "The request could not be read",
     "unknown_material": "Unknown material code",
     "not_found": "Not found",
     "forbidden": "Not allowed",

@@ -72,29 +72,32 @@ class BodyLimit:
             await self._refuse(scope, send)
             return
         seen = 0
+        refused = False
 
         async def limited() -> Message:
-            nonlocal seen
+            # Counted while streaming (no Content-Length, or a lying one): answer 413 ourselves
+            # and tell the app the client went away, so it stops and its own answer is dropped.
+            nonlocal seen, refused
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge()
+                    if not refused:
+                        refused = True
+                        await self._refuse(scope, send)
+                    return {"type": "http.disconnect"}
             return message
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._refuse(scope, send)
+        async def guarded_send(message: Message) -> None:
+            if not refused:
+                await send(message)
+
+        await self.app(scope, limited, guarded_send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         body = problem("payload_too_large", f"request bodies are limited to {self.max_bytes} bytes", instance=scope.get("path", ""))
         response = JSONResponse(body, status_code=413, media_type=PROBLEM)
         await response(scope, lambda: None, send)  # type: ignore[arg-type]
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
@@ -156,7 +159,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden", 413: "payload_too_large", 415: "unsupported_media_type"}.get(exc.status_code, "http_error")
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden", 413: "payload_too_large", 415: "unsupported_media_type"}.get(exc.status_code, "http_error")
         return problem_response(request, code, str(exc.detail), exc.status_code)
 
     @app.exception_handler(Exception)
