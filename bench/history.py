@@ -103,8 +103,8 @@ NEED_OF_SUBTYPE = {"flood": "flood", "rainstorm": "flood", "fire": "fire", "fore
 LEVEL_WEIGHTS = {"I": 1, "II": 4, "III": 20, "IV": 75}
 CATEGORY_WEIGHTS = {"natural_disaster": 55, "accident": 35, "public_health": 6, "social_security": 4}
 
-COMMANDER = Actor("commander", "commander", DISTRICT)
-OPERATOR = Actor("operator", "operator", DISTRICT)
+COMMANDER = Actor("commander", "commander", DISTRICT, name="指挥长 王强")
+OPERATOR = Actor("operator", "operator", DISTRICT, name="值班员 李静")
 WATCHDOG = Actor("watchdog", "system", "")
 CITY = Actor("relay", "system", "")
 
@@ -173,21 +173,21 @@ class World:
 
 
 def field_actor(team: Team) -> Actor:
-    return Actor(f"team-{team.id.hex[:8]}", "field", team.unit_code)
+    return Actor(f"team-{team.id.hex[:8]}", "field", team.unit_code, name=f"{team.name} 队长")
 
 
 def reporter_of(village: str) -> Actor:
-    return Actor(f"reporter-{village[-6:]}", "reporter", village)
+    return Actor(f"reporter-{village[-6:]}", "reporter", village, name=f"灾害信息员{village[-3:]}")
 
 
 def keeper_of(w: Warehouse) -> Actor:
-    return Actor(f"keeper-{w.unit_code[6:9]}", "operator", w.unit_code)
+    return Actor(f"keeper-{w.unit_code[6:9]}", "operator", w.unit_code, name=f"{w.name[:2]}保管员")
 
 
 def setup(world: World) -> Iterator[Step]:
     """Units, teams and stocked warehouses: one command each, as `yingji seed demo` does."""
     rng = world.rng
-    admin = Actor("admin", "admin", DISTRICT)
+    admin = Actor("admin", "admin", DISTRICT, name="系统管理员")
     district = Unit.register(code=DISTRICT, name="东城区", kind="district", lat=34.036, lon=113.852, by=admin)
     world.units[DISTRICT] = district
     yield [district]
@@ -489,7 +489,7 @@ def generate(data_dir: Path, events: int, seed: int = 411099, per_save: int = 10
                 n_incidents += 1
                 world.incidents_open += 1
                 pool.append(incident_flow(world, n_incidents))
-            if rng.random() < 0.004:
+            if rng.random() < 0.002:
                 pool.append(directive_flow(world))
             if rng.random() < 0.01:
                 pool.append(housekeeping_flow(world))
@@ -525,19 +525,35 @@ def generate(data_dir: Path, events: int, seed: int = 411099, per_save: int = 10
 # ---------------------------------------------------------------------------
 
 
+def source_fingerprint() -> str:
+    """A hash of this generator and the domain it drives: a cached history is reused only while both are unchanged."""
+    import hashlib
+
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parent.parent
+    for path in [Path(__file__).resolve(), *sorted((root / "domain").glob("*.py"))]:
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def cached_history(events: int, seed: int = 411099, cache_dir: Path = DEFAULT_CACHE, progress: bool = True) -> tuple[Path, dict[str, Any]]:
     """The path of a cached events.sqlite3 of about `events` events, generated on first use."""
-    key = cache_dir / f"history-{events}-s{seed}-v{GENERATOR_VERSION}"
+    stem = f"history-{events}-s{seed}-v{GENERATOR_VERSION}"
+    key = cache_dir / f"{stem}-{source_fingerprint()}"
     meta_path = key / "meta.json"
     if meta_path.exists():
         return key / "events.sqlite3", json.loads(meta_path.read_text())
     cache_dir.mkdir(parents=True, exist_ok=True)
+    for stale in cache_dir.glob(stem + "-*"):  # the same history from older sources
+        if stale.is_dir() and "." not in stale.name:
+            shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=key.name + ".", dir=cache_dir))
     try:
         meta = generate(tmp, events, seed=seed, progress=progress)
         _checkpoint_wal(tmp / "events.sqlite3")
-        meta_path_tmp = tmp / "meta.json"
-        meta_path_tmp.write_text(json.dumps(meta, indent=1))
+        meta["fingerprint"] = key.name.rsplit("-", 1)[1]
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
         if key.exists():
             shutil.rmtree(key)
         tmp.rename(key)

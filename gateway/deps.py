@@ -61,7 +61,7 @@ async def get_command_context(request: Request, principal: PrincipalDep) -> Comm
     body = await request.body()
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")) if body else ""
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or absurdly deep: hash the bytes; validation answers
         canonical = body.decode("utf-8", "replace")
     digest = hashlib.sha256(f"{request.method} {request.url.path}\n{canonical}".encode()).hexdigest()
     return CommandContext(
@@ -77,7 +77,7 @@ CommandCtx = Annotated[CommandContext, Depends(get_command_context)]
 
 def read_position(
     container: ContainerDep,
-    min_position: Annotated[int | None, Query(ge=0, description="Wait until read models include this log position")] = None,
+    min_position: Annotated[int | None, Query(ge=0, le=2**53, description="Wait until read models include this log position")] = None,
 ) -> int:
     if min_position:
         if not container.wait_for(min_position, container.settings.read_wait_seconds):

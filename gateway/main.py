@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.common import DomainError
@@ -161,6 +162,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden", 413: "payload_too_large", 415: "unsupported_media_type"}.get(exc.status_code, "http_error")
         return problem_response(request, code, str(exc.detail), exc.status_code)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        # The client went away (or BodyLimit cut it off and already answered 413): nothing to report.
+        return problem_response(request, "bad_request", "the request body was not received in full", 400)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -18,6 +18,8 @@ import random
 import socket
 import threading
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -181,6 +183,23 @@ class AdvisoryLease(Lease):
             self.conn = None
 
 
+@dataclass(frozen=True)
+class Prepared:
+    after: int
+    notifications: list[Any]
+    body: bytes
+    headers: dict[str, str]
+    msg_id: str
+
+    @property
+    def first(self) -> int:
+        return int(self.notifications[0].id)
+
+    @property
+    def last(self) -> int:
+        return int(self.notifications[-1].id)
+
+
 class Relay:
     def __init__(
         self,
@@ -203,6 +222,8 @@ class Relay:
         self.http = httpx.Client(timeout=settings.upstream_timeout)
         self.instance = f"{socket.gethostname()}:{os.getpid()}"  # says which relay sent a batch
         self._wake = threading.Event()
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="relay-prepare")
+        self._next: tuple[int, Future[Prepared | None]] | None = None
         self._backoff = 0.5
         self.sent_batches = 0
 
@@ -214,15 +235,11 @@ class Relay:
         return relay_status(self.state, self.log)
 
     # -- one step ----------------------------------------------------------
-    def step(self) -> str:
-        """Try to deliver one batch. Returns 'sent', 'idle', 'retry', 'stopped'."""
-        st = self.state.read()
-        if st["paused"]:
-            return "stopped"
-        position = st["position"]
-        notifications = self.log.read(position, self.batch_size)
+    def prepare(self, position: int) -> Prepared | None:
+        """The next batch after `position`, converted, encoded and signed; None when there is nothing new."""
+        notifications = list(self.log.read(position, self.batch_size))
         if not notifications:
-            return "idle"
+            return None
         events = []
         previous = position
         for n in notifications:
@@ -234,23 +251,46 @@ class Relay:
         first, last = notifications[0].id, notifications[-1].id
         msg_id = f"{self.source}:{first}-{last}"
         headers = {"content-type": CONTENT_TYPE, "yingji-relay": self.instance, **sign(self.secrets, msg_id, body)}
+        return Prepared(position, notifications, body, headers, msg_id)
+
+    def step(self) -> str:
+        """Try to deliver one batch. Returns 'sent', 'idle', 'retry', 'stopped'.
+
+        While one batch is in flight the next is prepared on a second thread,
+        so reading, converting and signing overlap the wait for the city.
+        """
+        st = self.state.read()
+        if st["paused"]:
+            self._next = None
+            return "stopped"
+        position = st["position"]
+        prepared = None
+        if self._next is not None and self._next[0] == position:
+            prepared = self._next[1].result()
+        self._next = None
+        if prepared is None:
+            prepared = self.prepare(position)
+        if prepared is None:
+            return "idle"
+        self._next = (prepared.last, self._pool.submit(self.prepare, prepared.last))
         self.state.set(last_attempt_at=now_utc())
         try:
-            response = self.http.post(self.url, content=body, headers=headers)
+            response = self.http.post(self.url, content=prepared.body, headers=prepared.headers)
         except httpx.HTTPError as e:
             return self._retry(f"{type(e).__name__}: {e}")
         if 200 <= response.status_code < 300:
-            self._after_acknowledged(notifications, msg_id)
-            self.state.advance(position, last)
+            self._after_acknowledged(prepared.notifications, prepared.msg_id)
+            self.state.advance(position, prepared.last)
             self._backoff = 0.5
             self.sent_batches += 1
             return "sent"
         if response.status_code >= 500 or response.status_code in RETRYABLE:
             retry_after = response.headers.get("retry-after")
             return self._retry(f"HTTP {response.status_code}", float(retry_after) if retry_after and retry_after.isdigit() else None)
-        detail = f"HTTP {response.status_code} at position {first}: {response.text[:300]}"
+        detail = f"HTTP {response.status_code} at position {prepared.first}: {response.text[:300]}"
         log.error("relay stopped: %s", detail)
         self.state.set(alarm=True, alarm_since=now_utc(), paused=True, last_error=detail)
+        self._next = None
         return "stopped"
 
     def _retry(self, error: str, at_least: float | None = None) -> str:
@@ -266,15 +306,12 @@ class Relay:
         Done before the position moves: a crash in between resends the batch
         and records again, which the incident refuses as already recorded.
         """
-        acknowledged_at = now_utc()
-        for n in notifications:
-            if n.topic.endswith("Incident.Reported"):
-                try:
-                    self.service.record_reported_upward(
-                        CommandContext(RELAY_PRINCIPAL, request_id=msg_id), UUID(str(n.originator_id)), acknowledged_at, msg_id
-                    )
-                except DomainError:
-                    pass
+        reported = [UUID(str(n.originator_id)) for n in notifications if n.topic.endswith("Incident.Reported")]
+        if reported:
+            try:
+                self.service.record_reported_upward(CommandContext(RELAY_PRINCIPAL, request_id=msg_id), reported, now_utc(), msg_id)
+            except DomainError:
+                log.exception("could not record reports acknowledged by the city")
 
     # -- the loop ------------------------------------------------------------
     def run_forever(self, stop: threading.Event, poll_seconds: float = 0.5) -> None:
@@ -299,6 +336,7 @@ class Relay:
         self.lease.release()
 
     def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
         self.http.close()
         self.lease.release()
 

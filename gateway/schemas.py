@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Annotated
 from uuid import UUID
 
@@ -19,6 +19,20 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+CLOCK_SKEW = timedelta(minutes=10)
+
+
+def _past(value: datetime) -> datetime:
+    """A time that has happened: not in the future (beyond clock skew), not before 1970."""
+    value = _aware(value)
+    if value > datetime.now(timezone.utc) + CLOCK_SKEW:
+        raise ValueError("is in the future")
+    if value < EARLIEST:
+        raise ValueError("is before 1970")
+    return value
+
+
 Quantity = Annotated[int, Field(strict=True, gt=0, le=10_000_000)]
 Count = Annotated[int, Field(strict=True, ge=0, le=10_000_000)]
 Text = Annotated[str, Field(max_length=2000)]
@@ -28,6 +42,7 @@ MaterialCode = Annotated[str, Field(min_length=1, max_length=40)]
 Lat = Annotated[float, Field(ge=-90, le=90)]
 Lon = Annotated[float, Field(ge=-180, le=180)]
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+PastDatetime = Annotated[datetime, AfterValidator(_past)]
 Lines = Annotated[dict[MaterialCode, Quantity], Field(min_length=1, max_length=100)]
 
 
@@ -58,8 +73,12 @@ class IncidentIn(Body):
     address: Text = ""
     lat: Lat | None = None
     lon: Lon | None = None
-    occurred_at: AwareDatetime
+    occurred_at: PastDatetime
     source: Annotated[str, Field(max_length=200)] = ""
+
+
+class EmptyIn(Body):
+    """For commands that take no fields: `{}` or no body; anything else is refused."""
 
 
 class NoteIn(Body):

@@ -61,6 +61,8 @@ class CommandService:
         for attempt in range(MAX_ATTEMPTS):
             result_id, aggregates = decide()
             events = [e for agg in aggregates for e in agg.collect_events()]
+            if not events:  # nothing left to do (e.g. someone else recorded it meanwhile)
+                return Accepted(str(result_id), self.log.max_position())
             record = None
             if key:
                 last = events[-1]
@@ -156,8 +158,21 @@ class CommandService:
     def dismiss_incident(self, ctx: CommandContext, incident_id: UUID, reason: str) -> Accepted:
         return self._incident_command(ctx, incident_id, lambda i: i.dismiss(reason, by=ctx.actor))
 
-    def record_reported_upward(self, ctx: CommandContext, incident_id: UUID, acknowledged_at: datetime, batch_id: str) -> Accepted:
-        return self._incident_command(ctx, incident_id, lambda i: i.record_reported_upward(acknowledged_at, batch_id, by=ctx.actor))
+    def record_reported_upward(self, ctx: CommandContext, incident_ids: list[UUID], acknowledged_at: datetime,
+                               batch_id: str) -> Accepted:
+        """The city acknowledged a batch holding these incidents' reports: one save for all of them.
+        Incidents already recorded are skipped, so a resent batch records nothing twice."""
+
+        def decide() -> Decision:
+            changed: list[Aggregate] = []
+            for incident_id in incident_ids:
+                incident = self._load(Incident, incident_id, "incident")
+                if incident.reported_upward_at is None:
+                    incident.record_reported_upward(acknowledged_at, batch_id, by=ctx.actor)
+                    changed.append(incident)
+            return (changed[0].id if changed else incident_ids[0]), changed
+
+        return self._execute(ctx, decide)
 
     # -- directives from the city ----------------------------------------
     def receive_directive(self, ctx: CommandContext, **fields: Any) -> Accepted:

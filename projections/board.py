@@ -55,7 +55,10 @@ def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | N
                                "incident_title": d["incident_title"], "since": deadline, "unit_code": d["unit_code"],
                                "escalated": reason in escalated})
     for i in board.get("incident", []):
-        due = datetime.fromisoformat(i["occurred_at"]) + REPORT_UPWARD_WITHIN
+        try:
+            due = datetime.fromisoformat(i["occurred_at"]) + REPORT_UPWARD_WITHIN
+        except (OverflowError, ValueError):  # stored before dates were bounded: no countdown, not a broken board
+            continue
         if not i.get("reported_upward_at") and due < now:
             alerts.append({"kind": "report_overdue", "level": "danger", "incident_id": i["id"], "incident_title": i["title"],
                            "since": due.isoformat(), "unit_code": i["unit_code"]})

@@ -33,7 +33,7 @@ def visible_doc(store: DocStore, principal: Principal, kind: str, doc_id: str, w
 
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=2**53)]
 
 
 def page(items: list[dict[str, Any]], total: int, position: int, limit: int, offset: int) -> dict[str, Any]:

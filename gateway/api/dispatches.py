@@ -11,7 +11,7 @@ from gateway.api.common import Limit, Offset, answer, page, unit_prefix
 from gateway.context import Principal, Role
 from gateway.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition, allow
 from gateway.errors import Forbidden, NotFound
-from gateway.schemas import Accepted, NoteIn, ReasonIn
+from gateway.schemas import Accepted, EmptyIn, NoteIn, ReasonIn
 
 router = APIRouter(prefix="/dispatches", tags=["dispatches"])
 
@@ -56,17 +56,17 @@ def get_dispatch(dispatch_id: UUID, container: ContainerDep, principal: Principa
 
 
 @router.post("/{dispatch_id}/acknowledge", response_model=Accepted, dependencies=[allow(*ACTORS)])
-def acknowledge(dispatch_id: UUID, ctx: CommandCtx, container: ContainerDep) -> Any:
+def acknowledge(dispatch_id: UUID, ctx: CommandCtx, container: ContainerDep, _: EmptyIn | None = None) -> Any:
     return answer(container.service.acknowledge_dispatch(ctx, dispatch_id))
 
 
 @router.post("/{dispatch_id}/depart", response_model=Accepted, dependencies=[allow(*ACTORS)])
-def depart(dispatch_id: UUID, ctx: CommandCtx, container: ContainerDep) -> Any:
+def depart(dispatch_id: UUID, ctx: CommandCtx, container: ContainerDep, _: EmptyIn | None = None) -> Any:
     return answer(container.service.depart_dispatch(ctx, dispatch_id))
 
 
 @router.post("/{dispatch_id}/arrive", response_model=Accepted, dependencies=[allow(*ACTORS)])
-def arrive(dispatch_id: UUID, ctx: CommandCtx, container: ContainerDep) -> Any:
+def arrive(dispatch_id: UUID, ctx: CommandCtx, container: ContainerDep, _: EmptyIn | None = None) -> Any:
     return answer(container.service.arrive_dispatch(ctx, dispatch_id))
 
 

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/events", tags=["events"], dependencies=[allow("comma
 @router.get("")
 def read_events(
     container: ContainerDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=2**53)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     source = f"/districts/{container.settings.district_code}"

@@ -12,7 +12,7 @@ from gateway.api.common import Limit, Offset, answer, page, unit_prefix
 from gateway.context import CommandContext, Principal
 from gateway.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition, allow
 from gateway.errors import NotFound, Unauthenticated
-from gateway.schemas import Accepted, AwareDatetime, Body, NoteIn
+from gateway.schemas import Accepted, AwareDatetime, Body, EmptyIn, NoteIn
 from gateway.webhooks import SignatureError, parse_secrets, verify
 
 router = APIRouter(tags=["relay"])
@@ -28,7 +28,7 @@ def relay_status(container: ContainerDep, _: PrincipalDep) -> dict[str, Any]:
 
 
 @router.post("/relay/resume", dependencies=[allow("commander")])
-def resume(container: ContainerDep) -> dict[str, Any]:
+def resume(container: ContainerDep, _: EmptyIn | None = None) -> dict[str, Any]:
     """After a refusal (4xx) the relay stops with an alarm; resuming retries from the same position."""
     if not container.settings.upstream_url:
         raise NotFound("no city platform is configured (YINGJI_UPSTREAM_URL)")

@@ -19,7 +19,7 @@ router = APIRouter(prefix="/replay", tags=["replay"], dependencies=[allow("comma
 async def replay_board(
     container: ContainerDep,
     principal: PrincipalDep,
-    position: Annotated[int | None, Query(ge=0)] = None,
+    position: Annotated[int | None, Query(ge=0, le=2**53)] = None,
     at: Annotated[datetime | None, Query(description="ISO-8601 with time zone")] = None,
 ) -> dict[str, Any]:
     if (position is None) == (at is None):

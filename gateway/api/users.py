@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from gateway.api.common import unit_prefix
 from gateway.deps import ContainerDep, PrincipalDep, allow
 from gateway.errors import Forbidden, NotFound
-from gateway.schemas import UserIn
+from gateway.schemas import EmptyIn, UserIn
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -37,7 +37,7 @@ def add_user(body: UserIn, container: ContainerDep, principal: PrincipalDep) -> 
 
 
 @router.post("/{username}/revoke", dependencies=[allow("commander")])
-def revoke(username: str, container: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
+def revoke(username: str, container: ContainerDep, principal: PrincipalDep, _: EmptyIn | None = None) -> dict[str, Any]:
     """Admins revoke any account; commanders revoke team (field) accounts within their units."""
     account = container.accounts.get(username)
     if account is None:
