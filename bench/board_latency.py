@@ -98,8 +98,10 @@ def free_port() -> int:
 class ServerProcess:
     """`yingji serve` on a loopback port, on a fresh embedded (SQLite) store with the demo district."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, root: Path = ROOT, extra_env: dict[str, str] | None = None):
         self.data_dir = data_dir
+        self.root = root  # the checkout whose `gateway` runs (python -m from there comes first on sys.path)
+        self.extra_env = extra_env or {}
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / "server.log"
@@ -108,10 +110,10 @@ class ServerProcess:
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("YINGJI_")}
         env.update(YINGJI_DATA_DIR=str(self.data_dir), YINGJI_SECRET_KEY="bench-board-latency-secret-key-0123456789", PYTHONUNBUFFERED="1")
-        return env
+        return env | self.extra_env
 
     def seed(self) -> str:
-        r = subprocess.run([sys.executable, "-m", "gateway.cli", "seed", "demo"], cwd=ROOT, env=self.env(),
+        r = subprocess.run([sys.executable, "-m", "gateway.cli", "seed", "demo"], cwd=self.root, env=self.env(),
                            capture_output=True, text=True, timeout=300)
         if r.returncode != 0 or "seeded" not in r.stdout:
             raise RuntimeError(f"seed demo failed: {r.stdout}\n{r.stderr}")
@@ -121,7 +123,7 @@ class ServerProcess:
         log_file = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gateway.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
-            cwd=ROOT, env=self.env(), stdout=log_file, stderr=subprocess.STDOUT,
+            cwd=self.root, env=self.env(), stdout=log_file, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -563,43 +565,146 @@ def ask_all(workers: list[WorkerHandle], messages: list[tuple[Any, ...]], timeou
 # ---------------------------------------------------------------------------------------------
 # The command driver (orchestrator process)
 # ---------------------------------------------------------------------------------------------
-async def drive(base_url: str, token: str, incidents: list[str], rate: float, seconds: float, value0: int) -> list[dict[str, Any]]:
+class HttpConnection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection of the command driver: a request, then its answer (Content-Length)."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
+        self.head: tuple[int, int] | None = None
+        self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def usable(self) -> bool:
+        return self.transport is not None and not self.transport.is_closing()
+
+    def request(self, data: bytes) -> asyncio.Future[tuple[int, bytes]]:
+        assert self.transport is not None
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(data)
+        return self.waiter
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        if self.head is None:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(self.buf[:end])
+            del self.buf[: end + 4]
+            m = CONTENT_LENGTH.search(head)
+            if m is None:
+                self._fail(ConnectionError("answer without Content-Length: " + head[:200].decode(errors="replace")))
+                return
+            self.head = (int(head[9:12]), int(m.group(1)))
+        status, length = self.head
+        if len(self.buf) >= length:
+            body = bytes(self.buf[:length])
+            del self.buf[:length]
+            self.head = None
+            if self.waiter is not None and not self.waiter.done():
+                self.waiter.set_result((status, body))
+
+    def _fail(self, exc: Exception) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(exc)
+        if self.transport is not None:
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(ConnectionError("connection closed"))
+
+
+CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)", re.IGNORECASE)
+
+
+class CommandDriver:
+    """POSTs over a pool of keep-alive connections, opened as needed (several when answers are slow).
+    Bare asyncio, not httpx: on a 2-core box httpx's few ms of CPU per request would be taken from the server."""
+
+    def __init__(self, host: str, port: int, token: str, timeout: float):
+        self.host, self.port, self.token, self.timeout = host, port, token, timeout
+        self.idle: list[HttpConnection] = []
+        self.opened = 0
+
+    async def post(self, path: str, body: dict[str, Any]) -> tuple[int, bytes]:
+        payload = json.dumps(body).encode()
+        data = (f"POST /api/v1{path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nAuthorization: Bearer {self.token}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n").encode() + payload
+        for attempt in range(2):
+            conn = None
+            while self.idle and conn is None:
+                candidate = self.idle.pop()
+                conn = candidate if candidate.usable() else None
+            reused = conn is not None
+            if conn is None:
+                loop = asyncio.get_running_loop()
+                _, conn = await loop.create_connection(HttpConnection, self.host, self.port)
+                self.opened += 1
+            try:
+                answer = await asyncio.wait_for(conn.request(data), self.timeout)
+            except ConnectionError:
+                if reused and attempt == 0:
+                    continue  # the server closed an idle keep-alive connection just now: once more on a fresh one
+                raise
+            except asyncio.TimeoutError:
+                if conn.transport is not None:
+                    conn.transport.close()
+                raise
+            self.idle.append(conn)
+            return answer
+        raise ConnectionError("unreachable")
+
+    def close(self) -> None:
+        for conn in self.idle:
+            if conn.transport is not None:
+                conn.transport.close()
+        self.idle = []
+
+
+async def drive(host: str, port: int, token: str, incidents: list[str], rate: float, seconds: float, value0: int,
+                timeout: float) -> list[dict[str, Any]]:
     """Open loop: command i goes out at t0 + i/rate whether or not earlier ones were answered."""
     n = max(1, int(round(rate * seconds)))
     results: list[dict[str, Any]] = [{} for _ in range(n)]
-    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
-    async with httpx.AsyncClient(base_url=base_url + "/api/v1", headers={"Authorization": f"Bearer {token}"},
-                                 limits=limits, timeout=60) as http:
+    driver = CommandDriver(host, port, token, timeout)
 
-        async def one(i: int, due: float) -> None:
-            sent = time.time()
-            try:
-                r = await http.post(f"/incidents/{incidents[i % len(incidents)]}/situation", json={"affected": (value0 + i) % 10_000_000})
-                done = time.time()
-                position = r.json().get("position") if r.status_code == 200 else None
-                results[i] = {"due": due, "sent": sent, "done": done, "status": r.status_code, "position": position}
-            except Exception as e:  # noqa: BLE001
-                results[i] = {"due": due, "sent": sent, "done": time.time(), "status": repr(e)[:120], "position": None}
+    async def one(i: int, due: float) -> None:
+        sent = time.time()
+        try:
+            status, body = await driver.post(f"/incidents/{incidents[i % len(incidents)]}/situation", {"affected": (value0 + i) % 10_000_000})
+            position = json.loads(body).get("position") if status == 200 else None
+            results[i] = {"due": due, "sent": sent, "done": time.time(), "status": status, "position": position}
+        except Exception as e:  # noqa: BLE001 - a timeout or a refused connection is a result too
+            results[i] = {"due": due, "sent": sent, "done": time.time(), "status": type(e).__name__, "position": None}
 
-        tasks = []
-        t0 = time.time() + 0.05
-        for i in range(n):
-            due = t0 + i / rate
-            delay = due - time.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(i, due)))
-        await asyncio.gather(*tasks)
+    tasks = []
+    t0 = time.time() + 0.05
+    for i in range(n):
+        due = t0 + i / rate
+        delay = due - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(i, due)))
+    await asyncio.gather(*tasks)
+    driver.close()
     return results
 
 
-def run_drive(base_url: str, token: str, incidents: list[str], rate: float, seconds: float, value0: int) -> list[dict[str, Any]]:
+def run_drive(base_url: str, token: str, incidents: list[str], rate: float, seconds: float, value0: int,
+              timeout: float = 30.0) -> list[dict[str, Any]]:
+    host, port = base_url.split("://", 1)[1].split(":")
+    coro = drive(host, int(port), token, incidents, rate, seconds, value0, timeout)
     try:
         import uvloop
 
-        return uvloop.run(drive(base_url, token, incidents, rate, seconds, value0))
+        return uvloop.run(coro)
     except ImportError:
-        return asyncio.run(drive(base_url, token, incidents, rate, seconds, value0))
+        return asyncio.run(coro)
 
 
 def command_stats(results: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
@@ -641,14 +746,14 @@ def head_position(base_url: str, token: str) -> int:
 
 
 def measure_with_clients(server: ServerProcess, workers: list[WorkerHandle], token: str, incidents: list[str],
-                         rate: float, seconds: float, value0: int, drain: float, meter: CpuMeter) -> dict[str, Any]:
+                         rate: float, seconds: float, value0: int, drain: float, meter: CpuMeter, timeout: float) -> dict[str, Any]:
     """One command stream while the workers' clients record; latency over every (client, command) pair."""
     n = max(1, int(round(rate * seconds)))
     base = head_position(server.base_url, token) + 1
     ask_all(workers, [("record", base, 3 * n + 2000)] * len(workers))
     wall0 = time.time()
     meter.start()
-    results = run_drive(server.base_url, token, incidents, rate, seconds, value0)
+    results = run_drive(server.base_url, token, incidents, rate, seconds, value0, timeout)
     cpu = meter.stop()
     wall_drive = time.time()
     ok = [r for r in results if r.get("position") is not None]
@@ -742,6 +847,49 @@ def wait_quiet(max_seconds: float, below_cores: float = 0.3) -> float:
     return round(busy, 2)
 
 
+def py_spy() -> str | None:
+    here = Path(sys.executable).parent / "py-spy"
+    return str(here) if here.exists() else shutil.which("py-spy")
+
+
+def start_profile(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes] | None:
+    """py-spy on the server, GIL holders only (where its one core of Python goes), collapsed stacks per thread."""
+    exe = py_spy()
+    if exe is None:
+        log("--profile: py-spy not found (pip install py-spy); no profile")
+        return None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [exe, "record", "-p", str(pid), "-d", str(max(1, int(seconds))), "-r", "100", "--gil", "--threads", "--nonblocking",
+           "--format", "raw", "-o", str(out)]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def summarize_profile(path: Path, top: int = 20) -> dict[str, Any]:
+    """Share of GIL-holding samples: by thread, by function itself (self) and with its callees (inclusive)."""
+    own: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    threads: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = stack.split(";")
+        thread = re.sub(r"\(\d+\)|0x[0-9a-f]+", "", frames[0]).strip()
+        threads[thread] = threads.get(thread, 0) + n
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+        for f in set(frames[1:]):
+            inclusive[f] = inclusive.get(f, 0) + n
+
+    def share(d: dict[str, int]) -> list[list[Any]]:
+        return [[round(100 * v / max(1, total), 1), k] for k, v in sorted(d.items(), key=lambda kv: -kv[1])[:top]]
+
+    return {"file": str(path), "samples": total, "threads_percent": share(threads), "self_percent": share(own),
+            "inclusive_percent": share(inclusive)}
+
+
 def split(n: int, parts: int) -> list[int]:
     return [n // parts + (1 if i < n % parts else 0) for i in range(parts)]
 
@@ -761,10 +909,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--client-lib", choices=("raw", "websockets"), default="raw",
                    help="raw: a lean asyncio RFC 6455 client (default); websockets: the websockets library")
     p.add_argument("--settle", type=float, default=5.0, help="seconds idle after the last snapshot before reading RSS")
-    p.add_argument("--drain", type=float, default=20.0, help="seconds to wait for late deliveries after the last command")
+    p.add_argument("--drain", type=float, default=15.0, help="seconds to wait for late deliveries after the last command")
+    p.add_argument("--command-timeout", type=float, default=10.0, help="seconds before an unanswered command counts as failed")
     p.add_argument("--connect-concurrency", type=int, default=100, help="connections opening at once, per worker")
     p.add_argument("--wait-quiet", type=float, default=0.0,
                    help="wait up to this many seconds for the machine to be nearly idle (< 0.3 cores busy) before starting")
+    p.add_argument("--profile", action="store_true",
+                   help="py-spy record (--gil) the server during the load phase; summary in the JSON, stacks next to --out")
+    p.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra environment for the server (e.g. MALLOC_ARENA_MAX=2); repeatable")
+    p.add_argument("--server-root", default=str(ROOT), help="checkout to run the server from (A/B a patched copy)")
     p.add_argument("--quick", action="store_true", help="smoke run: 100 clients, 5 s (unless given explicitly)")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dir (server log inside)")
     p.add_argument("--out", default="bench/results/board_latency.json")
@@ -788,7 +942,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     log(f"background load before the run: {background} cores busy")
 
     data_dir = Path(tempfile.mkdtemp(prefix="yingji-bench-"))
-    server = ServerProcess(data_dir)
+    server = ServerProcess(data_dir, Path(args.server_root).resolve(), dict(kv.split("=", 1) for kv in args.server_env))
     workers: list[WorkerHandle] = []
     report: dict[str, Any] = {}
     try:
@@ -812,13 +966,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         value = 1
 
         log("warm-up: 1 s of commands")
-        commands_total = len(run_drive(server.base_url, token, incidents, args.rate, 1.0, value))
+        commands_total = len(run_drive(server.base_url, token, incidents, args.rate, 1.0, value, args.command_timeout))
         value += 100_000
 
         log(f"baseline http_only: {args.rate:g}/s for {baseline_seconds:g} s, no WebSocket client")
         meter = CpuMeter(server.pid, [w.proc.pid for w in workers])
         meter.start()
-        http_results = run_drive(server.base_url, token, incidents, args.rate, baseline_seconds, value)
+        http_results = run_drive(server.base_url, token, incidents, args.rate, baseline_seconds, value, args.command_timeout)
         http_only = command_stats(http_results, baseline_seconds)
         http_only["cpu_percent_while_sending"] = meter.stop()
         value += 100_000
@@ -828,7 +982,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         connected = workers[0].ask_reply()
         if connected["connected"] != 1:
             raise RuntimeError(f"the single client did not connect: {connected}")
-        one = measure_with_clients(server, workers[:1], token, incidents, args.rate, baseline_seconds, value, args.drain, meter)
+        one = measure_with_clients(server, workers[:1], token, incidents, args.rate, baseline_seconds, value, args.drain, meter, args.command_timeout)
         value += 100_000
         workers[0].ask("close")
         workers[0].ask_reply()
@@ -858,7 +1012,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         log(f"idle: {idle['kib_per_connection']} KiB per connection")
 
         log(f"load: {args.rate:g}/s for {args.seconds:g} s with {connected_n} clients")
-        load = measure_with_clients(server, workers, token, incidents, args.rate, args.seconds, value, args.drain, meter)
+        profile_path = Path(args.out or "bench/results/board_latency.json").with_suffix(".pyspy.txt")
+        profiler = start_profile(server.pid, args.seconds, profile_path) if args.profile else None
+        load = measure_with_clients(server, workers, token, incidents, args.rate, args.seconds, value, args.drain, meter, args.command_timeout)
+        if profiler is not None:
+            profiler.wait(60)
+            load["profile"] = summarize_profile(profile_path) if profile_path.exists() else {"error": "py-spy wrote nothing"}
         ask_all(workers, [("close",)] * len(workers))
         time.sleep(1.0)
         load["server_rss_after_close_kib"] = server.rss_kib()
@@ -871,7 +1030,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "clients": args.clients, "rate": args.rate, "seconds": args.seconds, "baseline_seconds": baseline_seconds,
                 "workers": args.workers, "client_lib": args.client_lib, "quick": args.quick, "incidents_updated": len(incidents),
                 "commands_per_incident_at_end": round(commands_total / len(incidents), 1),
-                "store": "sqlite (embedded)", "cpus": os.cpu_count(), "python": platform.python_version(),
+                "store": "sqlite (embedded)", "server_root": str(server.root), "server_env": server.extra_env, "cpus": os.cpu_count(), "python": platform.python_version(),
                 "machine": platform.machine(), "nofile": nofile, "server_pid": server.pid,
                 "background_cores_busy_before": background, "loadavg_after": list(os.getloadavg()),
             },

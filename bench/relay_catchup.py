@@ -44,6 +44,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import types
 from collections.abc import Callable
@@ -129,9 +130,16 @@ class StandIn:
 
 
 class Timers:
+    """Seconds and calls per part, kept apart for the thread that runs `step()` and any other (the relay may
+    prepare the next batch on a thread of its own while one is in flight)."""
+
+    BACKGROUND = "@background"
+
     def __init__(self) -> None:
+        self.main = threading.get_ident()
         self.seconds: dict[str, float] = {}
         self.calls: dict[str, int] = {}
+        self.lock = threading.Lock()
 
     def wrap(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         perf = time.perf_counter
@@ -141,8 +149,11 @@ class Timers:
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.seconds[name] = self.seconds.get(name, 0.0) + perf() - t
-                self.calls[name] = self.calls.get(name, 0) + 1
+                elapsed = perf() - t
+                key = name if threading.get_ident() == self.main else name + self.BACKGROUND
+                with self.lock:
+                    self.seconds[key] = self.seconds.get(key, 0.0) + elapsed
+                    self.calls[key] = self.calls.get(key, 0) + 1
 
         return timed
 
@@ -154,6 +165,8 @@ def instrument(relay: relay_mod.Relay, timers: Timers) -> Callable[[], None]:
     log.decode = timers.wrap("decode", log.decode)  # type: ignore[method-assign]
     relay.http.post = timers.wrap("post", relay.http.post)  # type: ignore[method-assign]
     relay._after_acknowledged = timers.wrap("after_acknowledged", relay._after_acknowledged)  # type: ignore[method-assign]
+    if hasattr(relay, "prepare"):  # read + convert + encode + sign of one batch, as a unit
+        relay.prepare = timers.wrap("prepare", relay.prepare)  # type: ignore[method-assign]
     for name in ("read", "set", "advance"):
         setattr(relay.state, name, timers.wrap(f"state_{name}", getattr(relay.state, name)))
     # Module-level names the relay calls (those it has: the product may change how it encodes).
@@ -175,25 +188,41 @@ def instrument(relay: relay_mod.Relay, timers: Timers) -> Callable[[], None]:
 
 
 def split(timers: Timers, total: float) -> dict[str, Any]:
-    s = dict(timers.seconds)
-    # log.decode, when to_cloudevent builds domain events, runs inside it: counted apart
-    conversion = s.get("to_cloudevent", 0.0) - s.get("decode", 0.0)
-    parts = {
-        "read_notifications": s.get("read", 0.0),
-        "decode": s.get("decode", 0.0),
-        "cloudevent_conversion": conversion,
-        "json_encode": s.get("json_encode", 0.0),
-        "sign": s.get("sign", 0.0),
-        "post": s.get("post", 0.0),
-        "after_acknowledged": s.get("after_acknowledged", 0.0),
-        "relay_state_db": s.get("state_read", 0.0) + s.get("state_set", 0.0) + s.get("state_advance", 0.0),
+    """Where the relay's wall time went, on the thread that runs `step()` (the critical path); and, apart, what ran
+    on the relay's background thread, overlapping the wait for the city."""
+
+    def parts(suffix: str) -> dict[str, float]:
+        s = {k[: len(k) - len(suffix)] if suffix else k: v for k, v in timers.seconds.items()
+             if (k.endswith(suffix) if suffix else not k.endswith(Timers.BACKGROUND))}
+        return {
+            "read_notifications": s.get("read", 0.0),
+            "decode": s.get("decode", 0.0),  # log.decode: inside to_cloudevent when that builds domain events
+            "cloudevent_conversion": s.get("to_cloudevent", 0.0) - s.get("decode", 0.0),
+            "json_encode": s.get("json_encode", 0.0),
+            "sign": s.get("sign", 0.0),
+            "post": s.get("post", 0.0),
+            "after_acknowledged": s.get("after_acknowledged", 0.0),
+            "relay_state_db": s.get("state_read", 0.0) + s.get("state_set", 0.0) + s.get("state_advance", 0.0),
+            "_prepare": s.get("prepare", 0.0),
+        }
+
+    main = parts("")
+    prepare_main = main.pop("_prepare")
+    main["other"] = total - sum(main.values())  # loop, waiting for a batch prepared in the background, GIL
+    background = parts(Timers.BACKGROUND)
+    prepare_bg = background.pop("_prepare")
+    background = {k: round(v, 3) for k, v in background.items() if v}
+    out: dict[str, Any] = {
+        "seconds": {k: round(v, 3) for k, v in main.items()},
+        "share": {k: round(v / total, 3) for k, v in main.items()},
     }
-    parts["other"] = total - sum(parts.values())
-    return {
-        "seconds": {k: round(v, 3) for k, v in parts.items()},
-        "share": {k: round(v / total, 3) for k, v in parts.items()},
-        "calls": dict(timers.calls),
-    }
+    if prepare_main or prepare_bg:
+        out["prepare"] = {"on_step_thread_seconds": round(prepare_main, 3), "in_background_seconds": round(prepare_bg, 3),
+                          "background_parts_seconds": background,
+                          "note": "Relay.prepare (read, convert, encode, sign) on the step thread (first batch, or no batch"
+                                  " ready) and on the relay's own thread while a POST is in flight"}
+    out["calls"] = dict(sorted(timers.calls.items()))
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -325,6 +354,9 @@ def interleaved(c: Container, relay: relay_mod.Relay, batches: list[Batch],
                         time.sleep(relay._delay)
                     else:
                         raise RuntimeError(f"relay step {outcome!r} at {position[0]} (segment up to {end}): {relay.state.read()}")
+                pending = getattr(relay, "_next", None)  # a batch being prepared in the background: its time is the relay's
+                if pending is not None and hasattr(pending[1], "result"):
+                    pending[1].result()
                 if profile:
                     profile.disable()
             # The last backlog batch may already carry some events the relay recorded itself: counted in.

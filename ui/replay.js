@@ -94,7 +94,6 @@ function init() {
   document.querySelector(".lang-toggle-login").addEventListener("click", toggleLang);
   $("#sign-out").addEventListener("click", () => signOut());
   $("#scope-select").addEventListener("change", onScope);
-  $("#scope-select").addEventListener("focus", loadIncidents);
   $("#report-btn").addEventListener("click", openPrintable);
 
   const slider = $("#replay-slider");
@@ -262,7 +261,9 @@ async function refreshHead() {
 }
 
 async function pollHead() {
-  if ($("#app").hidden || state.mode !== "log" || document.hidden) return;
+  if ($("#app").hidden || document.hidden) return;
+  if (document.activeElement !== $("#scope-select")) loadIncidents(); // new incidents to choose from
+  if (state.mode !== "log") return;
   try {
     if (await refreshHead()) {
       renderSlider();
@@ -1103,7 +1104,21 @@ function renderAll() {
   renderStamp();
   renderFocus();
   renderReadout();
+  revealTouched();
   state.alertKey = alertKey(ctx.board.alerts);
+}
+
+/** Scroll each panel so that what the current event changed (or the incident in focus) is in sight. */
+function revealTouched() {
+  for (const id of ["#incident-list", "#dispatch-list", "#team-list", "#allocation-list", "#warehouse-list"]) {
+    const box = $(id);
+    const el = box.querySelector(".is-touched") ?? (id === "#incident-list" ? box.querySelector(".incident.selected") : null);
+    if (!el) continue;
+    const c = box.getBoundingClientRect();
+    const r = el.getBoundingClientRect();
+    if (r.top < c.top) box.scrollTop += r.top - c.top - 6;
+    else if (r.bottom > c.bottom) box.scrollTop += Math.min(r.bottom - c.bottom + 6, r.top - c.top - 6);
+  }
 }
 
 function renderDistrict(ctx) {
@@ -1202,9 +1217,6 @@ function renderIncidents(ctx) {
       <div class="lv-group-head"><span>${LEVEL_NUM[lvl]} ${esc(label("level", lvl))}</span><span class="n">${items.length}</span></div>
       ${items.map((i) => incidentHtml(ctx, i)).join("")}
     </section>`).join("") || `<div class="empty">${esc(t("empty.incidents"))}</div>`;
-  if (state.mode === "incident") {
-    document.querySelector(`#incident-list [data-testid="incident-${CSS.escape(state.incidentId)}"]`)?.scrollIntoView({ block: "nearest" });
-  }
 }
 
 function incidentHtml(ctx, i) {

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query
 from gateway.cloudevents import to_cloudevent
 from gateway.deps import ContainerDep, allow
 
-router = APIRouter(prefix="/events", tags=["events"], dependencies=[allow("commander", "observer")])
+# Operators replay the board too, so they read the log; field and reporter accounts do not.
+router = APIRouter(prefix="/events", tags=["events"], dependencies=[allow("commander", "operator", "observer")])
 
 
 @router.get("")

@@ -80,4 +80,9 @@ def test_a_stalled_client_is_cut_loose_and_does_not_hold_up_the_others(small_que
 
     last, live_positions, close_code = asyncio.run(run())
     assert max(live_positions) >= last  # the reading client got everything
-    assert close_code == 4008  # the stalled one was told to reconnect with after=N
+    # The server cut the stalled one loose. It says so with 4008 ("reconnect with after=N") when the close
+    # frame gets through; if the close handshake itself times out the socket is dropped without one.
+    assert close_code in (4008, 0)
+    metrics = httpx.get(server.base_url + "/metrics").text
+    slow_closed = next(float(line.split()[1]) for line in metrics.splitlines() if line.startswith("yingji_ws_slow_closed_total "))
+    assert slow_closed >= 1

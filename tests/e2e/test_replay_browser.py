@@ -155,9 +155,16 @@ def test_replay_scrubs_steps_and_plays_the_log(server: Server, page: Any) -> Non
 
     # Play at 600× from there: it runs through the report and the close and stops by itself at the end.
     page.select_option("#speed-select", "600")
+    page.evaluate("""() => {
+        window.__seen = new Set();  // what the read-out showed while playing (600x may be over in one frame)
+        const btn = document.querySelector("#play-btn"), pos = document.querySelector("#replay-position");
+        new MutationObserver(() => window.__seen.add(`${btn.dataset.state}:${pos.textContent}`))
+            .observe(document.querySelector("#transport"), { subtree: true, attributes: true, childList: true, characterData: true });
+    }""")
     page.click("#play-btn")
-    expect(page.locator("#play-btn")).to_have_attribute("data-state", "playing")
     expect(page.locator("#play-btn")).to_have_attribute("data-state", "paused", timeout=30_000)
+    seen = page.evaluate("[...window.__seen]")
+    assert any(s.startswith("playing:") for s in seen), seen
     expect(page.locator("#play-state")).to_have_attribute("data-state", "end")
     board_at(page, head)
     expect(new_row).to_have_attribute("data-status", "verified")
@@ -174,10 +181,11 @@ def test_replay_scrubs_steps_and_plays_the_log(server: Server, page: Any) -> Non
     expect(page.locator(f'#event-list .ev[data-position="{p2}"]')).to_have_attribute("data-type", "incident.closed")
     expect(page.locator(f'#event-list .ev[data-position="{p2}"]')).to_contain_text("事件结案")
 
-    # The screenshot for the docs: the team takes the new task; the close is still ahead in the list.
-    scrub(page, dispatched["position"])
-    board_at(page, dispatched["position"])
+    # The screenshot for the docs: the dispatch order (what it changed is marked); the close is still ahead in the list.
+    scrub(page, ordered)
+    board_at(page, ordered)
     expect(board.locator(".dispatch")).to_have_count(3)
+    expect(board.locator(f'[data-testid="dispatch-{dispatched["id"]}"]')).to_have_class(re.compile(r"\bis-touched\b"))
     page.emulate_media(reduced_motion="reduce")
     page.wait_for_timeout(300)
     page.screenshot(path=str(SCREENSHOTS / "replay.png"))
