@@ -145,12 +145,15 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 def cmd_rebuild(args: argparse.Namespace) -> None:
     from gateway.container import Container
+    from projections.store import DELTA_RETENTION
 
     c = Container.build(_settings(args, run_projector=False))
     try:
         c.store.reset()
         c.projector.position = 0
         head = c.log.max_position()
+        c.projector.batch_size = 2000
+        c.projector.keep_deltas_after = head - DELTA_RETENTION  # older deltas would be pruned anyway
         done = 0
         while n := c.projector.run_once():
             done += n

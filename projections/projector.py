@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -64,6 +65,7 @@ class Projector:
         publish: Callable[[Batch], None] | None = None,
         batch_size: int = 500,
         name: str = PROJECTOR,
+        cache_size: int = 50_000,
     ):
         self.reader = reader
         self.store = store
@@ -74,6 +76,12 @@ class Projector:
         self._progress = threading.Condition()
         self.position = store.position(name)
         self.errors = 0
+        # The projector is the only writer of the documents, so what it wrote last is what the
+        # store holds: a cache of recent documents saves most reads (clear it if that changes).
+        self._cache: OrderedDict[tuple[str, str], Doc | None] = OrderedDict()
+        self.cache_size = cache_size
+        # A rebuild need not write board deltas no client could still resume from.
+        self.keep_deltas_after = 0
 
     def wake(self, _position: int | None = None) -> None:
         self._wake.set()
@@ -85,15 +93,15 @@ class Projector:
             return 0
         overlay: dict[tuple[str, str], Doc | None] = {}
         doc_positions: dict[tuple[str, str], int] = {}
-        loaded: dict[tuple[str, str], Doc | None] = {}
+        cache = self._cache
 
         def get(kind: str, doc_id: str) -> Doc | None:
             key = (kind, doc_id)
             if key in overlay:
                 return overlay[key]
-            if key not in loaded:
-                loaded[key] = self.store.get(kind, doc_id)
-            return loaded[key]
+            if key not in cache:
+                cache[key] = self.store.get(kind, doc_id)
+            return cache[key]
 
         deltas: list[Delta] = []
         for n in notifications:
@@ -104,10 +112,19 @@ class Projector:
                 deltas.append(Delta(n.id, kind, doc_id, doc))
         new_position = notifications[-1].id
         old_position = self.position
-        self.store.commit(
-            overlay, doc_positions, old_position, new_position, self.name,
-            deltas=[(d.position, d.kind, d.id, d.doc) for d in deltas],
-        )
+        try:
+            self.store.commit(
+                overlay, doc_positions, old_position, new_position, self.name,
+                deltas=[(d.position, d.kind, d.id, d.doc) for d in deltas if d.position > self.keep_deltas_after],
+            )
+        except Exception:
+            cache.clear()  # what we cached may not be what the store holds
+            raise
+        for key, doc in overlay.items():
+            cache[key] = doc
+            cache.move_to_end(key)
+        while len(cache) > self.cache_size:
+            cache.popitem(last=False)
         with self._progress:
             self.position = new_position
             self._progress.notify_all()
@@ -131,6 +148,7 @@ class Projector:
                     continue
             except StalePosition:
                 log.error("another projector moved the position; reloading it")
+                self._cache.clear()
                 self.position = self.store.position(self.name)
                 continue
             except Exception:
