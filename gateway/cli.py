@@ -133,9 +133,7 @@ def cmd_import(args: argparse.Namespace) -> None:
     try:
         with open(args.file, encoding="utf-8") as lines:
             count = import_log(c.log, lines)
-        c.store.reset()
-        c.projector.position = 0
-        c.projector.catch_up()
+        c.rebuild()
     except RestoreRefused as e:
         raise SystemExit(f"import refused: {e}") from None
     finally:
@@ -145,22 +143,17 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 def cmd_rebuild(args: argparse.Namespace) -> None:
     from gateway.container import Container
-    from projections.store import DELTA_RETENTION
 
     c = Container.build(_settings(args, run_projector=False))
+
+    def progress(position: int, head: int) -> None:
+        if sys.stderr.isatty():
+            width = 40
+            filled = int(width * position / max(head, 1))
+            print(f"\r[{'#' * filled}{'.' * (width - filled)}] {position}/{head}", end="", file=sys.stderr)
+
     try:
-        c.store.reset()
-        c.projector.position = 0
-        head = c.log.max_position()
-        c.projector.batch_size = 2000
-        c.projector.keep_deltas_after = head - DELTA_RETENTION  # older deltas would be pruned anyway
-        done = 0
-        while n := c.projector.run_once():
-            done += n
-            if sys.stderr.isatty():
-                width = 40
-                filled = int(width * c.projector.position / max(head, 1))
-                print(f"\r[{'#' * filled}{'.' * (width - filled)}] {c.projector.position}/{head}", end="", file=sys.stderr)
+        done = c.rebuild(progress)
         print(f"\nrebuilt read models from {done} events (position {c.projector.position})")
     finally:
         c.close()

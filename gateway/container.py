@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, create_engine, event
@@ -17,7 +18,7 @@ from gateway.service import CommandService
 from gateway.settings import Settings
 from projections.checkpoints import Checkpoints
 from projections.projector import Projector
-from projections.store import DocStore
+from projections.store import DELTA_RETENTION, DocStore
 
 log = logging.getLogger("yingji")
 
@@ -161,6 +162,20 @@ class Container:
             t = threading.Thread(target=self.projector.run_forever, args=(self._stop,), name="projector", daemon=True)
             t.start()
             self._threads.append(t)
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Empty every read model and fold the whole log again (`yingji projections rebuild`, restore, benchmarks)."""
+        self.store.reset()
+        projector = Projector(self.log, self.store, batch_size=2000)
+        head = self.log.max_position()
+        projector.keep_deltas_after = head - DELTA_RETENTION  # older deltas would be pruned anyway
+        done = 0
+        while n := projector.run_once():
+            done += n
+            if progress:
+                progress(projector.position, head)
+        self.projector.position = projector.position
+        return done
 
     def wait_for(self, position: int, timeout: float) -> bool:
         """Read-your-writes: wait until the read models include `position`."""
