@@ -909,6 +909,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--client-lib", choices=("raw", "websockets"), default="raw",
                    help="raw: a lean asyncio RFC 6455 client (default); websockets: the websockets library")
     p.add_argument("--settle", type=float, default=5.0, help="seconds idle after the last snapshot before reading RSS")
+    p.add_argument("--warm-clients", type=int, default=100,
+                   help="clients that connect and leave before the idle-memory `before` reading (one-off growth)")
     p.add_argument("--drain", type=float, default=15.0, help="seconds to wait for late deliveries after the last command")
     p.add_argument("--command-timeout", type=float, default=10.0, help="seconds before an unanswered command counts as failed")
     p.add_argument("--connect-concurrency", type=int, default=100, help="connections opening at once, per worker")
@@ -988,6 +990,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         workers[0].ask_reply()
 
         log(f"idle memory: {args.clients} clients")
+        # A first wave that comes and goes, so one-off growth (the thread pool, first-use caches) is in `before`.
+        rss_cold = server.rss_kib()
+        warm = min(args.warm_clients, args.clients)
+        if warm:
+            ask_all(workers, [("connect", k, args.connect_concurrency, 120) for k in split(warm, len(workers))])
+            ask_all(workers, [("close",)] * len(workers))
         time.sleep(2.0)
         rss_before = server.rss_kib()
         threads_before = server.threads()
@@ -1004,7 +1012,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "clients": args.clients, "connected": connected_n, "failed": sum(rep["failed"] for rep in replies),
             "connect_seconds": round(connect_seconds, 2),
             "snapshot_bytes": round(sum(rep["snapshot_bytes"] * rep["connected"] for rep in replies) / max(1, connected_n)),
-            "rss_before_kib": rss_before, "rss_right_after_connect_kib": rss_peak_probe, "rss_after_settle_kib": rss_after,
+            "warm_up_clients": warm, "rss_before_warm_up_kib": rss_cold, "rss_before_kib": rss_before, "rss_right_after_connect_kib": rss_peak_probe, "rss_after_settle_kib": rss_after,
             "server_threads_before": threads_before, "server_threads_after": server.threads(),
             "kib_per_connection": round((rss_after - rss_before) / max(1, connected_n), 2),
             "errors": [e for rep in replies for e in rep["errors"]][:5],

@@ -6,17 +6,30 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from projections.catalog import READ_MODELS
-from projections.reducer import Doc, Get, Reducer
+from projections.reducer import Doc, Get, Reducer, event_name
 
 Key = tuple[str, str]
 
 
+def _routes(read_models: Sequence[Reducer]) -> dict[str, list[tuple[str, Any]]]:
+    """Event name -> the (kind, handler) pairs that fold it, in read-model order."""
+    routes: dict[str, list[tuple[str, Any]]] = {}
+    for reducer in read_models:
+        for name, handler in reducer.handlers.items():
+            routes.setdefault(name, []).append((reducer.kind, handler))
+    return routes
+
+
+_ROUTES = _routes(READ_MODELS)
+
+
 def apply_event(get: Get, event: Any, read_models: Sequence[Reducer] = READ_MODELS) -> list[tuple[str, str, Doc | None]]:
     """Every read model sees the documents as they were before this event."""
+    routes = _ROUTES if read_models is READ_MODELS else _routes(read_models)
     changes: list[tuple[str, str, Doc | None]] = []
-    for reducer in read_models:
-        for doc_id, doc in reducer(get, event).items():
-            changes.append((reducer.kind, doc_id, doc))
+    for kind, handler in routes.get(event_name(event), ()):
+        for doc_id, doc in handler(get, event).items():
+            changes.append((kind, doc_id, doc))
     return changes
 
 

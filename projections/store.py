@@ -67,8 +67,9 @@ class StalePosition(Exception):
     """Another follower moved the position: this one must stop, not overwrite."""
 
 
-def _upsert(dialect: str, table: Table, rows: list[dict[str, Any]], keys: Sequence[str]) -> Any:
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(rows)
+def _upsert(dialect: str, table: Table, keys: Sequence[str]) -> Any:
+    """An upsert statement to execute with a list of rows (executemany: no per-value compilation)."""
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     return ins.on_conflict_do_update(
         index_elements=list(keys), set_={c.name: ins.excluded[c.name] for c in table.columns if c.name not in keys}
     )
@@ -78,6 +79,7 @@ class DocStore:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.dialect = engine.dialect.name
+        self._upsert_docs = _upsert(self.dialect, docs_table, ["kind", "id"])
 
     def create_schema(self) -> None:
         metadata.create_all(self.engine)
@@ -201,15 +203,15 @@ class DocStore:
                             "body": doc,
                         }
                     )
-            for i in range(0, len(upserts), 500):
-                conn.execute(_upsert(self.dialect, docs_table, upserts[i : i + 500], ["kind", "id"]))
+            if upserts:
+                conn.execute(self._upsert_docs, upserts)
             rows, seq, last = [], 0, None
             for p, k, i, d in deltas:  # seq counts within a position, so batching does not show
                 seq = seq + 1 if p == last else 0
                 last = p
                 rows.append({"position": p, "seq": seq, "kind": k, "id": i, "doc": d})
-            for i in range(0, len(rows), 1000):
-                conn.execute(deltas_table.insert(), rows[i : i + 1000])
+            if rows:
+                conn.execute(deltas_table.insert(), rows)
             if deltas and new_position // 1000 != old_position // 1000:
                 conn.execute(delete(deltas_table).where(deltas_table.c.position <= new_position - DELTA_RETENTION))
 
