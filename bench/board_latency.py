@@ -890,6 +890,55 @@ def summarize_profile(path: Path, top: int = 20) -> dict[str, Any]:
             "inclusive_percent": share(inclusive)}
 
 
+def fill_thread_pool(base_url: str, token: str, incident: str, requests: int = 200) -> None:
+    """Many cheap reads at once, so the server's thread pool has grown to its limit before the idle-memory
+    `before` reading (its threads and their malloc arenas are a one-off cost, not a per-connection one)."""
+
+    async def burst() -> None:
+        limits = httpx.Limits(max_connections=requests)
+        async with httpx.AsyncClient(base_url=base_url + "/api/v1", headers={"Authorization": f"Bearer {token}"},
+                                     limits=limits, timeout=60) as http:
+            await asyncio.gather(*(http.get(f"/incidents/{incident}") for _ in range(requests)))
+
+    asyncio.run(burst())
+
+
+def measure_idle_memory(server: ServerProcess, workers: list[WorkerHandle], clients: int, concurrency: int,
+                        settle: float) -> dict[str, Any]:
+    """Server RSS before and after `clients` connect (hello, snapshot, then idle), in two equal waves.
+
+    (after - before) / N is the goal's figure; it includes one-off growth (the thread pool, first-use
+    caches) and the allocator's high-water mark from building many snapshots at once. The second wave
+    reuses what the first one freed, so (after - middle) / (N/2) is closer to what a connection keeps."""
+    time.sleep(2.0)
+    rss0, threads0 = server.rss_kib(), server.threads()
+    readings: list[tuple[int, int]] = []
+    connected = failed = snapshot_bytes = 0
+    seconds = 0.0
+    errors: list[str] = []
+    for wave in (clients // 2, clients - clients // 2):
+        t0 = time.time()
+        replies = ask_all(workers, [("connect", k, concurrency, 120) for k in split(wave, len(workers))])
+        seconds += time.time() - t0
+        connected += sum(rep["connected"] for rep in replies)
+        failed += sum(rep["failed"] for rep in replies)
+        snapshot_bytes += sum(rep["snapshot_bytes"] * rep["connected"] for rep in replies)
+        errors += [e for rep in replies for e in rep["errors"]]
+        log(f"{connected} clients have their snapshot ({time.time() - t0:.1f} s for this wave); settling {settle:g} s")
+        time.sleep(settle)
+        readings.append((connected, server.rss_kib()))
+    (n1, rss1), (n2, rss2) = readings
+    return {
+        "clients": clients, "connected": n2, "failed": failed, "connect_seconds": round(seconds, 2),
+        "connect_concurrency_per_worker": concurrency, "snapshot_bytes": round(snapshot_bytes / max(1, n2)),
+        "rss_before_kib": rss0, "rss_after_first_half_kib": rss1, "rss_after_kib": rss2,
+        "server_threads_before": threads0, "server_threads_after": server.threads(),
+        "kib_per_connection": round((rss2 - rss0) / max(1, n2), 2),
+        "marginal_kib_per_connection": round((rss2 - rss1) / max(1, n2 - n1), 2),
+        "errors": errors[:5],
+    }
+
+
 def split(n: int, parts: int) -> list[int]:
     return [n // parts + (1 if i < n % parts else 0) for i in range(parts)]
 
@@ -903,14 +952,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--rate", type=float, default=100.0, help="situation-update commands per second (open loop)")
     p.add_argument("--seconds", type=float, default=20.0, help="length of the load phase")
     p.add_argument("--baseline-seconds", type=float, default=None, help="length of each baseline phase (default: min(10, --seconds))")
-    p.add_argument("--incidents", type=int, default=50,
+    p.add_argument("--incidents", type=int, default=100,
                    help="incidents to report before measuring; commands go round robin over these and the demo's open ones")
     p.add_argument("--workers", type=int, default=2, help="client processes")
     p.add_argument("--client-lib", choices=("raw", "websockets"), default="raw",
                    help="raw: a lean asyncio RFC 6455 client (default); websockets: the websockets library")
     p.add_argument("--settle", type=float, default=5.0, help="seconds idle after the last snapshot before reading RSS")
-    p.add_argument("--warm-clients", type=int, default=100,
-                   help="clients that connect and leave before the idle-memory `before` reading (one-off growth)")
     p.add_argument("--drain", type=float, default=15.0, help="seconds to wait for late deliveries after the last command")
     p.add_argument("--command-timeout", type=float, default=10.0, help="seconds before an unanswered command counts as failed")
     p.add_argument("--connect-concurrency", type=int, default=100, help="connections opening at once, per worker")
@@ -989,35 +1036,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         workers[0].ask("close")
         workers[0].ask_reply()
 
-        log(f"idle memory: {args.clients} clients")
-        # A first wave that comes and goes, so one-off growth (the thread pool, first-use caches) is in `before`.
-        rss_cold = server.rss_kib()
-        warm = min(args.warm_clients, args.clients)
-        if warm:
-            ask_all(workers, [("connect", k, args.connect_concurrency, 120) for k in split(warm, len(workers))])
-            ask_all(workers, [("close",)] * len(workers))
-        time.sleep(2.0)
-        rss_before = server.rss_kib()
-        threads_before = server.threads()
-        counts = split(args.clients, len(workers))
-        t_connect = time.time()
-        replies = ask_all(workers, [("connect", k, args.connect_concurrency, 120) for k in counts])
-        connect_seconds = time.time() - t_connect
-        connected_n = sum(rep["connected"] for rep in replies)
-        log(f"{connected_n} clients have their snapshot after {connect_seconds:.1f} s; settling {args.settle:g} s")
-        rss_peak_probe = server.rss_kib()
-        time.sleep(args.settle)
-        rss_after = server.rss_kib()
-        idle = {
-            "clients": args.clients, "connected": connected_n, "failed": sum(rep["failed"] for rep in replies),
-            "connect_seconds": round(connect_seconds, 2),
-            "snapshot_bytes": round(sum(rep["snapshot_bytes"] * rep["connected"] for rep in replies) / max(1, connected_n)),
-            "warm_up_clients": warm, "rss_before_warm_up_kib": rss_cold, "rss_before_kib": rss_before, "rss_right_after_connect_kib": rss_peak_probe, "rss_after_settle_kib": rss_after,
-            "server_threads_before": threads_before, "server_threads_after": server.threads(),
-            "kib_per_connection": round((rss_after - rss_before) / max(1, connected_n), 2),
-            "errors": [e for rep in replies for e in rep["errors"]][:5],
-        }
-        log(f"idle: {idle['kib_per_connection']} KiB per connection")
+        log(f"idle memory: {args.clients} clients in two waves")
+        fill_thread_pool(server.base_url, token, incidents[0])
+        idle = measure_idle_memory(server, workers, args.clients, args.connect_concurrency, args.settle)
+        connected_n = idle["connected"]
+        log(f"idle: {idle['kib_per_connection']} KiB per connection ({idle['marginal_kib_per_connection']} KiB for the second half)")
 
         log(f"load: {args.rate:g}/s for {args.seconds:g} s with {connected_n} clients")
         profile_path = Path(args.out or "bench/results/board_latency.json").with_suffix(".pyspy.txt")

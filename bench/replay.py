@@ -6,14 +6,14 @@ decoding the same log, measured in the same run.
 
   1. a generated district history (bench/history.py; cached by size, copied
      into a fresh embedded store);
-  2. raw and rebuild in alternating segments of the log (raw 1, rebuild 1,
-     raw 2, ...), so a machine busy with other work slows both alike (no new
+  2. rebuild and raw in alternating segments of the log (rebuild 1, raw 1,
+     rebuild 2, ...), so a machine busy with other work slows both alike (no new
      segment after --rebuild-budget seconds, 150 by default, so that a full run
      stays near 5 minutes; --full-rebuild covers the whole log):
      raw: `log.read(after, 5000)` and `log.decode(n)` for every notification;
-     rebuild: as `yingji projections rebuild` does (DocStore.reset, then
-     `Projector.run_once()` until the segment is done), its time split with
-     timers (read, decode, reducers, DocStore.get, DocStore.commit, publish);
+     rebuild: what `yingji projections rebuild` runs (Container.rebuild), the
+     raw segments run from its progress callback and timed apart; its time
+     split with timers (read, decode, reducers, DocStore.get, DocStore.commit);
   3. checkpoints: `Checkpoints(...).fold(latest, save=True)` over the whole
      log (one every `checkpoint_every` = 5000 events);
   4. `board_at(position=p)` at 20 random positions: p50, p95, max; and the
@@ -73,22 +73,22 @@ class Timers:
 
 
 def instrument(c: Container, timers: Timers) -> Callable[[], None]:
-    """Timers around the projector's parts (instance attributes and the projector module's apply_event)."""
-    originals = {"read": c.log.read, "decode": c.log.decode, "get": c.store.get, "commit": c.store.commit}
-    c.log.read = timers.wrap("read", originals["read"])  # type: ignore[method-assign]
-    c.log.decode = timers.wrap("decode", originals["decode"])  # type: ignore[method-assign]
-    c.store.get = timers.wrap("store_get", originals["get"])  # type: ignore[method-assign]
-    c.store.commit = timers.wrap("store_commit", originals["commit"])  # type: ignore[method-assign]
-    publish = c.projector.publish
-    if publish is not None:
-        c.projector.publish = timers.wrap("publish", publish)
+    """Timers around the projector's parts: the log's read and decode, the store's get and commit (instance
+    attributes: every projector on this container's log and store goes through them) and the projector module's
+    apply_event (the reducers). Returns the function that takes them off again."""
+    wrapped = [(c.log, "read", "read"), (c.log, "decode", "decode"), (c.store, "get", "store_get"), (c.store, "commit", "store_commit")]
+    before = [(obj, attr, obj.__dict__.get(attr)) for obj, attr, _ in wrapped]
+    for obj, attr, label in wrapped:
+        setattr(obj, attr, timers.wrap(label, getattr(obj, attr)))
     apply_event = projector_mod.apply_event
     projector_mod.apply_event = timers.wrap("apply_event", apply_event)
 
     def undo() -> None:
-        c.log.read, c.log.decode = originals["read"], originals["decode"]  # type: ignore[method-assign]
-        c.store.get, c.store.commit = originals["get"], originals["commit"]  # type: ignore[method-assign]
-        c.projector.publish = publish
+        for obj, attr, value in before:
+            if value is None:
+                obj.__dict__.pop(attr, None)
+            else:
+                setattr(obj, attr, value)
         projector_mod.apply_event = apply_event
 
     return undo
@@ -102,74 +102,102 @@ def rebuild_split(timers: Timers, total: float) -> dict[str, Any]:
         "reducers": s.get("apply_event", 0.0) - s.get("store_get", 0.0),  # apply_event calls get() for misses
         "store_get": s.get("store_get", 0.0),
         "store_commit": s.get("store_commit", 0.0),
-        "publish": s.get("publish", 0.0),
     }
     parts["other"] = total - sum(parts.values())
     return {"seconds": {k: round(v, 3) for k, v in parts.items()}, "share": {k: round(v / total, 3) for k, v in parts.items()},
             "calls": dict(timers.calls)}
 
 
-def raw_and_rebuild(c: Container, head: int, segments: int, budget: float | None) -> dict[str, Any]:
-    """Alternating segments: read+decode (raw) of positions (a, b], then the projector over the same positions.
+class Stop(Exception):
+    """Raised from the progress callback to end a rebuild early (time budget spent, or enough profiled)."""
 
-    With a `budget` (seconds), no new segment starts once raw + rebuild have taken that long: the rates then
-    cover the first segments of the log only (`complete` false), the same positions for both."""
-    c.store.reset()
+
+def run_rebuild(c: Container, progress: Callable[[int, int], None]) -> str:
+    """The product's rebuild, what `yingji projections rebuild` runs, calling `progress(position, head)` after each
+    batch it commits. Returns how it was run."""
+    if hasattr(c, "rebuild"):
+        c.rebuild(progress)
+        return "Container.rebuild(progress), as `yingji projections rebuild`"
+    c.store.reset()  # before Container.rebuild existed, the CLI did this
     c.projector.position = 0
+    head = c.log.max_position()
+    while c.projector.run_once():
+        progress(c.projector.position, head)
+    return "DocStore.reset(), then Projector.run_once() until done, as `yingji projections rebuild`"
+
+
+def raw_and_rebuild(c: Container, head: int, segments: int, budget: float | None) -> dict[str, Any]:
+    """The product's rebuild, with read+decode (raw) of the same positions run from its progress callback each time
+    it passes the end of a segment: raw and rebuild alternate over the log, and each is timed without the other.
+
+    With a `budget` (seconds), the rebuild is stopped at the first segment end after raw + rebuild have taken that
+    long: the rates then cover the first segments of the log only (`complete` false), the same positions for both."""
     timers = Timers()
-    raw_s = rebuild_s = 0.0
-    raw_events = rebuild_events = 0
-    per_segment = []
-    step = c.projector.batch_size  # segments end on projector batch boundaries
-    size = -(-head // segments // step) * step
-    read, decode = c.log.read, c.log.decode
-    for a in range(0, head, size):
-        if budget is not None and raw_s + rebuild_s >= budget:
-            break
-        b = min(a + size, head)
-        t = time.perf_counter()
-        after, n_raw = a, 0
+    read, decode = c.log.read, c.log.decode  # raw: the plain methods, before the timers go on
+    ends = sorted({min(head, -(-head * (k + 1) // segments)) for k in range(segments)})
+    per_segment: list[dict[str, Any]] = []
+    st = {"raw_s": 0.0, "raw_events": 0, "covered": 0, "callbacks": 0.0, "seg_rebuild_clock": 0.0}
+    t0 = time.perf_counter()
+
+    def rebuild_clock(now: float) -> float:
+        return now - t0 - st["callbacks"]
+
+    def raw(a: int, b: int) -> tuple[int, float]:
+        t, after, count = time.perf_counter(), a, 0
         while after < b:
             notifications = read(after, min(READ_LIMIT, b - after))
             if not notifications:
                 break
             for n in notifications:
                 decode(n)
-            n_raw += len(notifications)
+            count += len(notifications)
             after = notifications[-1].id
-        seg_raw = time.perf_counter() - t
-        undo = instrument(c, timers)
+        return count, time.perf_counter() - t
+
+    def progress(position: int, _head: int) -> None:
+        entered = time.perf_counter()
         try:
-            t = time.perf_counter()
-            start, n_rebuilt = c.projector.position, 0
-            while c.projector.position < b:
-                done = c.projector.run_once()
-                if not done:
-                    break
-                n_rebuilt += done
-            seg_rebuild = time.perf_counter() - t
+            if not ends or position < ends[0] and position < head:
+                return
+            while ends and ends[0] <= position:
+                ends.pop(0)
+            seg_rebuild = rebuild_clock(entered) - st["seg_rebuild_clock"]
+            st["seg_rebuild_clock"] = rebuild_clock(entered)
+            n_raw, seg_raw = raw(st["covered"], position)
+            n_rebuilt = position - st["covered"]
+            st["raw_s"] += seg_raw
+            st["raw_events"] += n_raw
+            per_segment.append({"upto": position, "raw_eps": round(n_raw / seg_raw), "rebuild_eps": round(n_rebuilt / seg_rebuild),
+                                "ratio": round((n_rebuilt / seg_rebuild) / (n_raw / seg_raw), 3)})
+            say(f"  up to {position:,}: raw {n_raw / seg_raw:,.0f} events/s, rebuild {n_rebuilt / seg_rebuild:,.0f} events/s")
+            st["covered"] = position
+            if budget is not None and position < head and st["raw_s"] + st["seg_rebuild_clock"] >= budget:
+                raise Stop()
         finally:
-            undo()
-        raw_s += seg_raw
-        rebuild_s += seg_rebuild
-        raw_events += n_raw
-        rebuild_events += n_rebuilt
-        per_segment.append({"upto": b, "raw_eps": round(n_raw / seg_raw), "rebuild_eps": round(n_rebuilt / seg_rebuild),
-                            "ratio": round((n_rebuilt / seg_rebuild) / (n_raw / seg_raw), 3)})
-        say(f"  up to {b:,}: raw {n_raw / seg_raw:,.0f} events/s, rebuild {n_rebuilt / seg_rebuild:,.0f} events/s"
-            f" (started at {start:,})")
-    raw_eps, rebuild_eps = raw_events / raw_s, rebuild_events / rebuild_s
+            st["callbacks"] += time.perf_counter() - entered
+
+    undo = instrument(c, timers)
+    try:
+        how = run_rebuild(c, progress)
+    except Stop:
+        how = "the product's rebuild, stopped at the time budget"
+    finally:
+        undo()
+    rebuild_s = st["seg_rebuild_clock"]
+    covered = st["covered"]
+    raw_eps, rebuild_eps = st["raw_events"] / st["raw_s"], covered / rebuild_s
     ratios = sorted(s["ratio"] for s in per_segment)
+    commits = timers.calls.get("store_commit", 0)
     return {
         "ratio": round(rebuild_eps / raw_eps, 3),
-        "complete": c.projector.position >= head,
-        "covered_events": c.projector.position,
+        "complete": covered >= head,
+        "covered_events": covered,
         "budget_seconds": budget,
-        "raw": {"events": raw_events, "seconds": round(raw_s, 3), "events_per_second": round(raw_eps),
+        "raw": {"events": st["raw_events"], "seconds": round(st["raw_s"], 3), "events_per_second": round(raw_eps),
                 "how": f"log.read(after, {READ_LIMIT}) and log.decode(n) for each"},
-        "rebuild": {"events": rebuild_events, "seconds": round(rebuild_s, 3), "events_per_second": round(rebuild_eps),
-                    "how": "DocStore.reset(), then Projector.run_once() (batch 500) until done, as `yingji projections rebuild`",
-                    "projector_batch_size": c.projector.batch_size, "split": rebuild_split(timers, rebuild_s)},
+        "rebuild": {"events": covered, "seconds": round(rebuild_s, 3), "events_per_second": round(rebuild_eps), "how": how,
+                    "commits": commits, "events_per_commit": round(covered / max(commits, 1)),
+                    "split": rebuild_split(timers, rebuild_s)},
         "segments": per_segment,
         "median_segment_ratio": ratios[len(ratios) // 2],
     }
@@ -227,16 +255,24 @@ def board_matches_live(c: Container, position: int) -> dict[str, Any]:
 
 
 def profile_rebuild(c: Container, events: int) -> dict[str, Any]:
-    c.store.reset()
-    c.projector.position = 0
     prof = cProfile.Profile()
+    reached = [0]
+
+    def progress(position: int, _head: int) -> None:
+        reached[0] = position
+        if position >= events:
+            raise Stop()
+
     t = time.perf_counter()
     prof.enable()
-    while c.projector.position < events and c.projector.run_once():
+    try:
+        run_rebuild(c, progress)
+    except Stop:
         pass
-    prof.disable()
+    finally:
+        prof.disable()
     seconds = time.perf_counter() - t
-    out: dict[str, Any] = {"events": c.projector.position, "seconds_under_profiler": round(seconds, 3)}
+    out: dict[str, Any] = {"events": reached[0], "seconds_under_profiler": round(seconds, 3)}
     for key in ("tottime", "cumulative"):
         buf = io.StringIO()
         pstats.Stats(prof, stream=buf).sort_stats(key).print_stats(30)
@@ -283,7 +319,7 @@ def main(argv: list[str] | None = None) -> None:
             say(f"checkpoints: {checkpoints['checkpoints']} in {checkpoints['seconds']:.1f}s; board at {args.positions} positions")
             boards = boards_at(c, head, args.positions, args.seed)
             say(f"board_at p50 {boards['p50_seconds']:.3f}s p95 {boards['p95_seconds']:.3f}s max {boards['max_seconds']:.3f}s")
-            check = board_matches_live(c, c.projector.position)
+            check = board_matches_live(c, rebuild["covered_events"])
             prof = profile_rebuild(c, min(100_000, head)) if args.profile else None
         finally:
             c.close()
