@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -20,6 +20,10 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
 from domain.common import Actor
+from domain.incidents import Incident
+from domain.teams import Team
+from domain.units import Unit
+from domain.warehouses import Warehouse
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,10 @@ class DistrictLog(Application[UUID]):
     """One event log per district: aggregates in, positioned notifications out."""
 
     name = "yingji"
+    # Long-lived aggregates (a warehouse sees every allocation, an incident every update) would
+    # otherwise replay their whole history on every command. Snapshots live in their own table,
+    # outside the notification log, so the board, the relay and exports never see them.
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Incident: 50, Warehouse: 50, Team: 50, Unit: 50}
 
     def __init__(self, env: dict[str, str]):
         super().__init__(env)

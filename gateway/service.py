@@ -60,15 +60,16 @@ class CommandService:
             return self._replayed(ctx, answer)
         for attempt in range(MAX_ATTEMPTS):
             result_id, aggregates = decide()
-            events = [e for agg in aggregates for e in agg.collect_events()]
-            if not events:  # nothing left to do (e.g. someone else recorded it meanwhile)
+            pending = [e for agg in aggregates for e in agg.pending_events]
+            if not pending:  # nothing left to do (e.g. someone else recorded it meanwhile)
                 return Accepted(str(result_id), self.log.max_position())
             record = None
             if key:
-                last = events[-1]
+                last = pending[-1]
                 record = IdempotencyRecord(key, ctx.request_hash, str(result_id), last.originator_id, last.originator_version)
             try:
-                recordings = self.log.save(*events, idempotency=record)
+                # Aggregates, not just their events: the application snapshots long histories.
+                recordings = self.log.save(*aggregates, idempotency=record)
             except IntegrityError:
                 # Either the same key was answered meanwhile, or another
                 # writer changed one of our aggregates: decide again.
