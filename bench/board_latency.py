@@ -8,7 +8,8 @@ One run, one machine, one JSON document on stdout (and in --out):
 1. a fresh data dir, `yingji seed demo`, and `yingji serve` in its own process;
 2. `http_only`: the command stream with no WebSocket client: HTTP round trip only;
 3. `one_client`: the same stream with one board client: command-to-screen latency with no fan-out;
-4. `idle_memory`: server RSS before and after N clients said hello, got their snapshot and went idle;
+4. `idle_memory`: server RSS before and after N clients said hello, got their snapshot and went idle
+   (in two waves: the second one's share is the marginal cost);
 5. `load`: the same stream with those N clients connected.
 
 Clients live in `--workers` processes (asyncio, several hundred connections each), never in the

@@ -458,17 +458,31 @@ def generate(data_dir: Path, events: int, seed: int = 411099, per_save: int = 10
     t0 = time.perf_counter()
     last_report = t0
 
+    # Snapshots as the product takes them (`DistrictLog.snapshotting_intervals`): the library takes them only for
+    # aggregates handed to save(), and events are saved here, so they are taken after each save, from the store.
+    intervals: dict[type, int] = dict(getattr(type(log), "snapshotting_intervals", None) or {})
+    snapshots_due: list[tuple[Any, int]] = []
+    snapshots_taken = 0
+
     def take(step: list[Aggregate]) -> None:
         for agg in step:
-            buffer.extend(agg.collect_events())
+            events = agg.collect_events()
+            buffer.extend(events)
+            interval = intervals.get(type(agg))
+            if interval:
+                snapshots_due.extend((e.originator_id, e.originator_version) for e in events if e.originator_version % interval == 0)
 
     def flush() -> None:
-        nonlocal written, saves, last_report
+        nonlocal written, saves, last_report, snapshots_taken
         if buffer:
             log.save(*buffer)
             written += len(buffer)
             saves += 1
             buffer.clear()
+            for aggregate_id, version in snapshots_due:
+                log.take_snapshot(aggregate_id, version=version)
+            snapshots_taken += len(snapshots_due)
+            snapshots_due.clear()
         now = time.perf_counter()
         if progress and (now - last_report > 2 or written >= events):
             last_report = now
@@ -515,7 +529,7 @@ def generate(data_dir: Path, events: int, seed: int = 411099, per_save: int = 10
         print(file=sys.stderr)
     head = log.max_position()
     log.close()
-    return {"events": head, "saves": saves, "seconds": round(elapsed, 2), "events_per_second": round(head / elapsed),
+    return {"events": head, "saves": saves, "snapshots": snapshots_taken, "seconds": round(elapsed, 2), "events_per_second": round(head / elapsed),
             "simulated_from": START.isoformat(), "simulated_to": clock.now.isoformat(), "seed": seed,
             "generator_version": GENERATOR_VERSION, **world.counts}
 
@@ -526,12 +540,13 @@ def generate(data_dir: Path, events: int, seed: int = 411099, per_save: int = 10
 
 
 def source_fingerprint() -> str:
-    """A hash of this generator and the domain it drives: a cached history is reused only while both are unchanged."""
+    """A hash of this generator, the domain it drives and the event store it writes to: a cached history is reused
+    only while they are unchanged."""
     import hashlib
 
     h = hashlib.sha256()
     root = Path(__file__).resolve().parent.parent
-    for path in [Path(__file__).resolve(), *sorted((root / "domain").glob("*.py"))]:
+    for path in [Path(__file__).resolve(), root / "gateway" / "eventstore.py", *sorted((root / "domain").glob("*.py"))]:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:12]
