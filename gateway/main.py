@@ -38,7 +38,7 @@ from gateway.api import (
 )
 from gateway.container import Container
 from gateway.errors import STATUS_OF_CODE, problem
-from gateway.hub import Hub
+from gateway.hub import ExposeWebSocketProtocol, Hub
 from gateway.metrics import Metrics
 from gateway.settings import Settings
 
@@ -110,7 +110,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         c.bootstrap_admin()
         c.start()
         app.state.container = c
-        hub = Hub(c.store, c.bus, c.relay_status)
+        hub = Hub(c.store, c.bus, c.relay_status, flush_seconds=c.settings.ws_flush_ms / 1000)
         await hub.start()
         app.state.hub = hub
         try:
@@ -225,4 +225,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     wrapped = app
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
+    app.add_middleware(ExposeWebSocketProtocol)  # type: ignore[arg-type]  # the hub's direct path to board sockets
     return wrapped

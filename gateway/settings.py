@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     read_wait_seconds: float = 3.0
     checkpoint_every: int = 5000  # events between replay checkpoints
     ws_queue_frames: int = 1000  # frames a board client may fall behind before it is closed (4008)
+    ws_flush_ms: float = 40.0  # board changes are fanned out at most this often (at once after a quiet spell)
 
     @property
     def is_postgres(self) -> bool:

@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 from datetime import datetime, timezone
-from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
@@ -16,7 +15,6 @@ from gateway.api.board import visible_to
 from gateway.container import Container
 from gateway.hub import Client, Hub, delta_frame, encode
 from gateway.tokens import account_for_token
-from projections.board import BOARD_KINDS, assemble
 from projections.projector import Delta
 
 router = APIRouter(tags=["board"])
@@ -58,11 +56,10 @@ async def board_live(ws: WebSocket) -> None:
 
     principal = account.principal
     client = Client(ws, principal, visible_to(principal), queue_frames=container.settings.ws_queue_frames)
-    hub.register(client)  # live frames queue up from here ...
-    sender: asyncio.Task[None] | None = None
+    registered_at = hub.register(client)  # live frames after this position collect from here ...
     try:
-        await _initial(ws, container, client, after)
-        sender = asyncio.create_task(hub.send_loop(client))  # ... and flow once the catch-up is sent
+        await _initial(ws, container, hub, client, after, registered_at)
+        hub.start_sending(client)  # ... and flow once the catch-up is sent
         # Nothing is expected from the client after hello; reading detects the disconnect.
         while True:
             message = await ws.receive()
@@ -74,12 +71,10 @@ async def board_live(ws: WebSocket) -> None:
         log.exception("board connection failed")
     finally:
         await hub.unregister(client)
-        if sender is not None:
-            sender.cancel()
 
 
-async def _initial(ws: WebSocket, container: Container, client: Client, after: int | None) -> None:
-    """Send what the client missed (or a snapshot), then let queued live frames flow."""
+async def _initial(ws: WebSocket, container: Container, hub: Hub, client: Client, after: int | None, registered_at: int) -> None:
+    """Send what the client missed (or a snapshot); live frames after `registered_at` are collected meanwhile."""
     store = container.store
     if after is not None:
         head = await run_in_threadpool(store.position)
@@ -102,8 +97,8 @@ async def _initial(ws: WebSocket, container: Container, client: Client, after: i
                         await ws.send_text(encode(frame))
                 await ws.send_text(encode({"type": "heartbeat", "position": upto, "at": datetime.now(timezone.utc).isoformat()}))
                 return
-    position, docs = await run_in_threadpool(store.snapshot, BOARD_KINDS)
-    relay = await run_in_threadpool(container.relay_status)
-    board: dict[str, Any] = assemble(docs, position, datetime.now(timezone.utc), client.visible, relay=relay)
+    # Shared with the clients of the same scope connecting at about the same time; never older
+    # than `registered_at`, so together with the frames collected since nothing is missed.
+    position, text, data = await hub.snapshot(client, registered_at)
     client.sent_upto = max(client.sent_upto, position)
-    await ws.send_text(encode({"type": "snapshot", "position": position, "board": board}))
+    await hub.send(client, text, data)
