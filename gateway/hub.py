@@ -185,6 +185,11 @@ def trim_frame(text: str, covered: int) -> str | None:
     return encode(frame) if frame["changes"] else None
 
 
+def flush_pause(cost: float, duty: float, longest: float) -> float:
+    """How long to wait after a flush that took `cost` seconds, so flushing takes at most `duty` of the time."""
+    return min(longest, cost * (1 - duty) / duty)
+
+
 @dataclass(eq=False)
 class _SnapshotBuild:
     launched_at: int  # the hub's position when it was launched: the snapshot is at least there
@@ -194,11 +199,12 @@ class _SnapshotBuild:
 
 class Hub:
     def __init__(self, store: DocStore, bus: Bus, relay_status: Callable[[], dict[str, Any] | None] = lambda: None,
-                 flush_seconds: float = FLUSH_SECONDS):
+                 flush_seconds: float = FLUSH_SECONDS, flush_duty: float = FLUSH_DUTY):
         self.store = store
         self.bus = bus
         self.relay_status = relay_status
         self.flush_seconds = flush_seconds
+        self.flush_duty = flush_duty
         self._relay_seen: tuple[Any, ...] | None = None
         self.position = 0  # everything up to here has been fanned out
         self._accepted = 0  # everything up to here is in order and waiting in _pending (if above position)
@@ -213,6 +219,7 @@ class Hub:
         self._builds: dict[ClientScope, _SnapshotBuild] = {}
         self.accepted_batches = 0
         self.delivered_batches = 0  # flushes
+        self.flush_seconds_total = 0.0
         self.direct_frames = 0
         self.queued_frames = 0
         self.snapshot_builds = 0
@@ -288,8 +295,8 @@ class Hub:
         started = time.perf_counter()
         self._fan_out(self._accepted, deltas)
         cost = time.perf_counter() - started
-        pause = min(self.flush_seconds, cost * (1 - FLUSH_DUTY) / FLUSH_DUTY)
-        self._next_flush = asyncio.get_running_loop().time() + pause
+        self.flush_seconds_total += cost
+        self._next_flush = asyncio.get_running_loop().time() + flush_pause(cost, self.flush_duty, self.flush_seconds)
 
     def flush_now(self) -> None:
         if self._flush_handle is not None:

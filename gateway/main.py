@@ -205,6 +205,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             "yingji_ws_clients": ("Board WebSocket clients connected to this gateway", lambda: len(hub.clients)),
             "yingji_ws_slow_closed_total": ("Board clients closed for falling behind", lambda: hub.slow_closed),
             "yingji_hub_gap_fills_total": ("Bus gaps filled from the store", lambda: hub.gap_fills),
+            "yingji_hub_batches_total": ("Projector batches the hub accepted", lambda: hub.accepted_batches),
+            "yingji_hub_flushes_total": ("Fan-outs to the board clients (each covers one or more batches)", lambda: hub.delivered_batches),
+            "yingji_hub_flush_seconds_total": ("Time spent fanning out", lambda: round(hub.flush_seconds_total, 6)),
+            "yingji_ws_direct_frames_total": ("Delta frames written straight to a keeping-up client's socket", lambda: hub.direct_frames),
+            "yingji_ws_queued_frames_total": ("Frames left to a client's sender (snapshot in progress, socket backed up)", lambda: hub.queued_frames),
+            "yingji_board_snapshot_builds_total": ("Board snapshots built for WebSocket clients (shared per scope)", lambda: hub.snapshot_builds),
             "yingji_relay_lag_events": ("Events not yet acknowledged by the city platform", lambda: (relay() or {}).get("lag_events")),
             "yingji_relay_alarm": ("1 when the relay stopped on a refusal", lambda: None if relay() is None else float(relay()["alarm"])),
         }
