@@ -104,13 +104,15 @@ class RawSocket:
         if proto is None:
             return None
         conn = getattr(proto, "conn", None)
-        if conn is None or getattr(conn, "extensions", None) or not hasattr(proto, "writable"):
+        if conn is None or conn.state is not _OPEN or conn.extensions or not all(hasattr(proto, a) for a in ("writable", "close_sent", "disconnected")):
             return None
         return RawSocket(proto)
 
     def writable(self) -> bool:
+        # uvicorn sets close_sent as soon as either side starts the closing handshake, and
+        # disconnected when the connection is lost; `writable` is cleared while the transport pushes back.
         p = self.proto
-        return p.writable.is_set() and not p.close_sent and not p.disconnected and p.conn.state is _OPEN and not p.transport.is_closing()
+        return p.writable.is_set() and not p.close_sent and not p.disconnected
 
     def write(self, data: bytes) -> None:
         self.proto.transport.write(data)
