@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup bench clean db-init
+.PHONY: run test setup bench bench-quick clean db-init
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,8 +23,16 @@ test: $(STAMP)
 	$(BIN)/ruff check domain projections gateway bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## make bench: the three benchmarks at the issues' sizes (~20 min, JSON in bench/results/); bench-quick: smoke sizes
 bench: $(STAMP)
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.board_latency
+	$(BIN)/python -m bench.relay_catchup
+	$(BIN)/python -m bench.replay
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.board_latency --quick
+	$(BIN)/python -m bench.relay_catchup --quick
+	$(BIN)/python -m bench.replay --quick
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

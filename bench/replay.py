@@ -13,7 +13,8 @@ decoding the same log, measured in the same run.
      raw: `log.read(after, 5000)` and `log.decode(n)` for every notification;
      rebuild: what `yingji projections rebuild` runs (Container.rebuild), the
      raw segments run from its progress callback and timed apart; its time
-     split with timers (read, decode, reducers, DocStore.get, DocStore.commit);
+     split with timers (read, DocStore.commit; with --split also decode and
+     reducers);
   3. checkpoints: `Checkpoints(...).fold(latest, save=True)` over the whole
      log (one every `checkpoint_every` = 5000 events);
   4. `board_at(position=p)` at 20 random positions: p50, p95, max; and the
@@ -23,6 +24,7 @@ decoding the same log, measured in the same run.
     python -m bench.replay --full-rebuild      # 1,000,000 events, the whole log rebuilt
     python -m bench.replay --quick             # 50,000 events (smoke, < 30 s once cached)
     python -m bench.replay --events 200000     # any size (generated once, then cached)
+    python -m bench.replay --split             # also time decode and reducers inside the rebuild (slows it ~5%)
     python -m bench.replay --profile           # also cProfile the rebuild of the first 100,000 events
 """
 
@@ -42,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import projections.projector as projector_mod
+import projections.rebuild as rebuild_mod
 from bench.history import DEFAULT_CACHE, cached_history, emit, machine, say
 from gateway.container import Container
 from gateway.settings import Settings
@@ -72,16 +75,20 @@ class Timers:
         return timed
 
 
-def instrument(c: Container, timers: Timers) -> Callable[[], None]:
-    """Timers around the projector's parts: the log's read and decode, the store's get and commit (instance
-    attributes: every projector on this container's log and store goes through them) and the projector module's
-    apply_event (the reducers). Returns the function that takes them off again."""
-    wrapped = [(c.log, "read", "read"), (c.log, "decode", "decode"), (c.store, "get", "store_get"), (c.store, "commit", "store_commit")]
+def instrument(c: Container, timers: Timers, per_event: bool) -> Callable[[], None]:
+    """Timers around the rebuild's parts: the log's read, the store's get and commit (instance attributes: every
+    projector on this container's log and store goes through them) and, when `per_event`, the log's decode and
+    apply_event (the reducers). Per-event timers cost ~1 us a call, which the raw read+decode does not pay, so
+    they are off unless asked for (--split). Returns the function that takes them off again."""
+    wrapped = [(c.log, "read", "read"), (c.store, "get", "store_get"), (c.store, "commit", "store_commit")]
+    if per_event:
+        wrapped.append((c.log, "decode", "decode"))
     before = [(obj, attr, obj.__dict__.get(attr)) for obj, attr, _ in wrapped]
     for obj, attr, label in wrapped:
         setattr(obj, attr, timers.wrap(label, getattr(obj, attr)))
     apply_event = projector_mod.apply_event
-    projector_mod.apply_event = timers.wrap("apply_event", apply_event)
+    if per_event:
+        projector_mod.apply_event = rebuild_mod.apply_event = timers.wrap("apply_event", apply_event)
 
     def undo() -> None:
         for obj, attr, value in before:
@@ -89,21 +96,20 @@ def instrument(c: Container, timers: Timers) -> Callable[[], None]:
                 obj.__dict__.pop(attr, None)
             else:
                 setattr(obj, attr, value)
-        projector_mod.apply_event = apply_event
+        projector_mod.apply_event = rebuild_mod.apply_event = apply_event
 
     return undo
 
 
 def rebuild_split(timers: Timers, total: float) -> dict[str, Any]:
     s = timers.seconds
-    parts = {
-        "read_notifications": s.get("read", 0.0),
-        "decode": s.get("decode", 0.0),
-        "reducers": s.get("apply_event", 0.0) - s.get("store_get", 0.0),  # apply_event calls get() for misses
-        "store_get": s.get("store_get", 0.0),
-        "store_commit": s.get("store_commit", 0.0),
-    }
-    parts["other"] = total - sum(parts.values())
+    parts = {"read_notifications": s.get("read", 0.0)}
+    if "decode" in s:
+        parts["decode"] = s["decode"]
+        parts["reducers"] = s.get("apply_event", 0.0) - s.get("store_get", 0.0)  # apply_event calls get() for misses
+    parts["store_get"] = s.get("store_get", 0.0)
+    parts["store_commit"] = s.get("store_commit", 0.0)
+    parts["other" if "decode" in s else "decode_and_reducers"] = total - sum(parts.values())
     return {"seconds": {k: round(v, 3) for k, v in parts.items()}, "share": {k: round(v / total, 3) for k, v in parts.items()},
             "calls": dict(timers.calls)}
 
@@ -126,7 +132,7 @@ def run_rebuild(c: Container, progress: Callable[[int, int], None]) -> str:
     return "DocStore.reset(), then Projector.run_once() until done, as `yingji projections rebuild`"
 
 
-def raw_and_rebuild(c: Container, head: int, segments: int, budget: float | None) -> dict[str, Any]:
+def raw_and_rebuild(c: Container, head: int, segments: int, budget: float | None, split: bool = False) -> dict[str, Any]:
     """The product's rebuild, with read+decode (raw) of the same positions run from its progress callback each time
     it passes the end of a segment: raw and rebuild alternate over the log, and each is timed without the other.
 
@@ -176,7 +182,7 @@ def raw_and_rebuild(c: Container, head: int, segments: int, budget: float | None
         finally:
             st["callbacks"] += time.perf_counter() - entered
 
-    undo = instrument(c, timers)
+    undo = instrument(c, timers, per_event=split)
     try:
         how = run_rebuild(c, progress)
     except Stop:
@@ -293,6 +299,7 @@ def main(argv: list[str] | None = None) -> None:
                         " near 5 minutes; the JSON says how much of the log was covered)")
     p.add_argument("--full-rebuild", action="store_true", help="rebuild the whole log, however long it takes")
     p.add_argument("--seed", type=int, default=411099)
+    p.add_argument("--split", action="store_true", help="time decode and reducers per event in the rebuild (costs it ~5%%)")
     p.add_argument("--profile", action="store_true", help="also cProfile a rebuild of the first 100,000 events (top entries)")
     p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     args = p.parse_args(argv)
@@ -312,7 +319,7 @@ def main(argv: list[str] | None = None) -> None:
             head = c.log.max_position()
             say(f"log of {head:,} events ({history.stat().st_size / 1e6:,.0f} MB) copied in {copy_s:.1f}s;"
                 f" raw read+decode and rebuild in {segments} alternating segments")
-            rebuild = raw_and_rebuild(c, head, segments, budget)
+            rebuild = raw_and_rebuild(c, head, segments, budget, split=args.split)
             say(f"rebuild {rebuild['rebuild']['events_per_second']:,} events/s, raw {rebuild['raw']['events_per_second']:,}"
                 f" events/s: {rebuild['ratio']:.0%}; building checkpoints")
             checkpoints = build_checkpoints(c)

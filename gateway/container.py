@@ -17,7 +17,9 @@ from gateway.relay import Relay, RelayState, make_lease, relay_status
 from gateway.service import CommandService
 from gateway.settings import Settings
 from projections.checkpoints import Checkpoints
+from projections.jsoncodec import ENGINE_CODEC
 from projections.projector import Projector
+from projections.rebuild import rebuild
 from projections.store import DELTA_RETENTION, DocStore
 
 log = logging.getLogger("yingji")
@@ -28,12 +30,13 @@ def make_engine(settings: Settings) -> Engine:
     if settings.is_postgres:
         return create_engine(
             url,
+            **ENGINE_CODEC,
             pool_size=8,
             max_overflow=16,
             pool_pre_ping=True,
             connect_args={"options": f"-csearch_path={settings.database_schema}"},
         )
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **ENGINE_CODEC)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(conn, _record):  # type: ignore[no-untyped-def]
@@ -164,18 +167,14 @@ class Container:
             self._threads.append(t)
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Empty every read model and fold the whole log again (`yingji projections rebuild`, restore, benchmarks)."""
-        self.store.reset()
-        projector = Projector(self.log, self.store, batch_size=2000)
+        """Empty every read model and fold the whole log again (`yingji projections rebuild`, restore, benchmarks).
+
+        Returns how many events it folded; `progress(position, head)` follows each committed chunk."""
         head = self.log.max_position()
-        projector.keep_deltas_after = head - DELTA_RETENTION  # older deltas would be pruned anyway
-        done = 0
-        while n := projector.run_once():
-            done += n
-            if progress:
-                progress(projector.position, head)
-        self.projector.position = projector.position
-        return done
+        # Older board deltas would be pruned at once: no client could resume from them.
+        events, position = rebuild(self.log, self.store, head, keep_deltas_after=head - DELTA_RETENTION, progress=progress)
+        self.projector.restart_at(position)
+        return events
 
     def wait_for(self, position: int, timeout: float) -> bool:
         """Read-your-writes: wait until the read models include `position`."""

@@ -83,6 +83,13 @@ class Projector:
         # A rebuild need not write board deltas no client could still resume from.
         self.keep_deltas_after = 0
 
+    def restart_at(self, position: int) -> None:
+        """The store was rewritten under this projector (a rebuild): forget its cache, follow from `position`."""
+        with self._progress:
+            self._cache.clear()
+            self.position = position
+            self._progress.notify_all()
+
     def wake(self, _position: int | None = None) -> None:
         self._wake.set()
 
