@@ -12,11 +12,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import Boolean, Column, DateTime, Engine, Integer, MetaData, String, Table, func, select, update
+from sqlalchemy import Boolean, Column, Connection, DateTime, Engine, Integer, MetaData, String, Table, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gateway.context import Principal, Role
-from gateway.errors import Conflict, NotFound
+from gateway.errors import Conflict, IdempotencyMismatch, NotFound
 
 metadata = MetaData()
 
@@ -35,7 +35,27 @@ accounts_table = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# Idempotency-Key for account commands, which are not events: the key, a keyed fingerprint of
+# the request (an HMAC, because the body may carry a password) and the account it acted on,
+# written in the same transaction as the change.
+account_requests_table = Table(
+    "account_requests",
+    metadata,
+    Column("scope_key", String(300), primary_key=True),  # "<user>:<Idempotency-Key>"
+    Column("fingerprint", String(64), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+@dataclass(frozen=True)
+class Once:
+    """An account command's Idempotency-Key: `scope_key` is per user, `fingerprint` per request."""
+
+    scope_key: str
+    fingerprint: str
 
 
 def hash_password(password: str) -> str:
@@ -101,7 +121,7 @@ class Accounts:
             return int(conn.execute(select(func.count()).select_from(accounts_table)).scalar() or 0)
 
     def add(self, username: str, password: str, role: str, unit_code: str, team_id: str | None = None,
-            display_name: str = "") -> Account:
+            display_name: str = "", once: Once | None = None) -> Account:
         Role(role)
         try:
             with self.engine.begin() as conn:
@@ -118,9 +138,29 @@ class Accounts:
                         created_at=datetime.now(timezone.utc),
                     )
                 )
+                self._remember(conn, once, username)
         except IntegrityError:
+            # A concurrent retry of the same request may have won: answer as it did.
+            if once is not None and (done := self.done_before(once)) is not None:
+                return self.get(done)  # type: ignore[return-value]
             raise Conflict(f"user {username} already exists", field="username") from None
         return self.get(username)  # type: ignore[return-value]
+
+    def done_before(self, once: Once) -> str | None:
+        """The account a request with this key acted on, or None; the same key for another request is refused."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(account_requests_table).where(account_requests_table.c.scope_key == once.scope_key)).first()
+        if row is None:
+            return None
+        if not hmac.compare_digest(row._mapping["fingerprint"], once.fingerprint):
+            raise IdempotencyMismatch("this Idempotency-Key was already used for a different request")
+        return str(row._mapping["username"])
+
+    @staticmethod
+    def _remember(conn: Connection, once: Once | None, username: str) -> None:
+        if once is not None:
+            conn.execute(account_requests_table.insert().values(
+                scope_key=once.scope_key, fingerprint=once.fingerprint, username=username, created_at=datetime.now(timezone.utc)))
 
     def get(self, username: str) -> Account | None:
         with self.engine.connect() as conn:
@@ -144,12 +184,29 @@ class Accounts:
             return None
         return _row(r)
 
-    def revoke(self, username: str) -> Account:
+    def revoke(self, username: str, once: Once | None = None) -> Account:
+        try:
+            with self.engine.begin() as conn:
+                n = conn.execute(
+                    update(accounts_table)
+                    .where(accounts_table.c.username == username)
+                    .values(active=False, token_version=accounts_table.c.token_version + 1)
+                ).rowcount
+                if n != 1:
+                    raise NotFound(f"user {username} not found")
+                self._remember(conn, once, username)
+        except IntegrityError:
+            if once is None or self.done_before(once) is None:
+                raise
+        return self.get(username)  # type: ignore[return-value]
+
+    def set_password(self, username: str, password: str) -> Account:
+        """A new password; tokens issued before stop working."""
         with self.engine.begin() as conn:
             n = conn.execute(
                 update(accounts_table)
                 .where(accounts_table.c.username == username)
-                .values(active=False, token_version=accounts_table.c.token_version + 1)
+                .values(password_hash=hash_password(password), token_version=accounts_table.c.token_version + 1)
             ).rowcount
         if n != 1:
             raise NotFound(f"user {username} not found")

@@ -19,6 +19,11 @@ def answer(result: Accepted, created: bool = False) -> JSONResponse:
     return JSONResponse({"id": result.id, "position": result.position}, status_code=201 if created else 200, headers=headers)
 
 
+def replayed(body: dict[str, Any], status_code: int) -> JSONResponse:
+    """The answer to a retried Idempotency-Key of a command kept outside the log (accounts)."""
+    return JSONResponse(body, status_code=status_code, headers={"Idempotent-Replayed": "true"})
+
+
 def unit_prefix(principal: Principal) -> str | None:
     """Non-admins see their unit's subtree only."""
     return None if principal.is_admin else scope_prefix(principal.unit_code)

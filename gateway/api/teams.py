@@ -8,8 +8,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from gateway.api.common import Limit, Offset, answer, page, unit_prefix, visible_doc
-from gateway.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition, allow
+from gateway.api.common import Limit, Offset, answer, page, replayed, unit_prefix, visible_doc
+from gateway.deps import AccountOnce, CommandCtx, ContainerDep, PrincipalDep, ReadPosition, allow
 from gateway.schemas import Accepted, DutyIn, TeamAccountIn, TeamIn
 
 router = APIRouter(prefix="/teams", tags=["teams"])
@@ -53,10 +53,16 @@ def team_accounts(team_id: UUID, container: ContainerDep, principal: PrincipalDe
 
 
 @router.post("/{team_id}/accounts", status_code=201, dependencies=[allow("commander")])
-def issue_team_account(team_id: UUID, body: TeamAccountIn, container: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
-    """Issue a field account for the team's phone. The password is shown once, here."""
+def issue_team_account(team_id: UUID, body: TeamAccountIn, container: ContainerDep, principal: PrincipalDep,
+                       once: AccountOnce) -> Any:
+    """Issue a field account for the team's phone. The password is shown once, here.
+
+    Passwords are never stored, so a retried Idempotency-Key answers with the same account
+    and a fresh password (the one the lost answer carried stops working)."""
     team = visible_doc(container.store, principal, "team", str(team_id), "team")
-    username = body.username or f"team-{str(team_id)[:8]}-{secrets.token_hex(2)}"
     password = secrets.token_urlsafe(9)
-    account = container.accounts.add(username, password, "field", team["unit_code"], str(team_id), body.display_name or team["name"])
+    if once is not None and (done := container.accounts.done_before(once)) is not None:
+        return replayed({**container.accounts.set_password(done, password).public(), "password": password}, 201)
+    username = body.username or f"team-{str(team_id)[:8]}-{secrets.token_hex(2)}"
+    account = container.accounts.add(username, password, "field", team["unit_code"], str(team_id), body.display_name or team["name"], once)
     return {**account.public(), "password": password}

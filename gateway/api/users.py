@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from gateway.api.common import unit_prefix
-from gateway.deps import ContainerDep, PrincipalDep, allow
+from gateway.api.common import replayed, unit_prefix
+from gateway.deps import AccountOnce, ContainerDep, PrincipalDep, allow
 from gateway.errors import Forbidden, NotFound
 from gateway.schemas import EmptyIn, UserIn
 
@@ -21,7 +21,9 @@ def list_users(container: ContainerDep, principal: PrincipalDep) -> dict[str, An
 
 
 @router.post("", status_code=201, dependencies=[allow()])
-def add_user(body: UserIn, container: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
+def add_user(body: UserIn, container: ContainerDep, principal: PrincipalDep, once: AccountOnce) -> Any:
+    if once is not None and (done := container.accounts.done_before(once)) is not None:
+        return replayed(container.accounts.get(done).public(), 201)  # type: ignore[union-attr]
     if container.store.get("unit", body.unit_code) is None:
         raise NotFound(f"unit {body.unit_code} not found")
     team_id = str(body.team_id) if body.team_id else None
@@ -32,16 +34,18 @@ def add_user(body: UserIn, container: ContainerDep, principal: PrincipalDep) -> 
             raise InvalidValue("a field account needs a team_id", field="team_id")
         if container.store.get("team", team_id) is None:
             raise NotFound(f"team {team_id} not found")
-    account = container.accounts.add(body.username, body.password, body.role, body.unit_code, team_id, body.display_name)
+    account = container.accounts.add(body.username, body.password, body.role, body.unit_code, team_id, body.display_name, once)
     return account.public()
 
 
 @router.post("/{username}/revoke", dependencies=[allow("commander")])
-def revoke(username: str, container: ContainerDep, principal: PrincipalDep, _: EmptyIn | None = None) -> dict[str, Any]:
+def revoke(username: str, container: ContainerDep, principal: PrincipalDep, once: AccountOnce, _: EmptyIn | None = None) -> Any:
     """Admins revoke any account; commanders revoke team (field) accounts within their units."""
+    if once is not None and (done := container.accounts.done_before(once)) is not None:
+        return replayed(container.accounts.get(done).public(), 200)  # type: ignore[union-attr]
     account = container.accounts.get(username)
     if account is None:
         raise NotFound(f"user {username} not found")
     if not principal.is_admin and (account.role != "field" or not principal.can_see_unit(account.unit_code)):
         raise Forbidden("commanders revoke only team accounts within their units")
-    return container.accounts.revoke(username).public()
+    return container.accounts.revoke(username, once).public()

@@ -268,7 +268,7 @@ ROUTES: dict[str, Route] = {
     "teams.duty": Route("commander", "/teams/{idle_team}/duty", {"on_duty": False}, ("commander", "operator", "field"),
                         "idle_team"),
     "teams.accounts": Route("commander", "/teams/{idle_team}/accounts", {"display_name": "队伍手机"}, ("commander",),
-                            "idle_team", keyed=False),
+                            "idle_team"),
     "dispatches.acknowledge": Route("commander", "/dispatches/{spare_dispatch}/acknowledge", NO_BODY,
                                     ("commander", "operator", "field"), "spare_dispatch", body_model=False),
     "dispatches.depart": Route("commander", "/dispatches/{spare_dispatch}/depart", NO_BODY,
@@ -294,8 +294,8 @@ ROUTES: dict[str, Route] = {
                                 ("commander", "operator", "field"), "delivered"),
     "allocations.cancel": Route("commander", "/allocations/{alloc}/cancel", {"reason": "不需要了"}, CMD_OP, "alloc"),
     "users": Route("admin", "/users", {"username": "newbie", "password": "long-password", "role": "observer",
-                                       "unit_code": DISTRICT}, (), keyed=False),
-    "users.revoke": Route("admin", "/users/spare-user/revoke", NO_BODY, ("commander",), body_model=False, keyed=False),
+                                       "unit_code": DISTRICT}, ()),
+    "users.revoke": Route("admin", "/users/spare-user/revoke", NO_BODY, ("commander",), body_model=False),
 }
 ROLES = ("commander", "operator", "field", "reporter", "observer")
 
