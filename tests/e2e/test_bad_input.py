@@ -397,6 +397,11 @@ SCOPE_CASES = [
 ]
 
 
+def test_street_accounts_cannot_read_the_whole_districts_log(demo: Demo) -> None:
+    assert_problem(demo.call("GET", "/events", "cmd_street2"), 403, "forbidden")
+    assert demo.call("GET", "/events", "commander").status_code == 200
+
+
 @pytest.mark.parametrize("user,path,body,status,code", [pytest.param(*c[1:], id=c[0]) for c in SCOPE_CASES])
 def test_acting_outside_ones_role_or_units_is_refused(demo: Demo, user: str, path: str, body: Any, status: int, code: str) -> None:
     p, b = demo.fill(path), demo.fill(body)
