@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     read_wait_seconds: float = 3.0
     checkpoint_every: int = 5000  # events between replay checkpoints
     ws_queue_frames: int = 1000  # frames a board client may fall behind before it is closed (4008)
+    gc_young_threshold: int = 20_000  # the server's GC tuning (gateway.main.tune_gc); 0 keeps Python's defaults
     ws_flush_ms: float = 40.0  # board changes are fanned out at most this often (at once after a quiet spell)
 
     @property
