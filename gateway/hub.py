@@ -112,7 +112,7 @@ class RawSocket:
         # uvicorn sets close_sent as soon as either side starts the closing handshake, and
         # disconnected when the connection is lost; `writable` is cleared while the transport pushes back.
         p = self.proto
-        return p.writable.is_set() and not p.close_sent and not p.disconnected
+        return p.writable.is_set() and not p.close_sent and not p.disconnected and not p.transport.is_closing()
 
     def write(self, data: bytes) -> None:
         self.proto.transport.write(data)
@@ -372,16 +372,21 @@ class Hub:
             return
         raw = client.raw
         if client.ready and raw is not None and client.sender is None and not client.pending and raw.writable():
-            if first == -1:  # heartbeat / relay frame
-                if position >= client.sent_upto:
+            try:
+                if first == -1:  # heartbeat / relay frame
+                    if position >= client.sent_upto:
+                        raw.write(data)
+                    return
+                if position <= client.sent_upto:
+                    return
+                if first > client.sent_upto:
                     raw.write(data)
-                return
-            if position <= client.sent_upto:
-                return
-            if first > client.sent_upto:
-                raw.write(data)
-                client.sent_upto = position
-                self.direct_frames += 1
+                    client.sent_upto = position
+                    self.direct_frames += 1
+                    return
+            except Exception as e:  # noqa: BLE001 - a transport going away under us: that client only
+                log.debug("board client write failed: %r", e)
+                self._close_soon(client, 1011, "send failed")
                 return
             # partly covered by the snapshot: the sender trims it
         if len(client.pending) >= client.queue_frames:
