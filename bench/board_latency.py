@@ -746,12 +746,30 @@ def head_position(base_url: str, token: str) -> int:
     return int(r.json()["position"])
 
 
+def server_counters(base_url: str) -> dict[str, float]:
+    """The fan-out counters in the server's /metrics (yingji_hub_*, yingji_ws_*, yingji_board_*)."""
+    try:
+        text = httpx.get(base_url + "/metrics", timeout=10).text
+    except httpx.HTTPError:
+        return {}
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name.startswith(("yingji_hub_", "yingji_ws_", "yingji_board_")) and name.endswith(("_total",)):
+            try:
+                out[name] = float(value)
+            except ValueError:
+                continue
+    return out
+
+
 def measure_with_clients(server: ServerProcess, workers: list[WorkerHandle], token: str, incidents: list[str],
                          rate: float, seconds: float, value0: int, drain: float, meter: CpuMeter, timeout: float) -> dict[str, Any]:
     """One command stream while the workers' clients record; latency over every (client, command) pair."""
     n = max(1, int(round(rate * seconds)))
     base = head_position(server.base_url, token) + 1
     ask_all(workers, [("record", base, 3 * n + 2000)] * len(workers))
+    counters0 = server_counters(server.base_url)
     wall0 = time.time()
     meter.start()
     results = run_drive(server.base_url, token, incidents, rate, seconds, value0, timeout)
@@ -773,6 +791,7 @@ def measure_with_clients(server: ServerProcess, workers: list[WorkerHandle], tok
     earliest = [first[j] - sent[j] for j in range(len(ok)) if first[j] != math.inf]
     duration = wall_drive - wall0
     messages = sum(rep["messages"] for rep in replies)
+    counters1 = server_counters(server.base_url)
     return {
         "clients": clients,
         "latency_ms": percentiles(latencies),
@@ -787,6 +806,8 @@ def measure_with_clients(server: ServerProcess, workers: list[WorkerHandle], tok
         "client_errors": [e for rep in replies for e in rep["errors"]][:5],
         "frames_per_client_per_s": round(messages / max(1, clients) / max(duration, 1e-9), 1),
         "mean_frame_bytes": round(sum(rep["bytes"] for rep in replies) / max(1, messages)),
+        # the hub's own counters over the phase (servers that do not export one leave it out)
+        "server_counters": {k: round(v - counters0.get(k, 0.0), 3) for k, v in counters1.items()},
         "commands": command_stats(results, seconds),
         "cpu_percent_while_sending": cpu,
         "server_rss_kib": server.rss_kib(),
@@ -965,7 +986,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--wait-quiet", type=float, default=0.0,
                    help="wait up to this many seconds for the machine to be nearly idle (< 0.3 cores busy) before starting")
     p.add_argument("--profile", action="store_true",
-                   help="py-spy record (--gil) the server during the load phase; summary in the JSON, stacks next to --out")
+                   help="py-spy record (--gil) the server during the load phase; a summary goes into the JSON")
+    p.add_argument("--profile-out", default=None, help="where to keep py-spy's collapsed stacks (default: the temporary data dir)")
     p.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
                    help="extra environment for the server (e.g. MALLOC_ARENA_MAX=2); repeatable")
     p.add_argument("--server-root", default=str(ROOT), help="checkout to run the server from (A/B a patched copy)")
@@ -1044,7 +1066,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         log(f"idle: {idle['kib_per_connection']} KiB per connection ({idle['marginal_kib_per_connection']} KiB for the second half)")
 
         log(f"load: {args.rate:g}/s for {args.seconds:g} s with {connected_n} clients")
-        profile_path = Path(args.out or "bench/results/board_latency.json").with_suffix(".pyspy.txt")
+        profile_path = Path(args.profile_out) if args.profile_out else data_dir / "server.pyspy.txt"
         profiler = start_profile(server.pid, args.seconds, profile_path) if args.profile else None
         load = measure_with_clients(server, workers, token, incidents, args.rate, args.seconds, value, args.drain, meter, args.command_timeout)
         if profiler is not None:
