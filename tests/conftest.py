@@ -84,10 +84,10 @@ def settings(backend: str, tmp_path: Path) -> Iterator[Settings]:
     if backend == "postgres":
         postgres_or_skip()
         schema = "t_" + uuid.uuid4().hex[:12]
-        yield Settings(data_dir=tmp_path, database_url=PG_URL, database_schema=schema, secret_key="test-secret")
+        yield Settings(data_dir=tmp_path, database_url=PG_URL, database_schema=schema, secret_key="test-secret-of-at-least-32-bytes!")
         drop_schema(schema)
     else:
-        yield Settings(data_dir=tmp_path, secret_key="test-secret")
+        yield Settings(data_dir=tmp_path, secret_key="test-secret-of-at-least-32-bytes!")
 
 
 def free_port() -> int:
@@ -102,7 +102,7 @@ def env_of(settings: Settings) -> dict[str, str]:
         YINGJI_DATA_DIR=str(settings.data_dir),
         YINGJI_DATABASE_URL=settings.database_url,
         YINGJI_DATABASE_SCHEMA=settings.database_schema,
-        YINGJI_SECRET_KEY=settings.secret_key or "test-secret",
+        YINGJI_SECRET_KEY=settings.secret_key or "test-secret-of-at-least-32-bytes!",
         YINGJI_BOOTSTRAP_ADMIN=f"{ADMIN[0]}:{ADMIN[1]}",
         PYTHONUNBUFFERED="1",
     )

@@ -34,7 +34,7 @@ def test_export_import_into_empty_postgres_gives_the_same_log_and_read_models(se
 
     postgres_or_skip()
     schema = "t_" + uuid.uuid4().hex[:12]
-    target = Settings(data_dir=tmp_path / "restored", database_url=PG_URL, database_schema=schema, secret_key="test-secret")
+    target = Settings(data_dir=tmp_path / "restored", database_url=PG_URL, database_schema=schema, secret_key="test-secret-of-at-least-32-bytes!")
     try:
         out = yingji(target, "import", str(dump))
         assert f"imported {head} events" in out.stdout

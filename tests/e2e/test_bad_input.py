@@ -29,7 +29,7 @@ import pytest
 
 from tests.conftest import DEMO_PASSWORD, PG_URL, Server, Settings, drop_schema, postgres_or_skip, yingji
 
-SECRET = "test-secret"  # what the conftest servers sign tokens with
+SECRET = "test-secret-of-at-least-32-bytes!"  # what the conftest servers sign tokens with
 DISTRICT = "411099000000"
 STREET1 = "411099001000"  # 新兴街道: the field team's street
 VILLAGE = "411099001001"  # the reporter's village (魏庄村)

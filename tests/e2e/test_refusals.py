@@ -58,9 +58,9 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     if request.param == "postgres":
         postgres_or_skip()
         schema = "t_" + uuid.uuid4().hex[:12]
-        settings = Settings(data_dir=data, database_url=PG_URL, database_schema=schema, secret_key="test-secret")
+        settings = Settings(data_dir=data, database_url=PG_URL, database_schema=schema, secret_key="test-secret-of-at-least-32-bytes!")
     else:
-        settings = Settings(data_dir=Path(data), secret_key="test-secret")
+        settings = Settings(data_dir=Path(data), secret_key="test-secret-of-at-least-32-bytes!")
     yingji(settings, "seed", "demo")
     server = Server(settings).start()
     yield World(server)
@@ -201,8 +201,8 @@ def test_oversized_bodies(world: World) -> None:
 def test_missing_and_bad_tokens(world: World) -> None:
     url = world.server.base_url + "/api/v1/incidents"
     now = datetime.now(timezone.utc)
-    forged = jwt.encode({"sub": "admin", "role": "admin", "unit": "411099000000", "ver": 1, "exp": now + timedelta(hours=1)}, "another-key", "HS256")
-    expired = jwt.encode({"sub": "admin", "role": "admin", "unit": "411099000000", "ver": 1, "exp": now - timedelta(minutes=1)}, "test-secret", "HS256")
+    forged = jwt.encode({"sub": "admin", "role": "admin", "unit": "411099000000", "ver": 1, "exp": now + timedelta(hours=1)}, "another-key-of-at-least-32-bytes!", "HS256")
+    expired = jwt.encode({"sub": "admin", "role": "admin", "unit": "411099000000", "ver": 1, "exp": now - timedelta(minutes=1)}, "test-secret-of-at-least-32-bytes!", "HS256")
     for headers in ({}, {"Authorization": "Bearer garbage"}, {"Authorization": "Basic YWRtaW46eA=="},
                     {"Authorization": f"Bearer {forged}"}, {"Authorization": f"Bearer {expired}"}):
         head = world.head()

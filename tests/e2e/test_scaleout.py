@@ -73,7 +73,7 @@ def scaled(tmp_path: Path) -> Iterator[tuple[list[Server], PrivateRedis, Setting
     redis_server = PrivateRedis(tmp_path)
     redis_server.start()
     schema = "t_" + uuid.uuid4().hex[:12]
-    settings = Settings(data_dir=tmp_path, database_url=PG_URL, database_schema=schema, secret_key="test-secret")
+    settings = Settings(data_dir=tmp_path, database_url=PG_URL, database_schema=schema, secret_key="test-secret-of-at-least-32-bytes!")
     yingji(settings, "db", "init")
     yingji(settings, "seed", "demo")
     worker_env = {"YINGJI_REDIS_URL": redis_server.url, "YINGJI_CREATE_SCHEMA": "false"}
