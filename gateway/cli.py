@@ -10,13 +10,21 @@ import sys
 import threading
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from gateway.settings import Settings
 
 
 def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
     if getattr(args, "data_dir", None):
         os.environ["YINGJI_DATA_DIR"] = str(args.data_dir)
-    return Settings().model_copy(update=overrides) if overrides else Settings()
+    if getattr(args, "metrics_port", None) is not None:
+        overrides["metrics_port"] = args.metrics_port
+    try:
+        settings = Settings()
+    except ValidationError as e:  # a bad YINGJI_* setting: say which and why, not a traceback
+        raise SystemExit("yingji: bad settings:\n" + "\n".join(f"  {'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())) from None
+    return settings.model_copy(update=overrides) if overrides else settings
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -73,23 +81,28 @@ def cmd_users_add(args: argparse.Namespace) -> None:
 
 def cmd_project(args: argparse.Namespace) -> None:
     from gateway.container import Container
+    from gateway.ops import projector_probe, serve_ops
 
     c = Container.build(_settings(args, create_schema=False, run_projector=False))
     stop = threading.Event()
     c.start_listening()
     c.start_checkpointer()
     c.start_watchdog()  # deadlines are checked where the projector runs; several watchdogs are safe too
+    ops = serve_ops(projector_probe(c), c.settings.metrics_host, c.settings.metrics_port)
     print(f"projector following the log from position {c.projector.position}", flush=True)
     try:
         c.projector.run_forever(stop, poll_seconds=0.2)
     except KeyboardInterrupt:
         pass
     finally:
+        if ops is not None:
+            ops.close()
         c.close()
 
 
 def cmd_relay(args: argparse.Namespace) -> None:
     from gateway.container import Container
+    from gateway.ops import relay_probe, serve_ops
 
     settings = _settings(args, create_schema=False, run_projector=False)
     if not settings.upstream_url:
@@ -97,12 +110,15 @@ def cmd_relay(args: argparse.Namespace) -> None:
     c = Container.build(settings)
     relay = c.make_relay()
     stop = threading.Event()
+    ops = serve_ops(relay_probe(relay), settings.metrics_host, settings.metrics_port)
     print(f"relay to {settings.upstream_url} from position {c.relay_state.read()['position']} (waits for the lease)", flush=True)
     try:
         relay.run_forever(stop)
     except KeyboardInterrupt:
         pass
     finally:
+        if ops is not None:
+            ops.close()
         relay.close()
         c.close()
 
@@ -194,8 +210,13 @@ def main(argv: list[str] | None = None) -> None:
     ua.add_argument("--display-name")
     ua.set_defaults(func=cmd_users_add)
 
-    sub.add_parser("project", help="run the projector alone (scaled deployments)").set_defaults(func=cmd_project)
-    sub.add_parser("relay", help="mirror the log to the city platform (YINGJI_UPSTREAM_URL)").set_defaults(func=cmd_relay)
+    metrics_help = "serve /healthz, /readyz and /metrics on this port (YINGJI_METRICS_PORT; 0 = off, default)"
+    pj = sub.add_parser("project", help="run the projector alone (scaled deployments)")
+    pj.add_argument("--metrics-port", type=int, help=metrics_help)
+    pj.set_defaults(func=cmd_project)
+    rl = sub.add_parser("relay", help="mirror the log to the city platform (YINGJI_UPSTREAM_URL)")
+    rl.add_argument("--metrics-port", type=int, help=metrics_help)
+    rl.set_defaults(func=cmd_relay)
     sub.add_parser("upstream", help="run the stand-in of the city platform (demos, tests); see `yingji upstream --help`")
     ex = sub.add_parser("export", help="write the log as CloudEvents JSON lines (backup)")
     ex.add_argument("file", help="output file, or - for stdout")

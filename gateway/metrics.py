@@ -9,6 +9,9 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 
+# name -> (help text, read the value when scraped; None leaves it out)
+Gauges = dict[str, tuple[str, Callable[[], float | None]]]
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -24,7 +27,7 @@ class Metrics:
         with self._lock:
             self.problems[code] += 1
 
-    def render(self, gauges: dict[str, tuple[str, Callable[[], float | None]]]) -> str:
+    def render(self, gauges: Gauges) -> str:
         lines: list[str] = []
         lines += ["# HELP yingji_http_requests_total HTTP requests by method and status class", "# TYPE yingji_http_requests_total counter"]
         with self._lock:

@@ -17,6 +17,7 @@ import os
 import random
 import socket
 import threading
+import time
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -226,6 +227,8 @@ class Relay:
         self._next: tuple[int, Future[Prepared | None]] | None = None
         self._backoff = 0.5
         self.sent_batches = 0
+        self.active = False  # holds the lease (the others wait)
+        self.loop_at = time.monotonic()  # when run_forever last turned: a health check tells a stuck relay by it
 
     def wake(self, _position: int | None = None) -> None:
         self._wake.set()
@@ -316,11 +319,14 @@ class Relay:
     # -- the loop ------------------------------------------------------------
     def run_forever(self, stop: threading.Event, poll_seconds: float = 0.5) -> None:
         while not stop.is_set():
+            self.loop_at = time.monotonic()
             if not self.lease.held():
+                self.active = False
                 if not self.lease.acquire():
                     stop.wait(1.0)  # another relay is active: wait for its lease
                     continue
                 log.info("relay lease acquired")
+            self.active = True
             try:
                 outcome = self.step()
             except Exception:
@@ -339,6 +345,7 @@ class Relay:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.http.close()
         self.lease.release()
+        self.active = False
 
 
 def relay_status(state: RelayState, log_: DistrictLog) -> dict[str, Any]:

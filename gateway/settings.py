@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Minutes a team has to acknowledge a dispatch, by incident level (I is gravest).
@@ -46,6 +46,17 @@ class Settings(BaseSettings):
     ws_queue_frames: int = 1000  # frames a board client may fall behind before it is closed (4008)
     gc_young_threshold: int = 20_000  # the server's GC tuning (gateway.main.tune_gc); 0 keeps Python's defaults
     ws_flush_ms: float = 40.0  # board changes are fanned out at most this often (at once after a quiet spell)
+    # `yingji project` and `yingji relay` serve /healthz, /readyz and /metrics here (0 = off; gateway.ops)
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, key: str) -> str:
+        # Tokens are HS256: a short key can be guessed, and whoever guesses it signs an admin's token.
+        if key and len(key.encode()) < 32:
+            raise ValueError("YINGJI_SECRET_KEY must be at least 32 bytes (e.g. `openssl rand -base64 48`), or unset to use a generated one")
+        return key
 
     @property
     def is_postgres(self) -> bool:

@@ -76,6 +76,7 @@ class Projector:
         self._progress = threading.Condition()
         self.position = store.position(name)
         self.errors = 0
+        self.loop_at = time.monotonic()  # when run_forever last turned: a health check tells a stuck projector by it
         # The projector is the only writer of the documents, so what it wrote last is what the
         # store holds: a cache of recent documents saves most reads (clear it if that changes).
         self._cache: OrderedDict[tuple[str, str], Doc | None] = OrderedDict()
@@ -150,6 +151,7 @@ class Projector:
 
     def run_forever(self, stop: threading.Event, poll_seconds: float = 0.5) -> None:
         while not stop.is_set():
+            self.loop_at = time.monotonic()
             try:
                 if self.run_once():
                     continue

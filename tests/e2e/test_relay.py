@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -82,10 +83,12 @@ class RelayProcess:
         self.settings, self.env = settings, env
         self.log = Path(settings.data_dir) / f"relay-{name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.metrics_port = free_port()  # /healthz, /readyz, /metrics of this relay process
 
     def start(self) -> RelayProcess:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "relay"], cwd=ROOT, env=env_of(self.settings) | self.env,
+            [sys.executable, "-m", "gateway.cli", "relay", "--metrics-port", str(self.metrics_port)],
+            cwd=ROOT, env=env_of(self.settings) | self.env,
             stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115
         )
         RelayProcess.running.append(self)
@@ -95,6 +98,21 @@ class RelayProcess:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
+
+    def gauges(self) -> dict[str, float]:
+        """This relay's own /metrics (retried while the process starts)."""
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                text = httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=2).text
+                return {m[0]: float(m[1]) for m in re.findall(r"^(yingji_\w+) (\S+)$", text, re.M)}
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def health(self) -> httpx.Response:
+        return httpx.get(f"http://127.0.0.1:{self.metrics_port}/healthz", timeout=2)
 
     @property
     def pid(self) -> int:
@@ -279,10 +297,18 @@ def test_two_relays_one_sends_and_the_other_takes_over(district: Server, city: U
     senders = {s["relay"].rsplit(":", 1)[1] for s in city.status()["senders"]}
     assert len(senders) == 1  # only the lease holder sent anything
     active, waiting = (first, second) if str(first.pid) in senders else (second, first)
+    # Each process says which it is on its own metrics port, and both are healthy.
+    assert active.gauges()["yingji_relay_active"] == 1 and waiting.gauges()["yingji_relay_active"] == 0
+    assert active.gauges()["yingji_relay_sent_batches_total"] > 0 and waiting.gauges()["yingji_relay_sent_batches_total"] == 0
+    assert active.gauges()["yingji_relay_lag_events"] == 0
+    health = active.health()
+    assert health.status_code == 200 and health.json()["active"] is True and health.json()["lag_events"] == 0
+    assert waiting.health().status_code == 200 and waiting.health().json()["active"] is False
     active.kill9()
     commands(district, 20)
     wait_caught_up(district, city, 60)
     assert {s["relay"].rsplit(":", 1)[1] for s in city.status()["senders"]} == {str(first.pid), str(second.pid)}
+    assert waiting.gauges()["yingji_relay_active"] == 1
     waiting.kill9()
     same_log(city, district)
 
