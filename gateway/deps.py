@@ -9,11 +9,12 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from gateway.accounts import Account, Once
 from gateway.container import Container
 from gateway.context import CommandContext, Principal
-from gateway.errors import Forbidden, ProjectionLag, Unauthenticated
+from gateway.errors import ProjectionLag, Unauthenticated
 from gateway.tokens import account_for_token
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -26,10 +27,23 @@ def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-def get_account(container: ContainerDep, token: Annotated[str | None, Depends(oauth2)]) -> Account:
-    if not token:
+def current_account(request: Request) -> Account:
+    """The account behind the request's bearer token, looked up once per request."""
+    account: Account | None = getattr(request.state, "account", None)
+    if account is not None:
+        return account
+    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+    if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("sign in and send 'Authorization: Bearer <token>'")
-    return account_for_token(token, container.settings.resolved_secret_key, container.accounts)
+    container: Container = request.app.state.container
+    account = account_for_token(token, container.settings.resolved_secret_key, container.accounts)
+    request.state.account = account
+    return account
+
+
+def get_account(request: Request, _: Annotated[str | None, Depends(oauth2)]) -> Account:
+    # `oauth2` only tells OpenAPI how to sign in; the token is read (once) by current_account.
+    return current_account(request)
 
 
 AccountDep = Annotated[Account, Depends(get_account)]
@@ -40,17 +54,6 @@ def get_principal(account: AccountDep) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
-
-
-def allow(*roles: str):  # type: ignore[no-untyped-def]
-    """A dependency that admits only the given roles (admin always)."""
-
-    def check(principal: PrincipalDep) -> Principal:
-        if principal.role != "admin" and principal.role not in roles:
-            raise Forbidden(f"role {principal.role} may not do this")
-        return principal
-
-    return Depends(check)
 
 
 async def get_command_context(request: Request, principal: PrincipalDep) -> CommandContext:

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -37,6 +37,7 @@ from gateway.api import (
     users,
     warehouses,
 )
+from gateway.authz import authorize, check_every_route_has_a_row
 from gateway.container import Container
 from gateway.errors import STATUS_OF_CODE, problem
 from gateway.hub import ExposeWebSocketProtocol, Hub
@@ -192,8 +193,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(request, "internal_error", "something went wrong on our side; the command was not applied", 500)
 
-    for module in (afteraction, auth, units, incidents, teams, dispatches, warehouses, materials, allocations, users, board, board_live, events, relay, replay):
-        app.include_router(module.router, prefix="/api/v1")
+    # Every HTTP route is authorised by one table (gateway/authz.py) before its own dependencies run.
+    routers = [m.router for m in (afteraction, auth, units, incidents, teams, dispatches, warehouses, materials, allocations, users, board, events,
+                                  relay, replay)]
+    for router in routers:
+        app.include_router(router, prefix="/api/v1", dependencies=[Depends(authorize)])
+    app.include_router(board_live.router, prefix="/api/v1")  # authenticates in its hello message
 
     @app.get("/healthz", tags=["health"])
     def healthz(request: Request) -> dict[str, Any]:
@@ -248,6 +253,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if UI_DIR.is_dir():
         app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
 
+    check_every_route_has_a_row(app, routers)
     wrapped = app
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
     app.add_middleware(ExposeWebSocketProtocol)  # type: ignore[arg-type]  # the hub's direct path to board sockets

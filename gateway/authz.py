@@ -1,0 +1,190 @@
+"""Who may call what: the role × route matrix, as one table.
+
+Every route under /api/v1 has a row here, and the gateway refuses to start
+when one has none (`check_every_route_has_a_row`), so a new route cannot ship
+without a decision. The row says which roles may call the route at all; admin
+may call every route that needs an account. Where a role is let in, the
+handler still confines it to its scope: a non-admin account acts only within
+its unit's subtree, a field account only on its own team's dispatches and
+materials (`gateway.context.Principal`).
+
+`python -m gateway.authz` prints the matrix as Markdown (docs/authorization.md
+is that output, and a test keeps it so).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fastapi import FastAPI, Request
+from fastapi.routing import APIRoute, APIRouter
+
+from gateway.errors import Forbidden
+
+API = "/api/v1"
+ROLES = ("admin", "commander", "operator", "field", "reporter", "observer")
+
+
+class Public:
+    """No account: the caller proves itself otherwise (a password, the city's signature) or needs nothing."""
+
+    def __init__(self, why: str):
+        self.why = why
+
+
+Rule = frozenset[str] | Public
+
+ANY: Rule = frozenset(ROLES)  # any signed-in account; the handler applies its scope
+ADMIN: Rule = frozenset({"admin"})
+
+
+def only(*roles: str) -> Rule:
+    unknown = set(roles) - set(ROLES)
+    assert not unknown, f"unknown roles {unknown}"
+    return frozenset({"admin", *roles})
+
+
+COMMAND = only("commander")
+DESK = only("commander", "operator")  # the command centre's desks
+FIELD = only("commander", "operator", "field")  # and the teams themselves, on their own dispatches
+REVIEW = only("commander", "operator", "observer")  # after-action review and replay
+
+# "METHOD /path" (below /api/v1) -> who may call it.
+MATRIX: dict[str, Rule] = {
+    # accounts
+    "POST /auth/token": Public("signs in with a password"),
+    "GET /auth/me": ANY,
+    "GET /users": ADMIN,
+    "POST /users": ADMIN,
+    "POST /users/{username}/revoke": COMMAND,  # a commander may revoke team accounts in its subtree
+    "GET /district": Public("the sign-in page shows which district this is"),
+    # units
+    "GET /units": ANY,
+    "GET /units/{code}": ANY,
+    "POST /units": ADMIN,
+    "POST /units/{code}/parts": COMMAND,
+    # incidents
+    "GET /incidents": ANY,
+    "GET /incidents/{incident_id}": ANY,
+    "POST /incidents": only("commander", "operator", "reporter"),
+    "POST /incidents/{incident_id}/verify": DESK,
+    "POST /incidents/{incident_id}/level": COMMAND,
+    "POST /incidents/{incident_id}/situation": only("commander", "operator", "reporter"),
+    "POST /incidents/{incident_id}/control": COMMAND,
+    "POST /incidents/{incident_id}/close": COMMAND,
+    "POST /incidents/{incident_id}/dismiss": DESK,
+    "GET /incidents/{incident_id}/dispatches": ANY,
+    "POST /incidents/{incident_id}/dispatches": DESK,
+    "GET /incidents/{incident_id}/after-action": REVIEW,
+    "GET /reports/summary": REVIEW,
+    # teams and dispatches
+    "GET /teams": ANY,
+    "GET /teams/{team_id}": ANY,
+    "POST /teams": COMMAND,
+    "POST /teams/{team_id}/duty": FIELD,
+    "GET /teams/{team_id}/accounts": COMMAND,
+    "POST /teams/{team_id}/accounts": COMMAND,
+    "GET /dispatches": ANY,
+    "GET /dispatches/{dispatch_id}": ANY,
+    "POST /dispatches/{dispatch_id}/acknowledge": FIELD,
+    "POST /dispatches/{dispatch_id}/depart": FIELD,
+    "POST /dispatches/{dispatch_id}/arrive": FIELD,
+    "POST /dispatches/{dispatch_id}/complete": FIELD,
+    "POST /dispatches/{dispatch_id}/decline": FIELD,
+    "POST /dispatches/{dispatch_id}/cancel": DESK,
+    # materials
+    "GET /materials": ANY,
+    "GET /warehouses": ANY,
+    "GET /warehouses/{warehouse_id}": ANY,
+    "POST /warehouses": COMMAND,
+    "POST /warehouses/{warehouse_id}/receipts": DESK,
+    "POST /warehouses/{warehouse_id}/counts": DESK,
+    "POST /warehouses/{warehouse_id}/minimums": DESK,
+    "GET /allocations": ANY,
+    "GET /allocations/{allocation_id}": ANY,
+    "POST /allocations": DESK,
+    "POST /allocations/{allocation_id}/ship": DESK,
+    "POST /allocations/{allocation_id}/deliver": FIELD,
+    "POST /allocations/{allocation_id}/return": FIELD,
+    "POST /allocations/{allocation_id}/cancel": DESK,
+    # the board, the log, replay
+    "GET /board": ANY,
+    "GET /events": REVIEW,  # and district-level accounts only: the handler checks the scope
+    "GET /replay/board": REVIEW,
+    # the city platform
+    "GET /relay": ANY,
+    "POST /relay/resume": COMMAND,
+    "POST /upstream/directives": Public("signed by the city platform (Standard Webhooks)"),
+    "GET /directives": ANY,
+    "POST /directives/{directive_id}/acknowledge": COMMAND,
+}
+
+# Not HTTP: the board's WebSocket authenticates with the token in its hello message, any role.
+WEBSOCKETS = {"/board/live"}
+
+
+def row_key(method: str, path: str) -> str:
+    method = "GET" if method == "HEAD" else method
+    return f"{method} {path.removeprefix(API)}"
+
+
+def rule_for(method: str, path: str) -> Rule | None:
+    return MATRIX.get(row_key(method, path))
+
+
+def authorize(request: Request) -> None:
+    """The gateway's one authorisation step, run before a route's own dependencies and body.
+
+    Unknown routes fail closed. Public rows need no account; the others need a
+    valid token (401 otherwise) of a role in the row (403 otherwise).
+    """
+    route = request.scope.get("route")
+    rule = rule_for(request.method, getattr(route, "path", ""))
+    if isinstance(rule, Public):
+        return
+    from gateway.deps import current_account  # deps imports the container; keep this module light
+
+    account = current_account(request)
+    if rule is None or account.role not in rule:
+        raise Forbidden(f"role {account.role} may not {request.method} {getattr(route, 'path', request.url.path)}", reason="role")
+
+
+def api_routes(app: FastAPI, routers: Iterable[APIRouter]) -> Iterable[tuple[str, str]]:
+    """(method, path) of every HTTP route below /api/v1: the included routers' and the app's own."""
+    routes = [r for router in routers for r in router.routes] + [r for r in app.routes if getattr(r, "path", "").startswith(API + "/")]
+    for route in routes:
+        if isinstance(route, APIRoute):
+            for method in sorted(route.methods):
+                yield method, route.path
+
+
+def check_every_route_has_a_row(app: FastAPI, routers: Iterable[APIRouter]) -> None:
+    """At start: a route without a rule, or a rule without a route, is a mistake to fix before serving."""
+    routes = {row_key(m, p) for m, p in api_routes(app, routers)}
+    missing, stale = routes - set(MATRIX), set(MATRIX) - routes
+    if missing or stale:
+        raise RuntimeError(f"authorisation matrix out of step with the routes: no row for {sorted(missing)}, no route for {sorted(stale)}")
+
+
+def as_markdown() -> str:
+    roles = ROLES
+    lines = [
+        "# Who may call what",
+        "",
+        "Generated by `python -m gateway.authz` from `gateway/authz.py` (the table the gateway enforces).",
+        "✓: the role may call the route, within its scope (its unit's subtree; a field account: its own team).",
+        "Routes marked public take no account. The board's WebSocket (`/api/v1/board/live`) authenticates",
+        "in its hello message and is open to every role.",
+        "",
+        "| route | " + " | ".join(roles) + " |",
+        "|---|" + "---|" * len(roles),
+    ]
+    for key, rule in MATRIX.items():
+        method, path = key.split(" ", 1)
+        cells = [f"public: {rule.why}"] + [""] * (len(roles) - 1) if isinstance(rule, Public) else ["✓" if r in rule else "" for r in roles]
+        lines.append(f"| `{method} {API}{path}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(as_markdown(), end="")
