@@ -96,7 +96,13 @@ def read_position(
     container: ContainerDep,
     min_position: Annotated[int | None, Query(ge=0, le=2**53, description="Wait until read models include this log position")] = None,
 ) -> int:
-    if min_position:
+    if min_position and min_position > container.store.position():
+        head = container.log.max_position()
+        if min_position > head:
+            # Every position a command answered is already in the log: one past its head names no write.
+            from domain.common import InvalidValue
+
+            raise InvalidValue(f"position {min_position} is not in the log yet (its head is {head})", field="min_position")
         if not container.wait_for(min_position, container.settings.read_wait_seconds):
             raise ProjectionLag(
                 f"read models have not reached position {min_position} yet; retry shortly",

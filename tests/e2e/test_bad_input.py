@@ -767,6 +767,7 @@ READ_CASES = [
     pytest.param("/incidents", {"limit": "ten"}, 422, V, id="limit-not-a-number"),
     pytest.param("/incidents", {"offset": -1}, 422, V, id="offset-negative"),
     pytest.param("/incidents", {"min_position": -1}, 422, V, id="min-position-negative"),
+    pytest.param("/incidents", {"min_position": 10**9}, 422, V, id="min-position-beyond-the-log"),
     pytest.param("/dispatches", {"team_id": "x"}, 422, V, id="dispatches-team-id-not-a-uuid"),
     pytest.param("/events", {"after": -1}, 422, V, id="events-after-negative"),
     pytest.param("/events", {"limit": 0}, 422, V, id="events-limit-0"),
