@@ -139,7 +139,9 @@ def authorize(request: Request) -> None:
     valid token (401 otherwise) of a role in the row (403 otherwise).
     """
     route = request.scope.get("route")
-    rule = rule_for(request.method, getattr(route, "path", ""))
+    path = getattr(route, "path", "")
+    request.state.route = API + path.removeprefix(API)  # the template, for the metrics' per-route latency
+    rule = rule_for(request.method, path)
     if isinstance(rule, Public):
         return
     from gateway.deps import current_account  # deps imports the container; keep this module light

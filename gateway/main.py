@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -154,9 +155,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     async def request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
         rid = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
         request.state.request_id = rid
+        started = time.perf_counter()
         response = await call_next(request)
         response.headers["X-Request-ID"] = rid
         metrics.count_request(request.method, response.status_code)
+        route = getattr(request.state, "route", "")  # set by the authorisation step of every API route
+        if route:  # route templates only: ids would make a label per incident
+            metrics.observe_duration(request.method, route, time.perf_counter() - started)
         return response
 
     @app.exception_handler(DomainError)

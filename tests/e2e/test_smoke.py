@@ -20,4 +20,11 @@ def test_health_readiness_and_metrics(server: Server) -> None:
     text = httpx.get(server.base_url + "/metrics").text
     assert 'yingji_problems_total{code="validation_error"} 1' in text
     assert "yingji_log_position " in text and "yingji_ws_clients 0.0" in text
+    # One refused report: counted once under its route template, in every bucket it fits and in +Inf.
+    labels = 'method="POST",route="/api/v1/incidents"'
+    assert f'yingji_http_request_duration_seconds_count{{{labels}}} 1' in text, text
+    assert f'yingji_http_request_duration_seconds_bucket{{{labels},le="+Inf"}} 1' in text
+    buckets = [int(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith(f"yingji_http_request_duration_seconds_bucket{{{labels}")]
+    assert len(buckets) == 11 and buckets == sorted(buckets)
     assert httpx.get(server.base_url + "/api/v1/district").json() == {"code": "411099000000", "name": "东城区"}
