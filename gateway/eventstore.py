@@ -14,9 +14,21 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, Notification, Recording, StoredEvent, Transcoding
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.persistence import (
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    JSONTranscoder,
+    Notification,
+    OperationalError,
+    Recording,
+    StoredEvent,
+    Transcoding,
+)
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
+from eventsourcing.utils import retry
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+import psycopg
 from psycopg.sql import SQL, Identifier
 
 from domain.common import Actor
@@ -24,6 +36,7 @@ from domain.incidents import Incident
 from domain.teams import Team
 from domain.units import Unit
 from domain.warehouses import Warehouse
+from gateway.groupcommit import GroupCommitter, PendingSave
 
 
 @dataclass(frozen=True)
@@ -117,11 +130,70 @@ class PostgresRecorder(PostgresApplicationRecorder):
         # key surfaces as IntegrityError when the pipeline syncs.
         rec: IdempotencyRecord | None = kwargs.get("idempotency")
         if rec is not None:
-            curs.execute(
-                self._insert_idem,
-                (rec.scope_key, rec.request_hash, rec.result_id, rec.last_originator_id, rec.last_version),
-            )
+            curs.execute(self._insert_idem, self._idem_row(rec))
         super()._insert_events(curs, stored_events, **kwargs)
+
+    # -- group commit (gateway.groupcommit): concurrent saves share one transaction ---------------
+    group_commit: GroupCommitter | None = None
+
+    def use_group_commit(self, max_batch: int = 64) -> None:
+        self.group_commit = GroupCommitter(self._write_batch, max_batch)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        if self.group_commit is None or self.datastore.enable_db_functions:
+            return super().insert_events(stored_events, **kwargs)
+        return self._insert_grouped(stored_events, **kwargs)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library retries a lost connection
+    def _insert_grouped(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        assert self.group_commit is not None
+        return self.group_commit.save(stored_events, **kwargs)
+
+    def _write_batch(self, batch: list[PendingSave]) -> None:
+        """One transaction for the whole batch: one table lock, one NOTIFY, one commit.
+
+        First all saves at once (one insert of every event, one of every idempotency record); when
+        that is refused, which only a clash does, again with each save in a savepoint of its own,
+        so that the refused ones are rolled back alone and the others still commit together."""
+        with self.datastore.get_connection() as conn:
+            try:
+                with conn.transaction(), conn.cursor() as curs:
+                    self._lock_table(curs)
+                    self._notify_channel(curs)
+                    records = [r for p in batch if (r := p.kwargs.get("idempotency")) is not None]
+                    if records:
+                        curs.executemany(self._insert_idem, [self._idem_row(r) for r in records])
+                    events = [e for p in batch for e in p.stored_events]
+                    ids: list[int] = []
+                    if events:
+                        # The plain insert, without the lock and NOTIFY taken above; ids come back in order.
+                        PostgresAggregateRecorder._insert_stored_events(self, curs, events)
+                        ids = [row["notification_id"] for row in curs.fetchall()]
+                    assert len(ids) == len(events), (len(ids), len(events))
+                    for p in batch:
+                        p.ids, ids = (ids[: len(p.stored_events)], ids[len(p.stored_events):]) if p.stored_events else (None, ids)
+                return
+            except (psycopg.IntegrityError, psycopg.DataError):  # someone's save is refused: find whose
+                for p in batch:
+                    p.ids = None
+            with conn.transaction(), conn.cursor() as curs:
+                self._lock_table(curs)
+                self._notify_channel(curs)
+                for p in batch:
+                    try:
+                        with conn.transaction():  # a savepoint: a refused save is rolled back alone
+                            self._insert_events(curs, p.stored_events, **p.kwargs)
+                            if p.stored_events:
+                                PostgresAggregateRecorder._insert_stored_events(self, curs, p.stored_events)
+                                p.ids = [row["notification_id"] for row in curs.fetchall()]
+                    except psycopg.IntegrityError as e:  # a version clash or a reused key: this save only
+                        p.error = IntegrityError(str(e))
+                    except psycopg.DataError as e:
+                        p.error = DataError(str(e))
+
+    @staticmethod
+    def _idem_row(rec: IdempotencyRecord) -> tuple[Any, ...]:
+        return rec.scope_key, rec.request_hash, rec.result_id, rec.last_originator_id, rec.last_version
 
     def find_answer(self, scope_key: str) -> StoredAnswer | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -156,6 +228,8 @@ class DistrictLog(Application[UUID]):
 
     def __init__(self, env: dict[str, str]):
         super().__init__(env)
+        if env.get("GROUP_COMMIT") == "y" and isinstance(self.recorder, PostgresRecorder):
+            self.recorder.use_group_commit()
         self._listeners: list[Callable[[int], None]] = []
         self._lock = threading.Lock()
 

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     # `yingji project` and `yingji relay` serve /healthz, /readyz and /metrics here (0 = off; gateway.ops)
     metrics_port: int = 0
     metrics_host: str = "127.0.0.1"
+    # PostgreSQL: concurrent commands share one transaction (gateway.groupcommit); off = the library's path
+    group_commit: bool = True
 
     @field_validator("secret_key")
     @classmethod
@@ -90,8 +92,9 @@ class Settings(BaseSettings):
                 POSTGRES_POOL_SIZE="8",
                 POSTGRES_MAX_OVERFLOW="16",
                 POSTGRES_LOCK_TIMEOUT="10",
-                POSTGRES_ENABLE_DB_FUNCTIONS="n",
-                POSTGRES_SCHEMA=self.database_schema,  # known to let a tailing reader skip events
+                POSTGRES_ENABLE_DB_FUNCTIONS="n",  # known to let a tailing reader skip events
+                POSTGRES_SCHEMA=self.database_schema,
+                GROUP_COMMIT="y" if self.group_commit else "n",
             )
         else:
             self.data_dir.mkdir(parents=True, exist_ok=True)
