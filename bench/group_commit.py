@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--quick", action="store_true", help="1,000 saves per round, one round")
     p.add_argument("--saves", type=int, default=None, help="saves per round and mode (default 4,000)")
     p.add_argument("--rounds", type=int, default=None, help="alternating rounds per figure (default 3)")
-    p.add_argument("--threads", type=int, nargs="+", default=[1, 8, 32, 64])
+    p.add_argument("--threads", type=int, nargs="+", default=[1, 8, 32, 64, 128])
     p.add_argument("--command-threads", type=int, default=16)
     args = p.parse_args(argv)
     total = args.saves or (1000 if args.quick else 4000)

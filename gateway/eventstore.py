@@ -157,21 +157,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
         so that the refused ones are rolled back alone and the others still commit together."""
         with self.datastore.get_connection() as conn:
             try:
-                with conn.transaction(), conn.cursor() as curs:
-                    self._lock_table(curs)
-                    self._notify_channel(curs)
-                    records = [r for p in batch if (r := p.kwargs.get("idempotency")) is not None]
-                    if records:
-                        curs.executemany(self._insert_idem, [self._idem_row(r) for r in records])
-                    events = [e for p in batch for e in p.stored_events]
-                    ids: list[int] = []
-                    if events:
-                        # The plain insert, without the lock and NOTIFY taken above; ids come back in order.
-                        PostgresAggregateRecorder._insert_stored_events(self, curs, events)
-                        ids = [row["notification_id"] for row in curs.fetchall()]
-                    assert len(ids) == len(events), (len(ids), len(events))
-                    for p in batch:
-                        p.ids, ids = (ids[: len(p.stored_events)], ids[len(p.stored_events):]) if p.stored_events else (None, ids)
+                self._write_all_at_once(conn, batch)
                 return
             except (psycopg.IntegrityError, psycopg.DataError):  # someone's save is refused: find whose
                 for p in batch:
@@ -190,6 +176,31 @@ class PostgresRecorder(PostgresApplicationRecorder):
                         p.error = IntegrityError(str(e))
                     except psycopg.DataError as e:
                         p.error = DataError(str(e))
+
+    def _write_all_at_once(self, conn: Any, batch: list[PendingSave]) -> None:
+        # Pipelined, as the library writes one save: the statements go out together, one sync.
+        refused: Exception | None = None
+        with conn.pipeline() as pipeline, conn.transaction(), conn.cursor() as curs:
+            try:
+                self._lock_table(curs)
+                self._notify_channel(curs)
+                records = [r for p in batch if (r := p.kwargs.get("idempotency")) is not None]
+                if records:
+                    curs.executemany(self._insert_idem, [self._idem_row(r) for r in records])
+                events = [e for p in batch for e in p.stored_events]
+                ids: list[int] = []
+                if events:
+                    # The plain insert, without the lock and NOTIFY taken above; ids come back in order.
+                    PostgresAggregateRecorder._insert_stored_events(self, curs, events)
+                    pipeline.sync()
+                    ids = [row["notification_id"] for row in curs.fetchall()]
+                assert len(ids) == len(events), (len(ids), len(events))
+            except (psycopg.IntegrityError, psycopg.DataError) as e:
+                refused = e  # raised once the pipeline and the transaction are closed (rolled back)
+        if refused is not None:
+            raise refused
+        for p in batch:
+            p.ids, ids = (ids[: len(p.stored_events)], ids[len(p.stored_events):]) if p.stored_events else (None, ids)
 
     @staticmethod
     def _idem_row(rec: IdempotencyRecord) -> tuple[Any, ...]:
