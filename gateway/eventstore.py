@@ -21,6 +21,7 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     Notification,
     OperationalError,
+    ProgrammingError,
     Recording,
     StoredEvent,
     Transcoding,
@@ -106,6 +107,15 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             )
 
 
+def refusal(e: psycopg.Error) -> Exception:
+    """A refused save's error, as the library names it (IntegrityError is what callers decide on)."""
+    if isinstance(e, psycopg.IntegrityError):
+        return IntegrityError(str(e))
+    if isinstance(e, psycopg.DataError):
+        return DataError(str(e))
+    return ProgrammingError(str(e))
+
+
 class PostgresRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: Any, **kwargs: Any):
         super().__init__(datastore, **kwargs)
@@ -140,26 +150,43 @@ class PostgresRecorder(PostgresApplicationRecorder):
         self.group_commit = GroupCommitter(self._write_batch, max_batch)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        if self.group_commit is None or self.datastore.enable_db_functions:
+        if self.datastore.enable_db_functions:
             return super().insert_events(stored_events, **kwargs)
-        return self._insert_grouped(stored_events, **kwargs)
+        if self.group_commit is not None:
+            return self._insert_grouped(stored_events, **kwargs)
+        if kwargs.get("idempotency") is None:
+            return super().insert_events(stored_events, **kwargs)  # the library's own path
+        # The library pipelines its transaction; a clash on the idempotency row there surfaces as
+        # "pipeline aborted" or a lost prepared statement instead of IntegrityError. One save alone:
+        return self._insert_alone(stored_events, **kwargs)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library retries a lost connection
     def _insert_grouped(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         assert self.group_commit is not None
         return self.group_commit.save(stored_events, **kwargs)
 
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def _insert_alone(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        pending = PendingSave(stored_events, kwargs)
+        self._write_batch([pending])
+        if pending.error is not None:
+            raise pending.error
+        return pending.ids
+
     def _write_batch(self, batch: list[PendingSave]) -> None:
         """One transaction for the whole batch: one table lock, one NOTIFY, one commit.
 
         First all saves at once (one insert of every event, one of every idempotency record); when
-        that is refused, which only a clash does, again with each save in a savepoint of its own,
-        so that the refused ones are rolled back alone and the others still commit together."""
+        the server or the driver refuses any of it, the transaction is rolled back whole and the
+        saves are written again, each in a savepoint of its own, so that only the refused ones fail
+        and the others still commit together. A lost connection fails the batch (callers retry)."""
         with self.datastore.get_connection() as conn:
             try:
                 self._write_all_at_once(conn, batch)
                 return
-            except (psycopg.IntegrityError, psycopg.DataError):  # someone's save is refused: find whose
+            except (psycopg.OperationalError, psycopg.InterfaceError):
+                raise
+            except psycopg.Error:  # someone's save is refused: find whose
                 for p in batch:
                     p.ids = None
             with conn.transaction(), conn.cursor() as curs:
@@ -167,39 +194,34 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 self._notify_channel(curs)
                 for p in batch:
                     try:
-                        with conn.transaction():  # a savepoint: a refused save is rolled back alone
+                        with conn.transaction():  # a savepoint: a refused save is rolled back alone, key and events
                             self._insert_events(curs, p.stored_events, **p.kwargs)
                             if p.stored_events:
                                 PostgresAggregateRecorder._insert_stored_events(self, curs, p.stored_events)
                                 p.ids = [row["notification_id"] for row in curs.fetchall()]
-                    except psycopg.IntegrityError as e:  # a version clash or a reused key: this save only
-                        p.error = IntegrityError(str(e))
-                    except psycopg.DataError as e:
-                        p.error = DataError(str(e))
+                    except (psycopg.OperationalError, psycopg.InterfaceError):
+                        raise
+                    except psycopg.Error as e:  # a version clash, a reused key, a value the driver refuses
+                        p.ids, p.error = None, refusal(e)
 
     def _write_all_at_once(self, conn: Any, batch: list[PendingSave]) -> None:
-        # Pipelined, as the library writes one save: the statements go out together, one sync.
-        refused: Exception | None = None
-        with conn.pipeline() as pipeline, conn.transaction(), conn.cursor() as curs:
-            try:
-                self._lock_table(curs)
-                self._notify_channel(curs)
-                records = [r for p in batch if (r := p.kwargs.get("idempotency")) is not None]
-                if records:
-                    curs.executemany(self._insert_idem, [self._idem_row(r) for r in records])
-                events = [e for p in batch for e in p.stored_events]
-                ids: list[int] = []
-                if events:
-                    # The plain insert, without the lock and NOTIFY taken above; ids come back in order.
-                    PostgresAggregateRecorder._insert_stored_events(self, curs, events)
-                    pipeline.sync()
-                    ids = [row["notification_id"] for row in curs.fetchall()]
-                assert len(ids) == len(events), (len(ids), len(events))
-            except (psycopg.IntegrityError, psycopg.DataError) as e:
-                refused = e  # raised once the pipeline and the transaction are closed (rolled back)
-        if refused is not None:
-            raise refused
-        for p in batch:
+        # Not pipelined: an error must surface at its statement and roll the transaction back whole
+        # (in a pipeline it can surface later, as "pipeline aborted", after the rest was queued).
+        with conn.transaction(), conn.cursor() as curs:
+            self._lock_table(curs)
+            self._notify_channel(curs)
+            records = [r for p in batch if (r := p.kwargs.get("idempotency")) is not None]
+            if records:
+                curs.executemany(self._insert_idem, [self._idem_row(r) for r in records])
+            events = [e for p in batch for e in p.stored_events]
+            ids: list[int] = []
+            if events:
+                # The plain insert, without the lock and NOTIFY taken above; ids come back in order.
+                PostgresAggregateRecorder._insert_stored_events(self, curs, events)
+                ids = [row["notification_id"] for row in curs.fetchall()]
+            if len(ids) != len(events):
+                raise psycopg.ProgrammingError(f"got {len(ids)} positions for {len(events)} events")
+        for p in batch:  # committed: now each save learns its positions
             p.ids, ids = (ids[: len(p.stored_events)], ids[len(p.stored_events):]) if p.stored_events else (None, ids)
 
     @staticmethod

@@ -17,13 +17,14 @@ raised in the caller's own thread.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: two saves of the same events are still two saves
 class PendingSave:
     stored_events: Sequence[Any]
     kwargs: dict[str, Any]
@@ -41,6 +42,8 @@ WriteBatch = Callable[[list[PendingSave]], None]
 
 class GroupCommitter:
     def __init__(self, write_batch: WriteBatch, max_batch: int = 64):
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
         self._write_batch = write_batch
         self._max_batch = max_batch
         self._lock = threading.Lock()
@@ -55,14 +58,34 @@ class GroupCommitter:
             self._queue.append(pending)
             if not self._leading:
                 self._leading = pending.lead = True
-        while not pending.lead and not pending.done:
-            pending.wake.wait()
-            pending.wake.clear()
+        try:
+            while not pending.lead and not pending.done:
+                pending.wake.wait()
+                pending.wake.clear()
+        except BaseException:  # interrupted while waiting: leave the queue without stranding the others
+            self._abandon(pending)
+            raise
         if not pending.done:
             self._lead()
         if pending.error is not None:
             raise pending.error
         return pending.ids
+
+    def _abandon(self, pending: PendingSave) -> None:
+        with self._lock:
+            if pending not in self._queue:
+                return  # already taken into a batch: it is written, only its answer is lost
+            self._queue.remove(pending)
+            if pending.lead:  # it was handed the lead and will never take it: pass it on
+                self._hand_on()
+
+    def _hand_on(self) -> None:
+        """With the lock held: give the lead to the oldest writer still waiting, or put it down."""
+        if self._queue:
+            self._queue[0].lead = True
+            self._queue[0].wake.set()
+        else:
+            self._leading = False
 
     def _lead(self) -> None:
         with self._lock:
@@ -72,7 +95,7 @@ class GroupCommitter:
         except BaseException as e:  # the transaction as a whole failed: so did each save in it
             for p in batch:
                 if p.error is None:
-                    p.error = e
+                    p.error = e if p.lead else _copy_of(e)  # each thread raises an object of its own
         finally:
             with self._lock:
                 self.batches += 1
@@ -80,9 +103,13 @@ class GroupCommitter:
                 for p in batch:
                     p.done = True
                     p.wake.set()
-                # Hand the lead to the oldest writer still waiting, or put it down.
-                if self._queue:
-                    self._queue[0].lead = True
-                    self._queue[0].wake.set()
-                else:
-                    self._leading = False
+                self._hand_on()
+
+
+def _copy_of(e: BaseException) -> BaseException:
+    try:
+        twin = copy.copy(e)
+    except Exception:  # noqa: BLE001 - an exception that cannot be copied is shared, as it was
+        return e
+    twin.__cause__ = e
+    return twin

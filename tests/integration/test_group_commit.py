@@ -134,3 +134,65 @@ def test_racing_saves_commit_exactly_the_ones_that_do_not_clash(pg: Container) -
     assert [n.id for n in log] == sorted(n.id for n in log)
     if recorder.group_commit is not None:
         assert recorder.group_commit.batches < recorder.group_commit.saves  # saves did share transactions
+
+
+def test_a_writer_interrupted_while_holding_the_lead_passes_it_on() -> None:
+    """A waiting writer handed the lead that never takes it (its thread interrupted) must not stall the rest."""
+    committer = GroupCommitter(lambda batch: [setattr(p, "ids", [7]) for p in batch])
+    gone, waiting = PendingSave([1], {}), PendingSave([2], {})
+    committer._leading = True
+    committer._queue = [gone, waiting]
+    gone.lead = True  # as _hand_on would have set it
+    committer._abandon(gone)
+    assert waiting.lead and waiting.wake.is_set() and committer._queue == [waiting]
+    committer._lead()  # what the woken writer does
+    assert waiting.done and waiting.ids == [7] and not committer._leading
+
+
+def test_max_batch_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        GroupCommitter(lambda batch: None, max_batch=0)
+
+
+def idem(key: str, originator: uuid.UUID) -> Any:
+    from gateway.eventstore import IdempotencyRecord
+
+    return IdempotencyRecord(scope_key=key, request_hash="h", result_id="r", last_originator_id=originator, last_version=1)
+
+
+@pytest.mark.postgres
+def test_a_reused_key_or_a_refused_value_fails_only_its_own_save(pg: Container) -> None:
+    """One batch: good saves with keys, one reusing a stored key, one whose key the driver refuses (NUL).
+    The good ones commit with their keys; the refused ones leave neither events nor keys behind."""
+    recorder = pg.log.recorder
+    first = uuid.uuid4()
+    recorder.insert_events([StoredEvent(first, 1, "t:T", b"{}")], idempotency=idem("u:taken", first))
+    plan = [("u:a", None), ("u:b", None), ("u:taken", IntegrityError), ("u:bad\x00", Exception), ("u:c", None)]
+    outcomes: dict[str, Any] = {}
+    originators = {key: uuid.uuid4() for key, _ in plan}
+    barrier = threading.Barrier(len(plan))
+
+    def save(key: str) -> None:
+        barrier.wait()
+        try:
+            outcomes[key] = recorder.insert_events([StoredEvent(originators[key], 1, "t:T", b"{}")], idempotency=idem(key, originators[key]))
+        except Exception as e:  # noqa: BLE001 - the test looks at which error
+            outcomes[key] = e
+
+    threads = [threading.Thread(target=save, args=(key,)) for key, _ in plan]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    stored = {n.originator_id for n in pg.log.read(0, 100)}
+    for key, refused in plan:
+        if refused is None:
+            assert isinstance(outcomes[key], list) and len(outcomes[key]) == 1, (key, outcomes[key])
+            assert originators[key] in stored and recorder.find_answer(key) is not None
+        else:
+            assert isinstance(outcomes[key], refused), (key, outcomes[key])
+            assert originators[key] not in stored
+    assert recorder.find_answer("u:taken").position == 1  # type: ignore[union-attr]  # still the first save's
+    with pg.log.recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+        curs.execute(f'SELECT scope_key FROM "{pg.settings.database_schema}".idempotency ORDER BY 1')
+        assert [r["scope_key"] for r in curs.fetchall()] == ["u:a", "u:b", "u:c", "u:taken"]
