@@ -77,6 +77,8 @@ MATRIX: dict[str, Rule] = {
     "POST /incidents/{incident_id}/dispatches": DESK,
     "GET /incidents/{incident_id}/after-action": REVIEW,
     "GET /reports/summary": REVIEW,
+    "GET /reports/daily": ANY,
+    "POST /reports/daily": only("commander", "operator", "reporter"),  # the village's reporter, or the desk for it
     # teams and dispatches
     "GET /teams": ANY,
     "GET /teams/{team_id}": ANY,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Annotated
 from uuid import UUID
 
@@ -193,3 +193,12 @@ class TeamAccountIn(Body):
 class Accepted(BaseModel):
     id: str
     position: int
+
+
+class DailyReportIn(Body):
+    """The day's report of a village or community: `zero` when nothing happened (零报告)."""
+
+    unit_code: UnitCode
+    day: date = Field(description="the reporting day in Asia/Shanghai, e.g. 2026-07-20")
+    zero: bool = Field(strict=True)
+    summary: Text = ""

@@ -9,6 +9,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 from gateway.container import Container
+from projections.board import SHANGHAI
 from gateway.context import CommandContext, Principal
 
 log = logging.getLogger("yingji.seed")
@@ -112,4 +113,11 @@ def seed_demo(c: Container) -> dict[str, int]:
     s.order_dispatch(admin, fire.id, team_ids["006"], "初期火灾扑救，疏散人员", ack_minutes=5)
     s.report_incident(admin, category="natural_disaster", subtype="geological", level="IV", title="道路边坡小面积滑塌",
                       unit_code=villages[20], address="乡道X012", occurred_at=now - timedelta(hours=3))
+    # Today's daily reports (零报告): most villages have filed; the reporter's own village and two others have not.
+    today = now.astimezone(SHANGHAI).date()
+    silent = {villages[0], villages[20], villages[33]}
+    for vcode in villages:
+        if vcode not in silent:
+            news = vcode == villages[8]
+            s.file_daily_report(admin, vcode, today, zero=not news, summary="村北道路积水已排除，无人员伤亡" if news else "")
     return {"units": 1 + len(STREETS) + len(villages), "teams": len(team_ids) + len(TEAM_EXTRAS), "warehouses": len(warehouses)}

@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -26,12 +26,14 @@ from domain.common import InvalidValue
 from domain.directives import Directive
 from domain.dispatches import Dispatch
 from domain.incidents import Incident
+from domain.reports import REPORTING_KINDS, DailyReport, daily_report_id
 from domain.teams import Team
 from domain.units import Unit, parent_code, unit_id
 from domain.warehouses import Warehouse
 from gateway.context import CommandContext, Role
 from gateway.errors import Conflict, Forbidden, IdempotencyMismatch, NotFound, VersionConflict
 from gateway.eventstore import DistrictLog, IdempotencyRecord, StoredAnswer
+from projections.board import SHANGHAI
 
 A = TypeVar("A", bound=Aggregate)
 Decision = tuple[UUID, list[Aggregate]]
@@ -390,3 +392,21 @@ class CommandService:
             return True
 
         return self._allocation_command(ctx, allocation_id, act)
+
+    # -- daily reports (零报告) --------------------------------------------
+    def file_daily_report(self, ctx: CommandContext, unit_code: str, day: date, zero: bool, summary: str = "") -> Accepted:
+        def decide() -> Decision:
+            unit = self._unit(unit_code)
+            if unit.kind not in REPORTING_KINDS:
+                raise InvalidValue("daily reports are filed by villages and communities", field="unit_code")
+            ctx.principal.check_unit(unit_code, "the reporting unit")
+            try:
+                report = self._load(DailyReport, daily_report_id(unit_code, day.isoformat()), "daily report")
+            except NotFound:
+                today = self.clock().astimezone(SHANGHAI).date()
+                report = DailyReport.file(unit_code=unit_code, day=day, today=today, zero=zero, summary=summary, by=ctx.actor)
+            else:
+                report.correct(zero, summary, by=ctx.actor)
+            return report.id, [report]
+
+        return self._execute(ctx, decide)

@@ -7,9 +7,11 @@ so a board rebuilt from the log is the board operators saw.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from domain.reports import REPORTING_KINDS
 from projections.reducer import Doc
 
 ON_BOARD = {
@@ -20,8 +22,11 @@ ON_BOARD = {
     "allocation": {"reserved", "shipped"},
     "warehouse": None,
     "directive": {"received"},
+    "daily_status": None,  # one per reporting unit: its latest daily report
 }
 REPORT_UPWARD_WITHIN = timedelta(hours=2)  # 灾情发生2小时内报送
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # reporting days and their cut-off are local (no DST: UTC+8 all year)
+DAILY_REPORT_DUE = time(16, 0)  # 24小时零报告: each village's report of the day is due by 16:00
 BOARD_KINDS = tuple(ON_BOARD)
 
 
@@ -74,10 +79,25 @@ def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | N
             if line["minimum"] and available < line["minimum"]:
                 alerts.append({"kind": "stock_low", "level": "warning", "warehouse_id": w["id"], "warehouse_name": w["name"],
                                "material": code, "available": available, "minimum": line["minimum"], "unit_code": w["unit_code"]})
+    # Daily reports: who has filed today; after the cut-off, one alert per street naming the silent units.
+    local = now.astimezone(SHANGHAI)
+    today = local.date().isoformat()
+    filed_today = {d["unit_code"] for d in board.get("daily_status", []) if d["day"] == today}
+    reporting = [u for u in board.get("unit", []) if u.get("kind") in REPORTING_KINDS]
+    if local.time() >= DAILY_REPORT_DUE:
+        due = datetime.combine(local.date(), DAILY_REPORT_DUE, tzinfo=SHANGHAI)
+        missing: dict[str, list[str]] = {}
+        for u in reporting:
+            if u["code"] not in filed_today:
+                missing.setdefault(street_of(u["code"]), []).append(u["code"])
+        for street, codes in sorted(missing.items()):
+            alerts.append({"kind": "daily_report_missing", "level": "warning", "unit_code": street, "day": today,
+                           "units": sorted(codes), "since": due.isoformat()})
     counts: dict[str, dict[str, int]] = {}
 
     def bump(unit_code: str, key: str) -> None:
-        row = counts.setdefault(street_of(unit_code), {"incidents": 0, "teams_busy": 0, "teams_idle": 0, "dispatches": 0})
+        row = counts.setdefault(street_of(unit_code), {"incidents": 0, "teams_busy": 0, "teams_idle": 0, "dispatches": 0,
+                                                       "daily_due": 0, "daily_filed": 0})
         row[key] += 1
 
     for i in board.get("incident", []):
@@ -89,6 +109,10 @@ def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | N
             bump(t["unit_code"], "teams_busy")
     for d in board.get("dispatch", []):
         bump(d["unit_code"], "dispatches")
+    for u in reporting:
+        bump(u["code"], "daily_due")
+        if u["code"] in filed_today:
+            bump(u["code"], "daily_filed")
     return {"alerts": alerts, "counts_by_street": counts}
 
 

@@ -5,9 +5,11 @@ from projections.directives import DIRECTIVES
 from projections.dispatches import DISPATCHES
 from projections.incidents import INCIDENTS
 from projections.reducer import Reducer
+from projections.reports import DAILY_REPORTS, DAILY_STATUS
 from projections.teams import TEAMS
 from projections.units import UNIT_IDS, UNITS
 from projections.warehouses import WAREHOUSES
 
-READ_MODELS: tuple[Reducer, ...] = (UNITS, UNIT_IDS, INCIDENTS, TEAMS, DISPATCHES, WAREHOUSES, ALLOCATIONS, DIRECTIVES)
+READ_MODELS: tuple[Reducer, ...] = (UNITS, UNIT_IDS, INCIDENTS, TEAMS, DISPATCHES, WAREHOUSES, ALLOCATIONS, DIRECTIVES,
+                                    DAILY_REPORTS, DAILY_STATUS)
 KINDS = tuple(r.kind for r in READ_MODELS)

@@ -10,8 +10,18 @@ export const ON_BOARD = {
   allocation: new Set(["reserved", "shipped"]),
   warehouse: null,
   directive: new Set(["received"]),
+  daily_status: null, // one per reporting unit: its latest daily report
 };
 export const REPORT_UPWARD_WITHIN_MS = 2 * 60 * 60 * 1000; // 灾情发生2小时内报送
+export const REPORTING_KINDS = new Set(["village", "community"]);
+const SHANGHAI_OFFSET_MS = 8 * 60 * 60 * 1000; // Asia/Shanghai has no DST
+export const DAILY_REPORT_DUE = "16:00"; // 24小时零报告: the day's report is due by 16:00 local
+
+/** The calendar day (YYYY-MM-DD) and the local "HH:MM" of a moment, in Asia/Shanghai. */
+export function shanghaiDay(ms) {
+  const iso = new Date(ms + SHANGHAI_OFFSET_MS).toISOString();
+  return { day: iso.slice(0, 10), hhmm: iso.slice(11, 16) };
+}
 export const BOARD_KINDS = Object.keys(ON_BOARD);
 
 export function onBoard(kind, doc) {
@@ -81,10 +91,26 @@ export function derive(board, nowMs, relay = null) {
       }
     }
   }
+  // Daily reports: who has filed today; after the cut-off, one alert per street naming the silent units.
+  const { day: today, hhmm } = shanghaiDay(nowMs);
+  const filedToday = new Set((board.daily_status ?? []).filter((d) => d.day === today).map((d) => d.unit_code));
+  const reporting = (board.unit ?? []).filter((u) => REPORTING_KINDS.has(u.kind));
+  if (hhmm >= DAILY_REPORT_DUE) {
+    const missing = {};
+    for (const u of reporting) {
+      if (!filedToday.has(u.code)) (missing[streetOf(u.code)] ??= []).push(u.code);
+    }
+    for (const [street, codes] of sortedEntries(missing)) {
+      alerts.push({
+        kind: "daily_report_missing", level: "warning", unit_code: street, day: today,
+        units: [...codes].sort(), since: `${today}T${DAILY_REPORT_DUE}:00+08:00`,
+      });
+    }
+  }
   const counts = {};
   const bump = (unitCode, key) => {
     const street = streetOf(unitCode);
-    const row = (counts[street] ??= { incidents: 0, teams_busy: 0, teams_idle: 0, dispatches: 0 });
+    const row = (counts[street] ??= { incidents: 0, teams_busy: 0, teams_idle: 0, dispatches: 0, daily_due: 0, daily_filed: 0 });
     row[key] += 1;
   };
   for (const i of board.incident ?? []) bump(i.unit_code, "incidents");
@@ -93,6 +119,10 @@ export function derive(board, nowMs, relay = null) {
     else if (tm.status !== "off_duty") bump(tm.unit_code, "teams_busy");
   }
   for (const d of board.dispatch ?? []) bump(d.unit_code, "dispatches");
+  for (const u of reporting) {
+    bump(u.code, "daily_due");
+    if (filedToday.has(u.code)) bump(u.code, "daily_filed");
+  }
   return { alerts, counts_by_street: counts };
 }
 

@@ -10,6 +10,7 @@ import {
 } from "./i18n.js";
 import { LiveConnection } from "./live.js";
 import { legendHtml, renderMap } from "./map.js";
+import { showSignIn, submitSignIn } from "./signin.js";
 
 // Mirrors domain/incidents.py SUBTYPES.
 const SUBTYPES = {
@@ -125,35 +126,11 @@ function toggleLang() {
 }
 
 function showLogin(message = "") {
-  $("#app").hidden = true;
-  $("#login").hidden = false;
-  const err = $("#login-error");
-  err.hidden = !message;
-  err.textContent = message;
-  const u = $("#login-username");
-  if (!u.value) u.focus();
-  else $("#login-password").focus();
+  showSignIn(message);
 }
 
-async function onLogin(e) {
-  e.preventDefault();
-  const btn = $("#login-submit");
-  const err = $("#login-error");
-  err.hidden = true;
-  btn.disabled = true;
-  btn.textContent = t("login.busy");
-  try {
-    await api.signIn($("#login-username").value.trim(), $("#login-password").value);
-    $("#login-password").value = "";
-    startBoard();
-  } catch (ex) {
-    err.hidden = false;
-    const why = ex.code === "network" ? t("err.network") : ex.status === 401 ? t("login.wrong") : `${ex.heading}${ex.detail ? ` — ${ex.detail}` : ""}`;
-    err.innerHTML = `<strong>${esc(t("login.failed"))}</strong>${esc(why)}`;
-  } finally {
-    btn.disabled = false;
-    btn.textContent = t("login.submit");
-  }
+function onLogin(e) {
+  return submitSignIn(e, { onSignedIn: () => startBoard() });
 }
 
 function signOut(message = "") {
@@ -621,6 +598,9 @@ function renderAlerts(ctx) {
         return item(a, t("alert.report_overdue"), t("alert.report_overdue.text", { incident: a.incident_title }));
       case "relay_alarm":
         return item(a, t("alert.relay_alarm"), t("alert.relay_alarm.text", { detail: a.detail || "—" }));
+      case "daily_report_missing":
+        return item(a, t("alert.daily_report_missing", { street: unitName(ctx, a.unit_code), n: a.units.length }),
+          t("alert.daily_report_missing.text", { units: a.units.map((c) => unitName(ctx, c)).join("、") }));
       case "directive": {
         const dv = directives.get(a.directive_id);
         const who = dv?.issuer ? `${dv.issuer}${dv.level ? ` · ${dv.level}` : ""}` : "";
@@ -712,10 +692,12 @@ function renderStreets(ctx) {
   const streets = ctx.board.unit.filter((u) => u.kind === "street" || u.kind === "cluster").sort((a, b) => a.code.localeCompare(b.code));
   const codes = streets.map((s) => s.code);
   for (const code of Object.keys(counts)) if (!codes.includes(code)) codes.unshift(code); // district-level rows
-  const zero = { incidents: 0, dispatches: 0, teams_busy: 0, teams_idle: 0 };
+  const zero = { incidents: 0, dispatches: 0, teams_busy: 0, teams_idle: 0, daily_due: 0, daily_filed: 0 };
   const total = { ...zero };
   const maxInc = Math.max(1, ...codes.map((c) => counts[c]?.incidents ?? 0));
   const hues = [205, 160, 265, 35, 330, 95, 185, 300];
+  // 零报告 filed today / due, red while any unit is silent.
+  const daily = (c) => c.daily_due ? `<td class="${c.daily_filed < c.daily_due ? "hot" : "idle"}" data-daily="${c.daily_filed}/${c.daily_due}">${c.daily_filed}/${c.daily_due}</td>` : `<td class="zero">—</td>`;
   const rows = codes.map((code) => {
     const c = { ...zero, ...(counts[code] ?? {}) };
     for (const k of Object.keys(total)) total[k] += c[k];
@@ -723,10 +705,10 @@ function renderStreets(ctx) {
     const swatch = si >= 0 ? `<span class="swatch" style="background:hsl(${hues[si % hues.length]},70%,62%)"></span>` : `<span class="swatch" style="background:#7fb2ff"></span>`;
     const cell = (v, cls) => `<td class="${v ? cls : "zero"}">${v}</td>`;
     const bar = c.incidents ? `<span class="bar-cell" style="width:${(c.incidents / maxInc) * 2.5}rem"></span>` : "";
-    return `<tr data-street="${esc(code)}"><td>${swatch}${esc(unitName(ctx, code))}</td><td class="${c.incidents ? "hot" : "zero"}">${bar}${c.incidents}</td>${cell(c.dispatches, "busy")}${cell(c.teams_busy, "busy")}${cell(c.teams_idle, "idle")}</tr>`;
+    return `<tr data-street="${esc(code)}"><td>${swatch}${esc(unitName(ctx, code))}</td><td class="${c.incidents ? "hot" : "zero"}">${bar}${c.incidents}</td>${cell(c.dispatches, "busy")}${cell(c.teams_busy, "busy")}${cell(c.teams_idle, "idle")}${daily(c)}</tr>`;
   }).join("");
-  $("#street-list").innerHTML = `<table class="tbl"><thead><tr><th>${esc(t("streets.street"))}</th><th>${esc(t("streets.incidents"))}</th><th>${esc(t("streets.dispatches"))}</th><th>${esc(t("streets.busy"))}</th><th>${esc(t("streets.idle"))}</th></tr></thead>
-    <tbody>${rows}<tr class="total"><td>${esc(t("streets.total"))}</td><td>${total.incidents}</td><td>${total.dispatches}</td><td>${total.teams_busy}</td><td>${total.teams_idle}</td></tr></tbody></table>`;
+  $("#street-list").innerHTML = `<table class="tbl"><thead><tr><th>${esc(t("streets.street"))}</th><th>${esc(t("streets.incidents"))}</th><th>${esc(t("streets.dispatches"))}</th><th>${esc(t("streets.busy"))}</th><th>${esc(t("streets.idle"))}</th><th>${esc(t("streets.daily"))}</th></tr></thead>
+    <tbody>${rows}<tr class="total"><td>${esc(t("streets.total"))}</td><td>${total.incidents}</td><td>${total.dispatches}</td><td>${total.teams_busy}</td><td>${total.teams_idle}</td>${daily(total)}</tr></tbody></table>`;
 }
 
 function renderMapPanel(ctx) {

@@ -10,6 +10,7 @@ import { esc, fmtCountdown, fmtDuration, fmtHM, fmtTime, parseIso } from "./form
 import { applyStatic, getLang, label, materialName, materialUnit, onLangChange, setLang, setMaterials, t } from "./i18n.js";
 import { LiveConnection } from "./live.js";
 import { Outbox } from "./field-queue.js";
+import { showSignIn, submitSignIn } from "./signin.js";
 
 const ACTIVE = new Set(["ordered", "acknowledged", "departed", "arrived"]);
 const TERMINAL = new Set(["completed", "declined", "cancelled"]);
@@ -146,42 +147,11 @@ function toggleLang() {
 }
 
 function showLogin(message = "") {
-  $("#app").hidden = true;
-  $("#login").hidden = false;
-  const err = $("#login-error");
-  err.hidden = !message;
-  err.textContent = message;
-  const u = $("#login-username");
-  const last = state.user?.username || "";
-  if (!u.value && last) u.value = last;
-  (u.value ? $("#login-password") : u).focus();
+  showSignIn(message, state.user?.username || "");
 }
 
-async function onLogin(e) {
-  e.preventDefault();
-  const btn = $("#login-submit");
-  const err = $("#login-error");
-  err.hidden = true;
-  btn.disabled = true;
-  btn.textContent = t("login.busy");
-  try {
-    const answer = await api.signIn($("#login-username").value.trim(), $("#login-password").value);
-    if (!answer.user?.team_id) {
-      api.clearSession();
-      err.hidden = false;
-      err.textContent = t("field.login.notField");
-      return;
-    }
-    $("#login-password").value = "";
-    start();
-  } catch (ex) {
-    err.hidden = false;
-    const why = ex.code === "network" ? t("err.network") : ex.status === 401 ? t("login.wrong") : `${ex.heading}${ex.detail ? ` — ${ex.detail}` : ""}`;
-    err.innerHTML = `<strong>${esc(t("login.failed"))}</strong> ${esc(why)}`;
-  } finally {
-    btn.disabled = false;
-    btn.textContent = t("login.submit");
-  }
+function onLogin(e) {
+  return submitSignIn(e, { onSignedIn: () => start(), refuse: (user) => (user?.team_id ? "" : t("field.login.notField")) });
 }
 
 /** Sign out; queued taps stay in the outbox and are sent once the same user signs in again. */

@@ -8,6 +8,7 @@ import { BoardModel, REPORT_UPWARD_WITHIN_MS, streetOf } from "./board-model.js"
 import { esc, fmtClock, fmtCountdown, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, parseIso, shanghai } from "./format.js";
 import { applyStatic, getLang, label, materialName, materialUnit, onLangChange, setLang, setMaterials, t } from "./i18n.js";
 import { legendHtml, renderMap } from "./map.js";
+import { showSignIn, submitSignIn } from "./signin.js";
 
 const REPLAY_ROLES = ["admin", "commander", "operator", "observer"];
 const TYPE_PREFIX = "cn.gov.yingji.";
@@ -163,35 +164,11 @@ function toggleLang() {
 }
 
 function showLogin(message = "") {
-  $("#app").hidden = true;
-  $("#login").hidden = false;
-  const err = $("#login-error");
-  err.hidden = !message;
-  err.textContent = message;
-  const u = $("#login-username");
-  if (!u.value) u.focus();
-  else $("#login-password").focus();
+  showSignIn(message);
 }
 
-async function onLogin(e) {
-  e.preventDefault();
-  const btn = $("#login-submit");
-  const err = $("#login-error");
-  err.hidden = true;
-  btn.disabled = true;
-  btn.textContent = t("login.busy");
-  try {
-    await api.signIn($("#login-username").value.trim(), $("#login-password").value);
-    $("#login-password").value = "";
-    start();
-  } catch (ex) {
-    err.hidden = false;
-    const why = ex.code === "network" ? t("err.network") : ex.status === 401 ? t("login.wrong") : `${ex.heading}${ex.detail ? ` — ${ex.detail}` : ""}`;
-    err.innerHTML = `<strong>${esc(t("login.failed"))}</strong>${esc(why)}`;
-  } finally {
-    btn.disabled = false;
-    btn.textContent = t("login.submit");
-  }
+function onLogin(e) {
+  return submitSignIn(e, { onSignedIn: () => start() });
 }
 
 function signOut(message = "") {

@@ -431,7 +431,8 @@ def test_apply_event_reports_changes_per_kind_and_memory_docs_tracks_position():
     docs.apply(e, position=42)
     assert docs.position == 42
     assert [d["id"] for d in docs.of_kind("team")] == [str(team.id)]
-    assert set(KINDS) == {"unit", "unit_by_id", "incident", "team", "dispatch", "warehouse", "allocation", "directive"}
+    assert set(KINDS) == {"unit", "unit_by_id", "incident", "team", "dispatch", "warehouse", "allocation", "directive",
+                          "daily_report", "daily_status"}
 
 
 # -- the board ---------------------------------------------------------------
@@ -453,15 +454,16 @@ def test_board_alerts_and_counts(log: Log):
     before_deadline = board_at(dispatch.ack_deadline - timedelta(minutes=1))
     after_deadline = board_at(dispatch.ack_deadline + timedelta(minutes=1))
     kinds_before = [a["kind"] for a in before_deadline["alerts"]]
-    assert kinds_before == ["stock_low"]
-    [low] = before_deadline["alerts"]
+    assert kinds_before == ["stock_low", "daily_report_missing"]  # 16:29 in Shanghai, and the village has not reported
+    [low, _] = before_deadline["alerts"]
     assert (low["material"], low["available"], low["minimum"]) == ("TENT-12", 7, 10)
     overdue = [a for a in after_deadline["alerts"] if a["kind"] == "ack_overdue"]
     assert [a["dispatch_id"] for a in overdue] == [str(dispatch.id)]
 
     counts = before_deadline["counts_by_street"]
-    assert counts[STREET] == {"incidents": 1, "teams_busy": 1, "teams_idle": 0, "dispatches": 1}
-    assert counts[OTHER_STREET] == {"incidents": 0, "teams_busy": 0, "teams_idle": 1, "dispatches": 0}
+    assert counts[STREET] == {"incidents": 1, "teams_busy": 1, "teams_idle": 0, "dispatches": 1, "daily_due": 1, "daily_filed": 0}
+    assert counts[OTHER_STREET] == {"incidents": 0, "teams_busy": 0, "teams_idle": 1, "dispatches": 0, "daily_due": 0,
+                                    "daily_filed": 0}
     assert len(before_deadline["allocation"]) == 1 and len(before_deadline["unit"]) == 4
 
     # an acknowledged dispatch is no longer overdue
@@ -498,3 +500,51 @@ def test_street_of(code, street):
 
 def test_derive_of_an_empty_board():
     assert derive({}, T0) == {"alerts": [], "counts_by_street": {}}
+
+
+# -- daily reports (零报告) on the board ---------------------------------------------------------
+
+
+def test_daily_reports_count_per_street_and_silence_after_16_00_is_an_alert():
+    from datetime import date, datetime, timezone
+
+    from domain.reports import DailyReport
+
+    docs = MemoryDocs()
+    villages = {"411099001001": "魏庄村", "411099001002": "后河社区", "411099002001": "大周村"}
+    kinds = {"411099001001": "village", "411099001002": "community", "411099002001": "village"}
+    aggregates = [Unit.register(code=DISTRICT, name="东城区", kind="district", by=ACTOR),
+                  Unit.register(code=STREET, name="新兴街道", kind="street", by=ACTOR),
+                  Unit.register(code=OTHER_STREET, name="半截河街道", kind="street", by=ACTOR)]
+    aggregates += [Unit.register(code=c, name=n, kind=kinds[c], by=ACTOR) for c, n in villages.items()]
+    today, yesterday = date(2026, 7, 20), date(2026, 7, 19)
+    filed = DailyReport.file(unit_code="411099001001", day=today, today=today, zero=True, summary="", by=ACTOR)
+    late_old = DailyReport.file(unit_code="411099001001", day=yesterday, today=today, zero=True, summary="", by=ACTOR)
+    other = DailyReport.file(unit_code="411099002001", day=yesterday, today=today, zero=False, summary="积水", by=ACTOR)
+    position = 0
+    for agg in [*aggregates, filed, late_old, other]:
+        for e in agg.collect_events():
+            position += 1
+            docs.apply(e, position)
+    status = {d["unit_code"]: d["day"] for d in docs.of_kind("daily_status")}
+    assert status == {"411099001001": "2026-07-20", "411099002001": "2026-07-19"}  # a late earlier day does not win
+    board = lambda now: assemble(((k, d) for (k, _), d in docs.docs.items()), position, now)  # noqa: E731
+
+    morning = board(datetime(2026, 7, 20, 1, 0, tzinfo=timezone.utc))  # 09:00 in Shanghai
+    assert not [a for a in morning["alerts"] if a["kind"] == "daily_report_missing"]
+    counts = morning["counts_by_street"]
+    assert (counts[STREET]["daily_due"], counts[STREET]["daily_filed"]) == (2, 1)
+    assert (counts[OTHER_STREET]["daily_due"], counts[OTHER_STREET]["daily_filed"]) == (1, 0)
+
+    afternoon = board(datetime(2026, 7, 20, 8, 0, tzinfo=timezone.utc))  # 16:00 in Shanghai: the cut-off
+    missing = [(a["unit_code"], a["units"], a["day"], a["since"]) for a in afternoon["alerts"] if a["kind"] == "daily_report_missing"]
+    assert missing == [(STREET, ["411099001002"], "2026-07-20", "2026-07-20T16:00:00+08:00"),
+                       (OTHER_STREET, ["411099002001"], "2026-07-20", "2026-07-20T16:00:00+08:00")]
+
+    reloaded = copy.deepcopy(filed)  # the report as the next command loads it
+    reloaded.correct(False, "夜间暴雨，低洼处积水", by=ACTOR)
+    for e in reloaded.collect_events():
+        position += 1
+        docs.apply(e, position)
+    assert docs.docs[("daily_status", "411099001001")]["summary"] == "夜间暴雨，低洼处积水"
+    assert docs.docs[("daily_report", str(filed.id))]["corrections"] == 1

@@ -1,0 +1,165 @@
+// The disaster information reporter's phone (灾害信息员): today's daily report for the village or
+// community, filed with one tap when nothing happened (零报告) or with a few words when something
+// did, and the week behind it. Filing the day again corrects it. Each submit keeps its
+// Idempotency-Key until the server answers (api.Command), so a retry on a weak network applies once.
+import * as api from "./api.js";
+import { esc, fmtHM } from "./format.js";
+import { applyStatic, getLang, onLangChange, setLang, t } from "./i18n.js";
+import { DAILY_REPORT_DUE, REPORTING_KINDS, shanghaiDay } from "./board-model.js";
+import { showSignIn, submitSignIn } from "./signin.js";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const $ = (sel) => document.querySelector(sel);
+const state = { user: null, unit: null, today: null, week: [] };
+const fileCommand = new api.Command("/reports/daily");
+let toastTimer = null;
+
+function init() {
+  applyStatic();
+  api.onUnauthorized(() => signOut(t("login.expired")));
+  $("#login-form").addEventListener("submit", onLogin);
+  $("#lang-toggle").addEventListener("click", toggleLang);
+  document.querySelector(".lang-toggle-login").addEventListener("click", toggleLang);
+  $("#sign-out").addEventListener("click", () => signOut());
+  $("#file-zero").addEventListener("click", () => file(true, ""));
+  $("#file-news").addEventListener("click", openSheet);
+  $("#sheet-form").addEventListener("submit", onSheetSubmit);
+  $("#sheet-cancel").addEventListener("click", () => $("#sheet").close());
+  onLangChange(() => render());
+  const token = api.getToken();
+  if (!token || api.tokenExpired(token)) {
+    if (token) api.clearSession();
+    showLogin(token ? t("login.expired") : "");
+  } else {
+    start();
+  }
+  setInterval(render, 30_000); // the countdown to 16:00
+}
+
+function toggleLang() {
+  setLang(getLang() === "zh" ? "en" : "zh");
+}
+
+function showLogin(message = "") {
+  showSignIn(message);
+}
+
+function onLogin(e) {
+  return submitSignIn(e, { onSignedIn: () => start() });
+}
+
+function signOut(message = "") {
+  api.clearSession();
+  state.user = state.unit = state.today = null;
+  showLogin(message);
+}
+
+async function start() {
+  state.user = api.getUser();
+  const unit = await api.get(`/units/${encodeURIComponent(state.user.unit_code)}`);
+  if (!REPORTING_KINDS.has(unit.kind)) {
+    api.clearSession();
+    showLogin(t("reporter.login.notReporter"));
+    return;
+  }
+  state.unit = unit;
+  $("#login").hidden = true;
+  $("#app").hidden = false;
+  await load();
+}
+
+/** Today and the six days before it, as the server counts them (its clock decides "today"). */
+async function load(minPosition = 0) {
+  const today = await api.get(`/reports/daily${minPosition ? `?min_position=${minPosition}` : ""}`);
+  const serverDayMs = Date.parse(`${today.day}T12:00:00+08:00`);
+  const days = [...Array(6)].map((_, i) => shanghaiDay(serverDayMs - (i + 1) * DAY_MS).day);
+  const week = await Promise.all(days.map((d) => api.get(`/reports/daily?day=${d}`)));
+  state.today = { ...today, item: today.items.find((i) => i.unit_code === state.unit.code) };
+  state.week = week.map((w) => ({ day: w.day, item: w.items.find((i) => i.unit_code === state.unit.code) }));
+  render();
+}
+
+async function file(zero, summary) {
+  if (!state.today) return;
+  const buttons = [$("#file-zero"), $("#file-news"), $("#sheet-submit")];
+  buttons.forEach((b) => (b.disabled = true));
+  try {
+    const answer = await fileCommand.send({ unit_code: state.unit.code, day: state.today.day, zero, summary });
+    if ($("#sheet").open) $("#sheet").close();
+    toast(zero ? t("reporter.filedZero") : t("reporter.filedNews"));
+    await load(answer.position);
+  } catch (ex) {
+    const why = ex.code === "network" ? t("reporter.offline") : `${ex.heading}${ex.detail ? ` — ${ex.detail}` : ""}`;
+    if ($("#sheet").open) {
+      $("#sheet-error").hidden = false;
+      $("#sheet-error").textContent = why;
+    } else {
+      toast(why);
+    }
+  } finally {
+    buttons.forEach((b) => (b.disabled = false));
+  }
+}
+
+function openSheet() {
+  $("#sheet-error").hidden = true;
+  const item = state.today?.item;
+  $("#news-summary").value = item && !item.zero ? item.summary : "";
+  $("#sheet").showModal();
+  $("#news-summary").focus();
+}
+
+function onSheetSubmit(e) {
+  e.preventDefault();
+  const summary = $("#news-summary").value.trim();
+  if (!summary) {
+    $("#sheet-error").hidden = false;
+    $("#sheet-error").textContent = t("reporter.needSummary");
+    return;
+  }
+  file(false, summary);
+}
+
+function statusText(item) {
+  if (!item || item.status !== "filed") return t(`reporter.status.${item?.status ?? "due"}`);
+  return item.zero ? t("reporter.status.zero") : t("reporter.status.news");
+}
+
+function render() {
+  if (!state.unit || !state.today) return;
+  $("#unit-name").textContent = state.unit.name;
+  $("#user-name").textContent = state.user.display_name || state.user.username;
+  const item = state.today.item;
+  const status = item?.status ?? "due";
+  const { hhmm } = shanghaiDay(Date.now());
+  const shownStatus = status === "due" && hhmm >= DAILY_REPORT_DUE ? "missing" : status;
+  const card = $("#today-card");
+  card.dataset.status = shownStatus;
+  $("#today-day").textContent = t("reporter.dayOf", { day: state.today.day });
+  $("#today-state").textContent = statusText({ ...item, status: shownStatus });
+  $("#today-due").textContent = status === "filed"
+    ? t(item.late ? "reporter.filedLateAt" : "reporter.filedAt", { time: fmtHM(item.filed_at), who: item.filed_by?.name || item.filed_by?.user || "" })
+      + (item.corrections ? ` · ${t("reporter.corrections", { n: item.corrections })}` : "")
+    : t(shownStatus === "missing" ? "reporter.overdue" : "reporter.dueBy", { time: DAILY_REPORT_DUE });
+  const summary = $("#today-summary");
+  summary.hidden = !(item && !item.zero && item.summary);
+  summary.textContent = item?.summary ?? "";
+  $("#file-zero").textContent = t(status === "filed" ? "reporter.correctZero" : "reporter.fileZero");
+  $("#file-news").textContent = t(status === "filed" ? "reporter.correctNews" : "reporter.fileNews");
+  $("#week-list").innerHTML = state.week.map(({ day, item: w }) => {
+    const st = w?.status ?? "missing";
+    const note = w?.status === "filed" ? (w.zero ? "" : w.summary) + (w.late ? ` ${t("reporter.late")}` : "") : "";
+    return `<li data-day="${esc(day)}"><span class="d">${esc(day)}</span><span class="s" data-status="${esc(st)}">${esc(statusText(w ?? { status: "missing" }))}</span><span class="n">${esc(note)}</span></li>`;
+  }).join("");
+  $("#foot-info").textContent = `${state.unit.code}`;
+}
+
+function toast(text) {
+  const el = $("#toast");
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (el.hidden = true), 3000);
+}
+
+init();
