@@ -27,8 +27,8 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
-from eventsourcing.utils import retry
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+from eventsourcing.utils import retry
 import psycopg
 from psycopg.sql import SQL, Identifier
 
@@ -136,8 +136,8 @@ class PostgresRecorder(PostgresApplicationRecorder):
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
 
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        # Runs in the events' transaction before they are inserted; a duplicate
-        # key surfaces as IntegrityError when the pipeline syncs.
+        # One save's idempotency record, in its savepoint before its events (`_write_batch`); saves
+        # with a record never take the library's pipelined path, where a clash surfaces garbled.
         rec: IdempotencyRecord | None = kwargs.get("idempotency")
         if rec is not None:
             curs.execute(self._insert_idem, self._idem_row(rec))

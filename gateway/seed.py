@@ -9,8 +9,8 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 from gateway.container import Container
-from projections.board import SHANGHAI
 from gateway.context import CommandContext, Principal
+from projections.board import SHANGHAI
 
 log = logging.getLogger("yingji.seed")
 

@@ -35,17 +35,21 @@ def daily_reports(container: ContainerDep, principal: PrincipalDep, position: Re
     due = datetime.combine(day, DAILY_REPORT_DUE, tzinfo=SHANGHAI)
     units, _ = container.store.list("unit", unit_prefix=unit_prefix(principal), limit=100_000)
     reporting = sorted((u for u in units if u["kind"] in REPORTING_KINDS), key=lambda u: u["code"])
-    reports = container.store.get_many(("daily_report", str(daily_report_id(u["code"], day.isoformat()))) for u in reporting)
-    items = []
-    for u in reporting:
-        r = reports.get(("daily_report", str(daily_report_id(u["code"], day.isoformat()))))
-        late = r is not None and datetime.fromisoformat(r["filed_at"]) > due
-        items.append({"id": r["id"] if r else None, "unit_code": u["code"], "unit_name": u["name"], "parent_code": u["parent_code"], "day": day.isoformat(),
-                      "status": "filed" if r else ("missing" if now >= due else "due"), "late": late,
-                      "zero": r["zero"] if r else None, "summary": r["summary"] if r else "",
-                      "filed_at": r["filed_at"] if r else None, "filed_by": r["filed_by"] if r else None,
-                      "corrections": r["corrections"] if r else 0})
+    ids = {u["code"]: ("daily_report", str(daily_report_id(u["code"], day.isoformat()))) for u in reporting}
+    reports = container.store.get_many(ids.values())
+    items = [_row(u, reports.get(ids[u["code"]]), day, due, now) for u in reporting]
     result = page(items, len(items), position, len(items), 0)
     result |= {"day": day.isoformat(), "due_at": due.isoformat(),
                "filed": sum(1 for i in items if i["status"] == "filed"), "missing": sum(1 for i in items if i["status"] == "missing")}
     return result
+
+
+def _row(unit: dict[str, Any], report: dict[str, Any] | None, day: date, due: datetime, now: datetime) -> dict[str, Any]:
+    """One reporting unit's day: its report as filed, or whether it is still due or already missing."""
+    row = {"id": None, "unit_code": unit["code"], "unit_name": unit["name"], "parent_code": unit["parent_code"],
+           "day": day.isoformat(), "status": "missing" if now >= due else "due", "late": False, "zero": None, "summary": "",
+           "filed_at": None, "filed_by": None, "corrections": 0}
+    if report is not None:
+        row |= {k: report[k] for k in ("id", "zero", "summary", "filed_at", "filed_by", "corrections")}
+        row |= {"status": "filed", "late": datetime.fromisoformat(report["filed_at"]) > due}
+    return row
