@@ -114,7 +114,7 @@ class ServerProcess:
         return env | self.extra_env
 
     def seed(self) -> str:
-        r = subprocess.run([sys.executable, "-m", "gateway.cli", "seed", "demo"], cwd=self.root, env=self.env(),
+        r = subprocess.run([sys.executable, "-m", "gateway.entrypoints.cli", "seed", "demo"], cwd=self.root, env=self.env(),
                            capture_output=True, text=True, timeout=300)
         if r.returncode != 0 or "seeded" not in r.stdout:
             raise RuntimeError(f"seed demo failed: {r.stdout}\n{r.stderr}")
@@ -123,7 +123,7 @@ class ServerProcess:
     def start(self) -> None:
         log_file = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
+            [sys.executable, "-m", "gateway.entrypoints.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
             cwd=self.root, env=self.env(), stdout=log_file, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60

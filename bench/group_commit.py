@@ -2,7 +2,7 @@
 
 Goal (the plan for the scaled layout): about 10x the library's default rate of
 saves on PostgreSQL. Two stores in fresh schemas of the same server, one with
-`YINGJI_GROUP_COMMIT=true` (gateway.groupcommit) and one without; rounds
+`YINGJI_GROUP_COMMIT=true` (gateway.adapters.groupcommit) and one without; rounds
 alternate between them so that a machine busy with other work slows both alike.
 
   1. write path: T threads each saving one event per save straight through the

@@ -443,7 +443,7 @@ def housekeeping_flow(world: World) -> Iterator[Step]:
 def generate(data_dir: Path, events: int, seed: int = 411099, per_save: int = 1000, concurrency: int = 10,
              mean_gap_seconds: float = 25.0, progress: bool = True) -> dict[str, Any]:
     """Write a history of about `events` events (stops at the first command boundary at or past it)."""
-    from gateway.eventstore import DistrictLog
+    from gateway.adapters.eventstore import DistrictLog
 
     settings = Settings(data_dir=data_dir, create_schema=True)
     log = DistrictLog(settings.eventstore_env())

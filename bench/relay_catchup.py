@@ -8,9 +8,9 @@ For each relay batch size:
   1. the batches the relay sends, byte for byte: `Relay.step()` itself run on
      a throwaway copy of a generated district store (bench/history.py,
      cached), its POST answered in-process and its after-acknowledged commands
-     left out; re-signed with gateway.webhooks.sign when sent;
+     left out; re-signed with gateway.citylink.webhooks.sign when sent;
   2. a fresh copy of the district store and two fresh stand-ins
-     (`python -m gateway.cli upstream`, each its own process and new db);
+     (`python -m gateway.entrypoints.cli upstream`, each its own process and new db);
   3. in alternating segments of the backlog (raw 1, relay 1, raw 2, ...), so
      that a machine busy with other work slows both alike:
      raw: the signed batches POSTed back to back with one httpx.Client to the
@@ -53,12 +53,12 @@ from typing import Any
 
 import httpx
 
-import gateway.relay as relay_mod
+import gateway.citylink.relay as relay_mod
 from bench.history import DEFAULT_CACHE, cached_history, emit, machine, say
 from gateway.container import Container
 from gateway.settings import Settings
-from gateway.upstream import new_secret
-from gateway.webhooks import parse_secrets, sign
+from gateway.tools.upstream import new_secret
+from gateway.citylink.webhooks import parse_secrets, sign
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_RATIO = 0.5
@@ -87,7 +87,7 @@ class StandIn:
     def start(self) -> StandIn:
         with open(self.logfile, "ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gateway.cli", "upstream", "--host", "127.0.0.1", "--port", str(self.port),
+                [sys.executable, "-m", "gateway.entrypoints.cli", "upstream", "--host", "127.0.0.1", "--port", str(self.port),
                  "--db", str(self.db), "--secret", self.secret, "--log-level", "warning"],
                 cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
             )

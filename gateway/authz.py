@@ -146,7 +146,7 @@ def authorize(request: Request) -> None:
     rule = rule_for(request.method, path)
     if isinstance(rule, Public):
         return
-    from gateway.deps import current_account  # deps imports the container; keep this module light
+    from gateway.entrypoints.deps import current_account  # deps imports the container; keep this module light
 
     account = current_account(request)
     if rule is None or account.role not in rule:

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, create_engine, event
 
-from gateway.accounts import Accounts
-from gateway.bus import Bus, make_bus
+from gateway.adapters.accounts import Accounts
+from gateway.adapters.bus import Bus, make_bus
 from gateway.errors import Conflict
-from gateway.eventstore import DistrictLog
-from gateway.relay import Relay, RelayState, make_lease, relay_status
-from gateway.service import CommandService
+from gateway.adapters.eventstore import DistrictLog
+from gateway.citylink.relay import Relay, RelayState, make_lease, relay_status
+from gateway.service_layer.service import CommandService
 from gateway.settings import Settings
 from projections.checkpoints import Checkpoints
 from projections.jsoncodec import ENGINE_CODEC
@@ -112,7 +112,7 @@ class Container:
     def start_listening(self) -> None:
         """On PostgreSQL, wake the projector on NOTIFY from any process's writes."""
         if self.settings.is_postgres:
-            from gateway.pgwake import PgWaker
+            from gateway.adapters.pgwake import PgWaker
 
             self._waker = PgWaker(self.settings.database_url, "stored_events", self.projector.wake).start()
 
@@ -127,7 +127,7 @@ class Container:
 
     def start_watchdog(self) -> None:
         if self.settings.watchdog_seconds > 0:
-            from gateway.watchdog import Watchdog
+            from gateway.service_layer.watchdog import Watchdog
 
             dog = Watchdog(self.service, self.store)
             t = threading.Thread(target=dog.run_forever, args=(self._stop, self.settings.watchdog_seconds), name="watchdog", daemon=True)

@@ -44,12 +44,12 @@ class Settings(BaseSettings):
     read_wait_seconds: float = 3.0
     checkpoint_every: int = 5000  # events between replay checkpoints
     ws_queue_frames: int = 1000  # frames a board client may fall behind before it is closed (4008)
-    gc_young_threshold: int = 20_000  # the server's GC tuning (gateway.main.tune_gc); 0 keeps Python's defaults
+    gc_young_threshold: int = 20_000  # the server's GC tuning (gateway.entrypoints.app.tune_gc); 0 keeps Python's defaults
     ws_flush_ms: float = 40.0  # board changes are fanned out at most this often (at once after a quiet spell)
-    # `yingji project` and `yingji relay` serve /healthz, /readyz and /metrics here (0 = off; gateway.ops)
+    # `yingji project` and `yingji relay` serve /healthz, /readyz and /metrics here (0 = off; gateway.entrypoints.ops)
     metrics_port: int = 0
     metrics_host: str = "127.0.0.1"
-    # PostgreSQL: concurrent commands share one transaction (gateway.groupcommit); off = the library's path
+    # PostgreSQL: concurrent commands share one transaction (gateway.adapters.groupcommit); off = the library's path
     group_commit: bool = True
 
     @field_validator("secret_key")
@@ -83,7 +83,7 @@ class Settings(BaseSettings):
             u = urlparse(self.database_url)
             env.update(
                 PERSISTENCE_MODULE="eventsourcing.postgres",
-                APPLICATION_RECORDER_TOPIC="gateway.eventstore:PostgresRecorder",
+                APPLICATION_RECORDER_TOPIC="gateway.adapters.eventstore:PostgresRecorder",
                 POSTGRES_DBNAME=(u.path or "/").lstrip("/") or "postgres",
                 POSTGRES_HOST=u.hostname or "127.0.0.1",
                 POSTGRES_PORT=str(u.port or 5432),
@@ -100,7 +100,7 @@ class Settings(BaseSettings):
             self.data_dir.mkdir(parents=True, exist_ok=True)
             env.update(
                 PERSISTENCE_MODULE="eventsourcing.sqlite",
-                APPLICATION_RECORDER_TOPIC="gateway.eventstore:SQLiteRecorder",
+                APPLICATION_RECORDER_TOPIC="gateway.adapters.eventstore:SQLiteRecorder",
                 SQLITE_DBNAME=str(self.data_dir / "events.sqlite3"),
                 SQLITE_LOCK_TIMEOUT="30",
             )

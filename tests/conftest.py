@@ -112,7 +112,7 @@ def env_of(settings: Settings) -> dict[str, str]:
 def yingji(settings: Settings, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess against `settings`."""
     return subprocess.run(
-        [sys.executable, "-m", "gateway.cli", *args], cwd=ROOT, env=env_of(settings), capture_output=True, text=True, check=check, timeout=300
+        [sys.executable, "-m", "gateway.entrypoints.cli", *args], cwd=ROOT, env=env_of(settings), capture_output=True, text=True, check=check, timeout=300
     )
 
 
@@ -131,7 +131,7 @@ class Server:
         env = env_of(self.settings) | self.extra_env
         log = open(self.log_path, "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
+            [sys.executable, "-m", "gateway.entrypoints.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.ops import OpsServer, Probe
+from gateway.entrypoints.ops import OpsServer, Probe
 from gateway.settings import Settings
 from tests.conftest import ROOT, Server, env_of, free_port
 
@@ -46,7 +46,7 @@ def projector(demo_settings: Settings) -> Iterator[tuple[str, Server]]:
     port = free_port()
     log = Path(demo_settings.data_dir) / "projector.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "project", "--metrics-port", str(port)], cwd=ROOT,
+        [sys.executable, "-m", "gateway.entrypoints.cli", "project", "--metrics-port", str(port)], cwd=ROOT,
         env=env_of(demo_settings) | {"YINGJI_CREATE_SCHEMA": "false"}, stdout=open(log, "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115
     )
     gateway = Server(demo_settings, {"YINGJI_RUN_PROJECTOR": "false"}).start()

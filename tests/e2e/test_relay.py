@@ -40,7 +40,7 @@ class Upstream:
 
     def start(self) -> Upstream:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "upstream", "--host", "127.0.0.1", "--port", str(self.port),
+            [sys.executable, "-m", "gateway.entrypoints.cli", "upstream", "--host", "127.0.0.1", "--port", str(self.port),
              "--db", str(self.db), "--secret", SECRET],
             cwd=ROOT, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115
         )
@@ -87,7 +87,7 @@ class RelayProcess:
 
     def start(self) -> RelayProcess:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "relay", "--metrics-port", str(self.metrics_port)],
+            [sys.executable, "-m", "gateway.entrypoints.cli", "relay", "--metrics-port", str(self.metrics_port)],
             cwd=ROOT, env=env_of(self.settings) | self.env,
             stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115
         )

@@ -78,7 +78,7 @@ def scaled(tmp_path: Path) -> Iterator[tuple[list[Server], PrivateRedis, Setting
     yingji(settings, "seed", "demo")
     worker_env = {"YINGJI_REDIS_URL": redis_server.url, "YINGJI_CREATE_SCHEMA": "false"}
     projector = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "project"], cwd=ROOT, env=env_of(settings) | worker_env,
+        [sys.executable, "-m", "gateway.entrypoints.cli", "project"], cwd=ROOT, env=env_of(settings) | worker_env,
         stdout=open(tmp_path / "projector.log", "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115
     )
     gateways = [Server(settings, worker_env | {"YINGJI_RUN_PROJECTOR": "false"}).start() for _ in range(2)]

@@ -1,4 +1,4 @@
-"""Group commit (gateway.groupcommit) on a real PostgreSQL, and its hand-over of the lead between threads."""
+"""Group commit (gateway.adapters.groupcommit) on a real PostgreSQL, and its hand-over of the lead between threads."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from gateway.container import Container
-from gateway.groupcommit import GroupCommitter, PendingSave
+from gateway.adapters.groupcommit import GroupCommitter, PendingSave
 from gateway.settings import Settings
 from tests.conftest import PG_URL, drop_schema, postgres_or_skip
 
@@ -155,7 +155,7 @@ def test_max_batch_must_be_positive() -> None:
 
 
 def idem(key: str, originator: uuid.UUID) -> Any:
-    from gateway.eventstore import IdempotencyRecord
+    from gateway.adapters.eventstore import IdempotencyRecord
 
     return IdempotencyRecord(scope_key=key, request_hash="h", result_id="r", last_originator_id=originator, last_version=1)
 

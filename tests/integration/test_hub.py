@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
-from gateway.bus import MemoryBus
-from gateway.hub import Hub, flush_pause, merge_frames, trim_frame
+from gateway.adapters.bus import MemoryBus
+from gateway.entrypoints.hub import Hub, flush_pause, merge_frames, trim_frame
 from projections.projector import Batch, Delta
 from projections.store import DocStore
 

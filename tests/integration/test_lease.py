@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from gateway.relay import AdvisoryLease, FileLease
+from gateway.citylink.relay import AdvisoryLease, FileLease
 from tests.conftest import PG_URL, postgres_or_skip
 
 

@@ -13,7 +13,7 @@ from tests.conftest import ROOT
 def test_a_short_token_key_is_refused_before_anything_starts(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("YINGJI_")}
     env |= {"YINGJI_DATA_DIR": str(tmp_path), "YINGJI_SECRET_KEY": "change-me"}
-    result = subprocess.run([sys.executable, "-m", "gateway.cli", "db", "init"], cwd=ROOT, env=env,
+    result = subprocess.run([sys.executable, "-m", "gateway.entrypoints.cli", "db", "init"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "YINGJI_SECRET_KEY must be at least 32 bytes" in result.stderr

@@ -25,8 +25,8 @@ from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from standardwebhooks.webhooks import Webhook
 
-from gateway.upstream import ServerThread, create_app
-from gateway.webhooks import parse_secrets, sign
+from gateway.tools.upstream import ServerThread, create_app
+from gateway.citylink.webhooks import parse_secrets, sign
 from tests.conftest import ROOT, free_port
 
 SECRET_NEW = "whsec_" + base64.b64encode(b"upstream-test-secret-new-32byte!").decode()
@@ -348,7 +348,7 @@ def test_refuse_for_seconds_answers_refuse_status_to_every_batch_then_recovers(c
 
 
 def _start(db: Path, port: int, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    code = f"from gateway.upstream import main; main({['--port', str(port), '--db', str(db), '--log-level', 'warning', *extra]!r})"
+    code = f"from gateway.tools.upstream import main; main({['--port', str(port), '--db', str(db), '--log-level', 'warning', *extra]!r})"
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env or os.environ.copy(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 15
@@ -390,6 +390,6 @@ def test_main_and_a_crash_in_the_middle_of_a_batch_stores_nothing_of_it(tmp_path
     finally:
         proc.terminate()
         proc.wait(10)
-    assert subprocess.run([sys.executable, "-c", "from gateway.upstream import main; main(['--db', 'x'])"], cwd=ROOT,
+    assert subprocess.run([sys.executable, "-c", "from gateway.tools.upstream import main; main(['--db', 'x'])"], cwd=ROOT,
                           env={k: v for k, v in os.environ.items() if k != "YINGJI_UPSTREAM_SECRET"},
                           capture_output=True).returncode != 0  # no secret: refuses to start

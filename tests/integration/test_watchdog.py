@@ -10,7 +10,7 @@ import pytest
 
 from gateway.container import Container
 from gateway.settings import Settings
-from gateway.watchdog import Watchdog
+from gateway.service_layer.watchdog import Watchdog
 from projections.board import assemble
 from tests.integration.test_store import DISTRICT, STREET, VILLAGE, ctx
 

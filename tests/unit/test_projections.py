@@ -1,6 +1,6 @@
 """Read models: fold the events of a scenario through projections.fold.MemoryDocs and check the documents.
 
-Events are collected in the order the command service saves them (gateway/service.py):
+Events are collected in the order the command service saves them (gateway/service_layer/service.py):
 order_dispatch saves [dispatch, team], complete/decline/cancel_dispatch [dispatch, team],
 request/ship/return/cancel_allocation [allocation, warehouse], deliver_allocation [allocation].
 """

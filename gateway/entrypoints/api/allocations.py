@@ -1,0 +1,77 @@
+"""Allocations: reserve materials for an incident, ship, confirm receipt, return, cancel."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from gateway.entrypoints.api.common import Limit, Offset, answer, page, unit_prefix
+from gateway.context import Principal, Role
+from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition
+from gateway.errors import NotFound
+from gateway.entrypoints.schemas import Accepted, AllocationIn, DeliverIn, ReasonIn, ReturnIn, ShipIn
+
+router = APIRouter(prefix="/allocations", tags=["allocations"])
+
+
+def _visible(doc: dict[str, Any] | None, principal: Principal) -> bool:
+    if doc is None:
+        return False
+    if principal.role == Role.FIELD:
+        return doc.get("team_id") == principal.team_id
+    return principal.can_see_unit(doc["unit_code"])
+
+
+@router.get("")
+def list_allocations(
+    container: ContainerDep,
+    principal: PrincipalDep,
+    position: ReadPosition,
+    status: Annotated[list[str] | None, Query()] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    if principal.role == Role.FIELD:
+        items, _ = container.store.list("allocation", statuses=status, limit=100_000)
+        items = [a for a in items if _visible(a, principal)]
+        return page(items[offset : offset + limit], len(items), position, limit, offset)
+    items, total = container.store.list("allocation", unit_prefix=unit_prefix(principal), statuses=status, limit=limit, offset=offset)
+    return page(items, total, position, limit, offset)
+
+
+@router.get("/{allocation_id}")
+def get_allocation(allocation_id: UUID, container: ContainerDep, principal: PrincipalDep, position: ReadPosition) -> dict[str, Any]:
+    doc = container.store.get("allocation", str(allocation_id))
+    if not _visible(doc, principal):
+        raise NotFound(f"allocation {allocation_id} not found")
+    return doc  # type: ignore[return-value]
+
+
+@router.post("", status_code=201, response_model=Accepted)
+def request_allocation(body: AllocationIn, ctx: CommandCtx, container: ContainerDep) -> Any:
+    return answer(
+        container.service.request_allocation(ctx, body.incident_id, body.warehouse_id, body.lines, body.destination, body.team_id),
+        created=True,
+    )
+
+
+@router.post("/{allocation_id}/ship", response_model=Accepted)
+def ship(allocation_id: UUID, ctx: CommandCtx, container: ContainerDep, body: ShipIn | None = None) -> Any:
+    return answer(container.service.ship_allocation(ctx, allocation_id, body.vehicle if body else ""))
+
+
+@router.post("/{allocation_id}/deliver", response_model=Accepted)
+def deliver(allocation_id: UUID, ctx: CommandCtx, container: ContainerDep, body: DeliverIn | None = None) -> Any:
+    return answer(container.service.deliver_allocation(ctx, allocation_id, body.received_by if body else ""))
+
+
+@router.post("/{allocation_id}/return", response_model=Accepted)
+def give_back(allocation_id: UUID, body: ReturnIn, ctx: CommandCtx, container: ContainerDep) -> Any:
+    return answer(container.service.return_allocation(ctx, allocation_id, body.lines, body.note))
+
+
+@router.post("/{allocation_id}/cancel", response_model=Accepted)
+def cancel(allocation_id: UUID, body: ReasonIn, ctx: CommandCtx, container: ContainerDep) -> Any:
+    return answer(container.service.cancel_allocation(ctx, allocation_id, body.reason))

@@ -1,0 +1,36 @@
+"""Sign in (OAuth2 password form) and who-am-I."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form
+
+from gateway.entrypoints.deps import AccountDep, ContainerDep
+from gateway.errors import Unauthenticated
+from gateway.adapters.tokens import issue_token
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/token")
+def token(
+    container: ContainerDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=200)],
+) -> dict[str, Any]:
+    account = container.accounts.authenticate(username, password)
+    if account is None:
+        raise Unauthenticated("wrong username or password")
+    s = container.settings
+    return {
+        "access_token": issue_token(account, s.resolved_secret_key, s.token_minutes),
+        "token_type": "bearer",
+        "expires_in": s.token_minutes * 60,
+        "user": account.public(),
+    }
+
+
+@router.get("/me")
+def me(account: AccountDep) -> dict[str, Any]:
+    return account.public()

@@ -1,0 +1,84 @@
+"""Incidents: report, verify, re-level, situation, control, close, dismiss; and their dispatches."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from gateway.entrypoints.api.common import Limit, Offset, answer, page, unit_prefix, visible_doc
+from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition
+from gateway.entrypoints.schemas import Accepted, DispatchIn, IncidentIn, LevelIn, NoteIn, ReasonIn, SituationIn, SummaryIn
+
+router = APIRouter(prefix="/incidents", tags=["incidents"])
+
+
+
+@router.get("")
+def list_incidents(
+    container: ContainerDep,
+    principal: PrincipalDep,
+    position: ReadPosition,
+    status: Annotated[list[str] | None, Query()] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    items, total = container.store.list("incident", unit_prefix=unit_prefix(principal), statuses=status, limit=limit, offset=offset)
+    return page(items, total, position, limit, offset)
+
+
+@router.get("/{incident_id}")
+def get_incident(incident_id: UUID, container: ContainerDep, principal: PrincipalDep, position: ReadPosition) -> dict[str, Any]:
+    return visible_doc(container.store, principal, "incident", str(incident_id), "incident")
+
+
+@router.post("", status_code=201, response_model=Accepted)
+def report_incident(body: IncidentIn, ctx: CommandCtx, container: ContainerDep) -> Any:
+    fields = body.model_dump()
+    fields["category"] = body.category.value
+    fields["level"] = body.level.value
+    return answer(container.service.report_incident(ctx, **fields), created=True)
+
+
+@router.post("/{incident_id}/verify", response_model=Accepted)
+def verify(incident_id: UUID, ctx: CommandCtx, container: ContainerDep, body: NoteIn | None = None) -> Any:
+    return answer(container.service.verify_incident(ctx, incident_id, body.note if body else ""))
+
+
+@router.post("/{incident_id}/level", response_model=Accepted)
+def change_level(incident_id: UUID, body: LevelIn, ctx: CommandCtx, container: ContainerDep) -> Any:
+    return answer(container.service.change_incident_level(ctx, incident_id, body.level.value, body.reason))
+
+
+@router.post("/{incident_id}/situation", response_model=Accepted)
+def update_situation(incident_id: UUID, body: SituationIn, ctx: CommandCtx, container: ContainerDep) -> Any:
+    return answer(container.service.update_situation(ctx, incident_id, body.figures(), body.notes))
+
+
+@router.post("/{incident_id}/control", response_model=Accepted)
+def control(incident_id: UUID, ctx: CommandCtx, container: ContainerDep, body: NoteIn | None = None) -> Any:
+    return answer(container.service.control_incident(ctx, incident_id, body.note if body else ""))
+
+
+@router.post("/{incident_id}/close", response_model=Accepted)
+def close(incident_id: UUID, body: SummaryIn, ctx: CommandCtx, container: ContainerDep) -> Any:
+    return answer(container.service.close_incident(ctx, incident_id, body.summary))
+
+
+@router.post("/{incident_id}/dismiss", response_model=Accepted)
+def dismiss(incident_id: UUID, body: ReasonIn, ctx: CommandCtx, container: ContainerDep) -> Any:
+    return answer(container.service.dismiss_incident(ctx, incident_id, body.reason))
+
+
+@router.get("/{incident_id}/dispatches")
+def incident_dispatches(incident_id: UUID, container: ContainerDep, principal: PrincipalDep, position: ReadPosition) -> dict[str, Any]:
+    visible_doc(container.store, principal, "incident", str(incident_id), "incident")
+    items, _ = container.store.list("dispatch", unit_prefix=unit_prefix(principal), limit=100_000)
+    items = [d for d in items if d["incident_id"] == str(incident_id)]
+    return page(items, len(items), position, len(items), 0)
+
+
+@router.post("/{incident_id}/dispatches", status_code=201, response_model=Accepted)
+def order_dispatch(incident_id: UUID, body: DispatchIn, ctx: CommandCtx, container: ContainerDep) -> Any:
+    return answer(container.service.order_dispatch(ctx, incident_id, body.team_id, body.task, body.ack_minutes), created=True)

@@ -1,0 +1,55 @@
+"""Daily reports (24小时零报告): each village and community files one a day, a zero report when nothing happened.
+
+`GET /reports/daily?day=` answers for every reporting unit in the caller's scope,
+filed or not, so that a street office sees at once who is still silent.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from domain.reports import REPORTING_KINDS, daily_report_id
+from gateway.entrypoints.api.common import answer, page, unit_prefix
+from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition
+from gateway.entrypoints.schemas import Accepted, DailyReportIn
+from projections.board import DAILY_REPORT_DUE, SHANGHAI
+
+router = APIRouter(prefix="/reports/daily", tags=["daily reports"])
+
+
+@router.post("", status_code=201, response_model=Accepted)
+def file_daily_report(body: DailyReportIn, ctx: CommandCtx, container: ContainerDep) -> Any:
+    """File the day's report for a village or community; filing the same day again corrects it."""
+    return answer(container.service.file_daily_report(ctx, body.unit_code, body.day, body.zero, body.summary), created=True)
+
+
+@router.get("")
+def daily_reports(container: ContainerDep, principal: PrincipalDep, position: ReadPosition,
+                  day: Annotated[date | None, Query(description="YYYY-MM-DD in Asia/Shanghai; today by default")] = None,
+                  ) -> dict[str, Any]:
+    now = container.service.clock().astimezone(SHANGHAI)
+    day = day or now.date()
+    due = datetime.combine(day, DAILY_REPORT_DUE, tzinfo=SHANGHAI)
+    units, _ = container.store.list("unit", unit_prefix=unit_prefix(principal), limit=100_000)
+    reporting = sorted((u for u in units if u["kind"] in REPORTING_KINDS), key=lambda u: u["code"])
+    ids = {u["code"]: ("daily_report", str(daily_report_id(u["code"], day.isoformat()))) for u in reporting}
+    reports = container.store.get_many(ids.values())
+    items = [_row(u, reports.get(ids[u["code"]]), day, due, now) for u in reporting]
+    result = page(items, len(items), position, len(items), 0)
+    result |= {"day": day.isoformat(), "due_at": due.isoformat(),
+               "filed": sum(1 for i in items if i["status"] == "filed"), "missing": sum(1 for i in items if i["status"] == "missing")}
+    return result
+
+
+def _row(unit: dict[str, Any], report: dict[str, Any] | None, day: date, due: datetime, now: datetime) -> dict[str, Any]:
+    """One reporting unit's day: its report as filed, or whether it is still due or already missing."""
+    row = {"id": None, "unit_code": unit["code"], "unit_name": unit["name"], "parent_code": unit["parent_code"],
+           "day": day.isoformat(), "status": "missing" if now >= due else "due", "late": False, "zero": None, "summary": "",
+           "filed_at": None, "filed_by": None, "corrections": 0}
+    if report is not None:
+        row |= {k: report[k] for k in ("id", "zero", "summary", "filed_at", "filed_by", "corrections")}
+        row |= {"status": "filed", "late": datetime.fromisoformat(report["filed_at"]) > due}
+    return row

@@ -1,0 +1,68 @@
+"""Rescue teams: register, on/off duty."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from gateway.entrypoints.api.common import Limit, Offset, answer, page, replayed, unit_prefix, visible_doc
+from gateway.entrypoints.deps import AccountOnce, CommandCtx, ContainerDep, PrincipalDep, ReadPosition
+from gateway.entrypoints.schemas import Accepted, DutyIn, TeamAccountIn, TeamIn
+
+router = APIRouter(prefix="/teams", tags=["teams"])
+
+
+@router.get("")
+def list_teams(
+    container: ContainerDep,
+    principal: PrincipalDep,
+    position: ReadPosition,
+    status: Annotated[list[str] | None, Query()] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    items, total = container.store.list("team", unit_prefix=unit_prefix(principal), statuses=status, limit=limit, offset=offset)
+    return page(items, total, position, limit, offset)
+
+
+@router.get("/{team_id}")
+def get_team(team_id: UUID, container: ContainerDep, principal: PrincipalDep, position: ReadPosition) -> dict[str, Any]:
+    return visible_doc(container.store, principal, "team", str(team_id), "team")
+
+
+@router.post("", status_code=201, response_model=Accepted)
+def register_team(body: TeamIn, ctx: CommandCtx, container: ContainerDep) -> Any:
+    fields = body.model_dump()
+    fields["kind"] = body.kind.value
+    return answer(container.service.register_team(ctx, **fields), created=True)
+
+
+@router.post("/{team_id}/duty", response_model=Accepted)
+def set_duty(team_id: UUID, body: DutyIn, ctx: CommandCtx, container: ContainerDep) -> Any:
+    return answer(container.service.set_team_duty(ctx, team_id, body.on_duty))
+
+
+@router.get("/{team_id}/accounts")
+def team_accounts(team_id: UUID, container: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
+    visible_doc(container.store, principal, "team", str(team_id), "team")
+    items = [a.public() for a in container.accounts.list() if a.team_id == str(team_id)]
+    return {"items": items, "total": len(items)}
+
+
+@router.post("/{team_id}/accounts", status_code=201)
+def issue_team_account(team_id: UUID, body: TeamAccountIn, container: ContainerDep, principal: PrincipalDep,
+                       once: AccountOnce) -> Any:
+    """Issue a field account for the team's phone. The password is shown once, here.
+
+    Passwords are never stored, so a retried Idempotency-Key answers with the same account
+    and a fresh password (the one the lost answer carried stops working)."""
+    team = visible_doc(container.store, principal, "team", str(team_id), "team")
+    password = secrets.token_urlsafe(9)
+    if once is not None and (done := container.accounts.done_before(once)) is not None:
+        return replayed({**container.accounts.set_password(done, password).public(), "password": password}, 201)
+    username = body.username or f"team-{str(team_id)[:8]}-{secrets.token_hex(2)}"
+    account = container.accounts.add(username, password, "field", team["unit_code"], str(team_id), body.display_name or team["name"], once)
+    return {**account.public(), "password": password}

@@ -1,0 +1,235 @@
+"""`yingji`: serve, db init, seed demo, users add, project, projections rebuild."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from gateway.settings import Settings
+
+
+def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
+    if getattr(args, "data_dir", None):
+        os.environ["YINGJI_DATA_DIR"] = str(args.data_dir)
+    if getattr(args, "metrics_port", None) is not None:
+        overrides["metrics_port"] = args.metrics_port
+    try:
+        settings = Settings()
+    except ValidationError as e:  # a bad YINGJI_* setting: say which and why, not a traceback
+        raise SystemExit("yingji: bad settings:\n" + "\n".join(f"  {'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())) from None
+    return settings.model_copy(update=overrides) if overrides else settings
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from gateway.container import Container
+    from gateway.entrypoints.app import create_app
+
+    settings = _settings(args)
+    if args.demo:
+        c = Container.build(settings)
+        if c.log.max_position() == 0:
+            from gateway.tools.seed import seed_demo
+
+            print("seeding the demo district ...", flush=True)
+            seed_demo(c)
+        c.close()
+    app = create_app(settings)
+    print(f"Yingji serving on http://{args.host}:{args.port}/  (board: /ui/board.html, API docs: /docs)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws_per_message_deflate=False)
+
+
+def cmd_db_init(args: argparse.Namespace) -> None:
+    from gateway.container import init_schema
+
+    init_schema(_settings(args))
+    print("schema ready")
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> None:
+    from gateway.container import Container
+    from gateway.tools.seed import DEMO_PASSWORD, seed_demo
+
+    c = Container.build(_settings(args))
+    try:
+        counts = seed_demo(c)
+        c.projector.catch_up()
+    finally:
+        c.close()
+    print(f"demo district seeded: {counts}; accounts admin/commander/operator/field/reporter/observer, password {DEMO_PASSWORD}")
+
+
+def cmd_users_add(args: argparse.Namespace) -> None:
+    from gateway.container import Container
+
+    password = args.password or os.environ.get("YINGJI_NEW_PASSWORD") or getpass.getpass("password: ")
+    c = Container.build(_settings(args))
+    try:
+        account = c.accounts.add(args.username, password, args.role, args.unit, args.team, args.display_name or "")
+    finally:
+        c.close()
+    print(f"user {account.username} ({account.role}, {account.unit_code}) created")
+
+
+def cmd_project(args: argparse.Namespace) -> None:
+    from gateway.container import Container
+    from gateway.entrypoints.ops import projector_probe, serve_ops
+
+    c = Container.build(_settings(args, create_schema=False, run_projector=False))
+    stop = threading.Event()
+    c.start_listening()
+    c.start_checkpointer()
+    c.start_watchdog()  # deadlines are checked where the projector runs; several watchdogs are safe too
+    ops = serve_ops(projector_probe(c), c.settings.metrics_host, c.settings.metrics_port)
+    print(f"projector following the log from position {c.projector.position}", flush=True)
+    try:
+        c.projector.run_forever(stop, poll_seconds=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if ops is not None:
+            ops.close()
+        c.close()
+
+
+def cmd_relay(args: argparse.Namespace) -> None:
+    from gateway.container import Container
+    from gateway.entrypoints.ops import relay_probe, serve_ops
+
+    settings = _settings(args, create_schema=False, run_projector=False)
+    if not settings.upstream_url:
+        raise SystemExit("set YINGJI_UPSTREAM_URL (and YINGJI_UPSTREAM_SECRET) to relay to the city platform")
+    c = Container.build(settings)
+    relay = c.make_relay()
+    stop = threading.Event()
+    ops = serve_ops(relay_probe(relay), settings.metrics_host, settings.metrics_port)
+    print(f"relay to {settings.upstream_url} from position {c.relay_state.read()['position']} (waits for the lease)", flush=True)
+    try:
+        relay.run_forever(stop)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if ops is not None:
+            ops.close()
+        relay.close()
+        c.close()
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    from gateway.tools.backup import export_log
+    from gateway.container import Container
+
+    settings = _settings(args, create_schema=False, run_projector=False)
+    c = Container.build(settings)
+    try:
+        source = f"/districts/{settings.district_code}"
+        if args.file == "-":
+            count = export_log(c.log, source, sys.stdout)
+        else:
+            with open(args.file, "w", encoding="utf-8") as out:
+                count = export_log(c.log, source, out)
+    finally:
+        c.close()
+    print(f"exported {count} events", file=sys.stderr)
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    from gateway.tools.backup import RestoreRefused, import_log
+    from gateway.container import Container
+
+    c = Container.build(_settings(args, run_projector=False))
+    try:
+        with open(args.file, encoding="utf-8") as lines:
+            count = import_log(c.log, lines)
+        c.rebuild()
+    except RestoreRefused as e:
+        raise SystemExit(f"import refused: {e}") from None
+    finally:
+        c.close()
+    print(f"imported {count} events and rebuilt the read models")
+
+
+def cmd_rebuild(args: argparse.Namespace) -> None:
+    from gateway.container import Container
+
+    c = Container.build(_settings(args, run_projector=False))
+
+    def progress(position: int, head: int) -> None:
+        if sys.stderr.isatty():
+            width = 40
+            filled = int(width * position / max(head, 1))
+            print(f"\r[{'#' * filled}{'.' * (width - filled)}] {position}/{head}", end="", file=sys.stderr)
+
+    try:
+        done = c.rebuild(progress)
+        print(f"\nrebuilt read models from {done} events (position {c.projector.position})")
+    finally:
+        c.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["upstream"]:  # the stand-in has its own options; hand them over untouched
+        from gateway.tools.upstream import main as upstream_main
+
+        upstream_main(argv[1:])
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    p = argparse.ArgumentParser(prog="yingji", description="Yingji 应急 command and dispatch platform")
+    p.add_argument("--data-dir", type=Path, help="where the embedded SQLite files live (YINGJI_DATA_DIR)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the API, board and projector in one process")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--demo", action="store_true", help="seed the demo district first if the store is empty")
+    s.add_argument("--log-level", default="info")
+    s.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("init", help="create every table (run once, before workers)").set_defaults(func=cmd_db_init)
+
+    seed = sub.add_parser("seed", help="demo data").add_subparsers(dest="seed_command", required=True)
+    seed.add_parser("demo", help="seed the demo district into an empty store").set_defaults(func=cmd_seed_demo)
+
+    users = sub.add_parser("users", help="accounts").add_subparsers(dest="users_command", required=True)
+    ua = users.add_parser("add", help="create an account")
+    ua.add_argument("username")
+    ua.add_argument("--role", required=True, choices=["admin", "commander", "operator", "field", "reporter", "observer"])
+    ua.add_argument("--unit", required=True, help="12-digit unit code")
+    ua.add_argument("--team", help="team id (field accounts)")
+    ua.add_argument("--password", help="or YINGJI_NEW_PASSWORD, or asked")
+    ua.add_argument("--display-name")
+    ua.set_defaults(func=cmd_users_add)
+
+    metrics_help = "serve /healthz, /readyz and /metrics on this port (YINGJI_METRICS_PORT; 0 = off, default)"
+    pj = sub.add_parser("project", help="run the projector alone (scaled deployments)")
+    pj.add_argument("--metrics-port", type=int, help=metrics_help)
+    pj.set_defaults(func=cmd_project)
+    rl = sub.add_parser("relay", help="mirror the log to the city platform (YINGJI_UPSTREAM_URL)")
+    rl.add_argument("--metrics-port", type=int, help=metrics_help)
+    rl.set_defaults(func=cmd_relay)
+    sub.add_parser("upstream", help="run the stand-in of the city platform (demos, tests); see `yingji upstream --help`")
+    ex = sub.add_parser("export", help="write the log as CloudEvents JSON lines (backup)")
+    ex.add_argument("file", help="output file, or - for stdout")
+    ex.set_defaults(func=cmd_export)
+    im = sub.add_parser("import", help="load an export into an empty store (restore)")
+    im.add_argument("file")
+    im.set_defaults(func=cmd_import)
+    pr = sub.add_parser("projections", help="read models").add_subparsers(dest="projections_command", required=True)
+    pr.add_parser("rebuild", help="rebuild every read model from the log").set_defaults(func=cmd_rebuild)
+
+    args = p.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

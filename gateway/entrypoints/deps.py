@@ -1,0 +1,114 @@
+"""FastAPI dependencies, as Annotated aliases the routers use."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import OAuth2PasswordBearer
+from fastapi.security.utils import get_authorization_scheme_param
+
+from gateway.adapters.accounts import Account, Once
+from gateway.container import Container
+from gateway.context import CommandContext, Principal
+from gateway.errors import ProjectionLag, Unauthenticated
+from gateway.adapters.tokens import account_for_token
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_container(request: Request) -> Container:
+    return request.app.state.container  # type: ignore[no-any-return]
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def current_account(request: Request) -> Account:
+    """The account behind the request's bearer token, looked up once per request."""
+    account: Account | None = getattr(request.state, "account", None)
+    if account is not None:
+        return account
+    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated("sign in and send 'Authorization: Bearer <token>'")
+    container: Container = request.app.state.container
+    account = account_for_token(token, container.settings.resolved_secret_key, container.accounts)
+    request.state.account = account
+    return account
+
+
+def get_account(request: Request, _: Annotated[str | None, Depends(oauth2)]) -> Account:
+    # `oauth2` only tells OpenAPI how to sign in; the token is read (once) by current_account.
+    return current_account(request)
+
+
+AccountDep = Annotated[Account, Depends(get_account)]
+
+
+def get_principal(account: AccountDep) -> Principal:
+    return account.principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_command_context(request: Request, principal: PrincipalDep) -> CommandContext:
+    key = request.headers.get("idempotency-key", "").strip()
+    if len(key) > 200:
+        from domain.common import InvalidValue
+
+        raise InvalidValue("Idempotency-Key is too long (200 characters at most)", field="Idempotency-Key")
+    body = await request.body()
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")) if body else ""
+    except (ValueError, RecursionError):  # not JSON, or absurdly deep: hash the bytes; validation answers
+        canonical = body.decode("utf-8", "replace")
+    digest = hashlib.sha256(f"{request.method} {request.url.path}\n{canonical}".encode()).hexdigest()
+    return CommandContext(
+        principal=principal,
+        request_id=request.state.request_id,
+        idempotency_key=key,
+        request_hash=digest,
+    )
+
+
+CommandCtx = Annotated[CommandContext, Depends(get_command_context)]
+
+
+def get_account_once(ctx: CommandCtx, container: ContainerDep) -> Once | None:
+    """The Idempotency-Key of an account command (accounts are kept beside the log, not in it).
+
+    The request is remembered by an HMAC of its hash: the body may carry a password."""
+    if not ctx.idempotency_key:
+        return None
+    fingerprint = hmac.new(container.settings.resolved_secret_key.encode(), ctx.request_hash.encode(), hashlib.sha256)
+    return Once(ctx.scope_key, fingerprint.hexdigest())
+
+
+AccountOnce = Annotated[Once | None, Depends(get_account_once)]
+
+
+def read_position(
+    container: ContainerDep,
+    min_position: Annotated[int | None, Query(ge=0, le=2**53, description="Wait until read models include this log position")] = None,
+) -> int:
+    if min_position and min_position > container.store.position():
+        head = container.log.max_position()
+        if min_position > head:
+            # Every position a command answered is already in the log: one past its head names no write.
+            from domain.common import InvalidValue
+
+            raise InvalidValue(f"position {min_position} is not in the log yet (its head is {head})", field="min_position")
+        if not container.wait_for(min_position, container.settings.read_wait_seconds):
+            raise ProjectionLag(
+                f"read models have not reached position {min_position} yet; retry shortly",
+                position=container.store.position(),
+            )
+    return container.store.position()
+
+
+ReadPosition = Annotated[int, Depends(read_position)]

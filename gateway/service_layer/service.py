@@ -1,0 +1,412 @@
+"""Command handlers: load aggregates, let them decide, save their events atomically.
+
+Each handler is a `decide()` closure run by `_execute`, which adds what every
+command needs: idempotency (answer a retried key from the log, refuse a key
+reused for another request), optimistic concurrency (reload and decide again
+when another writer got there first), and the command's answer
+`Accepted(id, position)`.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from domain.allocations import Allocation
+from domain.common import InvalidValue
+from domain.directives import Directive
+from domain.dispatches import Dispatch
+from domain.incidents import Incident
+from domain.reports import REPORTING_KINDS, DailyReport, daily_report_id
+from domain.teams import Team
+from domain.units import Unit, parent_code, unit_id
+from domain.warehouses import Warehouse
+from gateway.context import CommandContext, Role
+from gateway.errors import Conflict, Forbidden, IdempotencyMismatch, NotFound, VersionConflict
+from gateway.adapters.eventstore import DistrictLog, IdempotencyRecord, StoredAnswer
+from projections.board import SHANGHAI
+
+A = TypeVar("A", bound=Aggregate)
+Decision = tuple[UUID, list[Aggregate]]
+MAX_ATTEMPTS = 12
+
+
+@dataclass(frozen=True)
+class Accepted:
+    id: str
+    position: int
+    replayed: bool = False
+
+
+class CommandService:
+    def __init__(self, log: DistrictLog, ack_minutes: dict[str, int], clock: Callable[[], datetime] | None = None,
+                 arrive_minutes: dict[str, int] | None = None):
+        self.log = log
+        self.ack_minutes = ack_minutes
+        self.arrive_minutes = arrive_minutes or {}
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+
+    # -- the command pipeline ---------------------------------------------
+    def _execute(self, ctx: CommandContext, decide: Callable[[], Decision]) -> Accepted:
+        key = ctx.scope_key
+        if key and (answer := self.log.find_answer(key)):
+            return self._replayed(ctx, answer)
+        for attempt in range(MAX_ATTEMPTS):
+            result_id, aggregates = decide()
+            pending = [e for agg in aggregates for e in agg.pending_events]
+            if not pending:  # nothing left to do (e.g. someone else recorded it meanwhile)
+                return Accepted(str(result_id), self.log.max_position())
+            record = None
+            if key:
+                last = pending[-1]
+                record = IdempotencyRecord(key, ctx.request_hash, str(result_id), last.originator_id, last.originator_version)
+            try:
+                # Aggregates, not just their events: the application snapshots long histories.
+                recordings = self.log.save(*aggregates, idempotency=record)
+            except IntegrityError:
+                # Either the same key was answered meanwhile, or another
+                # writer changed one of our aggregates: decide again.
+                if key and (answer := self.log.find_answer(key)):
+                    return self._replayed(ctx, answer)
+                time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
+                continue
+            return Accepted(str(result_id), recordings[-1].notification.id)
+        raise VersionConflict("the records changed too often while deciding; try again")
+
+    @staticmethod
+    def _replayed(ctx: CommandContext, answer: StoredAnswer) -> Accepted:
+        if answer.request_hash != ctx.request_hash:
+            raise IdempotencyMismatch("this Idempotency-Key was already used for a different request")
+        return Accepted(answer.result_id, answer.position, replayed=True)
+
+    def _load(self, cls: type[A], aggregate_id: UUID | str, what: str) -> A:
+        try:
+            agg = self.log.repository.get(UUID(str(aggregate_id)))
+        except (AggregateNotFoundError, ValueError):
+            raise NotFound(f"{what} {aggregate_id} not found") from None
+        if not isinstance(agg, cls):
+            raise NotFound(f"{what} {aggregate_id} not found")
+        return agg
+
+    def _unit(self, code: str) -> Unit:
+        return self._load(Unit, unit_id(code), "unit")
+
+    # -- units -----------------------------------------------------------
+    def register_unit(self, ctx: CommandContext, *, code: str, name: str, kind: str, lat: float | None = None,
+                      lon: float | None = None, parts: dict[str, int] | None = None) -> Accepted:
+        def decide() -> Decision:
+            parent = parent_code(code) if len(code) == 12 and code.isdigit() else None
+            if parent is not None:
+                self._unit(parent)
+            ctx.principal.check_unit(code, "the unit")
+            unit = Unit.register(code=code, name=name, kind=kind, lat=lat, lon=lon, parts=parts, by=ctx.actor)
+            if unit.id in self.log.repository:
+                raise Conflict(f"unit {code} already exists", field="code")
+            return unit.id, [unit]
+
+        return self._execute(ctx, decide)
+
+    def update_unit_parts(self, ctx: CommandContext, code: str, parts: dict[str, int]) -> Accepted:
+        def decide() -> Decision:
+            unit = self._unit(code)
+            ctx.principal.check_unit(unit.code, "the unit")
+            unit.update_parts(parts, by=ctx.actor)
+            return unit.id, [unit]
+
+        return self._execute(ctx, decide)
+
+    # -- incidents -------------------------------------------------------
+    def report_incident(self, ctx: CommandContext, **fields: Any) -> Accepted:
+        def decide() -> Decision:
+            self._unit(fields["unit_code"])
+            ctx.principal.check_unit(fields["unit_code"], "the incident's place")
+            incident = Incident.report(by=ctx.actor, **fields)
+            return incident.id, [incident]
+
+        return self._execute(ctx, decide)
+
+    def _incident_command(self, ctx: CommandContext, incident_id: UUID, act: Callable[[Incident], None]) -> Accepted:
+        def decide() -> Decision:
+            incident = self._load(Incident, incident_id, "incident")
+            ctx.principal.check_unit(incident.unit_code, "the incident")
+            act(incident)
+            return incident.id, [incident]
+
+        return self._execute(ctx, decide)
+
+    def verify_incident(self, ctx: CommandContext, incident_id: UUID, note: str = "") -> Accepted:
+        return self._incident_command(ctx, incident_id, lambda i: i.verify(by=ctx.actor, note=note))
+
+    def change_incident_level(self, ctx: CommandContext, incident_id: UUID, level: str, reason: str = "") -> Accepted:
+        return self._incident_command(ctx, incident_id, lambda i: i.change_level(level, reason, by=ctx.actor))
+
+    def update_situation(self, ctx: CommandContext, incident_id: UUID, figures: dict[str, int], notes: str = "") -> Accepted:
+        return self._incident_command(ctx, incident_id, lambda i: i.update_situation(figures, notes, by=ctx.actor))
+
+    def control_incident(self, ctx: CommandContext, incident_id: UUID, note: str = "") -> Accepted:
+        return self._incident_command(ctx, incident_id, lambda i: i.control(by=ctx.actor, note=note))
+
+    def close_incident(self, ctx: CommandContext, incident_id: UUID, summary: str) -> Accepted:
+        return self._incident_command(ctx, incident_id, lambda i: i.close(summary, by=ctx.actor))
+
+    def dismiss_incident(self, ctx: CommandContext, incident_id: UUID, reason: str) -> Accepted:
+        return self._incident_command(ctx, incident_id, lambda i: i.dismiss(reason, by=ctx.actor))
+
+    def record_reported_upward(self, ctx: CommandContext, incident_ids: list[UUID], acknowledged_at: datetime,
+                               batch_id: str) -> Accepted:
+        """The city acknowledged a batch holding these incidents' reports: one save for all of them.
+        Incidents already recorded are skipped, so a resent batch records nothing twice."""
+
+        def decide() -> Decision:
+            changed: list[Aggregate] = []
+            for incident_id in incident_ids:
+                incident = self._load(Incident, incident_id, "incident")
+                if incident.reported_upward_at is None:
+                    incident.record_reported_upward(acknowledged_at, batch_id, by=ctx.actor)
+                    changed.append(incident)
+            return (changed[0].id if changed else incident_ids[0]), changed
+
+        return self._execute(ctx, decide)
+
+    # -- directives from the city ----------------------------------------
+    def receive_directive(self, ctx: CommandContext, **fields: Any) -> Accepted:
+        def decide() -> Decision:
+            directive = Directive.receive(by=ctx.actor, **fields)
+            if directive.id in self.log.repository:
+                raise Conflict("directive already received", directive_id=str(directive.id))
+            return directive.id, [directive]
+
+        return self._execute(ctx, decide)
+
+    def acknowledge_directive(self, ctx: CommandContext, directive_id: UUID, note: str = "") -> Accepted:
+        def decide() -> Decision:
+            directive = self._load(Directive, directive_id, "directive")
+            ctx.principal.check_unit(directive.unit_code, "the directive")
+            directive.acknowledge(note, by=ctx.actor)
+            return directive.id, [directive]
+
+        return self._execute(ctx, decide)
+
+    # -- teams -----------------------------------------------------------
+    def register_team(self, ctx: CommandContext, **fields: Any) -> Accepted:
+        def decide() -> Decision:
+            self._unit(fields["unit_code"])
+            ctx.principal.check_unit(fields["unit_code"], "the team's unit")
+            team = Team.register(by=ctx.actor, **fields)
+            return team.id, [team]
+
+        return self._execute(ctx, decide)
+
+    def set_team_duty(self, ctx: CommandContext, team_id: UUID, on_duty: bool) -> Accepted:
+        def decide() -> Decision:
+            team = self._load(Team, team_id, "team")
+            ctx.principal.check_unit(team.unit_code, "the team")
+            ctx.principal.check_team(str(team.id))
+            team.set_duty(on_duty, by=ctx.actor)
+            return team.id, [team]
+
+        return self._execute(ctx, decide)
+
+    # -- dispatches ------------------------------------------------------
+    def order_dispatch(self, ctx: CommandContext, incident_id: UUID, team_id: UUID, task: str,
+                       ack_minutes: int | None = None) -> Accepted:
+        def decide() -> Decision:
+            incident = self._load(Incident, incident_id, "incident")
+            ctx.principal.check_unit(incident.unit_code, "the incident")
+            if not incident.is_open:
+                raise InvalidValue(f"the incident is {incident.status}; it takes no more dispatches", field="incident_id")
+            team = self._load(Team, team_id, "team")
+            ctx.principal.check_unit(team.unit_code, "the team")
+            minutes = ack_minutes or self.ack_minutes.get(incident.level, 30)
+            dispatch = Dispatch.order(
+                incident_id=incident.id,
+                team_id=team.id,
+                unit_code=incident.unit_code,
+                task=task,
+                ack_deadline=self.clock() + timedelta(minutes=minutes),
+                by=ctx.actor,
+            )
+            team.assign(dispatch.id, by=ctx.actor)
+            return dispatch.id, [dispatch, team]
+
+        return self._execute(ctx, decide)
+
+    def _dispatch_command(self, ctx: CommandContext, dispatch_id: UUID, act: Callable[[Dispatch], None],
+                          releases_team: bool = False, field_may: bool = True) -> Accepted:
+        def decide() -> Decision:
+            dispatch = self._load(Dispatch, dispatch_id, "dispatch")
+            if ctx.principal.role == Role.FIELD:
+                if not field_may:
+                    raise Forbidden("field accounts cannot do this")
+                ctx.principal.check_team(str(dispatch.team_id))
+            else:
+                ctx.principal.check_unit(dispatch.unit_code, "the dispatch")
+            act(dispatch)
+            changed: list[Aggregate] = [dispatch]
+            if releases_team:
+                team = self._load(Team, dispatch.team_id, "team")
+                team.release(dispatch.id, by=ctx.actor)
+                changed.append(team)
+            return dispatch.id, changed
+
+        return self._execute(ctx, decide)
+
+    def acknowledge_dispatch(self, ctx: CommandContext, dispatch_id: UUID) -> Accepted:
+        def act(d: Dispatch) -> None:
+            level = self._load(Incident, d.incident_id, "incident").level
+            d.acknowledge(by=ctx.actor, arrive_deadline=self.clock() + timedelta(minutes=self.arrive_minutes.get(level, 60)))
+
+        return self._dispatch_command(ctx, dispatch_id, act)
+
+    def escalate_dispatch(self, ctx: CommandContext, dispatch_id: UUID, reason: str) -> Accepted:
+        """The watchdog's command: one durable escalation per missed deadline (the aggregate refuses a second)."""
+        return self._dispatch_command(ctx, dispatch_id, lambda d: d.escalate(reason, self.clock(), by=ctx.actor))
+
+    def depart_dispatch(self, ctx: CommandContext, dispatch_id: UUID) -> Accepted:
+        return self._dispatch_command(ctx, dispatch_id, lambda d: d.depart(by=ctx.actor))
+
+    def arrive_dispatch(self, ctx: CommandContext, dispatch_id: UUID) -> Accepted:
+        return self._dispatch_command(ctx, dispatch_id, lambda d: d.arrive(by=ctx.actor))
+
+    def complete_dispatch(self, ctx: CommandContext, dispatch_id: UUID, note: str = "") -> Accepted:
+        return self._dispatch_command(ctx, dispatch_id, lambda d: d.complete(by=ctx.actor, note=note), releases_team=True)
+
+    def decline_dispatch(self, ctx: CommandContext, dispatch_id: UUID, reason: str) -> Accepted:
+        return self._dispatch_command(ctx, dispatch_id, lambda d: d.decline(reason, by=ctx.actor), releases_team=True)
+
+    def cancel_dispatch(self, ctx: CommandContext, dispatch_id: UUID, reason: str) -> Accepted:
+        return self._dispatch_command(
+            ctx, dispatch_id, lambda d: d.cancel(reason, by=ctx.actor), releases_team=True, field_may=False
+        )
+
+    # -- warehouses ------------------------------------------------------
+    def register_warehouse(self, ctx: CommandContext, **fields: Any) -> Accepted:
+        def decide() -> Decision:
+            self._unit(fields["unit_code"])
+            ctx.principal.check_unit(fields["unit_code"], "the warehouse's unit")
+            warehouse = Warehouse.register(by=ctx.actor, **fields)
+            return warehouse.id, [warehouse]
+
+        return self._execute(ctx, decide)
+
+    def _warehouse_command(self, ctx: CommandContext, warehouse_id: UUID, act: Callable[[Warehouse], None]) -> Accepted:
+        def decide() -> Decision:
+            warehouse = self._load(Warehouse, warehouse_id, "warehouse")
+            ctx.principal.check_unit(warehouse.unit_code, "the warehouse")
+            act(warehouse)
+            return warehouse.id, [warehouse]
+
+        return self._execute(ctx, decide)
+
+    def receive_stock(self, ctx: CommandContext, warehouse_id: UUID, lines: dict[str, int], note: str = "") -> Accepted:
+        return self._warehouse_command(ctx, warehouse_id, lambda w: w.receive(lines, note, by=ctx.actor))
+
+    def count_stock(self, ctx: CommandContext, warehouse_id: UUID, code: str, counted: int, note: str = "") -> Accepted:
+        return self._warehouse_command(ctx, warehouse_id, lambda w: w.count(code, counted, note, by=ctx.actor))
+
+    def set_minimum(self, ctx: CommandContext, warehouse_id: UUID, code: str, minimum: int) -> Accepted:
+        return self._warehouse_command(ctx, warehouse_id, lambda w: w.set_minimum(code, minimum, by=ctx.actor))
+
+    # -- allocations -----------------------------------------------------
+    def request_allocation(self, ctx: CommandContext, incident_id: UUID, warehouse_id: UUID, lines: dict[str, int],
+                           destination: str = "", team_id: UUID | None = None) -> Accepted:
+        def decide() -> Decision:
+            incident = self._load(Incident, incident_id, "incident")
+            ctx.principal.check_unit(incident.unit_code, "the incident")
+            if not incident.is_open:
+                raise InvalidValue(f"the incident is {incident.status}; it takes no more materials", field="incident_id")
+            warehouse = self._load(Warehouse, warehouse_id, "warehouse")
+            ctx.principal.check_unit(warehouse.unit_code, "the warehouse")
+            if team_id is not None:
+                self._load(Team, team_id, "team")
+            allocation = Allocation.request(
+                incident_id=incident.id,
+                warehouse_id=warehouse.id,
+                unit_code=incident.unit_code,
+                lines=lines,
+                destination=destination,
+                team_id=team_id,
+                by=ctx.actor,
+            )
+            warehouse.reserve(allocation.id, allocation.lines, by=ctx.actor)
+            return allocation.id, [allocation, warehouse]
+
+        return self._execute(ctx, decide)
+
+    def _allocation_command(self, ctx: CommandContext, allocation_id: UUID,
+                            act: Callable[[Allocation, Warehouse], bool], field_may: bool = False) -> Accepted:
+        """`act` returns whether it changed the warehouse too."""
+
+        def decide() -> Decision:
+            allocation = self._load(Allocation, allocation_id, "allocation")
+            if ctx.principal.role == Role.FIELD:
+                if not field_may or allocation.team_id is None:
+                    raise Forbidden("field accounts confirm only materials sent to their team")
+                ctx.principal.check_team(str(allocation.team_id))
+            else:
+                ctx.principal.check_unit(allocation.unit_code, "the allocation")
+            warehouse = self._load(Warehouse, allocation.warehouse_id, "warehouse")
+            changed: list[Aggregate] = [allocation]
+            if act(allocation, warehouse):
+                changed.append(warehouse)
+            return allocation.id, changed
+
+        return self._execute(ctx, decide)
+
+    def ship_allocation(self, ctx: CommandContext, allocation_id: UUID, vehicle: str = "") -> Accepted:
+        def act(a: Allocation, w: Warehouse) -> bool:
+            a.ship(by=ctx.actor, vehicle=vehicle)
+            w.issue(a.id, by=ctx.actor)
+            return True
+
+        return self._allocation_command(ctx, allocation_id, act)
+
+    def deliver_allocation(self, ctx: CommandContext, allocation_id: UUID, received_by: str = "") -> Accepted:
+        def act(a: Allocation, w: Warehouse) -> bool:
+            a.deliver(received_by, by=ctx.actor)
+            return False
+
+        return self._allocation_command(ctx, allocation_id, act, field_may=True)
+
+    def return_allocation(self, ctx: CommandContext, allocation_id: UUID, lines: dict[str, int], note: str = "") -> Accepted:
+        def act(a: Allocation, w: Warehouse) -> bool:
+            a.give_back(lines, by=ctx.actor, note=note)
+            w.take_back(a.id, lines, by=ctx.actor)
+            return True
+
+        return self._allocation_command(ctx, allocation_id, act, field_may=True)
+
+    def cancel_allocation(self, ctx: CommandContext, allocation_id: UUID, reason: str) -> Accepted:
+        def act(a: Allocation, w: Warehouse) -> bool:
+            a.cancel(reason, by=ctx.actor)
+            w.release(a.id, by=ctx.actor)
+            return True
+
+        return self._allocation_command(ctx, allocation_id, act)
+
+    # -- daily reports (零报告) --------------------------------------------
+    def file_daily_report(self, ctx: CommandContext, unit_code: str, day: date, zero: bool, summary: str = "") -> Accepted:
+        def decide() -> Decision:
+            unit = self._unit(unit_code)
+            if unit.kind not in REPORTING_KINDS:
+                raise InvalidValue("daily reports are filed by villages and communities", field="unit_code")
+            ctx.principal.check_unit(unit_code, "the reporting unit")
+            try:
+                report = self._load(DailyReport, daily_report_id(unit_code, day.isoformat()), "daily report")
+            except NotFound:
+                today = self.clock().astimezone(SHANGHAI).date()
+                report = DailyReport.file(unit_code=unit_code, day=day, today=today, zero=zero, summary=summary, by=ctx.actor)
+            else:
+                report.correct(zero, summary, by=ctx.actor)
+            return report.id, [report]
+
+        return self._execute(ctx, decide)

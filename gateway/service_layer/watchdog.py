@@ -1,0 +1,64 @@
+"""The deadline watchdog: turns a missed acknowledgement or arrival into one durable escalation event.
+
+It finds candidates in the read models (cheap, possibly stale) and asks the
+Dispatch aggregate to escalate; the aggregate refuses a second escalation
+for the same reason and anything no longer overdue. So several watchdogs, or
+one restarted, still record each missed deadline exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from uuid import UUID
+
+from domain.common import DomainError
+from domain.dispatches import Escalation
+from gateway.context import CommandContext, Principal
+from gateway.service_layer.service import CommandService
+from projections.store import DocStore
+
+log = logging.getLogger("yingji.watchdog")
+
+WATCHDOG = Principal("watchdog", "system", "")
+
+
+class Watchdog:
+    def __init__(self, service: CommandService, store: DocStore, clock: Callable[[], datetime] | None = None):
+        self.service = service
+        self.store = store
+        self.clock = clock or service.clock
+        self.escalated = 0
+
+    def candidates(self, now: datetime) -> list[tuple[str, str]]:
+        docs, _ = self.store.list("dispatch", statuses=["ordered", "acknowledged", "departed"], limit=100_000)
+        due: list[tuple[str, str]] = []
+        for d in docs:
+            done = {x["reason"] for x in d.get("escalations", [])}
+            if d["status"] == "ordered":
+                reason, deadline = Escalation.ACK_OVERDUE.value, d.get("ack_deadline")
+            else:
+                reason, deadline = Escalation.ARRIVAL_OVERDUE.value, d.get("arrive_deadline")
+            if deadline and reason not in done and datetime.fromisoformat(deadline) <= now:
+                due.append((d["id"], reason))
+        return due
+
+    def run_once(self) -> int:
+        count = 0
+        for dispatch_id, reason in self.candidates(self.clock()):
+            try:
+                self.service.escalate_dispatch(CommandContext(WATCHDOG, request_id="watchdog"), UUID(dispatch_id), reason)
+                count += 1
+            except DomainError as e:  # acknowledged meanwhile, or another watchdog was first
+                log.debug("not escalating %s (%s): %s", dispatch_id, reason, e.detail)
+        self.escalated += count
+        return count
+
+    def run_forever(self, stop: threading.Event, every_seconds: float) -> None:
+        while not stop.wait(every_seconds):
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("watchdog pass failed")
