@@ -48,7 +48,7 @@ from gateway.settings import Settings
 
 log = logging.getLogger("yingji.http")
 PROBLEM = "application/problem+json"
-UI_DIR = Path(__file__).resolve().parent.parent / "ui"
+UI_DIR = Path(__file__).resolve().parents[2] / "ui"
 
 
 def problem_response(request: Request, code: str, detail: str, status: int | None = None, **extra: Any) -> JSONResponse:
