@@ -30,6 +30,35 @@ S = DispatchStatus
 ACTIVE = frozenset({S.ORDERED, S.ACKNOWLEDGED, S.DEPARTED, S.ARRIVED})
 FINAL = frozenset({S.COMPLETED, S.DECLINED, S.CANCELLED})
 
+# The taps of a dispatch: the status each leads to and the statuses it applies in. The aggregate
+# enforces it; the field page's buttons come from it (through gateway.vocab).
+STEPS: dict[str, tuple[str, frozenset[str]]] = {
+    "acknowledge": (S.ACKNOWLEDGED, frozenset({S.ORDERED})),
+    "depart": (S.DEPARTED, frozenset({S.ACKNOWLEDGED})),
+    "arrive": (S.ARRIVED, frozenset({S.DEPARTED})),
+    "complete": (S.COMPLETED, frozenset({S.ARRIVED})),
+    "decline": (S.DECLINED, frozenset({S.ORDERED, S.ACKNOWLEDGED})),
+    "cancel": (S.CANCELLED, ACTIVE),
+}
+# The forward path a dispatch takes when all goes well, and the step that moves each status on.
+FLOW = (S.ORDERED, S.ACKNOWLEDGED, S.DEPARTED, S.ARRIVED, S.COMPLETED)
+NEXT_STEP = {frm: step for step, (target, froms) in STEPS.items() for frm in froms
+             if step in ("acknowledge", "depart", "arrive", "complete")}
+
+# Which deadline runs in which status, and what missing it is called. The aggregate's
+# escalate, the watchdog, the board and the pages (through gateway.vocab) all read this.
+RUNNING_DEADLINE: dict[str, tuple[str, str]] = {
+    S.ORDERED: (Escalation.ACK_OVERDUE, "ack_deadline"),
+    S.ACKNOWLEDGED: (Escalation.ARRIVAL_OVERDUE, "arrive_deadline"),
+    S.DEPARTED: (Escalation.ARRIVAL_OVERDUE, "arrive_deadline"),
+}
+_ESCALATING = {Escalation.ACK_OVERDUE: "escalate a missed acknowledgement of", Escalation.ARRIVAL_OVERDUE: "escalate a late arrival of"}
+
+
+def running_deadline(status: str) -> tuple[str, str] | None:
+    """(escalation reason, name of the deadline field) for a dispatch in `status`, or None when no clock runs."""
+    return RUNNING_DEADLINE.get(status)
+
 
 class Dispatch(Aggregate):
     @event("Ordered")
@@ -74,7 +103,7 @@ class Dispatch(Aggregate):
 
     def acknowledge(self, by: Actor, arrive_deadline: datetime | None = None) -> None:
         """`arrive_deadline`: when the team is expected on site; the watchdog escalates after it."""
-        require_state(self.status, {S.ORDERED}, "acknowledge", "dispatch")
+        require_state(self.status, STEPS["acknowledge"][1], "acknowledge", "dispatch")
         if arrive_deadline is not None and arrive_deadline.tzinfo is None:
             raise InvalidValue("arrive_deadline needs a time zone", field="arrive_deadline")
         self._acknowledged(arrive_deadline=arrive_deadline, by=by)
@@ -88,14 +117,10 @@ class Dispatch(Aggregate):
         """Raise the alarm once per missed deadline: acknowledgement, or arrival after acknowledging."""
         if reason in self.escalations:
             raise InvalidTransition(f"already escalated for {reason}")
-        if reason == Escalation.ACK_OVERDUE:
-            require_state(self.status, {S.ORDERED}, "escalate a missed acknowledgement of", "dispatch")
-            deadline = self.ack_deadline
-        elif reason == Escalation.ARRIVAL_OVERDUE:
-            require_state(self.status, {S.ACKNOWLEDGED, S.DEPARTED}, "escalate a late arrival of", "dispatch")
-            deadline = self.arrive_deadline
-        else:
+        if reason not in _ESCALATING:
             raise InvalidValue(f"unknown escalation {reason!r}", field="reason")
+        require_state(self.status, {s for s, (r, _) in RUNNING_DEADLINE.items() if r == reason}, _ESCALATING[reason], "dispatch")
+        deadline = getattr(self, RUNNING_DEADLINE[self.status][1])
         if deadline is None or now < deadline:
             raise InvalidTransition("the deadline has not passed", deadline=deadline.isoformat() if deadline else None)
         self._escalated(reason=reason, deadline=deadline, by=by)
@@ -105,7 +130,7 @@ class Dispatch(Aggregate):
         self.escalations = [*self.escalations, reason]
 
     def depart(self, by: Actor) -> None:
-        require_state(self.status, {S.ACKNOWLEDGED}, "depart on", "dispatch")
+        require_state(self.status, STEPS["depart"][1], "depart on", "dispatch")
         self._departed(by=by)
 
     @event("Departed")
@@ -113,7 +138,7 @@ class Dispatch(Aggregate):
         self.status = S.DEPARTED.value
 
     def arrive(self, by: Actor) -> None:
-        require_state(self.status, {S.DEPARTED}, "arrive on", "dispatch")
+        require_state(self.status, STEPS["arrive"][1], "arrive on", "dispatch")
         self._arrived(by=by)
 
     @event("Arrived")
@@ -121,7 +146,7 @@ class Dispatch(Aggregate):
         self.status = S.ARRIVED.value
 
     def complete(self, by: Actor, note: str = "") -> None:
-        require_state(self.status, {S.ARRIVED}, "complete", "dispatch")
+        require_state(self.status, STEPS["complete"][1], "complete", "dispatch")
         self._completed(note=note, by=by)
 
     @event("Completed")
@@ -129,7 +154,7 @@ class Dispatch(Aggregate):
         self.status = S.COMPLETED.value
 
     def decline(self, reason: str, by: Actor) -> None:
-        require_state(self.status, {S.ORDERED, S.ACKNOWLEDGED}, "decline", "dispatch")
+        require_state(self.status, STEPS["decline"][1], "decline", "dispatch")
         if not reason.strip():
             raise InvalidValue("a reason is required to decline", field="reason")
         self._declined(reason=reason.strip(), by=by)
@@ -139,7 +164,7 @@ class Dispatch(Aggregate):
         self.status = S.DECLINED.value
 
     def cancel(self, reason: str, by: Actor) -> None:
-        require_state(self.status, ACTIVE, "cancel", "dispatch")
+        require_state(self.status, STEPS["cancel"][1], "cancel", "dispatch")
         if not reason.strip():
             raise InvalidValue("a reason is required to cancel", field="reason")
         self._cancelled(reason=reason.strip(), by=by)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.common import Actor, InvalidTransition, InvalidValue, parse_enum, require_state
+from domain.policy import reported_upward_in_time
 from domain.units import within
 
 
@@ -62,6 +63,7 @@ class IncidentStatus(StrEnum):
 
 OPEN = frozenset({IncidentStatus.REPORTED, IncidentStatus.VERIFIED, IncidentStatus.CONTROLLED})
 SITUATION_FIELDS = ("deaths", "injured", "missing", "evacuated", "affected")
+HARM_FIELDS = ("deaths", "injured", "missing")  # people harmed: shown in red wherever figures are shown
 
 
 class Incident(Aggregate):
@@ -205,15 +207,13 @@ class Incident(Aggregate):
         self.status = IncidentStatus.DISMISSED.value
 
     # -- the 2-hour rule (灾情发生2小时内报送) -----------------------------
-    REPORT_WITHIN = timedelta(hours=2)
-
     def record_reported_upward(self, acknowledged_at: datetime, batch_id: str, by: Actor) -> None:
         """The city acknowledged the batch holding this incident's report: recorded once."""
         if self.reported_upward_at is not None:
             raise InvalidTransition("the report upward is already recorded")
         if acknowledged_at.tzinfo is None:
             raise InvalidValue("acknowledged_at needs a time zone", field="acknowledged_at")
-        within = acknowledged_at - self.occurred_at <= self.REPORT_WITHIN
+        within = reported_upward_in_time(self.occurred_at, acknowledged_at)
         self._reported_upward(acknowledged_at=acknowledged_at, batch_id=batch_id, within_deadline=within, by=by)
 
     @event("ReportedUpward")

@@ -14,9 +14,9 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.common import Actor, InvalidValue, natural_id
+from domain.policy import LATE_FILING_DAYS
 
 REPORTING_KINDS = frozenset({"village", "community"})  # each has its disaster information reporter (1+3)
-LATE_FILING_DAYS = 7  # a missed day may still be filed, late, within this many days
 MAX_SUMMARY = 2000
 
 

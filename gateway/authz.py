@@ -14,13 +14,6 @@ is that output, and a test keeps it so).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from fastapi import FastAPI, Request
-from fastapi.routing import APIRoute, APIRouter
-
-from gateway.errors import Forbidden
-
 API = "/api/v1"
 ROLES = ("admin", "commander", "operator", "field", "reporter", "observer")
 
@@ -132,42 +125,6 @@ def row_key(method: str, path: str) -> str:
 
 def rule_for(method: str, path: str) -> Rule | None:
     return MATRIX.get(row_key(method, path))
-
-
-def authorize(request: Request) -> None:
-    """The gateway's one authorisation step, run before a route's own dependencies and body.
-
-    Unknown routes fail closed. Public rows need no account; the others need a
-    valid token (401 otherwise) of a role in the row (403 otherwise).
-    """
-    route = request.scope.get("route")
-    path = getattr(route, "path", "")
-    request.state.route = API + path.removeprefix(API)  # the template, for the metrics' per-route latency
-    rule = rule_for(request.method, path)
-    if isinstance(rule, Public):
-        return
-    from gateway.entrypoints.deps import current_account  # deps imports the container; keep this module light
-
-    account = current_account(request)
-    if rule is None or account.role not in rule:
-        raise Forbidden(f"role {account.role} may not {request.method} {getattr(route, 'path', request.url.path)}", reason="role")
-
-
-def api_routes(app: FastAPI, routers: Iterable[APIRouter]) -> Iterable[tuple[str, str]]:
-    """(method, path) of every HTTP route below /api/v1: the included routers' and the app's own."""
-    routes = [r for router in routers for r in router.routes] + [r for r in app.routes if getattr(r, "path", "").startswith(API + "/")]
-    for route in routes:
-        if isinstance(route, APIRoute):
-            for method in sorted(route.methods):
-                yield method, route.path
-
-
-def check_every_route_has_a_row(app: FastAPI, routers: Iterable[APIRouter]) -> None:
-    """At start: a route without a rule, or a rule without a route, is a mistake to fix before serving."""
-    routes = {row_key(m, p) for m, p in api_routes(app, routers)}
-    missing, stale = routes - set(MATRIX), set(MATRIX) - routes
-    if missing or stale:
-        raise RuntimeError(f"authorisation matrix out of step with the routes: no row for {sorted(missing)}, no route for {sorted(stale)}")
 
 
 def as_markdown() -> str:

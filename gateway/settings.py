@@ -10,10 +10,8 @@ from urllib.parse import unquote, urlparse
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Minutes a team has to acknowledge a dispatch, by incident level (I is gravest).
-DEFAULT_ACK_MINUTES = {"I": 5, "II": 10, "III": 15, "IV": 30}
-# Minutes from acknowledgement to arrival on site before a late arrival is escalated.
-DEFAULT_ARRIVE_MINUTES = {"I": 30, "II": 45, "III": 60, "IV": 90}
+from domain.policy import DEFAULT_ACK_MINUTES, DEFAULT_ARRIVE_MINUTES
+
 
 
 class Settings(BaseSettings):

@@ -7,13 +7,13 @@ response-time figures reviewers ask for. Times are UTC; minutes are floats.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from statistics import median
 from typing import Any
 
+from domain.policy import reported_upward_in_time
 from projections.reducer import actor_of, event_name, iso
 
-REPORT_UPWARD_WITHIN = timedelta(hours=2)
 _SKIP = {"originator_id", "originator_version", "timestamp", "originator_topic", "by"}
 
 
@@ -99,7 +99,7 @@ def incident_report(events: Iterable[Any]) -> dict[str, Any]:
             "minutes_report_to_first_dispatch": _minutes(reported, first_dispatch),
             "reported_upward_at": iso(upward),
             "minutes_occurrence_to_upward_report": _minutes(occurred, upward),
-            "upward_report_within_2h": None if upward is None or occurred is None else upward - occurred <= REPORT_UPWARD_WITHIN,
+            "upward_report_within_2h": None if upward is None or occurred is None else reported_upward_in_time(occurred, upward),
         },
         "dispatches": per_dispatch,
         "materials": materials,

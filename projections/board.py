@@ -7,10 +7,11 @@ so a board rebuilt from the log is the board operators saw.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from domain.dispatches import running_deadline
+from domain.policy import DAILY_REPORT_DUE, SHANGHAI, daily_report_due_at, report_upward_due_at
 from domain.reports import REPORTING_KINDS
 from projections.reducer import Doc
 
@@ -24,9 +25,6 @@ ON_BOARD = {
     "directive": {"received"},
     "daily_status": None,  # one per reporting unit: its latest daily report
 }
-REPORT_UPWARD_WITHIN = timedelta(hours=2)  # 灾情发生2小时内报送
-SHANGHAI = ZoneInfo("Asia/Shanghai")  # reporting days and their cut-off are local (no DST: UTC+8 all year)
-DAILY_REPORT_DUE = time(16, 0)  # 24小时零报告: each village's report of the day is due by 16:00
 BOARD_KINDS = tuple(ON_BOARD)
 
 
@@ -50,10 +48,8 @@ def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | N
     for d in board.get("dispatch", []):
         # A missed deadline shows at once; `escalated` says the watchdog has recorded it in the log.
         escalated = {x["reason"] for x in d.get("escalations", [])}
-        due = {
-            "ack_overdue": d["ack_deadline"] if d["status"] == "ordered" else None,
-            "arrival_overdue": d.get("arrive_deadline") if d["status"] in ("acknowledged", "departed") else None,
-        }
+        rule = running_deadline(d["status"])
+        due = {rule[0]: d.get(rule[1])} if rule else {}
         for reason, deadline in due.items():
             if deadline and (reason in escalated or datetime.fromisoformat(deadline) < now):
                 alerts.append({"kind": reason, "level": "danger", "dispatch_id": d["id"], "team_name": d["team_name"],
@@ -61,7 +57,7 @@ def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | N
                                "escalated": reason in escalated})
     for i in board.get("incident", []):
         try:
-            due = datetime.fromisoformat(i["occurred_at"]) + REPORT_UPWARD_WITHIN
+            due = report_upward_due_at(datetime.fromisoformat(i["occurred_at"]))
         except (OverflowError, ValueError):  # stored before dates were bounded: no countdown, not a broken board
             continue
         if not i.get("reported_upward_at") and due < now:
@@ -85,7 +81,7 @@ def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | N
     filed_today = {d["unit_code"] for d in board.get("daily_status", []) if d["day"] == today}
     reporting = [u for u in board.get("unit", []) if u.get("kind") in REPORTING_KINDS]
     if local.time() >= DAILY_REPORT_DUE:
-        due = datetime.combine(local.date(), DAILY_REPORT_DUE, tzinfo=SHANGHAI)
+        due = daily_report_due_at(local.date())
         missing: dict[str, list[str]] = {}
         for u in reporting:
             if u["code"] not in filed_today:

@@ -1,25 +1,26 @@
-// The board held in the browser: a port of projections/board.py (ON_BOARD, on_board,
-// street_of, derive) plus snapshot and delta application. Keep it in step with the Python.
+// The board held in the browser: projections/board.py's derive (alerts and counts at a moment)
+// and snapshot and delta application. The rules (what is on the board, which deadline runs in
+// which status, the 2-hour and 16:00 rules) come from Python through the generated vocab.js;
+// tests/unit/test_board_model_js.py runs this file and the Python side over the same boards at
+// many moments and requires the same answer.
 import { parseIso } from "./format.js";
+import {
+  DAILY_REPORT_DUE, ON_BOARD as ON_BOARD_STATUSES, REPORT_UPWARD_WITHIN_MS, REPORTING_KINDS as REPORTING, RUNNING_DEADLINE,
+  SHANGHAI_UTC_OFFSET_MS,
+} from "./vocab.js";
 
-export const ON_BOARD = {
-  unit: null, // all
-  incident: new Set(["reported", "verified", "controlled"]),
-  team: null,
-  dispatch: new Set(["ordered", "acknowledged", "departed", "arrived"]),
-  allocation: new Set(["reserved", "shipped"]),
-  warehouse: null,
-  directive: new Set(["received"]),
-  daily_status: null, // one per reporting unit: its latest daily report
-};
-export const REPORT_UPWARD_WITHIN_MS = 2 * 60 * 60 * 1000; // 灾情发生2小时内报送
-export const REPORTING_KINDS = new Set(["village", "community"]);
-const SHANGHAI_OFFSET_MS = 8 * 60 * 60 * 1000; // Asia/Shanghai has no DST
-export const DAILY_REPORT_DUE = "16:00"; // 24小时零报告: the day's report is due by 16:00 local
+export { DAILY_REPORT_DUE };
+
+/** When an incident's report to the city falls due (灾情发生2小时内报送), in ms since the epoch. */
+export function reportUpwardDueMs(incident) {
+  return parseIso(incident.occurred_at) + REPORT_UPWARD_WITHIN_MS;
+}
+export const ON_BOARD = Object.fromEntries(Object.entries(ON_BOARD_STATUSES).map(([k, v]) => [k, v === null ? null : new Set(v)]));
+export const REPORTING_KINDS = new Set(REPORTING);
 
 /** The calendar day (YYYY-MM-DD) and the local "HH:MM" of a moment, in Asia/Shanghai. */
 export function shanghaiDay(ms) {
-  const iso = new Date(ms + SHANGHAI_OFFSET_MS).toISOString();
+  const iso = new Date(ms + SHANGHAI_UTC_OFFSET_MS).toISOString();
   return { day: iso.slice(0, 10), hhmm: iso.slice(11, 16) };
 }
 export const BOARD_KINDS = Object.keys(ON_BOARD);
@@ -52,10 +53,8 @@ export function derive(board, nowMs, relay = null) {
   for (const d of board.dispatch ?? []) {
     // A missed deadline shows at once; `escalated` says the watchdog has recorded it in the log.
     const escalated = new Set((d.escalations ?? []).map((x) => x.reason));
-    const due = [
-      ["ack_overdue", d.status === "ordered" ? d.ack_deadline : null],
-      ["arrival_overdue", d.status === "acknowledged" || d.status === "departed" ? d.arrive_deadline : null],
-    ];
+    const rule = RUNNING_DEADLINE[d.status];
+    const due = rule ? [[rule.reason, d[rule.field]]] : [];
     for (const [reason, deadline] of due) {
       if (deadline && (escalated.has(reason) || parseIso(deadline) < nowMs)) {
         alerts.push({
@@ -66,7 +65,7 @@ export function derive(board, nowMs, relay = null) {
     }
   }
   for (const i of board.incident ?? []) {
-    const due = parseIso(i.occurred_at) + REPORT_UPWARD_WITHIN_MS;
+    const due = reportUpwardDueMs(i);
     if (!i.reported_upward_at && due < nowMs) {
       alerts.push({
         kind: "report_overdue", level: "danger", incident_id: i.id, incident_title: i.title,

@@ -1,36 +1,28 @@
 // The operator command board: sign-in, the live board (WebSocket with HTTP fallback), panels,
 // the schematic map and the command dialogs.
 import * as api from "./api.js";
-import { BoardModel, derive, REPORT_UPWARD_WITHIN_MS, streetOf } from "./board-model.js";
+import { BoardModel, derive, reportUpwardDueMs, streetOf } from "./board-model.js";
 import {
-  esc, fmtClock, fmtCountdown, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, fromLocalInput, parseIso, toLocalInput,
+  esc, fmtClock, fmtCountdown, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, fromLocalInput, LEVEL_NUM, parseIso, toLocalInput,
 } from "./format.js";
 import {
   applyStatic, getLang, label, materialList, materialName, materialUnit, onLangChange, setLang, setMaterials, t,
 } from "./i18n.js";
 import { LiveConnection } from "./live.js";
+import { can, DISPATCH_FLOW, HARM_FIELDS, LEVELS, ON_BOARD, SITUATION_FIELDS, SUBTYPES, TEAM_STATUSES } from "./vocab.js";
 import { legendHtml, renderMap } from "./map.js";
 import { showSignIn, submitSignIn } from "./signin.js";
 
-// Mirrors domain/incidents.py SUBTYPES.
-const SUBTYPES = {
-  natural_disaster: ["flood", "rainstorm", "geological", "earthquake", "drought", "strong_wind", "snow_ice", "forest_fire", "other_natural"],
-  accident: ["fire", "hazmat", "traffic", "building_collapse", "production_safety", "gas_leak", "other_accident"],
-  public_health: ["epidemic", "food_poisoning", "other_health"],
-  social_security: ["mass_incident", "crowd_stampede", "other_security"],
+// Which page action calls which route: who may take it is the server's table (vocab.js PERMISSIONS).
+const ROUTE_OF = {
+  report: "POST /incidents",
+  respond: "POST /incidents/{incident_id}/dispatches", // verify, dispatch, allocate: the desk
+  command: "POST /incidents/{incident_id}/close", // control, close: the commander
+  ackDirective: "POST /directives/{directive_id}/acknowledge",
 };
-const LEVELS = ["I", "II", "III", "IV"];
-const LEVEL_NUM = { I: "Ⅰ", II: "Ⅱ", III: "Ⅲ", IV: "Ⅳ" };
-const TEAM_ORDER = ["ordered", "acknowledged", "departed", "arrived", "idle", "off_duty"];
-const DISPATCH_STEPS = [
-  ["ordered", "ordered_at"], ["acknowledged", "acknowledged_at"], ["departed", "departed_at"], ["arrived", "arrived_at"],
-];
-const SITUATION = ["deaths", "injured", "missing", "evacuated", "affected"];
-const CAN = {
-  report: ["admin", "commander", "operator", "reporter"],
-  respond: ["admin", "commander", "operator"], // verify, dispatch, allocate
-  command: ["admin", "commander"], // control, close
-};
+const TEAM_ORDER = TEAM_STATUSES;
+const DISPATCH_STEPS = DISPATCH_FLOW.filter((s) => ON_BOARD.dispatch.includes(s)).map((s) => [s, `${s}_at`]);
+const SITUATION = SITUATION_FIELDS;
 const NEW_FOR_MS = 8000;
 const POLL_EVERY_MS = 5000;
 
@@ -57,8 +49,8 @@ const state = {
   renderQueued: false,
 };
 
-function can(what) {
-  return !!state.user && CAN[what].includes(state.user.role);
+function may(what) {
+  return !!state.user && can(state.user.role, ROUTE_OF[what]);
 }
 
 // ------------------------------------------------------------------ start-up and session
@@ -365,9 +357,9 @@ function renderUser() {
 }
 
 function renderCommandButtons() {
-  $("#report-btn").hidden = !can("report");
-  $("#dispatch-btn").hidden = !can("respond");
-  $("#allocate-btn").hidden = !can("respond");
+  $("#report-btn").hidden = !may("report");
+  $("#dispatch-btn").hidden = !may("respond");
+  $("#allocate-btn").hidden = !may("respond");
 }
 
 function renderConn() {
@@ -433,7 +425,7 @@ function renderKpis(ctx) {
       `${esc(label("allocationStatus", "reserved"))} ${board.allocation.length - shipped} · ${esc(label("allocationStatus", "shipped"))} ${shipped}`, "var(--accent-2)", false, "kpi-allocations"),
     tile(stockLow.length, t("kpi.stockLow"), esc(`${t("panel.warehouses")} ${lowWarehouses}/${board.warehouse.length}`), stockLow.length ? "var(--warn)" : "var(--ok)", false, "kpi-stock"),
     tile(`${fmtNumber(sum.evacuated)}<small style="font-size:0.55em;color:var(--text-3)"> / ${fmtNumber(sum.affected)}</small>`, t("kpi.people"),
-      ["deaths", "injured", "missing"].map((k) => `${esc(label("situation", k))} ${sum[k] ? `<span class="hot">${sum[k]}</span>` : 0}`).join(" · "), "var(--accent)", false, "kpi-people"),
+      HARM_FIELDS.map((k) => `${esc(label("situation", k))} ${sum[k] ? `<span class="hot">${sum[k]}</span>` : 0}`).join(" · "), "var(--accent)", false, "kpi-people"),
   ].join("");
 }
 
@@ -441,7 +433,7 @@ function figuresHtml(situation) {
   const figs = SITUATION.filter((k) => (situation?.[k] ?? 0) > 0);
   if (!figs.length) return `<span class="figs"><span class="fig" style="color:var(--text-3)">${esc(t("incident.noFigures"))}</span></span>`;
   return `<span class="figs">${figs
-    .map((k) => `<span class="fig${["deaths", "injured", "missing"].includes(k) ? " bad" : ""}">${esc(label("situation", k))}<b>${fmtNumber(situation[k])}</b></span>`)
+    .map((k) => `<span class="fig${HARM_FIELDS.includes(k) ? " bad" : ""}">${esc(label("situation", k))}<b>${fmtNumber(situation[k])}</b></span>`)
     .join("")}</span>`;
 }
 
@@ -479,7 +471,7 @@ function upwardHtml(i, now) {
   if (i.reported_upward_at) {
     return `<span class="upward done" title="${esc(fmtDateTime(i.reported_upward_at))}">✓ ${esc(t("upward.done"))}</span>`;
   }
-  const due = parseIso(i.occurred_at) + REPORT_UPWARD_WITHIN_MS;
+  const due = reportUpwardDueMs(i);
   if (due < now) return `<span class="upward overdue">${esc(t("upward.overdue"))}</span>`;
   return `<span class="upward due">${esc(t("upward.due"))} <b data-due="${esc(new Date(due).toISOString())}">${esc(fmtCountdown(due - now))}</b></span>`;
 }
@@ -495,10 +487,10 @@ function incidentHtml(ctx, i) {
   let detail = "";
   if (sel) {
     const actions = [];
-    if (can("respond") && i.status === "reported") actions.push(["verify", "action.verify", "btn-primary"]);
-    if (can("respond")) actions.push(["dispatch", "action.dispatchShort", ""], ["allocate", "action.allocateShort", ""]);
-    if (can("command") && i.status === "verified") actions.push(["control", "action.control", ""]);
-    if (can("command") && (i.status === "verified" || i.status === "controlled")) actions.push(["close", "action.close", ""]);
+    if (may("respond") && i.status === "reported") actions.push(["verify", "action.verify", "btn-primary"]);
+    if (may("respond")) actions.push(["dispatch", "action.dispatchShort", ""], ["allocate", "action.allocateShort", ""]);
+    if (may("command") && i.status === "verified") actions.push(["control", "action.control", ""]);
+    if (may("command") && (i.status === "verified" || i.status === "controlled")) actions.push(["close", "action.close", ""]);
     detail = `<div class="inc-detail">
       ${i.description ? `<div>${esc(i.description)}</div>` : ""}
       ${i.situation_notes ? `<div>📋 ${esc(i.situation_notes)}</div>` : ""}
@@ -604,7 +596,7 @@ function renderAlerts(ctx) {
       case "directive": {
         const dv = directives.get(a.directive_id);
         const who = dv?.issuer ? `${dv.issuer}${dv.level ? ` · ${dv.level}` : ""}` : "";
-        const btn = can("command") ? `<div class="inc-actions"><button type="button" class="btn btn-sm btn-primary" data-directive="${esc(a.directive_id)}">${esc(t("action.ackDirective"))}</button></div>` : "";
+        const btn = may("ackDirective") ? `<div class="inc-actions"><button type="button" class="btn btn-sm btn-primary" data-directive="${esc(a.directive_id)}">${esc(t("action.ackDirective"))}</button></div>` : "";
         return item(a, `${t("alert.directive")}：${a.title}`, who, btn);
       }
       case "stock_low":

@@ -6,30 +6,23 @@
 // reloads; the page shows the new state at once, marked "待同步" until the server confirms.
 import * as api from "./api.js";
 import { BoardModel } from "./board-model.js";
-import { esc, fmtCountdown, fmtDuration, fmtHM, fmtTime, parseIso } from "./format.js";
+import { esc, fmtCountdown, fmtDuration, fmtHM, fmtTime, LEVEL_NUM, parseIso } from "./format.js";
 import { applyStatic, getLang, label, materialName, materialUnit, onLangChange, setLang, setMaterials, t } from "./i18n.js";
 import { LiveConnection } from "./live.js";
 import { Outbox } from "./field-queue.js";
 import { showSignIn, submitSignIn } from "./signin.js";
+import {
+  ALLOCATION_IN_FLIGHT, DISPATCH_ACTIVE, DISPATCH_FINAL, DISPATCH_FLOW, DISPATCH_NEXT_STEP, DISPATCH_STEPS,
+} from "./vocab.js";
 
-const ACTIVE = new Set(["ordered", "acknowledged", "departed", "arrived"]);
-const TERMINAL = new Set(["completed", "declined", "cancelled"]);
-const FLOW = ["ordered", "acknowledged", "departed", "arrived", "completed"];
-const STAMP = {
-  ordered: "ordered_at", acknowledged: "acknowledged_at", departed: "departed_at", arrived: "arrived_at",
-  completed: "completed_at", declined: "declined_at", cancelled: "cancelled_at",
-};
-// The taps of a dispatch: the state each one leads to and the states it applies in (domain/dispatches.py).
-const STEPS = {
-  acknowledge: { target: "acknowledged", from: ["ordered"] },
-  depart: { target: "departed", from: ["acknowledged"] },
-  arrive: { target: "arrived", from: ["departed"] },
-  complete: { target: "completed", from: ["arrived"] },
-  decline: { target: "declined", from: ["ordered", "acknowledged"] },
-};
-const NEXT = { ordered: "acknowledge", acknowledged: "depart", departed: "arrive", arrived: "complete" };
-const ALLOC_OPEN = new Set(["reserved", "shipped"]);
-const LEVEL_NUM = { I: "Ⅰ", II: "Ⅱ", III: "Ⅲ", IV: "Ⅳ" };
+// The dispatch's rules come from domain/dispatches.py through the generated vocabulary.
+const ACTIVE = new Set(DISPATCH_ACTIVE);
+const TERMINAL = new Set(DISPATCH_FINAL);
+const FLOW = DISPATCH_FLOW;
+const STAMP = Object.fromEntries([...DISPATCH_ACTIVE, ...DISPATCH_FINAL].map((s) => [s, `${s}_at`])); // the read model's time of each
+const STEPS = DISPATCH_STEPS; // the taps: the status each leads to and the statuses it applies in
+const NEXT = DISPATCH_NEXT_STEP;
+const ALLOC_OPEN = new Set(ALLOCATION_IN_FLIGHT);
 const COOLDOWN_MS = 900; // after a tap the next step's button takes the same place: a double tap must not hit it
 const CONFIRMED_HOLD_MS = 30_000; // show a confirmed step until the read model catches up
 const CACHE_KEY = "yingji.field.cache";

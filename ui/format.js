@@ -101,3 +101,6 @@ export function esc(value) {
 export function fmtNumber(n) {
   return new Intl.NumberFormat(getLang() === "zh" ? "zh-CN" : "en-US").format(n ?? 0);
 }
+
+/** Roman numerals for incident levels (Ⅰ is gravest), as printed on Chinese forms. */
+export const LEVEL_NUM = Object.freeze({ I: "Ⅰ", II: "Ⅱ", III: "Ⅲ", IV: "Ⅳ" });

@@ -4,13 +4,13 @@
 // Drawing reuses the live board's modules: the map (map.js), the board model and its derivation of
 // alerts at a moment (board-model.js), labels (i18n.js), times (format.js), sign-in and REST (api.js).
 import * as api from "./api.js";
-import { BoardModel, REPORT_UPWARD_WITHIN_MS, streetOf } from "./board-model.js";
-import { esc, fmtClock, fmtCountdown, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, parseIso, shanghai } from "./format.js";
+import { BoardModel, reportUpwardDueMs, streetOf } from "./board-model.js";
+import { esc, fmtClock, fmtCountdown, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, LEVEL_NUM, parseIso, shanghai } from "./format.js";
 import { applyStatic, getLang, label, materialName, materialUnit, onLangChange, setLang, setMaterials, t } from "./i18n.js";
 import { legendHtml, renderMap } from "./map.js";
 import { showSignIn, submitSignIn } from "./signin.js";
+import { can, DISPATCH_FLOW, HARM_FIELDS, INCIDENT_OPEN, LEVELS, ON_BOARD, SITUATION_FIELDS, TEAM_STATUSES } from "./vocab.js";
 
-const REPLAY_ROLES = ["admin", "commander", "operator", "observer"];
 const TYPE_PREFIX = "cn.gov.yingji.";
 const SPEEDS = [1, 10, 60, 600];
 const IDLE_CAP_MS = 8000; // a gap between two events never takes longer than this to play, whatever the speed
@@ -24,13 +24,9 @@ const HEAD_POLL_MS = 15_000;
 const PLAY_FRAME_MS = 50;
 const TICKS = 7;
 
-const LEVELS = ["I", "II", "III", "IV"];
-const LEVEL_NUM = { I: "Ⅰ", II: "Ⅱ", III: "Ⅲ", IV: "Ⅳ" };
-const TEAM_ORDER = ["ordered", "acknowledged", "departed", "arrived", "idle", "off_duty"];
-const DISPATCH_STEPS = [
-  ["ordered", "ordered_at"], ["acknowledged", "acknowledged_at"], ["departed", "departed_at"], ["arrived", "arrived_at"],
-];
-const SITUATION = ["deaths", "injured", "missing", "evacuated", "affected"];
+const TEAM_ORDER = TEAM_STATUSES;
+const DISPATCH_STEPS = DISPATCH_FLOW.filter((s) => ON_BOARD.dispatch.includes(s)).map((s) => [s, `${s}_at`]);
+const SITUATION = SITUATION_FIELDS;
 const STATUS_OF_EVENT = {
   "incident.reported": "reported", "incident.verified": "verified", "incident.controlled": "controlled",
   "incident.closed": "closed", "incident.dismissed": "dismissed",
@@ -184,7 +180,7 @@ function signOut(message = "") {
 
 async function start() {
   state.user = api.getUser();
-  if (state.user && !REPLAY_ROLES.includes(state.user.role)) {
+  if (state.user && !can(state.user.role, "GET /replay/board")) {
     signOut(t("replay.forbidden"));
     return;
   }
@@ -334,7 +330,7 @@ async function loadIncidents() {
 function renderScopeOptions() {
   const sel = $("#scope-select");
   const keep = state.mode === "incident" ? state.incidentId : "";
-  const open = new Set(["reported", "verified", "controlled"]);
+  const open = new Set(INCIDENT_OPEN);
   const list = [...state.incidents].sort((a, b) => parseIso(b.reported_at) - parseIso(a.reported_at));
   const opt = (i) => `<option value="${esc(i.id)}">${LEVEL_NUM[i.level] ?? ""} ${esc(i.title)} · ${esc(fmtHM(i.reported_at))} · ${esc(label("incidentStatus", i.status))}</option>`;
   const openOnes = list.filter((i) => open.has(i.status));
@@ -1164,7 +1160,7 @@ function renderKpis(ctx) {
       `${esc(label("allocationStatus", "reserved"))} ${board.allocation.length - shipped} · ${esc(label("allocationStatus", "shipped"))} ${shipped}`, "var(--accent-2)", false, "kpi-allocations"),
     tile(stockLow.length, t("kpi.stockLow"), esc(`${t("panel.warehouses")} ${lowWarehouses}/${board.warehouse.length}`), stockLow.length ? "var(--warn)" : "var(--ok)", false, "kpi-stock"),
     tile(`${fmtNumber(sum.evacuated)}<small style="font-size:0.55em;color:var(--text-3)"> / ${fmtNumber(sum.affected)}</small>`, t("kpi.people"),
-      ["deaths", "injured", "missing"].map((k) => `${esc(label("situation", k))} ${sum[k] ? `<span class="hot">${sum[k]}</span>` : 0}`).join(" · "), "var(--accent)", false, "kpi-people"),
+      HARM_FIELDS.map((k) => `${esc(label("situation", k))} ${sum[k] ? `<span class="hot">${sum[k]}</span>` : 0}`).join(" · "), "var(--accent)", false, "kpi-people"),
   ].join("");
 }
 
@@ -1172,7 +1168,7 @@ function figuresHtml(situation) {
   const figs = SITUATION.filter((k) => (situation?.[k] ?? 0) > 0);
   if (!figs.length) return `<span class="figs"><span class="fig" style="color:var(--text-3)">${esc(t("incident.noFigures"))}</span></span>`;
   return `<span class="figs">${figs
-    .map((k) => `<span class="fig${["deaths", "injured", "missing"].includes(k) ? " bad" : ""}">${esc(label("situation", k))}<b>${fmtNumber(situation[k])}</b></span>`)
+    .map((k) => `<span class="fig${HARM_FIELDS.includes(k) ? " bad" : ""}">${esc(label("situation", k))}<b>${fmtNumber(situation[k])}</b></span>`)
     .join("")}</span>`;
 }
 
@@ -1180,7 +1176,7 @@ function upwardHtml(i, now) {
   if (i.reported_upward_at && parseIso(i.reported_upward_at) <= now) {
     return `<span class="upward done" title="${esc(fmtDateTime(i.reported_upward_at))}">✓ ${esc(t("upward.done"))}</span>`;
   }
-  const due = parseIso(i.occurred_at) + REPORT_UPWARD_WITHIN_MS;
+  const due = reportUpwardDueMs(i);
   if (due < now) return `<span class="upward overdue">${esc(t("upward.overdue"))}</span>`;
   return `<span class="upward due">${esc(t("upward.due"))} <b data-due="${esc(new Date(due).toISOString())}">${esc(fmtCountdown(due - now))}</b></span>`;
 }

@@ -3,8 +3,8 @@
 // (both in localStorage). Network first, so a deployment reaches the phones at the next load; the
 // cache answers only when the network fails or is too slow. The API (/api/...) is never touched:
 // the outbox must see real network errors, and answers must never come from a cache.
-const CACHE = "yingji-field-v2"; // bump when SHELL changes, so phones drop the old copy
-const SHELL = ["field.html", "field.css", "field.js", "field-queue.js", "api.js", "live.js", "i18n.js", "format.js", "board-model.js", "signin.js"];
+const CACHE = "yingji-field-v3"; // bump when SHELL changes, so phones drop the old copy
+const SHELL = ["field.html", "field.css", "field.js", "field-queue.js", "api.js", "live.js", "i18n.js", "format.js", "board-model.js", "signin.js", "vocab.js"];
 const NETWORK_WAIT_MS = 4000;
 
 self.addEventListener("install", (event) => {

@@ -39,7 +39,7 @@ from gateway.entrypoints.api import (
     users,
     warehouses,
 )
-from gateway.authz import authorize, check_every_route_has_a_row
+from gateway.entrypoints.authorization import authorize, check_every_route_has_a_row
 from gateway.container import Container
 from gateway.errors import STATUS_OF_CODE, problem
 from gateway.entrypoints.hub import ExposeWebSocketProtocol, Hub

@@ -26,6 +26,7 @@ from domain.common import InvalidValue
 from domain.directives import Directive
 from domain.dispatches import Dispatch
 from domain.incidents import Incident
+from domain.policy import local_day
 from domain.reports import REPORTING_KINDS, DailyReport, daily_report_id
 from domain.teams import Team
 from domain.units import Unit, parent_code, unit_id
@@ -33,7 +34,6 @@ from domain.warehouses import Warehouse
 from gateway.context import CommandContext, Role
 from gateway.errors import Conflict, Forbidden, IdempotencyMismatch, NotFound, VersionConflict
 from gateway.adapters.eventstore import DistrictLog, IdempotencyRecord, StoredAnswer
-from projections.board import SHANGHAI
 
 A = TypeVar("A", bound=Aggregate)
 Decision = tuple[UUID, list[Aggregate]]
@@ -403,7 +403,7 @@ class CommandService:
             try:
                 report = self._load(DailyReport, daily_report_id(unit_code, day.isoformat()), "daily report")
             except NotFound:
-                today = self.clock().astimezone(SHANGHAI).date()
+                today = local_day(self.clock())
                 report = DailyReport.file(unit_code=unit_code, day=day, today=today, zero=zero, summary=summary, by=ctx.actor)
             else:
                 report.correct(zero, summary, by=ctx.actor)

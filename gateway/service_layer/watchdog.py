@@ -15,7 +15,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.common import DomainError
-from domain.dispatches import Escalation
+from domain.dispatches import RUNNING_DEADLINE, running_deadline
 from gateway.context import CommandContext, Principal
 from gateway.service_layer.service import CommandService
 from projections.store import DocStore
@@ -33,15 +33,15 @@ class Watchdog:
         self.escalated = 0
 
     def candidates(self, now: datetime) -> list[tuple[str, str]]:
-        docs, _ = self.store.list("dispatch", statuses=["ordered", "acknowledged", "departed"], limit=100_000)
+        docs, _ = self.store.list("dispatch", statuses=list(RUNNING_DEADLINE), limit=100_000)
         due: list[tuple[str, str]] = []
         for d in docs:
-            done = {x["reason"] for x in d.get("escalations", [])}
-            if d["status"] == "ordered":
-                reason, deadline = Escalation.ACK_OVERDUE.value, d.get("ack_deadline")
-            else:
-                reason, deadline = Escalation.ARRIVAL_OVERDUE.value, d.get("arrive_deadline")
-            if deadline and reason not in done and datetime.fromisoformat(deadline) <= now:
+            rule = running_deadline(d["status"])
+            if rule is None:
+                continue
+            reason, field = rule
+            deadline = d.get(field)
+            if deadline and reason not in {x["reason"] for x in d.get("escalations", [])} and datetime.fromisoformat(deadline) <= now:
                 due.append((d["id"], reason))
         return due
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from gateway.container import Container
 from gateway.context import CommandContext, Principal
-from projections.board import SHANGHAI
+from domain.policy import local_day
 
 log = logging.getLogger("yingji.seed")
 
@@ -114,7 +114,7 @@ def seed_demo(c: Container) -> dict[str, int]:
     s.report_incident(admin, category="natural_disaster", subtype="geological", level="IV", title="道路边坡小面积滑塌",
                       unit_code=villages[20], address="乡道X012", occurred_at=now - timedelta(hours=3))
     # Today's daily reports (零报告): most villages have filed; the reporter's own village and two others have not.
-    today = now.astimezone(SHANGHAI).date()
+    today = local_day(now)
     silent = {villages[0], villages[20], villages[33]}
     for vcode in villages:
         if vcode not in silent:

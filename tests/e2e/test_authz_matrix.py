@@ -19,6 +19,7 @@ import pytest
 from fastapi import FastAPI
 
 from gateway import authz
+from gateway.entrypoints import authorization
 from tests.conftest import DEMO_PASSWORD, Server, Settings, yingji
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,4 +128,4 @@ def test_a_route_without_a_row_stops_the_gateway_from_starting() -> None:
 
     app.include_router(router, prefix=authz.API)
     with pytest.raises(RuntimeError, match="no row for .*GET /forgotten"):
-        authz.check_every_route_has_a_row(app, [router])
+        authorization.check_every_route_has_a_row(app, [router])

@@ -9,17 +9,16 @@ import json
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from domain.policy import SHANGHAI
 from gateway.entrypoints.api.common import unit_prefix, visible_doc
 from gateway.entrypoints.deps import ContainerDep, PrincipalDep
 from projections.afteraction import district_summary, incident_report
 
 router = APIRouter(tags=["after-action"])
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 EVENT_ZH = {
     "Reported": "上报", "Verified": "核实", "LevelChanged": "调整级别", "SituationUpdated": "更新灾情", "Controlled": "控制",

@@ -15,7 +15,7 @@ from domain.reports import REPORTING_KINDS, daily_report_id
 from gateway.entrypoints.api.common import answer, page, unit_prefix
 from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition
 from gateway.entrypoints.schemas import Accepted, DailyReportIn
-from projections.board import DAILY_REPORT_DUE, SHANGHAI
+from domain.policy import SHANGHAI, daily_report_due_at
 
 router = APIRouter(prefix="/reports/daily", tags=["daily reports"])
 
@@ -32,7 +32,7 @@ def daily_reports(container: ContainerDep, principal: PrincipalDep, position: Re
                   ) -> dict[str, Any]:
     now = container.service.clock().astimezone(SHANGHAI)
     day = day or now.date()
-    due = datetime.combine(day, DAILY_REPORT_DUE, tzinfo=SHANGHAI)
+    due = daily_report_due_at(day)
     units, _ = container.store.list("unit", unit_prefix=unit_prefix(principal), limit=100_000)
     reporting = sorted((u for u in units if u["kind"] in REPORTING_KINDS), key=lambda u: u["code"])
     ids = {u["code"]: ("daily_report", str(daily_report_id(u["code"], day.isoformat()))) for u in reporting}

@@ -1,0 +1,116 @@
+"""ui/board-model.js and projections/board.py derive the same alerts and counts, at many moments.
+
+The browser keeps the board between deltas and judges deadlines against its own clock, so
+its derivation must agree with the server's at every moment, not only at one: before and
+after each dispatch deadline, either side of the 2-hour report rule, of the 16:00 daily
+report cut-off and of midnight. Node runs the page's own module over the same boards.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain.policy import SHANGHAI
+from projections.board import derive
+from tests.conftest import IN_CI
+
+UI = Path(__file__).resolve().parents[2] / "ui"
+NODE = shutil.which("node")
+if NODE is None:
+    if IN_CI:
+        pytest.fail("node is required in CI (it runs ui/board-model.js)", pytrace=False)
+    pytest.skip("node not available", allow_module_level=True)
+
+DAY = datetime(2026, 7, 20, tzinfo=SHANGHAI)  # a rainy-season day, local midnight
+
+
+def at(hh: int, mm: int = 0, day: int = 0) -> datetime:
+    return (DAY + timedelta(days=day, hours=hh, minutes=mm)).astimezone(timezone.utc)
+
+
+def iso(d: datetime) -> str:
+    return d.isoformat()
+
+
+def board() -> dict[str, list[dict[str, Any]]]:
+    streets = ["411099001000", "411099002000"]
+    villages = [s[:9] + f"{n:03d}" for s in streets for n in (1, 2, 3)]
+    units = [{"id": c, "code": c, "kind": "street"} for c in streets] + [{"id": c, "code": c, "kind": "village"} for c in villages]
+    units.append({"id": "c1", "code": "411099002004", "kind": "community"})
+    dispatch = []
+    for n, (status, ack, arrive, escalated) in enumerate([
+        ("ordered", at(9, 0), None, []),
+        ("ordered", at(15, 59), None, ["ack_overdue"]),  # escalated before its own deadline shows (the log says so)
+        ("acknowledged", at(8, 0), at(10, 30), []),
+        ("departed", at(8, 0), at(16, 5), []),
+        ("departed", at(8, 0), None, []),
+        ("arrived", at(8, 0), at(9, 0), []),
+    ]):
+        dispatch.append({"id": f"d{n}", "status": status, "ack_deadline": iso(ack), "arrive_deadline": arrive and iso(arrive),
+                         "escalations": [{"reason": r} for r in escalated], "team_name": f"队{n}", "incident_title": "积水",
+                         "unit_code": villages[n % len(villages)]})
+    incident = [
+        {"id": "i1", "title": "积水", "occurred_at": iso(at(7, 10)), "reported_upward_at": None, "unit_code": villages[0]},
+        {"id": "i2", "title": "火情", "occurred_at": iso(at(13, 0)), "reported_upward_at": iso(at(13, 30)), "unit_code": villages[4]},
+        {"id": "i3", "title": "滑坡", "occurred_at": iso(at(22, 30)), "reported_upward_at": None, "unit_code": streets[1]},
+    ]
+    daily_status = [{"id": c, "unit_code": c, "day": DAY.date().isoformat()} for c in villages[:4]]
+    daily_status.append({"id": villages[4], "unit_code": villages[4], "day": (DAY.date() - timedelta(days=1)).isoformat()})
+    team = [{"id": "t1", "status": "idle", "unit_code": villages[0]}, {"id": "t2", "status": "ordered", "unit_code": streets[1]},
+            {"id": "t3", "status": "off_duty", "unit_code": villages[2]}]
+    warehouse = [{"id": "w1", "name": "库", "unit_code": streets[0],
+                  "stock": {"SANDBAG": {"on_hand": 100, "reserved": 60, "minimum": 50}, "PUMP": {"on_hand": 4, "reserved": 0, "minimum": 2}}}]
+    directive = [{"id": "v1", "title": "防汛指令", "received_at": iso(at(6)), "unit_code": "411099000000"}]
+    return {"unit": units, "dispatch": dispatch, "incident": incident, "daily_status": daily_status, "team": team,
+            "warehouse": warehouse, "directive": directive, "allocation": []}
+
+
+MOMENTS = [at(h, m) for h, m in [(0, 0), (8, 59), (9, 0), (9, 1), (9, 10), (10, 30), (10, 31), (15, 59), (16, 0), (16, 6), (23, 59)]]
+MOMENTS += [at(0, 0, day=1), at(0, 31, day=1), at(16, 1, day=1)]
+RELAYS = [None, {"alarm": True, "last_error": "HTTP 400", "alarm_since": iso(at(5))}]
+
+
+def normal(alert: dict[str, Any]) -> dict[str, Any]:
+    out = dict(alert)
+    if out.get("since"):
+        out["since"] = datetime.fromisoformat(out["since"].replace("Z", "+00:00")).timestamp()
+    return out
+
+
+def js_derive(cases: list[tuple[dict[str, Any], int, Any]]) -> list[dict[str, Any]]:
+    script = f"""
+        import {{ derive }} from {json.dumps((UI / "board-model.js").as_uri())};
+        let input = "";
+        process.stdin.on("data", (c) => (input += c));
+        process.stdin.on("end", () => {{
+          const out = JSON.parse(input).map(([b, ms, relay]) => derive(b, ms, relay));
+          process.stdout.write(JSON.stringify(out));
+        }});
+    """
+    run = subprocess.run([NODE, "--input-type=module", "-e", script], input=json.dumps(cases), capture_output=True, text=True,
+                         timeout=60, check=False)
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+def test_the_page_and_the_server_derive_the_same_board_at_every_moment() -> None:
+    b = board()
+    cases = [(b, int(m.timestamp() * 1000), relay) for m in MOMENTS for relay in RELAYS]
+    from_js = js_derive(cases)
+    kinds_seen: set[str] = set()
+    for (_, ms, relay), js in zip(cases, from_js, strict=True):
+        py = derive(b, datetime.fromtimestamp(ms / 1000, timezone.utc), relay)
+        moment = datetime.fromtimestamp(ms / 1000, SHANGHAI).isoformat()
+        assert [normal(a) for a in js["alerts"]] == [normal(a) for a in py["alerts"]], moment
+        assert js["counts_by_street"] == py["counts_by_street"], moment
+        kinds_seen |= {a["kind"] for a in py["alerts"]}
+    # the moments chosen exercise every alert the board derives
+    assert kinds_seen == {"ack_overdue", "arrival_overdue", "report_overdue", "directive", "relay_alarm", "stock_low",
+                          "daily_report_missing"}

@@ -1,0 +1,60 @@
+"""The pages' vocabulary is generated from Python, and no page keeps a copy of its own."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+from gateway import vocab
+
+UI = Path(__file__).resolve().parents[2] / "ui"
+
+
+def test_ui_vocab_js_is_generated_from_the_current_python() -> None:
+    assert vocab.TARGET.read_text(encoding="utf-8") == vocab.render(), "stale: run `python -m gateway.vocab`"
+
+
+def _rule_words() -> set[str]:
+    """Every value a rule is made of: roles, categories, subtypes, levels, statuses, situation fields."""
+    v = vocab.vocabulary()
+    words: set[str] = set(v["ROLES"]) | set(v["CATEGORIES"]) | set(v["SITUATION_FIELDS"]) | set(v["TEAM_STATUSES"])
+    words |= set(itertools.chain.from_iterable(v["SUBTYPES"].values()))
+    words |= set(v["DISPATCH_ACTIVE"]) | set(v["DISPATCH_FINAL"]) | set(v["INCIDENT_OPEN"]) | set(v["ALLOCATION_IN_FLIGHT"])
+    words |= set(v["REPORTING_KINDS"])
+    return words - {"other"}
+
+
+def retyped_rules(source: str, words: set[str]) -> list[str]:
+    """Array literals of two or more quoted strings that are all rule values: a status set, a role list, a subtype list."""
+    found = []
+    for body in re.findall(r"\[([^\[\]]*)\]", source):
+        items = [s.strip() for s in body.split(",") if s.strip()]
+        quoted = [m.group(1) for s in items if (m := re.fullmatch(r"""["']([\w-]+)["']""", s))]
+        if len(items) >= 2 and len(quoted) == len(items) and all(q in words for q in quoted):
+            found.append(f"[{body.strip()}]")
+    return found
+
+
+def test_no_page_declares_statuses_subtypes_or_roles_of_its_own() -> None:
+    words = _rule_words()
+    offenders = {
+        f.name: hits
+        for f in sorted(UI.glob("*.js"))
+        if f.name != "vocab.js" and (hits := retyped_rules(f.read_text(encoding="utf-8"), words))
+    }
+    assert offenders == {}, "take these from ui/vocab.js (python -m gateway.vocab) instead"
+
+
+def test_the_retyped_rule_finder_finds_one() -> None:
+    words = _rule_words()
+    assert retyped_rules('const ACTIVE = new Set(["ordered", "acknowledged"]);', words)
+    assert retyped_rules('const CAN = { report: ["admin", "commander", "operator"] };', words)
+    assert not retyped_rules('const KEYS = ["yingji.token", "x"];', words)
+
+
+def test_no_page_counts_hours_of_its_own() -> None:
+    """Deadline arithmetic (2 hours, 16:00, +8 hours) lives in domain/policy.py; pages take it from vocab.js."""
+    pattern = re.compile(r"\b2\s*\*\s*60\s*\*\s*60|\b7_?200_?000\b|[\"']16:00[\"']|\b8\s*\*\s*60\s*\*\s*60")
+    offenders = [f.name for f in UI.glob("*.js") if f.name != "vocab.js" and pattern.search(f.read_text(encoding="utf-8"))]
+    assert offenders == []
