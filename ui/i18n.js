@@ -1,6 +1,8 @@
 // All user-visible labels of the board, Chinese first (zh-CN) with English beside.
 // API field names and values stay English; this module turns them into words.
 
+import { GLOSSARY } from "./vocab.js";
+
 const STORE_KEY = "yingji.lang";
 
 const DICT = {
@@ -569,108 +571,8 @@ const DICT = {
 };
 
 // Enumerations from the API, by group.
-const LABELS = {
-  level: {
-    zh: { I: "特别重大", II: "重大", III: "较大", IV: "一般" },
-    en: { I: "Extremely serious", II: "Serious", III: "Major", IV: "General" },
-  },
-  levelShort: {
-    zh: { I: "Ⅰ级", II: "Ⅱ级", III: "Ⅲ级", IV: "Ⅳ级" },
-    en: { I: "Level I", II: "Level II", III: "Level III", IV: "Level IV" },
-  },
-  category: {
-    zh: { natural_disaster: "自然灾害", accident: "事故灾难", public_health: "公共卫生事件", social_security: "社会安全事件" },
-    en: { natural_disaster: "Natural disaster", accident: "Accident", public_health: "Public health", social_security: "Social security" },
-  },
-  subtype: {
-    zh: {
-      flood: "洪涝", rainstorm: "暴雨", geological: "地质灾害", earthquake: "地震", drought: "干旱", strong_wind: "大风",
-      snow_ice: "雨雪冰冻", forest_fire: "森林火灾", other_natural: "其他自然灾害",
-      fire: "火灾", hazmat: "危化品", traffic: "交通事故", building_collapse: "建筑坍塌", production_safety: "生产安全事故",
-      gas_leak: "燃气泄漏", other_accident: "其他事故",
-      epidemic: "传染病疫情", food_poisoning: "食物中毒", other_health: "其他公共卫生事件",
-      mass_incident: "群体性事件", crowd_stampede: "拥挤踩踏", other_security: "其他社会安全事件",
-    },
-    en: {
-      flood: "Flood", rainstorm: "Rainstorm", geological: "Geological hazard", earthquake: "Earthquake", drought: "Drought",
-      strong_wind: "Strong wind", snow_ice: "Snow and ice", forest_fire: "Forest fire", other_natural: "Other natural",
-      fire: "Fire", hazmat: "Hazardous chemicals", traffic: "Traffic accident", building_collapse: "Building collapse",
-      production_safety: "Work-safety accident", gas_leak: "Gas leak", other_accident: "Other accident",
-      epidemic: "Epidemic", food_poisoning: "Food poisoning", other_health: "Other public health",
-      mass_incident: "Mass incident", crowd_stampede: "Crowd stampede", other_security: "Other security",
-    },
-  },
-  incidentStatus: {
-    zh: { reported: "待核实", verified: "已核实", controlled: "已控制", closed: "已结案", dismissed: "已撤销" },
-    en: { reported: "Reported", verified: "Verified", controlled: "Controlled", closed: "Closed", dismissed: "Dismissed" },
-  },
-  teamStatus: {
-    zh: { idle: "待命", ordered: "已下达", acknowledged: "已收到", departed: "已出发", arrived: "已到达", off_duty: "休整" },
-    en: { idle: "Standby", ordered: "Ordered", acknowledged: "Acknowledged", departed: "En route", arrived: "On scene", off_duty: "Off duty" },
-  },
-  dispatchStatus: {
-    zh: { ordered: "待确认", acknowledged: "已收到", departed: "已出发", arrived: "已到达", completed: "已完成", declined: "已拒绝", cancelled: "已取消" },
-    en: { ordered: "Awaiting ack", acknowledged: "Acknowledged", departed: "En route", arrived: "On scene", completed: "Completed", declined: "Declined", cancelled: "Cancelled" },
-  },
-  allocationStatus: {
-    zh: { reserved: "已预留", shipped: "运输中", delivered: "已送达", returned: "已归还", cancelled: "已取消" },
-    en: { reserved: "Reserved", shipped: "Shipped", delivered: "Delivered", returned: "Returned", cancelled: "Cancelled" },
-  },
-  teamKind: {
-    zh: {
-      comprehensive: "综合性应急救援队伍", militia: "民兵应急救援队伍", fire: "消防", flood: "防汛抢险", medical: "医疗救护",
-      hazmat: "危化品处置", engineering: "工程抢险", volunteer: "志愿者", persuader: "安全劝导员",
-    },
-    en: {
-      comprehensive: "Comprehensive rescue", militia: "Militia rescue", fire: "Fire", flood: "Flood control", medical: "Medical",
-      hazmat: "Hazmat", engineering: "Engineering", volunteer: "Volunteers", persuader: "Safety persuaders",
-    },
-  },
-  teamKindShort: {
-    zh: {
-      comprehensive: "综合", militia: "民兵", fire: "消防", flood: "防汛", medical: "医疗", hazmat: "危化", engineering: "工程",
-      volunteer: "志愿", persuader: "劝导",
-    },
-    en: {
-      comprehensive: "Comp.", militia: "Militia", fire: "Fire", flood: "Flood", medical: "Medical", hazmat: "Hazmat",
-      engineering: "Eng.", volunteer: "Volunt.", persuader: "Persuad.",
-    },
-  },
-  unitKind: {
-    zh: { district: "区", street: "街道", cluster: "产业集聚区", village: "行政村", community: "社区" },
-    en: { district: "District", street: "Street", cluster: "Industrial cluster", village: "Village", community: "Community" },
-  },
-  role: {
-    zh: { admin: "系统管理员", commander: "指挥长", operator: "值班员", field: "救援队伍", reporter: "灾害信息员", observer: "观察员" },
-    en: { admin: "Administrator", commander: "Commander", operator: "Duty operator", field: "Field team", reporter: "Reporter", observer: "Observer" },
-  },
-  situation: {
-    zh: { deaths: "死亡", injured: "受伤", missing: "失踪", evacuated: "转移", affected: "受灾" },
-    en: { deaths: "Dead", injured: "Injured", missing: "Missing", evacuated: "Evacuated", affected: "Affected" },
-  },
-  errorCode: {
-    zh: {
-      validation_error: "输入有误", unknown_material: "未知物资", not_found: "未找到", forbidden: "无权执行此操作",
-      unauthenticated: "未登录或登录已失效", invalid_transition: "当前状态下不能执行此操作", team_unavailable: "该队伍当前不能接受派遣",
-      insufficient_stock: "库存不足", version_conflict: "数据已被他人修改，请重试", idempotency_mismatch: "同一幂等键的请求内容不一致",
-      conflict: "操作冲突", projection_lag: "数据同步中，请稍后重试", payload_too_large: "请求内容过大",
-      method_not_allowed: "不支持的操作", unsupported_media_type: "不支持的内容类型", internal_error: "服务器内部错误，命令未执行",
-      network: "网络错误，无法连接服务器",
-    },
-    en: {
-      validation_error: "Invalid input", unknown_material: "Unknown material", not_found: "Not found", forbidden: "Not allowed",
-      unauthenticated: "Not signed in", invalid_transition: "Not possible in the current state", team_unavailable: "The team cannot take this dispatch",
-      insufficient_stock: "Not enough stock", version_conflict: "Changed by someone else; try again", idempotency_mismatch: "Idempotency key reused with a different request",
-      conflict: "Conflict", projection_lag: "Data is catching up; try again shortly", payload_too_large: "Request too large",
-      method_not_allowed: "Method not allowed", unsupported_media_type: "Unsupported media type", internal_error: "Server error; the command was not applied",
-      network: "Network error: the server cannot be reached",
-    },
-  },
-  weekday: {
-    zh: ["日", "一", "二", "三", "四", "五", "六"],
-    en: ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"],
-  },
-};
+// Terms for codes (statuses, subtypes, roles...): the one glossary, domain/glossary.py, through vocab.js.
+const LABELS = GLOSSARY;
 
 let lang = (() => {
   try {

@@ -11,8 +11,9 @@ from gateway import vocab
 UI = Path(__file__).resolve().parents[2] / "ui"
 
 
-def test_ui_vocab_js_is_generated_from_the_current_python() -> None:
-    assert vocab.TARGET.read_text(encoding="utf-8") == vocab.render(), "stale: run `python -m gateway.vocab`"
+def test_ui_vocab_js_and_the_glossary_doc_are_generated_from_the_current_python() -> None:
+    for path, make in vocab.OUTPUTS.items():
+        assert path.read_text(encoding="utf-8") == make(), f"{path.name} is stale: run `python -m gateway.vocab`"
 
 
 def _rule_words() -> set[str]:
@@ -58,3 +59,37 @@ def test_no_page_counts_hours_of_its_own() -> None:
     pattern = re.compile(r"\b2\s*\*\s*60\s*\*\s*60|\b7_?200_?000\b|[\"']16:00[\"']|\b8\s*\*\s*60\s*\*\s*60")
     offenders = [f.name for f in UI.glob("*.js") if f.name != "vocab.js" and pattern.search(f.read_text(encoding="utf-8"))]
     assert offenders == []
+
+
+def test_the_glossary_has_both_languages_for_every_code_the_domain_defines() -> None:
+    from domain.glossary import GLOSSARY
+
+    v = vocab.vocabulary()
+    needed = {
+        "level": v["LEVELS"], "category": v["CATEGORIES"], "subtype": [s for subs in v["SUBTYPES"].values() for s in subs],
+        "role": v["ROLES"], "situation": v["SITUATION_FIELDS"], "teamStatus": v["TEAM_STATUSES"], "unitKind": v["UNIT_KINDS"],
+        "dispatchStatus": v["DISPATCH_ACTIVE"] + v["DISPATCH_FINAL"],
+    }
+    for group, codes in needed.items():
+        for lang in ("zh", "en"):
+            missing = set(codes) - set(GLOSSARY[group][lang])
+            assert not missing, f"domain/glossary.py {group}.{lang} lacks {sorted(missing)}"
+    for group, langs in GLOSSARY.items():
+        zh, en = langs["zh"], langs["en"]
+        assert (len(zh) == len(en)) if isinstance(zh, list) else (set(zh) == set(en)), f"{group}: zh and en differ"
+
+
+def test_the_page_dictionaries_have_the_same_keys_in_both_languages() -> None:
+    import json
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    assert node, "node runs the page's dictionary"
+    src = (UI / "i18n.js").read_text(encoding="utf-8")
+    start = src.index("const DICT = {")
+    literal = src[start + len("const DICT = "): src.index("\n};\n", start) + 2]
+    out = subprocess.run([node, "-e", f"process.stdout.write(JSON.stringify({literal}))"], capture_output=True, text=True, check=True)
+    d = json.loads(out.stdout)
+    assert set(d) == {"zh", "en"}
+    assert sorted(set(d["zh"]) ^ set(d["en"])) == []

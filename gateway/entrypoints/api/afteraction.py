@@ -13,20 +13,13 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from domain.glossary import term
 from domain.policy import SHANGHAI
 from gateway.entrypoints.api.common import unit_prefix, visible_doc
 from gateway.entrypoints.deps import ContainerDep, PrincipalDep
 from projections.afteraction import district_summary, incident_report
 
 router = APIRouter(tags=["after-action"])
-
-EVENT_ZH = {
-    "Reported": "上报", "Verified": "核实", "LevelChanged": "调整级别", "SituationUpdated": "更新灾情", "Controlled": "控制",
-    "Closed": "结案", "Dismissed": "撤销", "ReportedUpward": "已报市级", "Ordered": "下达调度", "Acknowledged": "收到",
-    "Departed": "出发", "Arrived": "到达", "Completed": "完成", "Declined": "拒绝", "Cancelled": "取消", "Escalated": "超时告警",
-    "Requested": "申请调拨", "Shipped": "出库", "Delivered": "签收", "Returned": "归还",
-}
-AGG_ZH = {"incident": "事件", "dispatch": "调度", "allocation": "物资"}
 
 
 def _local(value: str | None) -> str:
@@ -79,8 +72,8 @@ def to_html(report: dict[str, Any]) -> str:
     e = html.escape
     fig = lambda v: "—" if v is None else f"{v} 分钟"  # noqa: E731
     rows = "".join(
-        f"<tr><td>{_local(t['time'])}</td><td>{AGG_ZH.get(t['aggregate'], t['aggregate'])}</td>"
-        f"<td>{EVENT_ZH.get(t['event'], t['event'])}</td><td>{e(t['actor'].get('user', ''))}</td>"
+        f"<tr><td>{_local(t['time'])}</td><td>{e(term('record', t['aggregate']))}</td>"
+        f"<td>{e(term('event', t['event']))}</td><td>{e(t['actor'].get('user', ''))}</td>"
         f"<td class=data>{e(json.dumps(t['data'], ensure_ascii=False))[:300]}</td></tr>"
         for t in report["timeline"]
     )
