@@ -789,49 +789,7 @@ Object.assign(DICT.en, {
   "replay.escalation.ack_overdue": "not acknowledged in time",
   "replay.escalation.arrival_overdue": "not on scene in time",
 });
-Object.assign(LABELS, {
-  // CloudEvents type "cn.gov.yingji.<aggregate>.<event>" without the prefix; after-action timeline rows map to the same keys.
-  eventType: {
-    zh: {
-      "incident.reported": "上报事件", "incident.verified": "核实事件", "incident.levelchanged": "调整事件等级",
-      "incident.situationupdated": "更新灾情", "incident.controlled": "事件已控制", "incident.closed": "事件结案",
-      "incident.dismissed": "撤销事件", "incident.reportedupward": "已报送市级",
-      "dispatch.ordered": "下达派遣", "dispatch.acknowledged": "队伍收到指令", "dispatch.escalated": "派遣超时告警",
-      "dispatch.departed": "队伍出发", "dispatch.arrived": "队伍到达现场", "dispatch.completed": "任务完成",
-      "dispatch.declined": "队伍拒绝派遣", "dispatch.cancelled": "取消派遣",
-      "team.registered": "登记救援队伍", "team.wentonduty": "队伍恢复在岗", "team.wentoffduty": "队伍转为休整",
-      "team.assigned": "队伍受领任务", "team.released": "队伍任务解除",
-      "unit.registered": "登记行政单位", "unit.partsupdated": "更新单位配置",
-      "warehouse.registered": "登记物资仓库", "warehouse.stockreceived": "物资入库", "warehouse.stockcounted": "库存盘点",
-      "warehouse.minimumset": "设定最低储备", "warehouse.stockreserved": "物资预留", "warehouse.stockreleased": "释放预留",
-      "warehouse.stockissued": "物资出库", "warehouse.stockreturned": "物资归还入库",
-      "allocation.requested": "申请物资调拨", "allocation.shipped": "物资发运", "allocation.delivered": "物资签收",
-      "allocation.returned": "物资归还", "allocation.cancelled": "取消调拨",
-      "directive.received": "收到上级指令", "directive.acknowledged": "签收上级指令",
-    },
-    en: {
-      "incident.reported": "Incident reported", "incident.verified": "Incident verified", "incident.levelchanged": "Level changed",
-      "incident.situationupdated": "Situation updated", "incident.controlled": "Incident controlled", "incident.closed": "Incident closed",
-      "incident.dismissed": "Report dismissed", "incident.reportedupward": "Reported to the city",
-      "dispatch.ordered": "Dispatch ordered", "dispatch.acknowledged": "Dispatch acknowledged", "dispatch.escalated": "Dispatch overdue",
-      "dispatch.departed": "Team departed", "dispatch.arrived": "Team on scene", "dispatch.completed": "Task completed",
-      "dispatch.declined": "Dispatch declined", "dispatch.cancelled": "Dispatch cancelled",
-      "team.registered": "Team registered", "team.wentonduty": "Team on duty", "team.wentoffduty": "Team off duty",
-      "team.assigned": "Team assigned", "team.released": "Team released",
-      "unit.registered": "Unit registered", "unit.partsupdated": "Unit updated",
-      "warehouse.registered": "Warehouse registered", "warehouse.stockreceived": "Stock received", "warehouse.stockcounted": "Stock counted",
-      "warehouse.minimumset": "Minimum set", "warehouse.stockreserved": "Stock reserved", "warehouse.stockreleased": "Reservation released",
-      "warehouse.stockissued": "Stock issued", "warehouse.stockreturned": "Stock returned",
-      "allocation.requested": "Allocation requested", "allocation.shipped": "Materials shipped", "allocation.delivered": "Materials received",
-      "allocation.returned": "Materials returned", "allocation.cancelled": "Allocation cancelled",
-      "directive.received": "Directive received", "directive.acknowledged": "Directive acknowledged",
-    },
-  },
-  eventKind: {
-    zh: { incident: "事件", dispatch: "派遣", team: "队伍", unit: "单位", warehouse: "仓库", allocation: "调拨", directive: "指令" },
-    en: { incident: "Incident", dispatch: "Dispatch", team: "Team", unit: "Unit", warehouse: "Warehouse", allocation: "Allocation", directive: "Directive" },
-  },
-});
+
 
 // ------------------------------------------------------------------ the reporter's page (reporter.html)
 Object.assign(DICT.zh, {

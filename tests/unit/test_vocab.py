@@ -92,3 +92,24 @@ def test_the_page_dictionaries_have_the_same_keys_in_both_languages() -> None:
     d = json.loads(out.stdout)
     assert set(d) == {"zh", "en"}
     assert sorted(set(d["zh"]) ^ set(d["en"])) == []
+
+
+def test_every_event_type_the_domain_defines_has_its_terms() -> None:
+    """Replay's event list and the after-action timeline name every event in words, never by its code."""
+    import inspect
+
+    from eventsourcing.domain import Aggregate
+
+    import domain
+    from domain.glossary import GLOSSARY
+
+    types = set()
+    for info in __import__("pkgutil").iter_modules(domain.__path__):
+        module = __import__(f"domain.{info.name}", fromlist=["_"])
+        for cls in vars(module).values():
+            if inspect.isclass(cls) and issubclass(cls, Aggregate) and cls.__module__ == module.__name__:
+                types |= {f"{cls.__name__.lower()}.{name.lower()}" for name, ev in vars(cls).items()
+                          if inspect.isclass(ev) and issubclass(ev, Aggregate.Event) and name not in ("Event", "Created")}
+    assert len(types) >= 40
+    assert sorted(types - set(GLOSSARY["eventType"])) == []
+    assert sorted({t.split(".")[0] for t in types} - set(GLOSSARY["eventKind"])) == []

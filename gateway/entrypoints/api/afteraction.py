@@ -72,8 +72,8 @@ def to_html(report: dict[str, Any]) -> str:
     e = html.escape
     fig = lambda v: "—" if v is None else f"{v} 分钟"  # noqa: E731
     rows = "".join(
-        f"<tr><td>{_local(t['time'])}</td><td>{e(term('record', t['aggregate']))}</td>"
-        f"<td>{e(term('event', t['event']))}</td><td>{e(t['actor'].get('user', ''))}</td>"
+        f"<tr><td>{_local(t['time'])}</td><td>{e(term('eventKind', t['aggregate']))}</td>"
+        f"<td>{e(term('eventType', t['aggregate'] + '.' + t['event'].lower()))}</td><td>{e(t['actor'].get('user', ''))}</td>"
         f"<td class=data>{e(json.dumps(t['data'], ensure_ascii=False))[:300]}</td></tr>"
         for t in report["timeline"]
     )
