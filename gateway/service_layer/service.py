@@ -31,7 +31,9 @@ from domain.reports import REPORTING_KINDS, DailyReport, daily_report_id
 from domain.teams import Team
 from domain.units import Unit, parent_code, unit_id
 from domain.warehouses import Warehouse
-from gateway.context import CommandContext, Role
+from gateway.authz import MATRIX, Public
+from gateway.context import CommandContext, Principal, Role
+from gateway.service_layer import commands as c
 from gateway.errors import Conflict, Forbidden, IdempotencyMismatch, NotFound, VersionConflict
 from gateway.adapters.eventstore import DistrictLog, IdempotencyRecord, StoredAnswer
 
@@ -56,6 +58,11 @@ class CommandService:
         self.clock = clock or (lambda: datetime.now(timezone.utc))
 
     # -- the command pipeline ---------------------------------------------
+    def handle(self, ctx: CommandContext, command: c.Command) -> Accepted:
+        """Every command's one way in: authorised by the role × route table, then its handler's pipeline."""
+        authorise(ctx.principal, command)
+        return HANDLERS[type(command)](self, ctx, **command.values())
+
     def _execute(self, ctx: CommandContext, decide: Callable[[], Decision]) -> Accepted:
         key = ctx.scope_key
         if key and (answer := self.log.find_answer(key)):
@@ -410,3 +417,50 @@ class CommandService:
             return report.id, [report]
 
         return self._execute(ctx, decide)
+
+
+def authorise(principal: Principal, command: c.Command) -> None:
+    """Whether `principal` may send `command` at all, by the same table the HTTP routes obey (scope comes later)."""
+    if principal.role == Role.SYSTEM:  # the platform's own processes: watchdog, relay, the city's signed route
+        return
+    route = c.ROUTE_OF[type(command)]
+    rule = MATRIX.get(route) if route else None
+    if rule is None or isinstance(rule, Public) or principal.role not in rule:
+        raise Forbidden(f"role {principal.role} may not {type(command).__name__}", reason="role")
+
+
+# One table routes each command to its handler.
+HANDLERS: dict[type[c.Command], Callable[..., Accepted]] = {
+    c.RegisterUnit: CommandService.register_unit,
+    c.UpdateUnitParts: CommandService.update_unit_parts,
+    c.ReportIncident: CommandService.report_incident,
+    c.VerifyIncident: CommandService.verify_incident,
+    c.ChangeIncidentLevel: CommandService.change_incident_level,
+    c.UpdateSituation: CommandService.update_situation,
+    c.ControlIncident: CommandService.control_incident,
+    c.CloseIncident: CommandService.close_incident,
+    c.DismissIncident: CommandService.dismiss_incident,
+    c.RecordReportedUpward: CommandService.record_reported_upward,
+    c.ReceiveDirective: CommandService.receive_directive,
+    c.AcknowledgeDirective: CommandService.acknowledge_directive,
+    c.RegisterTeam: CommandService.register_team,
+    c.SetTeamDuty: CommandService.set_team_duty,
+    c.OrderDispatch: CommandService.order_dispatch,
+    c.AcknowledgeDispatch: CommandService.acknowledge_dispatch,
+    c.DepartDispatch: CommandService.depart_dispatch,
+    c.ArriveDispatch: CommandService.arrive_dispatch,
+    c.CompleteDispatch: CommandService.complete_dispatch,
+    c.DeclineDispatch: CommandService.decline_dispatch,
+    c.CancelDispatch: CommandService.cancel_dispatch,
+    c.EscalateDispatch: CommandService.escalate_dispatch,
+    c.RegisterWarehouse: CommandService.register_warehouse,
+    c.ReceiveStock: CommandService.receive_stock,
+    c.CountStock: CommandService.count_stock,
+    c.SetMinimum: CommandService.set_minimum,
+    c.RequestAllocation: CommandService.request_allocation,
+    c.ShipAllocation: CommandService.ship_allocation,
+    c.DeliverAllocation: CommandService.deliver_allocation,
+    c.ReturnAllocation: CommandService.return_allocation,
+    c.CancelAllocation: CommandService.cancel_allocation,
+    c.FileDailyReport: CommandService.file_daily_report,
+}

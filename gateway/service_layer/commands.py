@@ -1,0 +1,301 @@
+"""Commands as data: one small frozen dataclass per thing a caller may ask of the district's log.
+
+A command names what is wanted and carries its values, nothing else: no principal, no key
+(those travel in the `CommandContext`). `ROUTE_OF` says which row of the role × route table
+(`gateway/authz.py`) decides who may send it, so the HTTP routers, the CLI, the seed, the relay
+and the watchdog are all authorised by the same table: `CommandService.handle` checks it
+before anything is loaded, then runs the command's handler through the one pipeline
+(scope, load, decide, save with its Idempotency-Key). Commands without a route are the
+platform's own (the watchdog's escalations, the relay's record of the city's acknowledgement,
+the city's directives) and only a system principal may send them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+
+class Command:
+    """Base of every command; `values()` are the handler's keyword arguments."""
+
+    def values(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+
+
+# -- units -------------------------------------------------------------------
+@dataclass(frozen=True)
+class RegisterUnit(Command):
+    code: str
+    name: str
+    kind: str
+    lat: float | None = None
+    lon: float | None = None
+    parts: dict[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class UpdateUnitParts(Command):
+    code: str
+    parts: dict[str, int]
+
+
+# -- incidents ---------------------------------------------------------------
+@dataclass(frozen=True)
+class ReportIncident(Command):
+    category: str
+    subtype: str
+    level: str
+    title: str
+    unit_code: str
+    occurred_at: datetime
+    description: str = ""
+    address: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class VerifyIncident(Command):
+    incident_id: UUID
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ChangeIncidentLevel(Command):
+    incident_id: UUID
+    level: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class UpdateSituation(Command):
+    incident_id: UUID
+    figures: dict[str, int]
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class ControlIncident(Command):
+    incident_id: UUID
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class CloseIncident(Command):
+    incident_id: UUID
+    summary: str
+
+
+@dataclass(frozen=True)
+class DismissIncident(Command):
+    incident_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecordReportedUpward(Command):
+    incident_ids: list[UUID]
+    acknowledged_at: datetime
+    batch_id: str
+
+
+# -- directives from the city ------------------------------------------------
+@dataclass(frozen=True)
+class ReceiveDirective(Command):
+    upstream_id: str
+    title: str
+    content: str
+    level: str
+    issuer: str
+    issued_at: datetime
+    unit_code: str
+
+
+@dataclass(frozen=True)
+class AcknowledgeDirective(Command):
+    directive_id: UUID
+    note: str = ""
+
+
+# -- teams -------------------------------------------------------------------
+@dataclass(frozen=True)
+class RegisterTeam(Command):
+    name: str
+    kind: str
+    unit_code: str
+    members: int
+    leader: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class SetTeamDuty(Command):
+    team_id: UUID
+    on_duty: bool
+
+
+# -- dispatches --------------------------------------------------------------
+@dataclass(frozen=True)
+class OrderDispatch(Command):
+    incident_id: UUID
+    team_id: UUID
+    task: str
+    ack_minutes: int | None = None
+
+
+@dataclass(frozen=True)
+class AcknowledgeDispatch(Command):
+    dispatch_id: UUID
+
+
+@dataclass(frozen=True)
+class DepartDispatch(Command):
+    dispatch_id: UUID
+
+
+@dataclass(frozen=True)
+class ArriveDispatch(Command):
+    dispatch_id: UUID
+
+
+@dataclass(frozen=True)
+class CompleteDispatch(Command):
+    dispatch_id: UUID
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class DeclineDispatch(Command):
+    dispatch_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True)
+class CancelDispatch(Command):
+    dispatch_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True)
+class EscalateDispatch(Command):
+    dispatch_id: UUID
+    reason: str
+
+
+# -- warehouses --------------------------------------------------------------
+@dataclass(frozen=True)
+class RegisterWarehouse(Command):
+    name: str
+    unit_code: str
+    address: str = ""
+    manager: str = ""
+    phone: str = ""
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass(frozen=True)
+class ReceiveStock(Command):
+    warehouse_id: UUID
+    lines: dict[str, int]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class CountStock(Command):
+    warehouse_id: UUID
+    code: str
+    counted: int
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SetMinimum(Command):
+    warehouse_id: UUID
+    code: str
+    minimum: int
+
+
+# -- allocations -------------------------------------------------------------
+@dataclass(frozen=True)
+class RequestAllocation(Command):
+    incident_id: UUID
+    warehouse_id: UUID
+    lines: dict[str, int]
+    destination: str = ""
+    team_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class ShipAllocation(Command):
+    allocation_id: UUID
+    vehicle: str = ""
+
+
+@dataclass(frozen=True)
+class DeliverAllocation(Command):
+    allocation_id: UUID
+    received_by: str = ""
+
+
+@dataclass(frozen=True)
+class ReturnAllocation(Command):
+    allocation_id: UUID
+    lines: dict[str, int] = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class CancelAllocation(Command):
+    allocation_id: UUID
+    reason: str
+
+
+# -- daily reports (零报告) --------------------------------------------------
+@dataclass(frozen=True)
+class FileDailyReport(Command):
+    unit_code: str
+    day: date
+    zero: bool
+    summary: str = ""
+
+
+# Which row of the role × route table authorises each command (None: the platform's own).
+ROUTE_OF: dict[type[Command], str | None] = {
+    RegisterUnit: "POST /units",
+    UpdateUnitParts: "POST /units/{code}/parts",
+    ReportIncident: "POST /incidents",
+    VerifyIncident: "POST /incidents/{incident_id}/verify",
+    ChangeIncidentLevel: "POST /incidents/{incident_id}/level",
+    UpdateSituation: "POST /incidents/{incident_id}/situation",
+    ControlIncident: "POST /incidents/{incident_id}/control",
+    CloseIncident: "POST /incidents/{incident_id}/close",
+    DismissIncident: "POST /incidents/{incident_id}/dismiss",
+    RecordReportedUpward: None,  # the relay, when the city acknowledges a batch
+    ReceiveDirective: None,  # the city, through its signed route
+    AcknowledgeDirective: "POST /directives/{directive_id}/acknowledge",
+    RegisterTeam: "POST /teams",
+    SetTeamDuty: "POST /teams/{team_id}/duty",
+    OrderDispatch: "POST /incidents/{incident_id}/dispatches",
+    AcknowledgeDispatch: "POST /dispatches/{dispatch_id}/acknowledge",
+    DepartDispatch: "POST /dispatches/{dispatch_id}/depart",
+    ArriveDispatch: "POST /dispatches/{dispatch_id}/arrive",
+    CompleteDispatch: "POST /dispatches/{dispatch_id}/complete",
+    DeclineDispatch: "POST /dispatches/{dispatch_id}/decline",
+    CancelDispatch: "POST /dispatches/{dispatch_id}/cancel",
+    EscalateDispatch: None,  # the watchdog, when a deadline passes
+    RegisterWarehouse: "POST /warehouses",
+    ReceiveStock: "POST /warehouses/{warehouse_id}/receipts",
+    CountStock: "POST /warehouses/{warehouse_id}/counts",
+    SetMinimum: "POST /warehouses/{warehouse_id}/minimums",
+    RequestAllocation: "POST /allocations",
+    ShipAllocation: "POST /allocations/{allocation_id}/ship",
+    DeliverAllocation: "POST /allocations/{allocation_id}/deliver",
+    ReturnAllocation: "POST /allocations/{allocation_id}/return",
+    CancelAllocation: "POST /allocations/{allocation_id}/cancel",
+    FileDailyReport: "POST /reports/daily",
+}

@@ -1,0 +1,254 @@
+"""The command tier: every command through the one pipeline, against an in-memory event log.
+
+Given a small district (two streets, their villages, incidents, teams, dispatches in every
+state, a warehouse and allocations), when a command is handled as some principal, then it is
+accepted, or refused with a stable code and nothing written. Every command is tried as every
+role (the role × route table decides), out of scope (another street's account, another team's
+phone) and in scope. It runs in milliseconds per command because the log is SQLite in memory:
+the same recorder as the embedded default, no file, no server.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from domain.common import DomainError
+from domain.policy import DEFAULT_ACK_MINUTES, DEFAULT_ARRIVE_MINUTES, local_day
+from gateway.adapters.eventstore import DistrictLog
+from gateway.authz import MATRIX, ROLES
+from gateway.context import CommandContext, Principal
+from gateway.service_layer import commands as c
+from gateway.service_layer.service import HANDLERS, CommandService
+
+DISTRICT, STREET_A, STREET_B = "411099000000", "411099001000", "411099002000"
+VILLAGE_A, VILLAGE_B = "411099001001", "411099002001"
+T0 = datetime(2026, 7, 20, 1, 30, tzinfo=timezone.utc)  # 09:30 in Shanghai
+SYSTEM = Principal("watchdog", "system", "")
+ADMIN = Principal("admin", "admin", DISTRICT)
+
+
+def memory_log() -> DistrictLog:
+    return DistrictLog({
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "APPLICATION_RECORDER_TOPIC": "gateway.adapters.eventstore:SQLiteRecorder",
+        "SQLITE_DBNAME": f"file:{uuid4().hex}?mode=memory&cache=shared",
+        "CREATE_TABLE": "y",
+    })
+
+
+class World:
+    """The given: a district built through the same pipeline, its ids by name."""
+
+    def __init__(self, log: DistrictLog | None = None, ids: dict[str, UUID] | None = None) -> None:
+        self.now = T0
+        self.log = log or memory_log()
+        self.service = CommandService(self.log, dict(DEFAULT_ACK_MINUTES), clock=lambda: self.now,
+                                      arrive_minutes=dict(DEFAULT_ARRIVE_MINUTES))
+        self.ids: dict[str, UUID] = dict(ids or {})
+        if ids is None:
+            self._build()
+        self.now = T0 + timedelta(minutes=5)  # the 1-minute acknowledgement of "ordered" has passed
+
+    def copy(self) -> World:
+        """The same history in a fresh log (its stored events copied, not decided again): a clean given per test."""
+        log = memory_log()
+        log.recorder.insert_events(list(self.log.read(0, 100_000)))
+        return World(log, self.ids)
+
+    def _build(self) -> None:
+        do = self.as_admin
+        for code, name, kind in [(DISTRICT, "东城区", "district"), (STREET_A, "新兴街道", "street"), (STREET_B, "半截河街道", "street"),
+                                 (VILLAGE_A, "魏庄村", "village"), (VILLAGE_B, "尚集村", "village")]:
+            do(c.RegisterUnit(code=code, name=name, kind=kind))
+        for n in range(6):
+            self.ids[f"team_a{n}"] = do(c.RegisterTeam(name=f"新兴街道救援{n}队", kind="comprehensive", unit_code=STREET_A, members=22))
+        self.ids["team_b"] = do(c.RegisterTeam(name="半截河街道救援队", kind="comprehensive", unit_code=STREET_B, members=21))
+        occurred = T0 - timedelta(minutes=20)
+        self.ids["incident"] = do(c.ReportIncident(category="natural_disaster", subtype="flood", level="IV", title="低洼积水",
+                                                   unit_code=VILLAGE_A, occurred_at=occurred))
+        self.ids["verified"] = do(c.ReportIncident(category="accident", subtype="fire", level="III", title="厂房火情",
+                                                   unit_code=VILLAGE_A, occurred_at=occurred))
+        do(c.VerifyIncident(incident_id=self.ids["verified"]))
+        inc = self.ids["incident"]
+        self.ids["ordered"] = do(c.OrderDispatch(incident_id=inc, team_id=self.ids["team_a0"], task="排水", ack_minutes=1))
+        self.ids["acknowledged"] = do(c.OrderDispatch(incident_id=inc, team_id=self.ids["team_a1"], task="转移群众"))
+        do(c.AcknowledgeDispatch(dispatch_id=self.ids["acknowledged"]))
+        self.ids["departed"] = do(c.OrderDispatch(incident_id=inc, team_id=self.ids["team_a2"], task="巡查"))
+        do(c.AcknowledgeDispatch(dispatch_id=self.ids["departed"]))
+        do(c.DepartDispatch(dispatch_id=self.ids["departed"]))
+        self.ids["arrived"] = do(c.OrderDispatch(incident_id=inc, team_id=self.ids["team_a3"], task="警戒"))
+        for step in (c.AcknowledgeDispatch, c.DepartDispatch, c.ArriveDispatch):
+            do(step(dispatch_id=self.ids["arrived"]))
+        self.ids["warehouse"] = do(c.RegisterWarehouse(name="新兴街道应急物资仓库", unit_code=STREET_A))
+        do(c.ReceiveStock(warehouse_id=self.ids["warehouse"], lines={"SANDBAG": 500}))
+        alloc = {"incident_id": inc, "warehouse_id": self.ids["warehouse"], "lines": {"SANDBAG": 20}, "team_id": self.ids["team_a0"]}
+        self.ids["reserved"] = do(c.RequestAllocation(**alloc))
+        self.ids["shipped"] = do(c.RequestAllocation(**alloc))
+        do(c.ShipAllocation(allocation_id=self.ids["shipped"]))
+        self.ids["delivered"] = do(c.RequestAllocation(**alloc))
+        do(c.ShipAllocation(allocation_id=self.ids["delivered"]))
+        do(c.DeliverAllocation(allocation_id=self.ids["delivered"]))
+        self.ids["directive"] = self.handle(SYSTEM, c.ReceiveDirective(
+            upstream_id="XC-2026-0720", title="做好强降雨防范", content="加强巡查", level="high", issuer="许昌市应急管理局",
+            issued_at=T0, unit_code=DISTRICT)).id
+
+    def handle(self, who: Principal, command: c.Command) -> Any:
+        return self.service.handle(CommandContext(who, request_id="test"), command)
+
+    def as_admin(self, command: c.Command) -> UUID:
+        return UUID(self.handle(ADMIN, command).id)
+
+    def head(self) -> int:
+        return self.log.max_position()
+
+
+@dataclass(frozen=True)
+class Case:
+    """A command aimed at street A's records, and the team whose phone may send it (for field accounts)."""
+
+    command: Callable[[World], c.Command]
+    team: str = "team_a0"
+    scoped: bool = True  # False: no unit to be out of (admin-only or platform-only commands)
+
+
+CASES: dict[type[c.Command], Case] = {
+    c.RegisterUnit: Case(lambda w: c.RegisterUnit(code="411099001009", name="新村社区", kind="community"), scoped=False),
+    c.UpdateUnitParts: Case(lambda w: c.UpdateUnitParts(code=STREET_A, parts={"office_staff": 5})),
+    c.ReportIncident: Case(lambda w: c.ReportIncident(category="natural_disaster", subtype="rainstorm", level="IV", title="道路积水",
+                                                      unit_code=VILLAGE_A, occurred_at=T0)),
+    c.VerifyIncident: Case(lambda w: c.VerifyIncident(incident_id=w.ids["incident"])),
+    c.ChangeIncidentLevel: Case(lambda w: c.ChangeIncidentLevel(incident_id=w.ids["incident"], level="III", reason="积水扩大")),
+    c.UpdateSituation: Case(lambda w: c.UpdateSituation(incident_id=w.ids["incident"], figures={"evacuated": 46})),
+    c.ControlIncident: Case(lambda w: c.ControlIncident(incident_id=w.ids["verified"])),
+    c.CloseIncident: Case(lambda w: c.CloseIncident(incident_id=w.ids["verified"], summary="明火扑灭，无人员伤亡")),
+    c.DismissIncident: Case(lambda w: c.DismissIncident(incident_id=w.ids["incident"], reason="重复上报")),
+    c.RecordReportedUpward: Case(lambda w: c.RecordReportedUpward(incident_ids=[w.ids["incident"]], acknowledged_at=w.now,
+                                                                  batch_id="batch-1"), scoped=False),
+    c.ReceiveDirective: Case(lambda w: c.ReceiveDirective(upstream_id="XC-2026-0721", title="启动防汛Ⅳ级应急响应", content="",
+                                                          level="high", issuer="许昌市", issued_at=T0, unit_code=DISTRICT), scoped=False),
+    c.AcknowledgeDirective: Case(lambda w: c.AcknowledgeDirective(directive_id=w.ids["directive"], note="已部署")),
+    c.RegisterTeam: Case(lambda w: c.RegisterTeam(name="新兴街道民兵连", kind="militia", unit_code=STREET_A, members=30)),
+    c.SetTeamDuty: Case(lambda w: c.SetTeamDuty(team_id=w.ids["team_a4"], on_duty=False), team="team_a4"),
+    c.OrderDispatch: Case(lambda w: c.OrderDispatch(incident_id=w.ids["incident"], team_id=w.ids["team_a4"], task="清淤")),
+    c.AcknowledgeDispatch: Case(lambda w: c.AcknowledgeDispatch(dispatch_id=w.ids["ordered"])),
+    c.DepartDispatch: Case(lambda w: c.DepartDispatch(dispatch_id=w.ids["acknowledged"]), team="team_a1"),
+    c.ArriveDispatch: Case(lambda w: c.ArriveDispatch(dispatch_id=w.ids["departed"]), team="team_a2"),
+    c.CompleteDispatch: Case(lambda w: c.CompleteDispatch(dispatch_id=w.ids["arrived"], note="排水完毕"), team="team_a3"),
+    c.DeclineDispatch: Case(lambda w: c.DeclineDispatch(dispatch_id=w.ids["ordered"], reason="车辆故障")),
+    c.CancelDispatch: Case(lambda w: c.CancelDispatch(dispatch_id=w.ids["ordered"], reason="改派")),
+    c.EscalateDispatch: Case(lambda w: c.EscalateDispatch(dispatch_id=w.ids["ordered"], reason="ack_overdue"), scoped=False),
+    c.RegisterWarehouse: Case(lambda w: c.RegisterWarehouse(name="新兴街道第二仓库", unit_code=STREET_A)),
+    c.ReceiveStock: Case(lambda w: c.ReceiveStock(warehouse_id=w.ids["warehouse"], lines={"SANDBAG": 100})),
+    c.CountStock: Case(lambda w: c.CountStock(warehouse_id=w.ids["warehouse"], code="SANDBAG", counted=440)),
+    c.SetMinimum: Case(lambda w: c.SetMinimum(warehouse_id=w.ids["warehouse"], code="SANDBAG", minimum=200)),
+    c.RequestAllocation: Case(lambda w: c.RequestAllocation(incident_id=w.ids["incident"], warehouse_id=w.ids["warehouse"],
+                                                            lines={"SANDBAG": 10})),
+    c.ShipAllocation: Case(lambda w: c.ShipAllocation(allocation_id=w.ids["reserved"], vehicle="豫K·A1234")),
+    c.DeliverAllocation: Case(lambda w: c.DeliverAllocation(allocation_id=w.ids["shipped"], received_by="王队长")),
+    c.ReturnAllocation: Case(lambda w: c.ReturnAllocation(allocation_id=w.ids["delivered"], lines={"SANDBAG": 5})),
+    c.CancelAllocation: Case(lambda w: c.CancelAllocation(allocation_id=w.ids["reserved"], reason="需求取消")),
+    c.FileDailyReport: Case(lambda w: c.FileDailyReport(unit_code=VILLAGE_A, day=local_day(w.now), zero=True)),
+}
+COMMANDS = sorted(CASES, key=lambda t: t.__name__)
+
+
+def allowed_roles(command: type[c.Command]) -> set[str]:
+    route = c.ROUTE_OF[command]
+    return set(MATRIX[route]) if route else set()  # type: ignore[arg-type]
+
+
+def principal(world: World, role: str, case: Case, *, in_scope: bool) -> Principal:
+    """An account of `role` whose scope covers street A's records (or, out of scope, street B's only)."""
+    if role == "field":
+        team = case.team if in_scope else "team_b"
+        return Principal(f"{team}-phone", "field", STREET_A if in_scope else STREET_B, team_id=str(world.ids[team]))
+    if role == "reporter":
+        return Principal("reporter", "reporter", VILLAGE_A if in_scope else VILLAGE_B)
+    return Principal(role, role, DISTRICT if in_scope else STREET_B)
+
+
+def refused(world: World, who: Principal, command: c.Command) -> str:
+    head = world.head()
+    with pytest.raises(DomainError) as info:
+        world.handle(who, command)
+    assert world.head() == head, "a refused command wrote to the log"
+    return info.value.code
+
+
+GIVEN = World()
+
+
+@pytest.fixture(scope="module")
+def shared_world() -> World:
+    """One world for the refusals: a refused command writes nothing, so they can share it."""
+    return GIVEN.copy()
+
+
+def test_every_command_has_one_handler_and_a_case_here() -> None:
+    every = {cls for cls in vars(c).values() if inspect.isclass(cls) and issubclass(cls, c.Command) and cls is not c.Command}
+    assert set(HANDLERS) == every == set(CASES) == set(c.ROUTE_OF)
+    for command, handler in HANDLERS.items():
+        params = set(itertools.islice(inspect.signature(handler).parameters, 2, None))
+        names = {f.name for f in fields(command)}
+        assert params == names or "fields" in params, f"{command.__name__}: fields {names} vs handler {params}"
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda t: t.__name__)
+def test_roles_outside_the_table_are_refused_before_anything_is_read(shared_world: World, command: type[c.Command]) -> None:
+    case = CASES[command]
+    for role in sorted(set(ROLES) - allowed_roles(command)):
+        who = principal(shared_world, role, case, in_scope=True)
+        assert refused(shared_world, who, case.command(shared_world)) == "forbidden", role
+
+
+@pytest.mark.parametrize("command", [t for t in COMMANDS if CASES[t].scoped], ids=lambda t: t.__name__)
+def test_accounts_of_another_street_or_team_are_refused(shared_world: World, command: type[c.Command]) -> None:
+    case = CASES[command]
+    for role in sorted(allowed_roles(command) - {"admin"}):
+        who = principal(shared_world, role, case, in_scope=False)
+        assert refused(shared_world, who, case.command(shared_world)) in ("forbidden", "not_found"), role
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda t: t.__name__)
+def test_every_allowed_role_in_scope_is_accepted(command: type[c.Command]) -> None:
+    case = CASES[command]
+    roles = sorted(allowed_roles(command)) or ["system"]
+    for role in roles:
+        world = GIVEN.copy()
+        who = SYSTEM if role == "system" else principal(world, role, case, in_scope=True)
+        head = world.head()
+        answer = world.handle(who, case.command(world))
+        assert answer.position > head and not answer.replayed, role
+
+
+def test_a_retried_key_answers_the_first_time_and_writes_nothing() -> None:
+    w = GIVEN.copy()
+    ctx = CommandContext(ADMIN, request_id="r", idempotency_key="k-1", request_hash="h")
+    first = w.service.handle(ctx, c.UpdateSituation(incident_id=w.ids["incident"], figures={"evacuated": 12}))
+    again = w.service.handle(ctx, c.UpdateSituation(incident_id=w.ids["incident"], figures={"evacuated": 12}))
+    assert (again.id, again.position, again.replayed) == (first.id, first.position, True)
+    assert w.head() == first.position
+    other = CommandContext(ADMIN, request_id="r", idempotency_key="k-1", request_hash="other")
+    with pytest.raises(DomainError) as info:
+        w.service.handle(other, c.UpdateSituation(incident_id=w.ids["incident"], figures={"evacuated": 13}))
+    assert info.value.code == "idempotency_mismatch"
+
+
+def test_cross_aggregate_rules_hold_in_the_pipeline() -> None:
+    """A team serves one dispatch at a time; stock never goes below what is reserved."""
+    w = GIVEN.copy()
+    busy = c.OrderDispatch(incident_id=w.ids["verified"], team_id=w.ids["team_a0"], task="再派")
+    assert refused(w, ADMIN, busy) == "team_unavailable"
+    greedy = c.RequestAllocation(incident_id=w.ids["incident"], warehouse_id=w.ids["warehouse"], lines={"SANDBAG": 10_000})
+    assert refused(w, ADMIN, greedy) == "insufficient_stock"
+    closed = c.CloseIncident(incident_id=w.ids["verified"], summary="结案")
+    w.handle(ADMIN, closed)
+    assert refused(w, ADMIN, c.OrderDispatch(incident_id=w.ids["verified"], team_id=w.ids["team_a5"], task="x")) == "validation_error"
