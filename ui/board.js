@@ -1,16 +1,19 @@
 // The operator command board: sign-in, the live board (WebSocket with HTTP fallback), panels,
 // the schematic map and the command dialogs.
 import * as api from "./api.js";
-import { BoardModel, derive, reportUpwardDueMs, streetOf } from "./board-model.js";
+import { BoardModel, derive, streetOf } from "./board-model.js";
 import {
-  esc, fmtClock, fmtCountdown, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, fromLocalInput, LEVEL_NUM, parseIso, toLocalInput,
+  esc, fmtClock, fmtDateTime, fmtHM, fmtTime, fromLocalInput, LEVEL_NUM, parseIso, toLocalInput,
 } from "./format.js";
 import {
   applyStatic, getLang, label, materialList, materialName, materialUnit, onLangChange, setLang, setMaterials, t,
 } from "./i18n.js";
 import { LiveConnection } from "./live.js";
-import { can, DISPATCH_FLOW, HARM_FIELDS, LEVELS, ON_BOARD, SITUATION_FIELDS, SUBTYPES, TEAM_STATUSES } from "./vocab.js";
-import { legendHtml, renderMap } from "./map.js";
+import { can, LEVELS, SUBTYPES } from "./vocab.js";
+import {
+  alertKey, boardContext, levelSort, renderAlerts, renderAllocations, renderDispatches, renderIncidents, renderKpis, renderMapPanel, renderTeams,
+  renderWarehouses, showDistrictName, tickCountdowns, unitName, unitPath,
+} from "./panels.js";
 import { showSignIn, submitSignIn } from "./signin.js";
 
 // Which page action calls which route: who may take it is the server's table (vocab.js PERMISSIONS).
@@ -20,9 +23,6 @@ const ROUTE_OF = {
   command: "POST /incidents/{incident_id}/close", // control, close: the commander
   ackDirective: "POST /directives/{directive_id}/acknowledge",
 };
-const TEAM_ORDER = TEAM_STATUSES;
-const DISPATCH_STEPS = DISPATCH_FLOW.filter((s) => ON_BOARD.dispatch.includes(s)).map((s) => [s, `${s}_at`]);
-const SITUATION = SITUATION_FIELDS;
 const NEW_FOR_MS = 8000;
 const POLL_EVERY_MS = 5000;
 
@@ -270,47 +270,26 @@ function scheduleRender(dataChanged = false) {
   }, 0);
 }
 
-function context(board) {
-  const units = new Map(board.unit.map((u) => [u.code, u]));
-  const dispatchesByIncident = new Map();
-  for (const d of board.dispatch) {
-    const list = dispatchesByIncident.get(d.incident_id) ?? [];
-    list.push(d);
-    dispatchesByIncident.set(d.incident_id, list);
-  }
-  return { board, units, dispatchesByIncident, now: serverNow() };
-}
-
-function unitName(ctx, code) {
-  return ctx.units.get(code)?.name ?? code ?? "";
-}
-
-/** "新兴街道 · 魏庄村" for a village, the street's name for a street. */
-function unitPath(ctx, code) {
-  if (!code) return "";
-  const street = streetOf(code);
-  const names = [];
-  if (street !== code && ctx.units.has(street)) names.push(unitName(ctx, street));
-  names.push(unitName(ctx, code));
-  return names.join(" · ");
-}
-
 function renderAll() {
   if ($("#app").hidden) return;
   const board = state.model.toBoard(serverNow());
   state.board = board;
-  const ctx = context(board);
+  const ctx = boardContext(board, serverNow());
   trackNewIncidents(board.incident);
+  const view = boardView();
   renderDistrict(ctx);
   renderKpis(ctx);
-  renderIncidents(ctx);
-  renderDispatches(ctx);
-  renderAlerts(ctx);
-  renderTeams(ctx);
-  renderAllocations(ctx);
-  renderWarehouses(ctx);
+  renderIncidentPanel(ctx);
+  renderDispatches(ctx, view);
+  renderAlerts(ctx, view);
+  renderTeams(ctx, view);
+  renderAllocations(ctx, view);
+  renderWarehouses(ctx, view);
   renderStreets(ctx);
-  if (state.mapDirty) renderMapPanel(ctx);
+  if (state.mapDirty) {
+    renderMapPanel(ctx, state.selectedId);
+    state.mapDirty = false;
+  }
   renderRelay(ctx);
   renderConn();
   renderCommandButtons();
@@ -343,10 +322,6 @@ function renderDistrict(ctx) {
     /* not important */
   }
   document.title = `${d.name} · ${t("app.title")}`;
-}
-
-function showDistrictName(name) {
-  for (const el of document.querySelectorAll(".district-name")) el.textContent = name;
 }
 
 function renderUser() {
@@ -392,55 +367,8 @@ function renderRelay(ctx) {
   el.title = t("relay.title", { position: r.position, head: r.head }) + (r.last_error ? `\n${r.last_error}` : "");
 }
 
-function levelSort(a, b) {
-  return LEVELS.indexOf(a.level) - LEVELS.indexOf(b.level) || parseIso(b.occurred_at) - parseIso(a.occurred_at);
-}
-
-function renderKpis(ctx) {
-  const { board, now } = ctx;
-  const byLevel = Object.fromEntries(LEVELS.map((l) => [l, 0]));
-  for (const i of board.incident) byLevel[i.level] = (byLevel[i.level] ?? 0) + 1;
-  const awaiting = board.dispatch.filter((d) => d.status === "ordered");
-  const overdue = awaiting.filter((d) => parseIso(d.ack_deadline) < now).length;
-  const idle = board.team.filter((tm) => tm.status === "idle").length;
-  const busy = board.team.filter((tm) => tm.status !== "idle" && tm.status !== "off_duty").length;
-  const shipped = board.allocation.filter((a) => a.status === "shipped").length;
-  const stockLow = board.alerts.filter((a) => a.kind === "stock_low");
-  const lowWarehouses = new Set(stockLow.map((a) => a.warehouse_id)).size;
-  const sum = Object.fromEntries(SITUATION.map((k) => [k, 0]));
-  for (const i of board.incident) for (const k of SITUATION) sum[k] += i.situation?.[k] ?? 0;
-  const lvMini = LEVELS.map((l) => `<span style="background:var(--lv-${l})">${LEVEL_NUM[l]} ${byLevel[l]}</span>`).join("");
-  const severe = byLevel.I + byLevel.II > 0;
-  const tile = (value, lbl, sub, color, hot = false, id = "") => `
-    <div class="kpi${hot ? " is-hot" : ""}" style="--kpi-c:${color}" ${id ? `data-testid="${id}"` : ""}>
-      <div class="kpi-value">${value}</div>
-      <div class="kpi-text"><div class="kpi-label">${esc(lbl)}</div><div class="kpi-sub">${sub}</div></div>
-    </div>`;
-  $("#kpis").innerHTML = [
-    tile(board.incident.length, t("kpi.incidents"), `<span class="lv-mini">${lvMini}</span>`, severe ? "var(--lv-I)" : "var(--lv-III)", false, "kpi-incidents"),
-    tile(awaiting.length, t("kpi.awaitingAck"), overdue ? `<span class="hot">${esc(t("kpi.overdue", { n: overdue }))}</span>` : esc(t("kpi.overdue", { n: 0 })),
-      overdue ? "var(--danger)" : "var(--warn)", overdue > 0, "kpi-awaiting"),
-    tile(idle, t("kpi.teamsIdle"), esc(t("kpi.teamsBusy", { n: busy })), "var(--ok)", false, "kpi-teams"),
-    tile(board.allocation.length, t("kpi.allocations"),
-      `${esc(label("allocationStatus", "reserved"))} ${board.allocation.length - shipped} · ${esc(label("allocationStatus", "shipped"))} ${shipped}`, "var(--accent-2)", false, "kpi-allocations"),
-    tile(stockLow.length, t("kpi.stockLow"), esc(`${t("panel.warehouses")} ${lowWarehouses}/${board.warehouse.length}`), stockLow.length ? "var(--warn)" : "var(--ok)", false, "kpi-stock"),
-    tile(`${fmtNumber(sum.evacuated)}<small style="font-size:0.55em;color:var(--text-3)"> / ${fmtNumber(sum.affected)}</small>`, t("kpi.people"),
-      HARM_FIELDS.map((k) => `${esc(label("situation", k))} ${sum[k] ? `<span class="hot">${sum[k]}</span>` : 0}`).join(" · "), "var(--accent)", false, "kpi-people"),
-  ].join("");
-}
-
-function figuresHtml(situation) {
-  const figs = SITUATION.filter((k) => (situation?.[k] ?? 0) > 0);
-  if (!figs.length) return `<span class="figs"><span class="fig" style="color:var(--text-3)">${esc(t("incident.noFigures"))}</span></span>`;
-  return `<span class="figs">${figs
-    .map((k) => `<span class="fig${HARM_FIELDS.includes(k) ? " bad" : ""}">${esc(label("situation", k))}<b>${fmtNumber(situation[k])}</b></span>`)
-    .join("")}</span>`;
-}
-
-function renderIncidents(ctx) {
+function renderIncidentPanel(ctx) {
   const { board } = ctx;
-  const list = [...board.incident].sort(levelSort);
-  $("#incident-count").textContent = list.length;
   const pending = state.pendingSelect;
   if (pending) {
     if (board.incident.some((i) => i.id === pending.id)) {
@@ -453,230 +381,41 @@ function renderIncidents(ctx) {
     }
   }
   if (state.selectedId && !board.incident.some((i) => i.id === state.selectedId)) state.selectedId = null;
-  const groups = LEVELS.map((l) => [l, list.filter((i) => i.level === l)]).filter(([, items]) => items.length);
-  const html = groups.map(([lvl, items]) => `
-    <section class="lv-group lv-${lvl}" data-level="${lvl}">
-      <div class="lv-group-head"><span>${LEVEL_NUM[lvl]} ${esc(label("level", lvl))}</span><span class="n">${items.length}</span></div>
-      ${items.map((i) => incidentHtml(ctx, i)).join("")}
-    </section>`).join("");
-  $("#incident-list").innerHTML = html || `<div class="empty">${esc(t("empty.incidents"))}</div>`;
+  renderIncidents(ctx, boardView());
   if (state.scrollToSelected && state.selectedId) {
     state.scrollToSelected = false;
     document.querySelector(`[data-testid="incident-${CSS.escape(state.selectedId)}"]`)?.scrollIntoView({ block: "nearest" });
   }
 }
 
-/** The 2-hour rule for reporting to the city platform (灾情发生2小时内报送). */
-function upwardHtml(i, now) {
-  if (i.reported_upward_at) {
-    return `<span class="upward done" title="${esc(fmtDateTime(i.reported_upward_at))}">✓ ${esc(t("upward.done"))}</span>`;
-  }
-  const due = reportUpwardDueMs(i);
-  if (due < now) return `<span class="upward overdue">${esc(t("upward.overdue"))}</span>`;
-  return `<span class="upward due">${esc(t("upward.due"))} <b data-due="${esc(new Date(due).toISOString())}">${esc(fmtCountdown(due - now))}</b></span>`;
+/** How the desk draws the shared panels: new incidents marked, the focused one with its actions, 签收 under directives. */
+function boardView() {
+  return {
+    mark: (doc) => (state.newIncidents.has(doc.id) ? " is-new" : ""),
+    selectedId: state.selectedId,
+    detail: incidentDetail,
+    alertExtra: (a) => (a.kind === "directive" && may("ackDirective")
+      ? `<div class="inc-actions"><button type="button" class="btn btn-sm btn-primary" data-directive="${esc(a.directive_id)}">${esc(t("action.ackDirective"))}</button></div>`
+      : ""),
+    expandedWh: state.expandedWh,
+    stockRows: 3,
+    toggleWh: true,
+  };
 }
 
-function incidentHtml(ctx, i) {
-  const sel = i.id === state.selectedId;
-  const isNew = state.newIncidents.has(i.id);
-  const dispatches = ctx.dispatchesByIncident.get(i.id) ?? [];
-  const place = [unitPath(ctx, i.unit_code), i.address].filter(Boolean).join(" · ");
-  const teams = dispatches.length
-    ? `<span class="inc-teams">${esc(t("incident.teams", { n: dispatches.length }))}</span>`
-    : `<span class="inc-teams none">${esc(t("incident.unassigned"))}</span>`;
-  let detail = "";
-  if (sel) {
-    const actions = [];
-    if (may("respond") && i.status === "reported") actions.push(["verify", "action.verify", "btn-primary"]);
-    if (may("respond")) actions.push(["dispatch", "action.dispatchShort", ""], ["allocate", "action.allocateShort", ""]);
-    if (may("command") && i.status === "verified") actions.push(["control", "action.control", ""]);
-    if (may("command") && (i.status === "verified" || i.status === "controlled")) actions.push(["close", "action.close", ""]);
-    detail = `<div class="inc-detail">
+function incidentDetail(i, dispatches) {
+  const actions = [];
+  if (may("respond") && i.status === "reported") actions.push(["verify", "action.verify", "btn-primary"]);
+  if (may("respond")) actions.push(["dispatch", "action.dispatchShort", ""], ["allocate", "action.allocateShort", ""]);
+  if (may("command") && i.status === "verified") actions.push(["control", "action.control", ""]);
+  if (may("command") && (i.status === "verified" || i.status === "controlled")) actions.push(["close", "action.close", ""]);
+  return `<div class="inc-detail">
       ${i.description ? `<div>${esc(i.description)}</div>` : ""}
       ${i.situation_notes ? `<div>📋 ${esc(i.situation_notes)}</div>` : ""}
       <div>${esc(t("incident.occurred"))} ${esc(fmtDateTime(i.occurred_at))} · ${esc(t("incident.reported"))} ${esc(fmtHM(i.reported_at))}${i.source ? ` · ${esc(i.source)}` : ""}</div>
       ${dispatches.map((d) => `<div>▸ ${esc(d.team_name)} — <span class="ts-${esc(d.status)}">${esc(label("dispatchStatus", d.status))}</span></div>`).join("")}
       ${actions.length ? `<div class="inc-actions">${actions.map(([a, k, cls]) => `<button type="button" class="btn btn-sm ${cls}" data-action="${a}" data-id="${esc(i.id)}" data-testid="${a}-${esc(i.id)}">${esc(t(k))}</button>`).join("")}</div>` : ""}
     </div>`;
-  }
-  return `<article class="incident lv-${esc(i.level)}${sel ? " selected" : ""}${isNew ? " is-new" : ""}" data-testid="incident-${esc(i.id)}" data-id="${esc(i.id)}" data-level="${esc(i.level)}" data-status="${esc(i.status)}" tabindex="0">
-    <div class="inc-top">
-      <span class="lv-badge">${LEVEL_NUM[i.level] ?? esc(i.level)}</span>
-      <span class="inc-title" title="${esc(i.title)}">${esc(i.title)}</span>
-      <span class="chip st-${esc(i.status)}">${esc(label("incidentStatus", i.status))}</span>
-    </div>
-    <div class="inc-meta">${esc(label("category", i.category))} · ${esc(label("subtype", i.subtype))} ｜ ${esc(place)}</div>
-    <div class="inc-row">
-      <span class="inc-age"><span data-since="${esc(i.occurred_at)}">${esc(fmtDuration(ctx.now - parseIso(i.occurred_at)))}</span><small>${esc(t("incident.occurred"))} ${esc(fmtHM(i.occurred_at))}</small></span>
-      ${figuresHtml(i.situation)}
-      ${upwardHtml(i, ctx.now)}
-      ${teams}
-    </div>
-    ${detail}
-  </article>`;
-}
-
-/** Which alerts are up: when this changes with the clock alone, the panels are drawn again. */
-function alertKey(alerts) {
-  return alerts.map((a) => `${a.kind}:${a.dispatch_id ?? a.incident_id ?? a.directive_id ?? a.warehouse_id ?? ""}:${a.material ?? ""}`).join(",");
-}
-
-function countdownParts(deadlineIso, now) {
-  const left = parseIso(deadlineIso) - now;
-  const overdue = left < 0;
-  return { overdue, text: (overdue ? "+" : "") + fmtCountdown(left), label: overdue ? t("dispatch.overdue") : t("dispatch.remaining") };
-}
-
-function renderDispatches(ctx) {
-  const { board, now } = ctx;
-  const awaiting = board.dispatch.filter((d) => d.status === "ordered").sort((a, b) => parseIso(a.ack_deadline) - parseIso(b.ack_deadline));
-  const moving = board.dispatch.filter((d) => d.status !== "ordered")
-    .sort((a, b) => TEAM_ORDER.indexOf(a.status) - TEAM_ORDER.indexOf(b.status) || parseIso(a.ordered_at) - parseIso(b.ordered_at));
-  $("#dispatch-count").textContent = board.dispatch.length;
-  const incRef = (d) => {
-    const inc = ctx.board.incident.find((i) => i.id === d.incident_id);
-    const lvl = inc?.level ?? d.incident_level;
-    return `<div class="d-inc lv-${esc(lvl)}"><span class="lv-dot"></span>${esc(d.incident_title)} · ${esc(unitPath(ctx, d.unit_code))}</div>`;
-  };
-  const awaitingHtml = awaiting.map((d) => {
-    const cd = countdownParts(d.ack_deadline, now);
-    return `<article class="dispatch awaiting${cd.overdue ? " overdue" : ""}" data-testid="dispatch-${esc(d.id)}" data-id="${esc(d.id)}">
-      <div class="d-top">
-        <span class="chip ts-ordered">${esc(label("dispatchStatus", "ordered"))}</span>
-        <span class="d-team" title="${esc(d.team_name)}">${esc(d.team_name)}</span>
-        <div class="countdown"><span class="cd" data-deadline="${esc(d.ack_deadline)}">${esc(cd.text)}</span><span class="cd-label">${esc(cd.label)}</span></div>
-      </div>
-      ${incRef(d)}
-      <div class="d-task">${esc(t("dispatch.deadline"))} ${esc(fmtTime(d.ack_deadline))} · ${esc(t("dispatch.task"))}：${esc(d.task)}</div>
-    </article>`;
-  }).join("");
-  const movingHtml = moving.map((d) => {
-    const idx = DISPATCH_STEPS.findIndex(([s]) => s === d.status);
-    const steps = DISPATCH_STEPS.map(([s, stamp], k) => `<div class="step${k < idx ? " done" : k === idx ? " current" : ""}">${esc(label("teamStatus", s))}<time>${d[stamp] ? esc(fmtHM(d[stamp])) : "--:--"}</time></div>`).join("");
-    const arriving = (d.status === "acknowledged" || d.status === "departed") && d.arrive_deadline;
-    const cd = arriving ? countdownParts(d.arrive_deadline, now) : null;
-    const late = cd?.overdue || (d.escalations ?? []).some((x) => x.reason === "arrival_overdue" && d.status !== "arrived");
-    const clock = cd ? `<div class="countdown"><span class="cd" data-deadline="${esc(d.arrive_deadline)}">${esc(cd.text)}</span><span class="cd-label">${esc(cd.label)}</span></div>` : "";
-    return `<article class="dispatch moving${late ? " overdue" : ""}" data-testid="dispatch-${esc(d.id)}" data-id="${esc(d.id)}">
-      <div class="d-top"><span class="chip ts-${esc(d.status)}">${esc(label("dispatchStatus", d.status))}</span><span class="d-team">${esc(d.team_name)}</span>${clock}</div>
-      ${incRef(d)}
-      ${arriving ? `<div class="d-task">${esc(t("dispatch.arriveDeadline"))} ${esc(fmtTime(d.arrive_deadline))}</div>` : ""}
-      <div class="steps">${steps}</div>
-    </article>`;
-  }).join("");
-  $("#dispatch-list").innerHTML = `
-    <div class="sub-head">${esc(t("panel.awaitingAck"))} <span class="n">${awaiting.length}</span></div>
-    ${awaitingHtml || `<div class="empty">${esc(t("empty.awaiting"))}</div>`}
-    <div class="sub-head">${esc(t("panel.inProgress"))} <span class="n">${moving.length}</span></div>
-    ${movingHtml || `<div class="empty">${esc(t("empty.dispatches"))}</div>`}`;
-}
-
-function renderAlerts(ctx) {
-  const rank = { danger: 0, warning: 1 };
-  const alerts = [...ctx.board.alerts].sort((a, b) => (rank[a.level] ?? 2) - (rank[b.level] ?? 2));
-  $("#alert-count").textContent = alerts.length;
-  const directives = new Map((ctx.board.directive ?? []).map((d) => [d.id, d]));
-  const item = (a, title, text, extra = "") => `<div class="alert ${a.level === "danger" ? "danger" : "warning"}" data-kind="${esc(a.kind)}">
-      <span class="alert-icon">!</span>
-      <div class="alert-main"><div class="alert-title">${esc(title)}${a.escalated ? ` <span class="alert-tag">${esc(t("alert.escalated"))}</span>` : ""}</div>
-      ${text ? `<div class="alert-text">${esc(text)}</div>` : ""}${extra}</div>
-      ${a.since ? `<span class="alert-time">${esc(fmtHM(a.since))}</span>` : ""}</div>`;
-  $("#alert-list").innerHTML = alerts.map((a) => {
-    switch (a.kind) {
-      case "ack_overdue":
-      case "arrival_overdue":
-        return item(a, t(`alert.${a.kind}`), t(`alert.${a.kind}.text`, { team: a.team_name, incident: a.incident_title }));
-      case "report_overdue":
-        return item(a, t("alert.report_overdue"), t("alert.report_overdue.text", { incident: a.incident_title }));
-      case "relay_alarm":
-        return item(a, t("alert.relay_alarm"), t("alert.relay_alarm.text", { detail: a.detail || "—" }));
-      case "daily_report_missing":
-        return item(a, t("alert.daily_report_missing", { street: unitName(ctx, a.unit_code), n: a.units.length }),
-          t("alert.daily_report_missing.text", { units: a.units.map((c) => unitName(ctx, c)).join("、") }));
-      case "directive": {
-        const dv = directives.get(a.directive_id);
-        const who = dv?.issuer ? `${dv.issuer}${dv.level ? ` · ${dv.level}` : ""}` : "";
-        const btn = may("ackDirective") ? `<div class="inc-actions"><button type="button" class="btn btn-sm btn-primary" data-directive="${esc(a.directive_id)}">${esc(t("action.ackDirective"))}</button></div>` : "";
-        return item(a, `${t("alert.directive")}：${a.title}`, who, btn);
-      }
-      case "stock_low":
-        return item(a, t("alert.stock_low"), t("alert.stock_low.text", {
-          warehouse: a.warehouse_name, material: materialName(a.material), available: a.available, minimum: a.minimum,
-        }));
-      default:
-        return item(a, a.kind, a.detail || a.title || "");
-    }
-  }).join("") || `<div class="empty">${esc(t("empty.alerts"))}</div>`;
-}
-
-function renderTeams(ctx) {
-  const teams = [...ctx.board.team].sort((a, b) => TEAM_ORDER.indexOf(a.status) - TEAM_ORDER.indexOf(b.status) || a.unit_code.localeCompare(b.unit_code) || a.name.localeCompare(b.name));
-  const counts = {};
-  for (const tm of teams) counts[tm.status] = (counts[tm.status] ?? 0) + 1;
-  $("#team-summary").innerHTML = TEAM_ORDER.filter((s) => counts[s])
-    .map((s) => `<span class="chip ts-${s}">${esc(label("teamStatus", s))} <b>${counts[s]}</b></span>`).join("");
-  const incidents = new Map(ctx.board.incident.map((i) => [i.id, i]));
-  $("#team-list").innerHTML = teams.map((tm) => {
-    const inc = tm.incident_id ? incidents.get(tm.incident_id) : null;
-    const where = inc ? ` · <span class="to">→ ${esc(inc.title)}</span>` : "";
-    return `<div class="team ts-${esc(tm.status)}${tm.status === "off_duty" ? " is-off" : ""}" data-testid="team-${esc(tm.id)}" data-status="${esc(tm.status)}">
-      <span class="team-dot"></span>
-      <span class="team-name" title="${esc(tm.name)}">${esc(tm.name)}</span>
-      <span class="chip ts-${esc(tm.status)}">${esc(label("teamStatus", tm.status))}</span>
-      <span class="team-sub">${esc(label("teamKindShort", tm.kind))} · ${esc(t("team.members", { n: tm.members }))} · ${esc(unitName(ctx, tm.unit_code))}${where}</span>
-    </div>`;
-  }).join("") || `<div class="empty">${esc(t("empty.teams"))}</div>`;
-}
-
-function linesHtml(lines) {
-  return Object.entries(lines || {}).map(([code, qty]) => `<span>${esc(materialName(code))} <b>×${fmtNumber(qty)}</b>${esc(materialUnit(code))}</span>`).join("");
-}
-
-function renderAllocations(ctx) {
-  const list = [...ctx.board.allocation].sort((a, b) => parseIso(b.requested_at) - parseIso(a.requested_at));
-  $("#allocation-count").textContent = list.length;
-  $("#allocation-list").innerHTML = list.map((a) => `
-    <div class="alloc" data-testid="allocation-${esc(a.id)}">
-      <div class="alloc-top"><span class="chip as-${esc(a.status)}">${esc(label("allocationStatus", a.status))}</span>
-        <span class="alloc-route">${esc(a.warehouse_name)}<span class="arrow">➜</span>${esc(a.destination || unitName(ctx, a.unit_code))}</span>
-        <span class="alert-time">${esc(fmtHM(a.shipped_at || a.requested_at))}</span></div>
-      <div class="alloc-inc">${esc(a.incident_title)}</div>
-      <div class="alloc-lines">${linesHtml(a.lines)}</div>
-    </div>`).join("") || `<div class="empty">${esc(t("empty.allocations"))}</div>`;
-}
-
-function renderWarehouses(ctx) {
-  const list = [...ctx.board.warehouse].sort((a, b) => a.unit_code.localeCompare(b.unit_code));
-  let lowTotal = 0;
-  const html = list.map((w) => {
-    const lines = Object.entries(w.stock || {}).map(([code, l]) => {
-      const available = l.on_hand - l.reserved;
-      return { code, available, minimum: l.minimum, below: !!l.minimum && available < l.minimum, ratio: l.minimum ? available / l.minimum : Infinity };
-    }).sort((a, b) => a.ratio - b.ratio || a.code.localeCompare(b.code));
-    const below = lines.filter((l) => l.below).length;
-    lowTotal += below;
-    const expanded = state.expandedWh.has(w.id);
-    const shown = expanded ? lines : lines.slice(0, Math.max(below, 3));
-    const rows = shown.map((l) => {
-      const scaleMax = Math.max(l.minimum * 3, l.available, 1);
-      const pct = Math.max(0, Math.min(100, (l.available / scaleMax) * 100));
-      const minPct = l.minimum ? (l.minimum / scaleMax) * 100 : null;
-      return `<div class="stock-line${l.below ? " below" : ""}" data-material="${esc(l.code)}">
-        <span class="stock-name" title="${esc(materialName(l.code))}">${esc(materialName(l.code))}</span>
-        <span class="stock-bar"><i style="width:${pct.toFixed(1)}%"></i>${minPct !== null ? `<em style="left:${minPct.toFixed(1)}%"></em>` : ""}</span>
-        <span class="stock-num">${fmtNumber(l.available)}${l.minimum ? ` / ${fmtNumber(l.minimum)}` : ""}</span>
-      </div>`;
-    }).join("");
-    const more = lines.length > shown.length || expanded
-      ? `<button type="button" class="wh-more" data-wh-toggle="${esc(w.id)}">${esc(expanded ? t("stock.less") : t("stock.more", { n: lines.length }))}</button>` : "";
-    return `<div class="wh${below ? " low" : ""}" data-testid="warehouse-${esc(w.id)}">
-      <div class="wh-top"><span class="wh-name" title="${esc(w.name)}">${esc(w.name)}</span>
-        <span class="wh-state ${below ? "bad" : "ok"}">${esc(below ? t("stock.below", { n: below }) : t("stock.ok"))}</span></div>
-      ${rows}${more}
-    </div>`;
-  }).join("");
-  $("#warehouse-summary").textContent = lowTotal ? `⚠ ${lowTotal}` : list.length;
-  $("#warehouse-list").innerHTML = html || `<div class="empty">${esc(t("empty.warehouses"))}</div>`;
 }
 
 function renderStreets(ctx) {
@@ -703,18 +442,6 @@ function renderStreets(ctx) {
     <tbody>${rows}<tr class="total"><td>${esc(t("streets.total"))}</td><td>${total.incidents}</td><td>${total.dispatches}</td><td>${total.teams_busy}</td><td>${total.teams_idle}</td>${daily(total)}</tr></tbody></table>`;
 }
 
-function renderMapPanel(ctx) {
-  const box = $("#map-box");
-  const rect = box.getBoundingClientRect();
-  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
-  renderMap($("#map"), {
-    units: ctx.board.unit, incidents: ctx.board.incident, teams: ctx.board.team, warehouses: ctx.board.warehouse,
-    dispatches: ctx.board.dispatch, selectedId: state.selectedId, rem,
-  }, Math.round(rect.width), Math.round(rect.height));
-  $("#map-legend").innerHTML = legendHtml();
-  state.mapDirty = false;
-}
-
 // ------------------------------------------------------------------ the one-second tick
 
 function tick() {
@@ -724,18 +451,11 @@ function tick() {
   $("#clock-date").textContent = c.date;
   $("#clock-weekday").textContent = c.weekday;
   if ($("#app").hidden || !state.board) return;
-  for (const el of document.querySelectorAll("[data-since]")) el.textContent = fmtDuration(now - parseIso(el.dataset.since));
   const key = alertKey(derive(state.board, now, state.board.relay).alerts);
   if (key !== state.alertKey) {
     renderAll(); // a deadline passed: alerts, KPIs and the dispatch and incident panels change
   } else {
-    for (const el of document.querySelectorAll("[data-deadline]")) {
-      const cd = countdownParts(el.dataset.deadline, now);
-      el.textContent = cd.text;
-      const lbl = el.parentElement.querySelector(".cd-label");
-      if (lbl) lbl.textContent = cd.label;
-    }
-    for (const el of document.querySelectorAll("[data-due]")) el.textContent = fmtCountdown(parseIso(el.dataset.due) - now);
+    tickCountdowns(now);
   }
   if (state.newIncidents.size) {
     for (const [id, at] of state.newIncidents) {
@@ -944,7 +664,7 @@ function incidentOptions(selected) {
 }
 
 function incidentRef(i) {
-  const ctx = context(state.board);
+  const ctx = boardContext(state.board, serverNow());
   return `<div class="incident-ref lv-${esc(i.level)}"><b>${LEVEL_NUM[i.level]} ${esc(i.title)}</b>
     <div>${esc(label("level", i.level))} · ${esc(label("category", i.category))} · ${esc(label("subtype", i.subtype))} · ${esc(unitPath(ctx, i.unit_code))} · ${esc(label("incidentStatus", i.status))}</div></div>`;
 }
@@ -1006,7 +726,7 @@ function openReport() {
 
 function teamOptions(incident, filter, selected = "") {
   const street = incident ? streetOf(incident.unit_code) : null;
-  const ctx = context(state.board);
+  const ctx = boardContext(state.board, serverNow());
   const teams = (state.board?.team ?? []).filter(filter).sort((a, b) => {
     const sa = streetOf(a.unit_code) === street ? 0 : 1;
     const sb = streetOf(b.unit_code) === street ? 0 : 1;
@@ -1055,7 +775,7 @@ function openDispatch(incidentId) {
 function openAllocate(incidentId) {
   if (!state.board) return;
   const fixed = findIncident(incidentId);
-  const ctx = context(state.board);
+  const ctx = boardContext(state.board, serverNow());
   const warehouses = [...state.board.warehouse].sort((a, b) => {
     const street = fixed ? streetOf(fixed.unit_code) : null;
     return (streetOf(a.unit_code) === street ? 0 : 1) - (streetOf(b.unit_code) === street ? 0 : 1) || a.unit_code.localeCompare(b.unit_code);

@@ -4,12 +4,15 @@
 // Drawing reuses the live board's modules: the map (map.js), the board model and its derivation of
 // alerts at a moment (board-model.js), labels (i18n.js), times (format.js), sign-in and REST (api.js).
 import * as api from "./api.js";
-import { BoardModel, reportUpwardDueMs, streetOf } from "./board-model.js";
-import { esc, fmtClock, fmtCountdown, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, LEVEL_NUM, parseIso, shanghai } from "./format.js";
+import { BoardModel } from "./board-model.js";
+import { esc, fmtClock, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, LEVEL_NUM, parseIso, shanghai } from "./format.js";
 import { applyStatic, getLang, label, materialName, materialUnit, onLangChange, setLang, setMaterials, t } from "./i18n.js";
-import { legendHtml, renderMap } from "./map.js";
+import {
+  alertKey, boardContext, PLAIN_VIEW, renderAlerts, renderAllocations, renderDispatches, renderIncidents, renderKpis, renderMapPanel,
+  renderTeams, renderWarehouses, showDistrictName, tickCountdowns,
+} from "./panels.js";
 import { showSignIn, submitSignIn } from "./signin.js";
-import { can, DISPATCH_FLOW, HARM_FIELDS, INCIDENT_OPEN, LEVELS, ON_BOARD, SITUATION_FIELDS, TEAM_STATUSES } from "./vocab.js";
+import { can, INCIDENT_OPEN, SITUATION_FIELDS } from "./vocab.js";
 
 const TYPE_PREFIX = "cn.gov.yingji.";
 const SPEEDS = [1, 10, 60, 600];
@@ -24,8 +27,6 @@ const HEAD_POLL_MS = 15_000;
 const PLAY_FRAME_MS = 50;
 const TICKS = 7;
 
-const TEAM_ORDER = TEAM_STATUSES;
-const DISPATCH_STEPS = DISPATCH_FLOW.filter((s) => ON_BOARD.dispatch.includes(s)).map((s) => [s, `${s}_at`]);
 const SITUATION = SITUATION_FIELDS;
 const STATUS_OF_EVENT = {
   "incident.reported": "reported", "incident.verified": "verified", "incident.controlled": "controlled",
@@ -1038,42 +1039,26 @@ function replayNow() {
 }
 
 function context() {
-  const board = state.model.toBoard(replayNow()); // alerts and street counts as they stood at that moment
-  const units = new Map(board.unit.map((u) => [u.code, u]));
-  const dispatchesByIncident = new Map();
-  for (const d of board.dispatch) {
-    const list = dispatchesByIncident.get(d.incident_id) ?? [];
-    list.push(d);
-    dispatchesByIncident.set(d.incident_id, list);
-  }
-  return { board, units, dispatchesByIncident, now: replayNow() };
-}
-
-function unitName(ctx, code) {
-  return ctx.units.get(code)?.name ?? code ?? "";
-}
-
-function unitPath(ctx, code) {
-  if (!code) return "";
-  const street = streetOf(code);
-  const names = [];
-  if (street !== code && ctx.units.has(street)) names.push(unitName(ctx, street));
-  names.push(unitName(ctx, code));
-  return names.join(" · ");
+  const now = replayNow();
+  return boardContext(state.model.toBoard(now), now); // alerts and street counts as they stood at that moment
 }
 
 function renderAll() {
   if ($("#app").hidden || !state.board) return;
   const ctx = context();
   renderDistrict(ctx);
+  const view = replayView();
   renderKpis(ctx);
-  renderIncidents(ctx);
-  renderDispatches(ctx);
-  renderAlerts(ctx);
-  renderTeams(ctx);
-  renderAllocations(ctx);
-  renderWarehouses(ctx);
-  if (state.mapDirty) renderMapPanel(ctx);
+  renderIncidents(ctx, view);
+  renderDispatches(ctx, view);
+  renderAlerts(ctx, view);
+  renderTeams(ctx, view);
+  renderAllocations(ctx, view);
+  renderWarehouses(ctx, view);
+  if (state.mapDirty) {
+    renderMapPanel(ctx, view.selectedId);
+    state.mapDirty = false;
+  }
   renderStamp();
   renderFocus();
   renderReadout();
@@ -1101,10 +1086,6 @@ function renderDistrict(ctx) {
   document.title = `${d.name} · ${t("replay.subtitle")}`;
 }
 
-function showDistrictName(name) {
-  for (const el of document.querySelectorAll(".district-name")) el.textContent = name;
-}
-
 function renderUser() {
   const u = state.user;
   $("#user-name").textContent = u ? u.display_name || u.username : "";
@@ -1129,250 +1110,14 @@ function renderStamp() {
     : "";
 }
 
-function levelSort(a, b) {
-  return LEVELS.indexOf(a.level) - LEVELS.indexOf(b.level) || parseIso(b.occurred_at) - parseIso(a.occurred_at);
-}
-
-function renderKpis(ctx) {
-  const { board, now } = ctx;
-  const byLevel = Object.fromEntries(LEVELS.map((l) => [l, 0]));
-  for (const i of board.incident) byLevel[i.level] = (byLevel[i.level] ?? 0) + 1;
-  const awaiting = board.dispatch.filter((d) => d.status === "ordered");
-  const overdue = awaiting.filter((d) => parseIso(d.ack_deadline) < now).length;
-  const idle = board.team.filter((tm) => tm.status === "idle").length;
-  const busy = board.team.filter((tm) => tm.status !== "idle" && tm.status !== "off_duty").length;
-  const shipped = board.allocation.filter((a) => a.status === "shipped").length;
-  const stockLow = board.alerts.filter((a) => a.kind === "stock_low");
-  const lowWarehouses = new Set(stockLow.map((a) => a.warehouse_id)).size;
-  const sum = Object.fromEntries(SITUATION.map((k) => [k, 0]));
-  for (const i of board.incident) for (const k of SITUATION) sum[k] += i.situation?.[k] ?? 0;
-  const lvMini = LEVELS.map((l) => `<span style="background:var(--lv-${l})">${LEVEL_NUM[l]} ${byLevel[l]}</span>`).join("");
-  const tile = (value, lbl, sub, color, hot = false, id = "") => `
-    <div class="kpi${hot ? " is-hot" : ""}" style="--kpi-c:${color}" ${id ? `data-testid="${id}"` : ""}>
-      <div class="kpi-value">${value}</div>
-      <div class="kpi-text"><div class="kpi-label">${esc(lbl)}</div><div class="kpi-sub">${sub}</div></div>
-    </div>`;
-  $("#kpis").innerHTML = [
-    tile(board.incident.length, t("kpi.incidents"), `<span class="lv-mini">${lvMini}</span>`, byLevel.I + byLevel.II ? "var(--lv-I)" : "var(--lv-III)", false, "kpi-incidents"),
-    tile(awaiting.length, t("kpi.awaitingAck"), esc(t("kpi.overdue", { n: overdue })), overdue ? "var(--danger)" : "var(--warn)", overdue > 0, "kpi-awaiting"),
-    tile(idle, t("kpi.teamsIdle"), esc(t("kpi.teamsBusy", { n: busy })), "var(--ok)", false, "kpi-teams"),
-    tile(board.allocation.length, t("kpi.allocations"),
-      `${esc(label("allocationStatus", "reserved"))} ${board.allocation.length - shipped} · ${esc(label("allocationStatus", "shipped"))} ${shipped}`, "var(--accent-2)", false, "kpi-allocations"),
-    tile(stockLow.length, t("kpi.stockLow"), esc(`${t("panel.warehouses")} ${lowWarehouses}/${board.warehouse.length}`), stockLow.length ? "var(--warn)" : "var(--ok)", false, "kpi-stock"),
-    tile(`${fmtNumber(sum.evacuated)}<small style="font-size:0.55em;color:var(--text-3)"> / ${fmtNumber(sum.affected)}</small>`, t("kpi.people"),
-      HARM_FIELDS.map((k) => `${esc(label("situation", k))} ${sum[k] ? `<span class="hot">${sum[k]}</span>` : 0}`).join(" · "), "var(--accent)", false, "kpi-people"),
-  ].join("");
-}
-
-function figuresHtml(situation) {
-  const figs = SITUATION.filter((k) => (situation?.[k] ?? 0) > 0);
-  if (!figs.length) return `<span class="figs"><span class="fig" style="color:var(--text-3)">${esc(t("incident.noFigures"))}</span></span>`;
-  return `<span class="figs">${figs
-    .map((k) => `<span class="fig${HARM_FIELDS.includes(k) ? " bad" : ""}">${esc(label("situation", k))}<b>${fmtNumber(situation[k])}</b></span>`)
-    .join("")}</span>`;
-}
-
-function upwardHtml(i, now) {
-  if (i.reported_upward_at && parseIso(i.reported_upward_at) <= now) {
-    return `<span class="upward done" title="${esc(fmtDateTime(i.reported_upward_at))}">✓ ${esc(t("upward.done"))}</span>`;
-  }
-  const due = reportUpwardDueMs(i);
-  if (due < now) return `<span class="upward overdue">${esc(t("upward.overdue"))}</span>`;
-  return `<span class="upward due">${esc(t("upward.due"))} <b data-due="${esc(new Date(due).toISOString())}">${esc(fmtCountdown(due - now))}</b></span>`;
-}
-
-function renderIncidents(ctx) {
-  const list = [...ctx.board.incident].sort(levelSort);
-  $("#incident-count").textContent = list.length;
-  const groups = LEVELS.map((l) => [l, list.filter((i) => i.level === l)]).filter(([, items]) => items.length);
-  $("#incident-list").innerHTML = groups.map(([lvl, items]) => `
-    <section class="lv-group lv-${lvl}" data-level="${lvl}">
-      <div class="lv-group-head"><span>${LEVEL_NUM[lvl]} ${esc(label("level", lvl))}</span><span class="n">${items.length}</span></div>
-      ${items.map((i) => incidentHtml(ctx, i)).join("")}
-    </section>`).join("") || `<div class="empty">${esc(t("empty.incidents"))}</div>`;
-}
-
-function incidentHtml(ctx, i) {
-  const sel = state.mode === "incident" && i.id === state.incidentId;
-  const dispatches = ctx.dispatchesByIncident.get(i.id) ?? [];
-  const place = [unitPath(ctx, i.unit_code), i.address].filter(Boolean).join(" · ");
-  const teams = dispatches.length
-    ? `<span class="inc-teams">${esc(t("incident.teams", { n: dispatches.length }))}</span>`
-    : `<span class="inc-teams none">${esc(t("incident.unassigned"))}</span>`;
-  const changed = touched(i);
-  return `<article class="incident lv-${esc(i.level)}${sel ? " selected" : ""}${changed}" data-testid="incident-${esc(i.id)}" data-id="${esc(i.id)}" data-level="${esc(i.level)}" data-status="${esc(i.status)}">
-    <div class="inc-top">
-      <span class="lv-badge">${LEVEL_NUM[i.level] ?? esc(i.level)}</span>
-      <span class="inc-title" title="${esc(i.title)}">${esc(i.title)}</span>
-      <span class="chip st-${esc(i.status)}">${esc(label("incidentStatus", i.status))}</span>
-    </div>
-    <div class="inc-meta">${esc(label("category", i.category))} · ${esc(label("subtype", i.subtype))} ｜ ${esc(place)}</div>
-    <div class="inc-row">
-      <span class="inc-age"><span data-since="${esc(i.occurred_at)}">${esc(fmtDuration(ctx.now - parseIso(i.occurred_at)))}</span><small>${esc(t("incident.occurred"))} ${esc(fmtHM(i.occurred_at))}</small></span>
-      ${figuresHtml(i.situation)}
-      ${upwardHtml(i, ctx.now)}
-      ${teams}
-    </div>
-  </article>`;
-}
-
 /** " is-touched" for what the current event changed (its updated_at is the event's time). */
+/** How replay draws the shared panels: what the current event changed is marked, nothing can be acted on. */
+function replayView() {
+  return { ...PLAIN_VIEW, mark: touched, selectedId: state.mode === "incident" ? state.incidentId : null, stockRows: 2 };
+}
+
 function touched(doc) {
   return state.board?.at && doc.updated_at === state.board.at ? " is-touched" : "";
-}
-
-function alertKey(alerts) {
-  return alerts.map((a) => `${a.kind}:${a.dispatch_id ?? a.incident_id ?? a.directive_id ?? a.warehouse_id ?? ""}:${a.material ?? ""}`).join(",");
-}
-
-function countdownParts(deadlineIso, now) {
-  const left = parseIso(deadlineIso) - now;
-  const overdue = left < 0;
-  return { overdue, text: (overdue ? "+" : "") + fmtCountdown(left), label: overdue ? t("dispatch.overdue") : t("dispatch.remaining") };
-}
-
-function renderDispatches(ctx) {
-  const { board, now } = ctx;
-  const awaiting = board.dispatch.filter((d) => d.status === "ordered").sort((a, b) => parseIso(a.ack_deadline) - parseIso(b.ack_deadline));
-  const moving = board.dispatch.filter((d) => d.status !== "ordered")
-    .sort((a, b) => TEAM_ORDER.indexOf(a.status) - TEAM_ORDER.indexOf(b.status) || parseIso(a.ordered_at) - parseIso(b.ordered_at));
-  $("#dispatch-count").textContent = board.dispatch.length;
-  const incRef = (d) => {
-    const inc = board.incident.find((i) => i.id === d.incident_id);
-    return `<div class="d-inc lv-${esc(inc?.level ?? d.incident_level)}"><span class="lv-dot"></span>${esc(d.incident_title)} · ${esc(unitPath(ctx, d.unit_code))}</div>`;
-  };
-  const awaitingHtml = awaiting.map((d) => {
-    const cd = countdownParts(d.ack_deadline, now);
-    return `<article class="dispatch awaiting${cd.overdue ? " overdue" : ""}${touched(d)}" data-testid="dispatch-${esc(d.id)}">
-      <div class="d-top"><span class="chip ts-ordered">${esc(label("dispatchStatus", "ordered"))}</span>
-        <span class="d-team" title="${esc(d.team_name)}">${esc(d.team_name)}</span>
-        <div class="countdown"><span class="cd" data-deadline="${esc(d.ack_deadline)}">${esc(cd.text)}</span><span class="cd-label">${esc(cd.label)}</span></div></div>
-      ${incRef(d)}
-      <div class="d-task">${esc(t("dispatch.deadline"))} ${esc(fmtTime(d.ack_deadline))} · ${esc(t("dispatch.task"))}：${esc(d.task)}</div>
-    </article>`;
-  }).join("");
-  const movingHtml = moving.map((d) => {
-    const idx = DISPATCH_STEPS.findIndex(([s]) => s === d.status);
-    const steps = DISPATCH_STEPS.map(([s, stamp], k) => `<div class="step${k < idx ? " done" : k === idx ? " current" : ""}">${esc(label("teamStatus", s))}<time>${d[stamp] ? esc(fmtHM(d[stamp])) : "--:--"}</time></div>`).join("");
-    const arriving = (d.status === "acknowledged" || d.status === "departed") && d.arrive_deadline;
-    const cd = arriving ? countdownParts(d.arrive_deadline, now) : null;
-    const clock = cd ? `<div class="countdown"><span class="cd" data-deadline="${esc(d.arrive_deadline)}">${esc(cd.text)}</span><span class="cd-label">${esc(cd.label)}</span></div>` : "";
-    return `<article class="dispatch moving${cd?.overdue ? " overdue" : ""}${touched(d)}" data-testid="dispatch-${esc(d.id)}">
-      <div class="d-top"><span class="chip ts-${esc(d.status)}">${esc(label("dispatchStatus", d.status))}</span><span class="d-team">${esc(d.team_name)}</span>${clock}</div>
-      ${incRef(d)}
-      <div class="steps">${steps}</div>
-    </article>`;
-  }).join("");
-  $("#dispatch-list").innerHTML = `
-    <div class="sub-head">${esc(t("panel.awaitingAck"))} <span class="n">${awaiting.length}</span></div>
-    ${awaitingHtml || `<div class="empty">${esc(t("empty.awaiting"))}</div>`}
-    <div class="sub-head">${esc(t("panel.inProgress"))} <span class="n">${moving.length}</span></div>
-    ${movingHtml || `<div class="empty">${esc(t("empty.dispatches"))}</div>`}`;
-}
-
-function renderAlerts(ctx) {
-  const rank = { danger: 0, warning: 1 };
-  const alerts = [...ctx.board.alerts].sort((a, b) => (rank[a.level] ?? 2) - (rank[b.level] ?? 2));
-  $("#alert-count").textContent = alerts.length;
-  const directives = new Map((ctx.board.directive ?? []).map((d) => [d.id, d]));
-  const item = (a, title, text) => `<div class="alert ${a.level === "danger" ? "danger" : "warning"}" data-kind="${esc(a.kind)}">
-      <span class="alert-icon">!</span>
-      <div class="alert-main"><div class="alert-title">${esc(title)}${a.escalated ? ` <span class="alert-tag">${esc(t("alert.escalated"))}</span>` : ""}</div>
-      ${text ? `<div class="alert-text">${esc(text)}</div>` : ""}</div>
-      ${a.since ? `<span class="alert-time">${esc(fmtHM(a.since))}</span>` : ""}</div>`;
-  $("#alert-list").innerHTML = alerts.map((a) => {
-    switch (a.kind) {
-      case "ack_overdue":
-      case "arrival_overdue":
-        return item(a, t(`alert.${a.kind}`), t(`alert.${a.kind}.text`, { team: a.team_name, incident: a.incident_title }));
-      case "report_overdue":
-        return item(a, t("alert.report_overdue"), t("alert.report_overdue.text", { incident: a.incident_title }));
-      case "directive": {
-        const dv = directives.get(a.directive_id);
-        return item(a, `${t("alert.directive")}：${a.title}`, dv?.issuer ? `${dv.issuer}${dv.level ? ` · ${dv.level}` : ""}` : "");
-      }
-      case "stock_low":
-        return item(a, t("alert.stock_low"), t("alert.stock_low.text", {
-          warehouse: a.warehouse_name, material: materialName(a.material), available: a.available, minimum: a.minimum,
-        }));
-      default:
-        return item(a, a.kind, a.detail || a.title || "");
-    }
-  }).join("") || `<div class="empty">${esc(t("empty.alerts"))}</div>`;
-}
-
-function renderTeams(ctx) {
-  const teams = [...ctx.board.team].sort((a, b) => TEAM_ORDER.indexOf(a.status) - TEAM_ORDER.indexOf(b.status) || a.unit_code.localeCompare(b.unit_code) || a.name.localeCompare(b.name));
-  const counts = {};
-  for (const tm of teams) counts[tm.status] = (counts[tm.status] ?? 0) + 1;
-  $("#team-summary").innerHTML = TEAM_ORDER.filter((s) => counts[s])
-    .map((s) => `<span class="chip ts-${s}">${esc(label("teamStatus", s))} <b>${counts[s]}</b></span>`).join("");
-  const incidents = new Map(ctx.board.incident.map((i) => [i.id, i]));
-  $("#team-list").innerHTML = teams.map((tm) => {
-    const inc = tm.incident_id ? incidents.get(tm.incident_id) : null;
-    const where = inc ? ` · <span class="to">→ ${esc(inc.title)}</span>` : "";
-    return `<div class="team ts-${esc(tm.status)}${tm.status === "off_duty" ? " is-off" : ""}${touched(tm)}" data-testid="team-${esc(tm.id)}" data-status="${esc(tm.status)}">
-      <span class="team-dot"></span>
-      <span class="team-name" title="${esc(tm.name)}">${esc(tm.name)}</span>
-      <span class="chip ts-${esc(tm.status)}">${esc(label("teamStatus", tm.status))}</span>
-      <span class="team-sub">${esc(label("teamKindShort", tm.kind))} · ${esc(t("team.members", { n: tm.members }))} · ${esc(unitName(ctx, tm.unit_code))}${where}</span>
-    </div>`;
-  }).join("") || `<div class="empty">${esc(t("empty.teams"))}</div>`;
-}
-
-function renderAllocations(ctx) {
-  const list = [...ctx.board.allocation].sort((a, b) => parseIso(b.requested_at) - parseIso(a.requested_at));
-  $("#allocation-count").textContent = list.length;
-  const lines = (l) => Object.entries(l || {}).map(([code, qty]) => `<span>${esc(materialName(code))} <b>×${fmtNumber(qty)}</b>${esc(materialUnit(code))}</span>`).join("");
-  $("#allocation-list").innerHTML = list.map((a) => `
-    <div class="alloc${touched(a)}" data-testid="allocation-${esc(a.id)}">
-      <div class="alloc-top"><span class="chip as-${esc(a.status)}">${esc(label("allocationStatus", a.status))}</span>
-        <span class="alloc-route">${esc(a.warehouse_name)}<span class="arrow">➜</span>${esc(a.destination || unitName(ctx, a.unit_code))}</span>
-        <span class="alert-time">${esc(fmtHM(a.shipped_at || a.requested_at))}</span></div>
-      <div class="alloc-inc">${esc(a.incident_title)}</div>
-      <div class="alloc-lines">${lines(a.lines)}</div>
-    </div>`).join("") || `<div class="empty">${esc(t("empty.allocations"))}</div>`;
-}
-
-function renderWarehouses(ctx) {
-  const list = [...ctx.board.warehouse].sort((a, b) => a.unit_code.localeCompare(b.unit_code));
-  let lowTotal = 0;
-  $("#warehouse-list").innerHTML = list.map((w) => {
-    const lines = Object.entries(w.stock || {}).map(([code, l]) => {
-      const available = l.on_hand - l.reserved;
-      return { code, available, minimum: l.minimum, below: !!l.minimum && available < l.minimum, ratio: l.minimum ? available / l.minimum : Infinity };
-    }).sort((a, b) => a.ratio - b.ratio || a.code.localeCompare(b.code));
-    const below = lines.filter((l) => l.below).length;
-    lowTotal += below;
-    const rows = lines.slice(0, Math.max(below, 2)).map((l) => {
-      const scaleMax = Math.max(l.minimum * 3, l.available, 1);
-      const pct = Math.max(0, Math.min(100, (l.available / scaleMax) * 100));
-      const minPct = l.minimum ? (l.minimum / scaleMax) * 100 : null;
-      return `<div class="stock-line${l.below ? " below" : ""}" data-material="${esc(l.code)}">
-        <span class="stock-name" title="${esc(materialName(l.code))}">${esc(materialName(l.code))}</span>
-        <span class="stock-bar"><i style="width:${pct.toFixed(1)}%"></i>${minPct !== null ? `<em style="left:${minPct.toFixed(1)}%"></em>` : ""}</span>
-        <span class="stock-num">${fmtNumber(l.available)}${l.minimum ? ` / ${fmtNumber(l.minimum)}` : ""}</span>
-      </div>`;
-    }).join("");
-    return `<div class="wh${below ? " low" : ""}${touched(w)}" data-testid="warehouse-${esc(w.id)}">
-      <div class="wh-top"><span class="wh-name" title="${esc(w.name)}">${esc(w.name)}</span>
-        <span class="wh-state ${below ? "bad" : "ok"}">${esc(below ? t("stock.below", { n: below }) : t("stock.ok"))}</span></div>
-      ${rows}
-    </div>`;
-  }).join("") || `<div class="empty">${esc(t("empty.warehouses"))}</div>`;
-  $("#warehouse-summary").textContent = lowTotal ? `⚠ ${lowTotal}` : list.length;
-}
-
-function renderMapPanel(ctx) {
-  const box = $("#map-box");
-  const rect = box.getBoundingClientRect();
-  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
-  renderMap($("#map"), {
-    units: ctx.board.unit, incidents: ctx.board.incident, teams: ctx.board.team, warehouses: ctx.board.warehouse,
-    dispatches: ctx.board.dispatch, selectedId: state.mode === "incident" ? state.incidentId : null, rem,
-  }, Math.round(rect.width), Math.round(rect.height));
-  $("#map-legend").innerHTML = legendHtml();
-  state.mapDirty = false;
 }
 
 // ------------------------------------------------------------------ the replayed clock
@@ -1398,14 +1143,7 @@ function tick() {
     renderAll();
     return;
   }
-  for (const el of document.querySelectorAll("[data-since]")) el.textContent = fmtDuration(now - parseIso(el.dataset.since));
-  for (const el of document.querySelectorAll("[data-deadline]")) {
-    const cd = countdownParts(el.dataset.deadline, now);
-    el.textContent = cd.text;
-    const lbl = el.parentElement.querySelector(".cd-label");
-    if (lbl) lbl.textContent = cd.label;
-  }
-  for (const el of document.querySelectorAll("[data-due]")) el.textContent = fmtCountdown(parseIso(el.dataset.due) - now);
+  tickCountdowns(now);
   renderStamp();
 }
 

@@ -11,41 +11,18 @@ import re
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import IN_CI, Server, screenshot_dir
+from tests.conftest import Server, screenshot_dir
+from tests.e2e.browser import assert_accessible, backend, browser, sync_api  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = screenshot_dir()
 DEMO_TITLES = ("魏庄村低洼区域积水", "仓储厂房火情", "道路边坡小面积滑塌")
 WIDTH, HEIGHT = 1920, 1080
-
-if not Path(CHROMIUM).exists():
-    if IN_CI:
-        pytest.fail(f"{CHROMIUM} is missing — required in CI (apt-get install chromium)", pytrace=False)
-    pytest.skip(f"{CHROMIUM} not available (apt-get install chromium)", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture
-def backend() -> str:
-    """The browser test runs on the embedded default only (SQLite), not once per backend."""
-    return "sqlite"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -77,6 +54,7 @@ def sign_in(page: Any, server: Server, username: str) -> None:
     page.goto(server.base_url + "/")
     assert page.url.endswith("/ui/board.html")
     expect(page.locator("#login-form")).to_be_visible()
+    assert_accessible(page, "the board's sign-in")
     page.fill("#login-username", username)
     page.fill("#login-password", "yingji2026")
     page.click("#login-form button[type=submit]")
@@ -143,11 +121,13 @@ def test_board_signs_in_updates_live_and_survives_a_server_kill(server: Server, 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.emulate_media(reduced_motion="reduce")  # still frames: no flashing mid-animation
     page.wait_for_timeout(300)
+    assert_accessible(page, "the board, signed in, Chinese")
     page.screenshot(path=str(SCREENSHOTS / "board.png"))
     page.click("#lang-toggle")
     expect(page.locator(".p-incidents .panel-head h2")).to_have_text("Open incidents")
     assert page.evaluate("localStorage.getItem('yingji.lang')") == "en"
     page.wait_for_timeout(300)
+    assert_accessible(page, "the board in English")
     page.screenshot(path=str(SCREENSHOTS / "board-en.png"))
     page.click("#lang-toggle")
     expect(page.locator(".p-incidents .panel-head h2")).to_have_text("在办事件")
@@ -202,6 +182,7 @@ def test_a_lost_answer_is_retried_with_the_same_idempotency_key(server: Server, 
     form.locator("[name=title]").fill("许由路多车追尾")
     form.locator("[name=unit_code]").select_option("411099004002")
     form.locator("[name=address]").fill("许由路与建安大道交叉口")
+    assert_accessible(page, "the report dialog, filled in")
     page.click("#cmd-submit")
 
     expect(page.locator("#cmd-dialog")).to_be_hidden(timeout=15_000)

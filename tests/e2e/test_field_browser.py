@@ -13,41 +13,18 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import IN_CI, Api, Server, screenshot_dir
+from tests.e2e.browser import assert_accessible, backend, browser, sync_api  # noqa: F401 (fixtures)
+from tests.conftest import Api, Server, screenshot_dir
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = screenshot_dir()
 PHONE = {"width": 390, "height": 844}
 EVENT = "cn.gov.yingji.dispatch."
-
-if not Path(CHROMIUM).exists():
-    if IN_CI:
-        pytest.fail(f"{CHROMIUM} is missing — required in CI (apt-get install chromium)", pytrace=False)
-    pytest.skip(f"{CHROMIUM} not available (apt-get install chromium)", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture
-def backend() -> str:
-    """The browser test runs on the embedded default only (SQLite), not once per backend."""
-    return "sqlite"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -84,6 +61,7 @@ def sign_in(page: Any, server: Server) -> None:
     expect = sync_api.expect
     page.goto(server.base_url + "/ui/field.html")
     expect(page.locator("#login-form")).to_be_visible()
+    assert_accessible(page, "the field phone's sign-in")
     page.fill("#login-username", "field")
     page.fill("#login-password", "yingji2026")
     page.click("#login-submit")
@@ -188,6 +166,7 @@ def test_a_dispatch_arrives_live_and_is_taken_through_to_completion(server: Serv
     page.emulate_media(reduced_motion="reduce")
     page.wait_for_timeout(3300)  # the toast fades, the cooldown ends
     page.evaluate("window.scrollTo(0, 0)")
+    assert_accessible(page, "the field phone with a dispatch")
     page.screenshot(path=str(SCREENSHOTS / "field.png"))
 
     for action, status in (("depart", "departed"), ("arrive", "arrived")):

@@ -13,43 +13,20 @@ import re
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import IN_CI, Api, Server, screenshot_dir
+from tests.e2e.browser import assert_accessible, backend, browser, sync_api  # noqa: F401 (fixtures)
+from tests.conftest import Api, Server, screenshot_dir
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = screenshot_dir()
 WIDTH, HEIGHT = 1920, 1080
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CLOSED_TITLE = "魏庄村低洼区域积水"  # a demo incident, verified: it may be closed
-
-if not Path(CHROMIUM).exists():
-    if IN_CI:
-        pytest.fail(f"{CHROMIUM} is missing — required in CI (apt-get install chromium)", pytrace=False)
-    pytest.skip(f"{CHROMIUM} not available (apt-get install chromium)", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture
-def backend() -> str:
-    """The browser test runs on the embedded default only (SQLite), not once per backend."""
-    return "sqlite"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -188,6 +165,7 @@ def test_replay_scrubs_steps_and_plays_the_log(server: Server, page: Any) -> Non
     expect(board.locator(f'[data-testid="dispatch-{dispatched["id"]}"]')).to_have_class(re.compile(r"\bis-touched\b"))
     page.emulate_media(reduced_motion="reduce")
     page.wait_for_timeout(300)
+    assert_accessible(page, "replay, an incident in focus")
     page.screenshot(path=str(SCREENSHOTS / "replay.png"))
 
     # One incident's own timeline: its events, the board fetched at each one's time.

@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import Server
 from tests.e2e import test_field_browser as phone
+from tests.e2e.browser import assert_accessible
 
 # The field page's phone fixtures (Debian's Chromium, a 390×844 touch viewport, SQLite only).
 backend, browser, context, page = phone.backend, phone.browser, phone.context, phone.page
@@ -46,10 +47,12 @@ def test_a_reporter_files_the_zero_report_and_corrects_it(server: Server, page: 
 
     page.click("#file-news")
     page.fill("#news-summary", "夜间强降雨，村东低洼处积水约0.8米，已转移46人，无伤亡")
+    assert_accessible(page, "the reporter's sheet for news")
     page.click("#sheet-submit")
     expect(page.locator("#today-state")).to_have_text("已报送 · 有情况", timeout=10_000)
     expect(page.locator("#today-summary")).to_have_text("夜间强降雨，村东低洼处积水约0.8米，已转移46人，无伤亡")
     expect(page.locator("#today-due")).to_contain_text("已更正 1 次")
+    assert_accessible(page, "the reporter's phone, filed and corrected")
     page.screenshot(path=str(SCREENSHOTS / "reporter.png"))
 
     page.click("#lang-toggle")
