@@ -11,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import Actor, InvalidValue, require_state
+from domain.common import Actor, InvalidValue, event_versions, require_state
 from domain.warehouses import Lines, check_lines
 
 
@@ -28,6 +28,8 @@ IN_FLIGHT = frozenset({A.RESERVED, A.SHIPPED})
 
 
 class Allocation(Aggregate):
+    class_version = 1  # its state as kept in snapshots; its events' versions are declared below the class
+
     @event("Requested")
     def __init__(
         self,
@@ -117,3 +119,7 @@ class Allocation(Aggregate):
     @event("Cancelled")
     def _cancelled(self, reason: str, by: Actor) -> None:
         self.status = A.CANCELLED.value
+
+
+# The version of each stored event type (see domain.common.event_versions): a new shape is a new version.
+event_versions(Allocation, Requested=1, Shipped=1, Delivered=1, Returned=1, Cancelled=1)

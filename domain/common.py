@@ -92,6 +92,25 @@ def require_state(current: str, allowed: set[str] | frozenset[str], action: str,
         )
 
 
+def event_versions(aggregate: type, **versions: int) -> None:
+    """Declare the stored version of each of an aggregate's event types: the library's `class_version`.
+
+    The log outlives the code, so an event's shape never changes in place. To change one: declare
+    the event class explicitly on the aggregate (fields, `class_version = N + 1`, and a static
+    `upcast_vN_vN+1(state)` that turns the stored dict of version N into version N + 1), then raise
+    its number here. The library's mapper writes `class_version` into the stored state when it is
+    above 1 and runs the upcasters on every read (store, replay, rebuild); the CloudEvents the relay
+    and `/events` publish are upcast the same way. Version 1 is what the library assumes when
+    nothing is stored, so every event written before versions were declared is version 1.
+    """
+    for name, version in versions.items():
+        cls = getattr(aggregate, name)
+        declared = cls.__dict__.get("class_version")
+        if declared is not None and declared != version:
+            raise TypeError(f"{aggregate.__name__}.{name} declares class_version {declared}, not {version}")
+        cls.class_version = version
+
+
 def require_positive(quantity: int, field: str = "quantity") -> None:
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
         raise InvalidValue(f"{field} must be a positive integer", field=field)

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import Actor, InvalidValue, natural_id, require_state
+from domain.common import Actor, InvalidValue, event_versions, natural_id, require_state
 
 
 def directive_id(upstream_id: str) -> UUID:
@@ -17,6 +17,8 @@ def directive_id(upstream_id: str) -> UUID:
 
 
 class Directive(Aggregate):
+    class_version = 1  # its state as kept in snapshots; its events' versions are declared below the class
+
     @staticmethod
     def create_id(upstream_id: str, **_: Any) -> UUID:
         return directive_id(upstream_id)
@@ -51,3 +53,7 @@ class Directive(Aggregate):
     @event("Acknowledged")
     def _acknowledged(self, note: str, by: Actor) -> None:
         self.status = "acknowledged"
+
+
+# The version of each stored event type (see domain.common.event_versions): a new shape is a new version.
+event_versions(Directive, Received=1, Acknowledged=1)

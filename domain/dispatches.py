@@ -8,7 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import Actor, InvalidTransition, InvalidValue, require_state
+from domain.common import Actor, InvalidTransition, InvalidValue, event_versions, require_state
 
 
 class DispatchStatus(StrEnum):
@@ -61,6 +61,8 @@ def running_deadline(status: str) -> tuple[str, str] | None:
 
 
 class Dispatch(Aggregate):
+    class_version = 1  # its state as kept in snapshots; its events' versions are declared below the class
+
     @event("Ordered")
     def __init__(
         self,
@@ -172,3 +174,7 @@ class Dispatch(Aggregate):
     @event("Cancelled")
     def _cancelled(self, reason: str, by: Actor) -> None:
         self.status = S.CANCELLED.value
+
+
+# The version of each stored event type (see domain.common.event_versions): a new shape is a new version.
+event_versions(Dispatch, Ordered=1, Acknowledged=1, Escalated=1, Departed=1, Arrived=1, Completed=1, Declined=1, Cancelled=1)

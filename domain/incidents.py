@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import Actor, InvalidTransition, InvalidValue, parse_enum, require_state
+from domain.common import Actor, InvalidTransition, InvalidValue, event_versions, parse_enum, require_state
 from domain.policy import reported_upward_in_time
 from domain.units import within
 
@@ -67,6 +67,8 @@ HARM_FIELDS = ("deaths", "injured", "missing")  # people harmed: shown in red wh
 
 
 class Incident(Aggregate):
+    class_version = 1  # its state as kept in snapshots; its events' versions are declared below the class
+
     @event("Reported")
     def __init__(
         self,
@@ -219,3 +221,11 @@ class Incident(Aggregate):
     @event("ReportedUpward")
     def _reported_upward(self, acknowledged_at: datetime, batch_id: str, within_deadline: bool, by: Actor) -> None:
         self.reported_upward_at = acknowledged_at
+
+
+# The version of each stored event type (see domain.common.event_versions): a new shape is a new version.
+event_versions(
+    Incident,
+    Reported=1, Verified=1, LevelChanged=1, SituationUpdated=1,
+    Controlled=1, Closed=1, Dismissed=1, ReportedUpward=1,
+)

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import Actor, InvalidValue, natural_id
+from domain.common import Actor, InvalidValue, event_versions, natural_id
 from domain.policy import LATE_FILING_DAYS
 
 REPORTING_KINDS = frozenset({"village", "community"})  # each has its disaster information reporter (1+3)
@@ -34,6 +34,8 @@ def _checked(zero: bool, summary: str) -> str:
 
 
 class DailyReport(Aggregate):
+    class_version = 1  # its state as kept in snapshots; its events' versions are declared below the class
+
     @staticmethod
     def create_id(unit_code: str, day: str, **_: Any) -> UUID:
         return daily_report_id(unit_code, day)
@@ -65,3 +67,7 @@ class DailyReport(Aggregate):
         self.zero = zero
         self.summary = summary
         self.corrections += 1
+
+
+# The version of each stored event type (see domain.common.event_versions): a new shape is a new version.
+event_versions(DailyReport, Filed=1, Corrected=1)

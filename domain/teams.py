@@ -7,7 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import Actor, InvalidTransition, InvalidValue, TeamUnavailable, parse_enum
+from domain.common import Actor, InvalidTransition, InvalidValue, TeamUnavailable, event_versions, parse_enum
 from domain.units import within
 
 
@@ -24,6 +24,8 @@ class TeamKind(StrEnum):
 
 
 class Team(Aggregate):
+    class_version = 1  # its state as kept in snapshots; its events' versions are declared below the class
+
     @event("Registered")
     def __init__(
         self,
@@ -113,3 +115,7 @@ class Team(Aggregate):
     @event("Released")
     def _released(self, dispatch_id: UUID, by: Actor) -> None:
         self.current_dispatch_id = None
+
+
+# The version of each stored event type (see domain.common.event_versions): a new shape is a new version.
+event_versions(Team, Registered=1, WentOnDuty=1, WentOffDuty=1, Assigned=1, Released=1)

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import Actor, InvalidValue, natural_id, parse_enum
+from domain.common import Actor, InvalidValue, event_versions, natural_id, parse_enum
 
 
 class UnitKind(StrEnum):
@@ -80,6 +80,8 @@ def ancestors(code: str) -> list[str]:
 
 
 class Unit(Aggregate):
+    class_version = 1  # its state as kept in snapshots; its events' versions are declared below the class
+
     @staticmethod
     def create_id(code: str, **_: Any) -> UUID:
         return unit_id(code)
@@ -129,6 +131,10 @@ class Unit(Aggregate):
     @event("PartsUpdated")
     def _parts_updated(self, parts: dict[str, int], by: Actor) -> None:
         self.parts.update(parts)
+
+
+# The version of each stored event type (see domain.common.event_versions): a new shape is a new version.
+event_versions(Unit, Registered=1, PartsUpdated=1)
 
 
 def unit_id(code: str) -> UUID:

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import Actor, InsufficientStock, InvalidTransition, InvalidValue, UnknownMaterial, require_positive
+from domain.common import Actor, InsufficientStock, InvalidTransition, InvalidValue, UnknownMaterial, event_versions, require_positive
 from domain.materials import is_known
 from domain.units import within
 
@@ -29,6 +29,8 @@ def check_lines(lines: Lines) -> Lines:
 
 
 class Warehouse(Aggregate):
+    class_version = 1  # its state as kept in snapshots; its events' versions are declared below the class
+
     @event("Registered")
     def __init__(
         self,
@@ -167,3 +169,11 @@ class Warehouse(Aggregate):
             return dict(self.reservations[allocation_id.hex])
         except KeyError:
             raise InvalidTransition("no reservation for that allocation in this warehouse") from None
+
+
+# The version of each stored event type (see domain.common.event_versions): a new shape is a new version.
+event_versions(
+    Warehouse,
+    Registered=1, StockReceived=1, StockCounted=1, MinimumSet=1,
+    StockReserved=1, StockReleased=1, StockIssued=1, StockReturned=1,
+)

@@ -1,0 +1,484 @@
+"""The golden log's generator: the demo district, then ten days of district life touching every event type.
+
+Run deliberately, never in the test run:
+
+    .venv/bin/python -m tests.golden.generate
+
+It rewrites tests/golden/district.jsonl.gz (a `yingji export` of the log, gzipped) and
+tests/golden/expected/ (the views of tests/golden/views.py after importing it). Regenerate only
+on purpose and say why in the commit: every later version must import this log as it is and
+rebuild to the expected files; a new event type is added to the history here, old ones never leave.
+
+Deterministic: aggregate ids come from a seeded generator instead of uuid4, event timestamps and
+the command service's clock from a simulated clock, and one seeded random decides everything else.
+Commands go through the command service, as the gateway's would, so every invariant holds.
+"""
+
+from __future__ import annotations
+
+import gzip
+import heapq
+import io
+import json
+import random
+import shutil
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from unittest import mock
+from uuid import UUID
+
+import eventsourcing.domain
+
+from domain.common import DomainError
+from gateway.container import Container
+from gateway.context import CommandContext, Principal
+from gateway.errors import Forbidden, NotFound
+from gateway.settings import Settings
+from gateway.tools import seed
+from gateway.tools.backup import export_log, import_log
+from projections.board import SHANGHAI
+from tests.golden.views import EXPECTED, FIXTURE, NOW, SOURCE, dump, views
+
+T0 = datetime(2026, 6, 1, 1, 30, tzinfo=timezone.utc)  # 09:30 in Asia/Shanghai: the demo is seeded
+DAYS = 10
+SECRET = "golden-secret-of-at-least-32-bytes!"
+
+
+class Clock:
+    """The simulated wall clock: commands read `now`; each event stamped within a command is 1 ms later."""
+
+    def __init__(self, start: datetime):
+        self.t = start
+        self.n = 0
+
+    def now(self) -> datetime:
+        return self.t
+
+    def stamp(self) -> datetime:
+        self.n += 1
+        return self.t + timedelta(milliseconds=self.n)
+
+    def set(self, t: datetime) -> None:
+        assert t >= self.t, (t, self.t)
+        if t > self.t:
+            self.t, self.n = t, 0
+
+
+class Ids:
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+
+    def __call__(self) -> UUID:
+        return UUID(int=self.rng.getrandbits(128), version=4)
+
+
+def p(username: str, role: str, unit: str, name: str, team_id: str | None = None) -> Principal:
+    return Principal(username, role, unit, team_id=team_id, name=name)
+
+
+DISTRICT = "411099000000"
+COMMANDER = p("commander", "commander", DISTRICT, "指挥长 王强")
+OPERATOR = p("operator", "operator", DISTRICT, "值班员 李静")
+OPERATOR2 = p("operator2", "operator", DISTRICT, "值班员 张伟")
+WATCHDOG = p("watchdog", "system", "", "")
+RELAY = p("relay", "system", "", "")
+CITY = p("city", "system", DISTRICT, "")
+
+SUBTYPES = [("natural_disaster", "flood", "村内低洼处积水", "III"), ("natural_disaster", "rainstorm", "强降雨致道路积水", "IV"),
+            ("natural_disaster", "geological", "边坡落石", "IV"), ("natural_disaster", "strong_wind", "大风刮倒树木", "IV"),
+            ("accident", "fire", "民房火情", "IV"), ("accident", "traffic", "交通事故人员被困", "IV"),
+            ("accident", "gas_leak", "燃气管道泄漏", "III"), ("accident", "hazmat", "危化品运输车侧翻", "II"),
+            ("accident", "building_collapse", "废弃厂房局部坍塌", "III"), ("public_health", "food_poisoning", "聚餐疑似食物中毒", "IV"),
+            ("social_security", "crowd_stampede", "集市人员拥挤", "IV"), ("accident", "production_safety", "企业车间机械伤人", "IV")]
+TASKS = ["现场警戒，疏散群众", "排水抢险", "搜救被困人员", "清理倒伏树木，恢复通行", "初期火灾扑救", "转运伤员", "设置警戒区，协助处置"]
+SUMMARIES = ["村内道路积水已排除，无人员伤亡", "一处房屋漏雨，已安排修缮", "沟渠水位上涨，已安排巡查", "树木倒伏一处，已清理"]
+MATERIALS = list(seed.STOCK)
+
+
+class History:
+    def __init__(self, c: Container, clock: Clock, rng: random.Random):
+        self.c, self.s, self.clock, self.rng = c, c.service, clock, rng
+        self.queue: list[tuple[datetime, int, Callable[[], None]]] = []
+        self.seq = 0
+        self.refused: Counter[str] = Counter()
+        self.requests = 0
+        self.units: dict[str, str] = {}  # code -> kind
+        self.teams: dict[str, dict[str, Any]] = {}  # id -> {unit_code, name, busy, off}
+        self.warehouses: dict[str, str] = {}  # id -> unit code
+        self.incidents: list[str] = []
+        self.seeded_dispatches: list[str] = []
+        self.reporters: dict[str, Principal] = {}
+
+    # -- plumbing ------------------------------------------------------------
+    def at(self, t: datetime, action: Callable[[], None]) -> None:
+        """Do `action` at `t`: nothing before the clock (the demo's first morning) or after the views' moment."""
+        if self.clock.t <= t <= NOW:
+            self.seq += 1
+            heapq.heappush(self.queue, (t, self.seq, action))
+
+    def ctx(self, principal: Principal, key: bool = False) -> CommandContext:
+        self.requests += 1
+        return CommandContext(principal, request_id=f"golden-{self.requests:05d}",
+                              idempotency_key=f"golden-key-{self.requests:05d}" if key else "")
+
+    def run(self) -> None:
+        while self.queue:
+            t, _, action = heapq.heappop(self.queue)
+            self.clock.set(t)
+            action()
+
+    def attempt(self, what: str, command: Callable[[], Any]) -> Any:
+        """A command the simulation may send at a moment it no longer fits (as people do): refused, nothing written."""
+        try:
+            return command()
+        except (DomainError, Forbidden, NotFound) as e:
+            self.refused[f"{what}: {getattr(e, 'code', type(e).__name__)}"] += 1
+            return None
+
+    def minutes(self, lo: float, hi: float) -> timedelta:
+        return timedelta(minutes=round(self.rng.uniform(lo, hi), 2))
+
+    # -- what the demo made ------------------------------------------------------
+    def learn_demo(self) -> None:
+        for n in self.c.log.read(0, 100_000):
+            e = self.c.log.decode(n)
+            name = type(e).__qualname__
+            if name == "Unit.Registered":
+                self.units[e.code] = e.kind
+            elif name == "Team.Registered":
+                self.teams[str(e.originator_id)] = {"unit_code": e.unit_code, "name": e.name, "busy": None, "off": False}
+            elif name == "Team.Assigned":
+                self.teams[str(e.originator_id)]["busy"] = str(e.dispatch_id)
+            elif name == "Warehouse.Registered":
+                self.warehouses[str(e.originator_id)] = e.unit_code
+            elif name == "Incident.Reported":
+                self.incidents.append(str(e.originator_id))
+            elif name == "Dispatch.Ordered":
+                self.seeded_dispatches.append(str(e.originator_id))
+        for code, kind in self.units.items():
+            if kind in ("village", "community"):
+                self.reporters[code] = p(f"reporter-{code[-6:]}", "reporter", code, f"灾害信息员 {code[-3:]}号")
+
+    def field(self, team_id: str) -> Principal:
+        t = self.teams[team_id]
+        return p(f"team-{team_id[:8]}", "field", t["unit_code"], f"{t['name']} 队长", team_id=team_id)
+
+    # -- the days ------------------------------------------------------------------
+    def plan(self) -> None:
+        start_day = T0.astimezone(SHANGHAI).date()
+        # The seeded incidents: the flood is worked through; the fire's team never acknowledges (escalated).
+        flood, fire, slope = self.incidents[:3]
+        self.dispatch_flow(flood, self.seeded_dispatches[0], T0 + self.minutes(3, 6), outcome="complete")
+        self.at(T0 + timedelta(minutes=6), lambda: self.s.escalate_dispatch(self.ctx(WATCHDOG), UUID(self.seeded_dispatches[1]), "ack_overdue"))
+        self.at(T0 + timedelta(minutes=40), lambda: self.s.cancel_dispatch(self.ctx(COMMANDER), UUID(self.seeded_dispatches[1]), "改派就近队伍"))
+        self.at(T0 + timedelta(minutes=20), lambda: self.s.verify_incident(self.ctx(OPERATOR), UUID(slope), "现场核实"))
+        for d in range(DAYS):
+            day = start_day + timedelta(days=d)
+            local0 = datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI)
+            if d > 0:
+                self.daily_reports(day, local0)
+            for _ in range(self.rng.randint(16, 20)):
+                t = local0 + timedelta(hours=self.rng.uniform(7, 23.5))
+                if t > T0:
+                    self.at(t, self.new_incident)
+            t = local0 + timedelta(hours=self.rng.uniform(8, 11))
+            self.at(t, lambda d=d: self.directive(d))
+            self.at(local0 + timedelta(hours=self.rng.uniform(10, 12)), self.duty_rotation)
+            self.at(local0 + timedelta(hours=self.rng.uniform(14, 16)), self.stock_keeping)
+            if d % 3 == 1:
+                self.at(local0 + timedelta(hours=15), self.unit_parts)
+        self.at(NOW - timedelta(minutes=70), self.last_hour)
+
+    def daily_reports(self, day: date, local0: datetime) -> None:
+        last = day == NOW.astimezone(SHANGHAI).date()
+        for code in sorted(self.reporters):
+            silent = self.rng.random() < (0.12 if last else 0.04)
+            if silent:
+                if not last and self.rng.random() < 0.6:  # filed late the next morning
+                    self.at(local0 + timedelta(hours=self.rng.uniform(31, 33)),
+                            lambda code=code, day=day: self.file(code, day, True, ""))
+                continue
+            zero = self.rng.random() > 0.12
+            summary = "" if zero else self.rng.choice(SUMMARIES)
+            t = local0 + timedelta(hours=self.rng.uniform(7.5, 15.5))
+            self.at(t, lambda code=code, day=day, zero=zero, summary=summary: self.file(code, day, zero, summary))
+            if self.rng.random() < 0.05:  # corrected later the same day
+                self.at(t + timedelta(hours=self.rng.uniform(0.5, 2)),
+                        lambda code=code, day=day, zero=zero: self.file(code, day, not zero, "" if not zero else "补报：村东沟渠漫溢，已处置"))
+
+    def file(self, code: str, day: date, zero: bool, summary: str) -> None:
+        self.attempt("daily report", lambda: self.s.file_daily_report(self.ctx(self.reporters[code], key=True), code, day, zero, summary))
+
+    def directive(self, d: int) -> None:
+        now = self.clock.now()
+        r = self.s.receive_directive(
+            self.ctx(CITY), upstream_id=f"XC-2026-{d + 1:03d}", title=["关于做好强降雨防范应对工作的通知", "关于开展汛期隐患排查的通知",
+                                                                     "关于加强值班值守的通知"][d % 3],
+            content="请各区按照市防指部署，加强巡查，及时报送灾情。", level=["orange", "yellow", "blue"][d % 3],
+            issuer="许昌市应急指挥中心", issued_at=now - timedelta(minutes=5), unit_code=DISTRICT)
+        if d < DAYS - 1:
+            self.at(now + self.minutes(5, 60), lambda: self.s.acknowledge_directive(self.ctx(COMMANDER), UUID(r.id), "已部署落实"))
+
+    def duty_rotation(self) -> None:
+        idle = [tid for tid, t in sorted(self.teams.items()) if not t["busy"] and not t["off"]]
+        if not idle:
+            return
+        tid = self.rng.choice(idle)
+        self.teams[tid]["off"] = True
+        self.s.set_team_duty(self.ctx(COMMANDER), UUID(tid), False)
+
+        def back() -> None:
+            self.teams[tid]["off"] = False
+            self.s.set_team_duty(self.ctx(self.field(tid), key=True), UUID(tid), True)
+
+        self.at(self.clock.now() + timedelta(hours=self.rng.uniform(3, 8)), back)
+
+    def stock_keeping(self) -> None:
+        wid = self.rng.choice(sorted(self.warehouses))
+        w = self.c.log.repository.get(UUID(wid))
+        low = [m for m in MATERIALS if w.available(m) < w.minimum.get(m, 0) * 2]
+        lines = {m: w.minimum.get(m, 10) * 2 for m in (low or [self.rng.choice(MATERIALS)])}
+        self.s.receive_stock(self.ctx(OPERATOR), UUID(wid), lines, note="补充储备")
+        m = self.rng.choice(MATERIALS)
+        w = self.c.log.repository.get(UUID(wid))
+        counted = max(w.reserved.get(m, 0), w.on_hand.get(m, 0) + self.rng.randint(-3, 2))
+        self.s.count_stock(self.ctx(OPERATOR), UUID(wid), m, counted, note="月度盘点")
+        if self.rng.random() < 0.4:
+            m = self.rng.choice(MATERIALS)
+            self.s.set_minimum(self.ctx(COMMANDER), UUID(wid), m, seed.STOCK[m][1] + self.rng.choice([-5, 5, 10]) if seed.STOCK[m][1] > 5 else 2)
+
+    def unit_parts(self) -> None:
+        code = self.rng.choice(sorted(c for c, k in self.units.items() if k in ("village", "community")))
+        self.s.update_unit_parts(self.ctx(COMMANDER), code, {"persuader_team": 1, "militia_team": self.rng.choice([1, 2])})
+        street = self.rng.choice(sorted(c for c, k in self.units.items() if k in ("street", "cluster")))
+        self.s.update_unit_parts(self.ctx(COMMANDER), street, {"rescue_team_size": self.rng.randint(22, 30)})
+
+    # -- one incident, from report to close --------------------------------------------
+    def new_incident(self) -> None:
+        now = self.clock.now()
+        category, subtype, title, level = self.rng.choice(SUBTYPES)
+        code = self.rng.choice(sorted(self.reporters))
+        by_reporter = self.rng.random() < 0.5
+        who = self.reporters[code] if by_reporter else OPERATOR
+        occurred = now - self.minutes(5, 100)
+        r = self.s.report_incident(self.ctx(who, key=by_reporter), category=category, subtype=subtype, level=level,
+                                   title=f"{title}", description=f"{title}，请求处置。", unit_code=code,
+                                   address=f"{code[-3:]}组", occurred_at=occurred, source="灾害信息员" if by_reporter else "110联动")
+        iid = r.id
+        self.incidents.append(iid)
+        # The relay: the city acknowledges the batch holding the report, mostly within minutes.
+        roll = self.rng.random()
+        if roll < 0.85:
+            self.at(now + self.minutes(0.5, 20), lambda: self.upward([iid]))
+        elif roll < 0.92:
+            self.at(occurred + timedelta(hours=2) + self.minutes(5, 60), lambda: self.upward([iid]))
+        if self.rng.random() < 0.1:
+            self.at(now + self.minutes(10, 40), lambda: self.attempt("dismiss", lambda: self.s.dismiss_incident(
+                self.ctx(OPERATOR), UUID(iid), "核实为误报")))
+            return
+        verified = now + self.minutes(5, 30)
+        self.at(verified, lambda: self.attempt("verify", lambda: self.s.verify_incident(self.ctx(OPERATOR), UUID(iid), "电话核实")))
+        if self.rng.random() < 0.2:
+            new_level = {"IV": "III", "III": "II", "II": "III"}[level]
+            self.at(verified + self.minutes(10, 60), lambda: self.attempt("level", lambda: self.s.change_incident_level(
+                self.ctx(COMMANDER), UUID(iid), new_level, "灾情发展，调整响应级别")))
+        for k in range(self.rng.randint(0, 3)):
+            figures = {"evacuated": self.rng.randint(0, 80) * (k + 1), "affected": self.rng.randint(0, 300)}
+            if self.rng.random() < 0.2:
+                figures["injured"] = self.rng.randint(1, 4)
+            self.at(verified + self.minutes(15, 120) * (k + 1), lambda figures=figures: self.attempt(
+                "situation", lambda: self.s.update_situation(self.ctx(OPERATOR), UUID(iid), figures, "现场续报")))
+        done = verified + self.minutes(120, 300)
+        for _ in range(self.rng.choice([1, 1, 1, 2])):
+            self.at(verified + self.minutes(1, 10), lambda: self.order(iid))
+        if self.rng.random() < 0.5:
+            self.at(verified + self.minutes(5, 20), lambda: self.allocate(iid))
+        if self.rng.random() < 0.85:
+            if self.rng.random() < 0.7:
+                self.at(done, lambda: self.attempt("control", lambda: self.s.control_incident(self.ctx(COMMANDER), UUID(iid), "险情得到控制")))
+            self.at(done + self.minutes(30, 240), lambda: self.attempt("close", lambda: self.s.close_incident(
+                self.ctx(COMMANDER), UUID(iid), "处置完毕，现场恢复正常")))
+
+    def last_hour(self) -> None:
+        """Two dispatches nobody acknowledged: one the watchdog escalated, one it has not reached (the board says so from `now`)."""
+        for minutes, escalated in ((15, True), (20, False)):
+            r = self.s.report_incident(self.ctx(OPERATOR), category="accident", subtype="traffic", level="IV", title="货车与电动车相撞",
+                                       unit_code=sorted(self.reporters)[minutes], address="国道G311路口",
+                                       occurred_at=self.clock.now() - timedelta(minutes=10), source="110联动")
+            tid = next(t for t, v in sorted(self.teams.items()) if not v["busy"] and not v["off"])
+            d = self.s.order_dispatch(self.ctx(OPERATOR), UUID(r.id), UUID(tid), "救援被困人员", ack_minutes=minutes)
+            self.teams[tid]["busy"] = d.id
+            if escalated:
+                self.at(self.clock.now() + timedelta(minutes=minutes + 1), lambda did=d.id: self.s.escalate_dispatch(
+                    self.ctx(WATCHDOG), UUID(did), "ack_overdue"))
+
+    def upward(self, ids: list[str]) -> None:
+        now = self.clock.now()
+        self.s.record_reported_upward(self.ctx(RELAY), [UUID(i) for i in ids], now, f"msg_golden_{self.requests:05d}")
+
+    def order(self, iid: str, tried: int = 0) -> None:
+        street = self.c.log.repository.get(UUID(iid)).unit_code[:9]
+        free = [tid for tid, t in sorted(self.teams.items()) if not t["busy"] and not t["off"]]
+        near = [tid for tid in free if self.teams[tid]["unit_code"].startswith(street)] or free
+        if not near:
+            self.refused["order: no idle team"] += 1
+            return
+        tid = self.rng.choice(near)
+        r = self.attempt("order", lambda: self.s.order_dispatch(self.ctx(OPERATOR), UUID(iid), UUID(tid), self.rng.choice(TASKS)))
+        if r is None:
+            return
+        self.teams[tid]["busy"] = r.id
+        roll = self.rng.random()
+        outcome = ("decline" if roll < 0.08 else "cancel" if roll < 0.14 else "late_ack" if roll < 0.24
+                   else "late_arrival" if roll < 0.32 else "complete")
+        if outcome == "decline" and tried < 1:
+            self.at(self.clock.now() + self.minutes(4, 9), lambda: self.order(iid, tried + 1))
+        self.dispatch_flow(iid, r.id, self.clock.now(), outcome)
+
+    def dispatch_flow(self, iid: str, did: str, ordered: datetime, outcome: str) -> None:
+        d = self.c.log.repository.get(UUID(did))
+        tid = str(d.team_id)
+        team = self.field(tid)
+
+        def step(what: str, command: Callable[[CommandContext], Any], principal: Principal = team) -> Callable[[], None]:
+            return lambda: self.attempt(what, lambda: command(self.ctx(principal, key=principal.role == "field")))
+
+        def free() -> None:
+            self.teams[tid]["busy"] = None
+
+        if outcome == "decline":
+            self.at(ordered + self.minutes(1, 4), lambda: (step("decline", lambda c: self.s.decline_dispatch(c, UUID(did), "队伍正在处置其他险情"))(), free()))
+            return
+        ack_deadline = d.ack_deadline
+        if outcome == "late_ack":
+            ack = ack_deadline + self.minutes(3, 15)
+            self.at(ack_deadline + timedelta(minutes=1), step("escalate", lambda c: self.s.escalate_dispatch(c, UUID(did), "ack_overdue"), WATCHDOG))
+        else:
+            ack = ordered + (ack_deadline - ordered) * self.rng.uniform(0.1, 0.8)
+        def acknowledged() -> None:
+            if step("acknowledge", lambda c: self.s.acknowledge_dispatch(c, UUID(did)))() is None:
+                return
+            depart = self.clock.now() + self.minutes(1, 5)
+            self.at(depart, step("depart", lambda c: self.s.depart_dispatch(c, UUID(did))))
+            if outcome == "cancel":
+                self.at(depart + self.minutes(2, 10), lambda: (step("cancel", lambda c: self.s.cancel_dispatch(
+                    c, UUID(did), "险情已由属地处置，队伍返回"), COMMANDER)(), free()))
+                return
+            deadline = self.c.log.repository.get(UUID(did)).arrive_deadline
+            if outcome == "late_arrival":
+                arrive = deadline + self.minutes(3, 25)
+                self.at(deadline + timedelta(minutes=1), step(
+                    "escalate", lambda c: self.s.escalate_dispatch(c, UUID(did), "arrival_overdue"), WATCHDOG))
+            else:
+                arrive = depart + (deadline - depart) * self.rng.uniform(0.2, 0.9)
+            self.at(arrive, step("arrive", lambda c: self.s.arrive_dispatch(c, UUID(did))))
+            self.at(arrive + self.minutes(30, 150), lambda: (step("complete", lambda c: self.s.complete_dispatch(
+                c, UUID(did), "任务完成"))(), free()))
+
+        self.at(ack, acknowledged)
+
+    def allocate(self, iid: str) -> None:
+        street = self.c.log.repository.get(UUID(iid)).unit_code[:9]
+        wid = next((w for w, code in sorted(self.warehouses.items()) if code.startswith(street)), sorted(self.warehouses)[0])
+        lines = {m: self.rng.randint(2, 20) for m in self.rng.sample(["WATER-550", "INSTANT-FOOD", "QUILT", "RAINCOAT", "SANDBAG",
+                                                                       "LIFE-JACKET", "FLASHLIGHT", "FIRST-AID"], self.rng.randint(1, 3))}
+        r = self.attempt("allocate", lambda: self.s.request_allocation(self.ctx(OPERATOR), UUID(iid), UUID(wid), lines,
+                                                                        destination="事发地村委会"))
+        if r is None:
+            return
+        aid = UUID(r.id)
+        now = self.clock.now()
+        if self.rng.random() < 0.12:
+            self.at(now + self.minutes(5, 30), lambda: self.attempt("cancel allocation", lambda: self.s.cancel_allocation(
+                self.ctx(OPERATOR), aid, "需求已由属地解决")))
+            return
+        shipped = now + self.minutes(10, 30)
+        self.at(shipped, lambda: self.attempt("ship", lambda: self.s.ship_allocation(self.ctx(OPERATOR), aid, "豫K·A1234")))
+        delivered = shipped + self.minutes(20, 60)
+        self.at(delivered, lambda: self.attempt("deliver", lambda: self.s.deliver_allocation(self.ctx(OPERATOR2), aid, "村委会 刘主任")))
+        roll = self.rng.random()
+        if roll < 0.35:
+            back = {m: q if roll < 0.15 else max(1, q // 2) for m, q in lines.items()}
+            self.at(delivered + self.minutes(60, 360), lambda: self.attempt("return", lambda: self.s.return_allocation(
+                self.ctx(OPERATOR2), aid, back, "未使用物资归还入库")))
+
+
+def build(directory: Path) -> tuple[Container, History]:
+    """The demo district and its history, in a new SQLite store under `directory`."""
+    rng = random.Random(20260601)
+    clock = Clock(T0)
+
+    class FrozenDatetime(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
+            return clock.now() if tz is None else clock.now().astimezone(tz)
+
+    settings = Settings(data_dir=directory, secret_key=SECRET)
+    c = Container.build(settings)
+    c.service.clock = clock.now
+    with mock.patch.object(eventsourcing.domain, "uuid4", Ids(rng)), \
+            mock.patch.object(eventsourcing.domain, "datetime_now_with_tzinfo", clock.stamp), \
+            mock.patch.object(seed, "datetime", FrozenDatetime):
+        seed.seed_demo(c)
+        history = History(c, clock, rng)
+        history.learn_demo()
+        history.plan()
+        history.run()
+    return c, history
+
+
+def manifest_of(c: Container, history: History) -> dict[str, Any]:
+    """Which incidents' after-action reports, which days' daily reports and which replay positions the views show."""
+    head = c.log.max_position()
+    events = Counter(type(c.log.decode(n)).__qualname__ for n in c.log.read(0, 1_000_000))
+    picks = [history.incidents[0], history.incidents[1], history.incidents[len(history.incidents) // 2], history.incidents[-1]]
+    return {
+        "head": head,
+        "now": NOW.isoformat(),
+        "days": [(NOW.astimezone(SHANGHAI).date() - timedelta(days=k)).isoformat() for k in (0, 4)],
+        "after_action": picks,
+        "replay_positions": [head // 10, head // 2, head],
+        "event_counts": dict(sorted(events.items())),
+        "refused_commands": dict(sorted(history.refused.items())),
+    }
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="yingji-golden-"))
+    try:
+        c, history = build(work / "original")
+        manifest = manifest_of(c, history)
+        buffer = io.StringIO()
+        count = export_log(c.log, SOURCE, buffer)
+        c.rebuild()
+        original = views(c, manifest)
+        c.close()
+        with open(FIXTURE, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
+            gz.write(buffer.getvalue().encode("utf-8"))
+        # The expected views are those of the log as restored, which the test does again.
+        restored = Container.build(Settings(data_dir=work / "restored", secret_key=SECRET))
+        with gzip.open(FIXTURE, "rt", encoding="utf-8") as lines:
+            import_log(restored.log, lines)
+        restored.rebuild()
+        expected = views(restored, manifest)
+        restored.close()
+        assert expected == original, "the restored log does not rebuild to the original's views"
+        shutil.rmtree(EXPECTED, ignore_errors=True)
+        EXPECTED.mkdir()
+        (EXPECTED / "manifest.json").write_text(dump(manifest), encoding="utf-8")
+        for name, view in expected.items():
+            (EXPECTED / f"{name}.json").write_text(dump(view), encoding="utf-8")
+        print(json.dumps({"events": count, "fixture_bytes": FIXTURE.stat().st_size, "views": len(expected),
+                          "refused_commands": sum(history.refused.values())}, ensure_ascii=False))
+        return 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
