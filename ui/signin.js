@@ -6,6 +6,48 @@ import { t } from "./i18n.js";
 
 const $ = (sel) => document.querySelector(sel);
 
+// The emblem every page's header and sign-in card show (<use href="#emblem">).
+const EMBLEM = `<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs><symbol id="emblem" viewBox="0 0 32 32">
+  <path d="M16 2 28 7v8c0 7-5 12-12 15C9 27 4 22 4 15V7z" fill="#c8222a"/>
+  <path d="M16 4.2 26 8.4v6.6c0 6-4.2 10.3-10 12.9C10.2 25.3 6 21 6 15V8.4z" fill="none" stroke="#ffd36b" stroke-width="1"/>
+  <path d="M14 9h4v5h5v4h-5v5h-4v-5H9v-4h5z" fill="#fff"/></symbol></defs></svg>`;
+
+const i18n = (key) => `<span data-i18n="${key}">${esc(t(key))}</span>`;
+
+/**
+ * Draw the sign-in card into the page's `<div id="login">`, so its markup is written once for every page.
+ * The div says what differs: `data-title` (the heading's key), `data-subtitle` (keys joined by " · "),
+ * `data-district` (the district's name leads title and subtitle), `data-phone` (a phone's keyboard, a larger button).
+ */
+function mountSignIn() {
+  document.body.insertAdjacentHTML("afterbegin", EMBLEM);
+  const box = $("#login");
+  if (!box || box.firstElementChild) return;
+  const { title = "login.title", subtitle = "", district, phone } = box.dataset;
+  const name = district !== undefined ? '<span class="district-name"></span>' : "";
+  const sub = subtitle.split(" · ").filter(Boolean).map(i18n).join(" · ");
+  const keyboard = phone !== undefined ? ' autocapitalize="off" autocorrect="off" spellcheck="false"' : " autofocus";
+  box.innerHTML = `<form id="login-form" class="login-card" autocomplete="on">
+      <div class="login-brand">
+        <svg class="emblem-lg" aria-hidden="true"><use href="#emblem"/></svg>
+        <div>
+          <div class="login-title">${name}${i18n("app.title")}</div>
+          <div class="login-sub">${name}${sub}</div>
+        </div>
+      </div>
+      <h1 data-i18n="${title}">${esc(t(title))}</h1>
+      <label>${i18n("login.username")}
+        <input id="login-username" name="username" autocomplete="username"${keyboard} required></label>
+      <label>${i18n("login.password")}
+        <input id="login-password" name="password" type="password" autocomplete="current-password" required></label>
+      <div id="login-error" class="form-error" role="alert" hidden></div>
+      <button type="submit" id="login-submit" class="btn btn-primary btn-block${phone !== undefined ? " btn-xl" : ""}" data-i18n="login.submit">${esc(t("login.submit"))}</button>
+      <div class="login-foot"><button type="button" class="btn btn-ghost lang-toggle-login" data-i18n="lang.toggle">${esc(t("lang.toggle"))}</button></div>
+    </form>`;
+}
+
+mountSignIn();
+
 /**
  * Sign in with the form's fields. `refuse(user)` returns a message when this page is not for that
  * account (the session is then dropped again); otherwise `onSignedIn(answer)` runs.
