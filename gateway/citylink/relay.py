@@ -34,6 +34,7 @@ from domain.common import DomainError
 from gateway.citylink.cloudevents import to_cloudevent
 from gateway.context import CommandContext, Principal
 from gateway.adapters.eventstore import DistrictLog
+from gateway.service_layer.commands import RecordReportedUpward
 from gateway.service_layer.service import CommandService
 from gateway.settings import Settings
 from gateway.citylink.webhooks import parse_secrets, sign
@@ -312,7 +313,7 @@ class Relay:
         reported = [UUID(str(n.originator_id)) for n in notifications if n.topic.endswith("Incident.Reported")]
         if reported:
             try:
-                self.service.record_reported_upward(CommandContext(RELAY_PRINCIPAL, request_id=msg_id), reported, now_utc(), msg_id)
+                self.service.handle(CommandContext(RELAY_PRINCIPAL, request_id=msg_id), RecordReportedUpward(reported, now_utc(), msg_id))
             except DomainError:
                 log.exception("could not record reports acknowledged by the city")
 

@@ -14,6 +14,7 @@ from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, Rea
 from gateway.errors import NotFound, Unauthenticated
 from gateway.entrypoints.schemas import Accepted, AwareDatetime, Body, EmptyIn, NoteIn
 from gateway.citylink.webhooks import SignatureError, parse_secrets, verify
+from gateway.service_layer import commands as c
 
 router = APIRouter(tags=["relay"])
 CITY = "city-platform"
@@ -59,10 +60,9 @@ async def receive_directive(request: Request, container: ContainerDep) -> Any:
                          request_hash=directive.model_dump_json())
     from starlette.concurrency import run_in_threadpool
 
-    result = await run_in_threadpool(
-        container.service.receive_directive, ctx, upstream_id=directive.id, title=directive.title, content=directive.content,
-        level=directive.level, issuer=directive.issuer, issued_at=directive.issued_at, unit_code=s.district_code,
-    )
+    command = c.ReceiveDirective(upstream_id=directive.id, title=directive.title, content=directive.content, level=directive.level,
+                                 issuer=directive.issuer, issued_at=directive.issued_at, unit_code=s.district_code)
+    result = await run_in_threadpool(container.service.handle, ctx, command)
     return answer(result, created=True)
 
 
@@ -74,4 +74,4 @@ def list_directives(container: ContainerDep, principal: PrincipalDep, position: 
 
 @router.post("/directives/{directive_id}/acknowledge", response_model=Accepted)
 def acknowledge(directive_id: UUID, ctx: CommandCtx, container: ContainerDep, body: NoteIn | None = None) -> Any:
-    return answer(container.service.acknowledge_directive(ctx, directive_id, body.note if body else ""))
+    return answer(container.service.handle(ctx, c.AcknowledgeDirective(directive_id, body.note if body else "")))

@@ -15,6 +15,7 @@ from domain.reports import REPORTING_KINDS, daily_report_id
 from gateway.entrypoints.api.common import answer, page, unit_prefix
 from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition
 from gateway.entrypoints.schemas import Accepted, DailyReportIn
+from gateway.service_layer import commands as c
 from domain.policy import SHANGHAI, daily_report_due_at
 
 router = APIRouter(prefix="/reports/daily", tags=["daily reports"])
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/reports/daily", tags=["daily reports"])
 @router.post("", status_code=201, response_model=Accepted)
 def file_daily_report(body: DailyReportIn, ctx: CommandCtx, container: ContainerDep) -> Any:
     """File the day's report for a village or community; filing the same day again corrects it."""
-    return answer(container.service.file_daily_report(ctx, body.unit_code, body.day, body.zero, body.summary), created=True)
+    return answer(container.service.handle(ctx, c.FileDailyReport(body.unit_code, body.day, body.zero, body.summary)), created=True)
 
 
 @router.get("")

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from gateway.entrypoints.api.common import Limit, Offset, answer, page, replayed, unit_prefix, visible_doc
 from gateway.entrypoints.deps import AccountOnce, CommandCtx, ContainerDep, PrincipalDep, ReadPosition
 from gateway.entrypoints.schemas import Accepted, DutyIn, TeamAccountIn, TeamIn
+from gateway.service_layer import commands as c
 
 router = APIRouter(prefix="/teams", tags=["teams"])
 
@@ -35,14 +36,12 @@ def get_team(team_id: UUID, container: ContainerDep, principal: PrincipalDep, po
 
 @router.post("", status_code=201, response_model=Accepted)
 def register_team(body: TeamIn, ctx: CommandCtx, container: ContainerDep) -> Any:
-    fields = body.model_dump()
-    fields["kind"] = body.kind.value
-    return answer(container.service.register_team(ctx, **fields), created=True)
+    return answer(container.service.handle(ctx, c.RegisterTeam(**{**body.model_dump(), "kind": body.kind.value})), created=True)
 
 
 @router.post("/{team_id}/duty", response_model=Accepted)
 def set_duty(team_id: UUID, body: DutyIn, ctx: CommandCtx, container: ContainerDep) -> Any:
-    return answer(container.service.set_team_duty(ctx, team_id, body.on_duty))
+    return answer(container.service.handle(ctx, c.SetTeamDuty(team_id, body.on_duty)))
 
 
 @router.get("/{team_id}/accounts")

@@ -10,6 +10,7 @@ from gateway.entrypoints.api.common import answer, page
 from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition
 from gateway.errors import NotFound
 from gateway.entrypoints.schemas import Accepted, PartsIn, UnitIn
+from gateway.service_layer import commands as c
 
 router = APIRouter(prefix="/units", tags=["units"])
 
@@ -31,9 +32,9 @@ def get_unit(code: str, container: ContainerDep, _: PrincipalDep, position: Read
 
 @router.post("", status_code=201, response_model=Accepted)
 def register_unit(body: UnitIn, ctx: CommandCtx, container: ContainerDep) -> Any:
-    return answer(container.service.register_unit(ctx, **body.model_dump()), created=True)
+    return answer(container.service.handle(ctx, c.RegisterUnit(**body.model_dump())), created=True)
 
 
 @router.post("/{code}/parts", response_model=Accepted)
 def update_parts(code: str, body: PartsIn, ctx: CommandCtx, container: ContainerDep) -> Any:
-    return answer(container.service.update_unit_parts(ctx, code, body.parts))
+    return answer(container.service.handle(ctx, c.UpdateUnitParts(code, body.parts)))

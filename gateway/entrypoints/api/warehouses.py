@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from gateway.entrypoints.api.common import Limit, Offset, answer, page, unit_prefix, visible_doc
 from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition
 from gateway.entrypoints.schemas import Accepted, CountIn, MinimumIn, ReceiptIn, WarehouseIn
+from gateway.service_layer import commands as c
 
 router = APIRouter(prefix="/warehouses", tags=["warehouses"])
 
@@ -27,19 +28,19 @@ def get_warehouse(warehouse_id: UUID, container: ContainerDep, principal: Princi
 
 @router.post("", status_code=201, response_model=Accepted)
 def register_warehouse(body: WarehouseIn, ctx: CommandCtx, container: ContainerDep) -> Any:
-    return answer(container.service.register_warehouse(ctx, **body.model_dump()), created=True)
+    return answer(container.service.handle(ctx, c.RegisterWarehouse(**body.model_dump())), created=True)
 
 
 @router.post("/{warehouse_id}/receipts", response_model=Accepted)
 def receive(warehouse_id: UUID, body: ReceiptIn, ctx: CommandCtx, container: ContainerDep) -> Any:
-    return answer(container.service.receive_stock(ctx, warehouse_id, body.lines, body.note))
+    return answer(container.service.handle(ctx, c.ReceiveStock(warehouse_id, body.lines, body.note)))
 
 
 @router.post("/{warehouse_id}/counts", response_model=Accepted)
 def count(warehouse_id: UUID, body: CountIn, ctx: CommandCtx, container: ContainerDep) -> Any:
-    return answer(container.service.count_stock(ctx, warehouse_id, body.code, body.counted, body.note))
+    return answer(container.service.handle(ctx, c.CountStock(warehouse_id, body.code, body.counted, body.note)))
 
 
 @router.post("/{warehouse_id}/minimums", response_model=Accepted)
 def set_minimum(warehouse_id: UUID, body: MinimumIn, ctx: CommandCtx, container: ContainerDep) -> Any:
-    return answer(container.service.set_minimum(ctx, warehouse_id, body.code, body.minimum))
+    return answer(container.service.handle(ctx, c.SetMinimum(warehouse_id, body.code, body.minimum)))
