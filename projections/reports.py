@@ -8,8 +8,10 @@ as the list of villages however many days pass.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
+from domain.policy import daily_report_due_at
 from projections.reducer import Changes, Get, Reducer, actor_of, iso, updated
 
 K = "daily_report"
@@ -60,3 +62,19 @@ def _status_corrected(get: Get, e: Any) -> Changes:
 
 
 DAILY_STATUS = Reducer(STATUS, {"DailyReport.Filed": _status_filed, "DailyReport.Corrected": _status_corrected})
+
+
+def day_row(unit: dict[str, Any], report: dict[str, Any] | None, day: date, now: datetime) -> dict[str, Any]:
+    """One reporting unit's day as the desk sees it at `now`: filed (late or not), still due, or missing.
+
+    Filed reports are read models; whether an absent one is "due" or "missing", and whether a filed one
+    was late, follows from the day's cut-off (domain.policy), so it is judged here, at the moment asked.
+    """
+    due = daily_report_due_at(day)
+    row = {"id": None, "unit_code": unit["code"], "unit_name": unit["name"], "parent_code": unit["parent_code"],
+           "day": day.isoformat(), "status": "missing" if now >= due else "due", "late": False, "zero": None, "summary": "",
+           "filed_at": None, "filed_by": None, "corrections": 0}
+    if report is not None:
+        row |= {k: report[k] for k in ("id", "zero", "summary", "filed_at", "filed_by", "corrections")}
+        row |= {"status": "filed", "late": datetime.fromisoformat(report["filed_at"]) > due}
+    return row

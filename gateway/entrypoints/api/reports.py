@@ -6,17 +6,18 @@ filed or not, so that a street office sees at once who is still silent.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from domain.policy import SHANGHAI, daily_report_due_at
 from domain.reports import REPORTING_KINDS, daily_report_id
 from gateway.entrypoints.api.common import answer, page, unit_prefix
 from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition
 from gateway.entrypoints.schemas import Accepted, DailyReportIn
 from gateway.service_layer import commands as c
-from domain.policy import SHANGHAI, daily_report_due_at
+from projections.reports import day_row
 
 router = APIRouter(prefix="/reports/daily", tags=["daily reports"])
 
@@ -38,19 +39,8 @@ def daily_reports(container: ContainerDep, principal: PrincipalDep, position: Re
     reporting = sorted((u for u in units if u["kind"] in REPORTING_KINDS), key=lambda u: u["code"])
     ids = {u["code"]: ("daily_report", str(daily_report_id(u["code"], day.isoformat()))) for u in reporting}
     reports = container.store.get_many(ids.values())
-    items = [_row(u, reports.get(ids[u["code"]]), day, due, now) for u in reporting]
+    items = [day_row(u, reports.get(ids[u["code"]]), day, now) for u in reporting]
     result = page(items, len(items), position, len(items), 0)
     result |= {"day": day.isoformat(), "due_at": due.isoformat(),
                "filed": sum(1 for i in items if i["status"] == "filed"), "missing": sum(1 for i in items if i["status"] == "missing")}
     return result
-
-
-def _row(unit: dict[str, Any], report: dict[str, Any] | None, day: date, due: datetime, now: datetime) -> dict[str, Any]:
-    """One reporting unit's day: its report as filed, or whether it is still due or already missing."""
-    row = {"id": None, "unit_code": unit["code"], "unit_name": unit["name"], "parent_code": unit["parent_code"],
-           "day": day.isoformat(), "status": "missing" if now >= due else "due", "late": False, "zero": None, "summary": "",
-           "filed_at": None, "filed_by": None, "corrections": 0}
-    if report is not None:
-        row |= {k: report[k] for k in ("id", "zero", "summary", "filed_at", "filed_by", "corrections")}
-        row |= {"status": "filed", "late": datetime.fromisoformat(report["filed_at"]) > due}
-    return row
