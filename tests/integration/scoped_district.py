@@ -29,7 +29,7 @@ from gateway.container import Container
 from gateway.context import CommandContext, Principal
 from gateway.entrypoints.app import create_app
 from gateway.settings import Settings
-from projections.board import SHANGHAI
+from domain.policy import SHANGHAI
 
 D, A, A1, A2, B, B1 = "411099000000", "411099001000", "411099001001", "411099001002", "411099002000", "411099002001"
 PASSWORD = "Scope-sweep-Passw0rd!"

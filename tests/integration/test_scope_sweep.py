@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from gateway.context import Principal
-from projections.board import SHANGHAI
+from domain.policy import SHANGHAI
 from tests.integration.scoped_district import A, ADMIN, B, D, VIEWERS, District, leaks, m, serve
 
 pytestmark = pytest.mark.timeout(240)
