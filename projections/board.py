@@ -6,7 +6,7 @@ so a board rebuilt from the log is the board operators saw.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ ON_BOARD = {
     "daily_status": None,  # one per reporting unit: its latest daily report
 }
 BOARD_KINDS = tuple(ON_BOARD)
+Visible = Callable[[str, Doc], bool]  # (kind, document) -> may this board's viewer see it
 
 
 def on_board(kind: str, doc: Doc | None) -> bool:
@@ -42,8 +43,22 @@ def street_of(unit_code: str) -> str:
     return unit_code[:9] + "000"
 
 
-def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Alerts and per-street counts; `now` is passed in so replay can use the moment replayed."""
+def reporting_units(board: dict[str, list[Doc]], visible: Visible = lambda kind, doc: True) -> list[str]:
+    """The villages and communities whose daily report this board counts: those whose report its viewer may read.
+
+    Every account sees the whole organisation tree (the map), so "on the board" is not "in scope" for units:
+    a street's board must not count another street's villages as due nor raise alerts for them.
+    """
+    return sorted(u["code"] for u in board.get("unit", [])
+                  if u.get("kind") in REPORTING_KINDS and visible("daily_status", {"unit_code": u["code"]}))
+
+
+def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | None = None,
+           due_units: Iterable[str] | None = None) -> dict[str, Any]:
+    """Alerts and per-street counts; `now` is passed in so replay can use the moment replayed.
+
+    `due_units` are the reporting units in the viewer's scope (`reporting_units`); None counts every one on the board.
+    """
     alerts: list[dict[str, Any]] = []
     for d in board.get("dispatch", []):
         # A missed deadline shows at once; `escalated` says the watchdog has recorded it in the log.
@@ -79,7 +94,8 @@ def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | N
     local = now.astimezone(SHANGHAI)
     today = local.date().isoformat()
     filed_today = {d["unit_code"] for d in board.get("daily_status", []) if d["day"] == today}
-    reporting = [u for u in board.get("unit", []) if u.get("kind") in REPORTING_KINDS]
+    in_scope = None if due_units is None else set(due_units)
+    reporting = [u for u in board.get("unit", []) if u.get("kind") in REPORTING_KINDS and (in_scope is None or u["code"] in in_scope)]
     if local.time() >= DAILY_REPORT_DUE:
         due = daily_report_due_at(local.date())
         missing: dict[str, list[str]] = {}
@@ -112,10 +128,16 @@ def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | N
     return {"alerts": alerts, "counts_by_street": counts}
 
 
-def assemble(docs: Iterable[tuple[str, Doc]], position: int, now: datetime, visible=lambda kind, doc: True,  # type: ignore[no-untyped-def]
+def assemble(docs: Iterable[tuple[str, Doc]], position: int, now: datetime, visible: Visible = lambda kind, doc: True,
              relay: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The board a viewer sees: the documents `visible` lets through, and what is derived from those alone.
+
+    `reporting_units` goes with it so a client deriving counts itself (ui/board-model.js) counts the same units.
+    """
     board: dict[str, list[Doc]] = {k: [] for k in BOARD_KINDS}
     for kind, doc in docs:
         if on_board(kind, doc) and visible(kind, doc):
             board[kind].append(doc)
-    return {"position": position, "at": now.isoformat(), **board, "relay": relay, **derive(board, now, relay)}
+    due = reporting_units(board, visible)
+    return {"position": position, "at": now.isoformat(), **board, "relay": relay, "reporting_units": due,
+            **derive(board, now, relay, due)}

@@ -93,7 +93,9 @@ export function derive(board, nowMs, relay = null) {
   // Daily reports: who has filed today; after the cut-off, one alert per street naming the silent units.
   const { day: today, hhmm } = shanghaiDay(nowMs);
   const filedToday = new Set((board.daily_status ?? []).filter((d) => d.day === today).map((d) => d.unit_code));
-  const reporting = (board.unit ?? []).filter((u) => REPORTING_KINDS.has(u.kind));
+  // Only the villages the server says are in the viewer's scope (`reporting_units`): every unit is on the board for the map.
+  const due = board.reporting_units ? new Set(board.reporting_units) : null;
+  const reporting = (board.unit ?? []).filter((u) => REPORTING_KINDS.has(u.kind) && (!due || due.has(u.code)));
   if (hhmm >= DAILY_REPORT_DUE) {
     const missing = {};
     for (const u of reporting) {
@@ -135,6 +137,7 @@ export class BoardModel {
     this.at = null;
     this.kinds = Object.fromEntries(BOARD_KINDS.map((k) => [k, new Map()]));
     this.relay = null; // the relay's health: not in the log, pushed in `relay` frames
+    this.reportingUnits = null; // the villages whose daily report this viewer's board counts (from the snapshot)
     this.version = 0; // bumps on every change, for cheap re-render checks
   }
 
@@ -147,6 +150,7 @@ export class BoardModel {
     this.position = position ?? null;
     this.at = board.at ?? null;
     if ("relay" in board) this.relay = board.relay ?? null;
+    this.reportingUnits = board.reporting_units ?? null;
     this.version += 1;
   }
 
@@ -189,6 +193,7 @@ export class BoardModel {
   /** The board in the API's shape, with alerts and counts derived at `nowMs`. */
   toBoard(nowMs = Date.now()) {
     const board = Object.fromEntries(BOARD_KINDS.map((k) => [k, this.list(k)]));
+    board.reporting_units = this.reportingUnits;
     return { position: this.position, ...board, relay: this.relay, ...derive(board, nowMs, this.relay) };
   }
 }

@@ -44,6 +44,7 @@ from gateway.container import Container
 from gateway.errors import STATUS_OF_CODE, problem
 from gateway.entrypoints.hub import ExposeWebSocketProtocol, Hub
 from gateway.entrypoints.metrics import Metrics
+from gateway.entrypoints.textguard import RefuseNul
 from gateway.settings import Settings
 
 log = logging.getLogger("yingji.http")
@@ -261,6 +262,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     check_every_route_has_a_row(app, routers)
     wrapped = app
+    app.add_middleware(RefuseNul)  # type: ignore[arg-type]  # NUL in a path, query or form: 422 (PostgreSQL cannot hold it)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
     app.add_middleware(ExposeWebSocketProtocol)  # type: ignore[arg-type]  # the hub's direct path to board sockets
     return wrapped

@@ -1,12 +1,21 @@
-"""Request bodies of the command API. Strict: unknown fields, wrong types and bad enums are refused."""
+"""Request bodies of the command API. Strict: unknown fields, wrong types and bad enums are refused.
+
+Every text in every body (any model deriving from `Body`, dict keys included) passes one rule,
+`clean_text`: normalised to NFC; control characters refused (newline and tab are allowed in
+multi-line fields, marked `MULTILINE`), and so are bidirectional overrides and isolates and
+zero-width characters, which make text read otherwise than it is stored ("RTL \u202eexe.txt"
+shows as "RTL txt.exe"). NUL is a control character, so it never reaches PostgreSQL (which
+cannot store it). Passwords (`SECRET`) are refused control characters but kept byte for byte.
+"""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime, timedelta, timezone
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from domain.incidents import Category, Level
 from domain.teams import TeamKind
@@ -33,9 +42,68 @@ def _past(value: datetime) -> datetime:
     return value
 
 
+class TextPolicy:
+    """Marks a text field in `Annotated[...]` metadata; unmarked text is single-line."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+MULTILINE = TextPolicy("multiline")  # notes, descriptions, reasons: newline and tab allowed
+SECRET = TextPolicy("secret")  # passwords: no control characters, otherwise kept as typed (never normalised)
+
+BIDI_CONTROLS = {
+    **{chr(c): "a bidirectional override" for c in range(0x202A, 0x202F)},  # LRE RLE PDF LRO RLO
+    **{chr(c): "a bidirectional isolate" for c in range(0x2066, 0x206A)},  # LRI RLI FSI PDI
+    "\u200e": "a bidirectional mark", "\u200f": "a bidirectional mark", "\u061c": "a bidirectional mark",
+}
+ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
+
+
+def clean_text(value: str, policy: TextPolicy | None = None) -> str:
+    """The one rule for text from outside (see the module's docstring); raises ValueError with the reason."""
+    multiline = policy is MULTILINE
+    if policy is not SECRET:
+        value = unicodedata.normalize("NFC", value.replace("\r\n", "\n") if multiline else value)
+    for i, ch in enumerate(value):
+        where = f"at character {i + 1} (U+{ord(ch):04X})"
+        category = unicodedata.category(ch)
+        if category == "Cc":
+            if multiline and ch in "\n\t":
+                continue
+            what = "a NUL character" if ch == "\x00" else "a line break" if ch in "\r\n" else "a control character"
+            raise ValueError(f"contains {what} {where}" + ("; this field is one line" if ch in "\r\n" else ""))
+        if category == "Cs":
+            raise ValueError(f"contains an unpaired surrogate {where}")
+        if policy is SECRET:
+            continue
+        if ch in BIDI_CONTROLS:
+            raise ValueError(f"contains {BIDI_CONTROLS[ch]} {where}, which makes text read otherwise than it is written")
+        if ch in ZERO_WIDTH:
+            raise ValueError(f"contains an invisible zero-width character {where}")
+    return value
+
+
+def _clean_any(value: Any, policy: TextPolicy | None) -> Any:
+    if isinstance(value, str):
+        return clean_text(value, policy)
+    if isinstance(value, dict):
+        return {_clean_any(k, None): _clean_any(v, policy) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_clean_any(v, policy) for v in value)
+    return value
+
+
 Quantity = Annotated[int, Field(strict=True, gt=0, le=10_000_000)]
 Count = Annotated[int, Field(strict=True, ge=0, le=10_000_000)]
-Text = Annotated[str, Field(max_length=2000)]
+# People in a situation report (deaths, injured, missing, evacuated, affected): a district's
+# whole population is far below this, and the board's cards are laid out for up to seven digits.
+People = Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
+Text = Annotated[str, Field(max_length=2000), MULTILINE]
+Line = Annotated[str, Field(max_length=2000)]  # one line (an address)
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 UnitCode = Annotated[str, Field(pattern=r"^[0-9]{12}$", description="12-digit division code")]
 MaterialCode = Annotated[str, Field(min_length=1, max_length=40)]
@@ -48,6 +116,14 @@ Lines = Annotated[dict[MaterialCode, Quantity], Field(min_length=1, max_length=1
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _clean_text(cls, value: Any, info: ValidationInfo) -> Any:
+        """Every text field of every command, by the one rule (`clean_text`)."""
+        field = cls.model_fields.get(info.field_name or "")
+        policy = next((m for m in field.metadata if isinstance(m, TextPolicy)), None) if field else None
+        return _clean_any(value, policy)
 
 
 class UnitIn(Body):
@@ -70,7 +146,7 @@ class IncidentIn(Body):
     title: Name
     description: Text = ""
     unit_code: UnitCode
-    address: Text = ""
+    address: Line = ""
     lat: Lat | None = None
     lon: Lon | None = None
     occurred_at: PastDatetime
@@ -91,11 +167,11 @@ class LevelIn(Body):
 
 
 class SituationIn(Body):
-    deaths: Count | None = None
-    injured: Count | None = None
-    missing: Count | None = None
-    evacuated: Count | None = None
-    affected: Count | None = None
+    deaths: People | None = None
+    injured: People | None = None
+    missing: People | None = None
+    evacuated: People | None = None
+    affected: People | None = None
     notes: Text = ""
 
     def figures(self) -> dict[str, int]:
@@ -103,11 +179,11 @@ class SituationIn(Body):
 
 
 class SummaryIn(Body):
-    summary: Annotated[str, Field(min_length=1, max_length=4000)]
+    summary: Annotated[str, Field(min_length=1, max_length=4000), MULTILINE]
 
 
 class ReasonIn(Body):
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    reason: Annotated[str, Field(min_length=1, max_length=2000), MULTILINE]
 
 
 class TeamIn(Body):
@@ -125,14 +201,14 @@ class DutyIn(Body):
 
 class DispatchIn(Body):
     team_id: UUID
-    task: Annotated[str, Field(min_length=1, max_length=2000)]
+    task: Annotated[str, Field(min_length=1, max_length=2000), MULTILINE]
     ack_minutes: Annotated[int, Field(strict=True, ge=1, le=24 * 60)] | None = None
 
 
 class WarehouseIn(Body):
     name: Name
     unit_code: UnitCode
-    address: Text = ""
+    address: Line = ""
     manager: Annotated[str, Field(max_length=100)] = ""
     phone: Annotated[str, Field(max_length=40)] = ""
     lat: Lat | None = None
@@ -159,7 +235,7 @@ class AllocationIn(Body):
     incident_id: UUID
     warehouse_id: UUID
     lines: Lines
-    destination: Text = ""
+    destination: Line = ""
     team_id: UUID | None = None
 
 
@@ -178,7 +254,7 @@ class ReturnIn(Body):
 
 class UserIn(Body):
     username: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{2,64}$")]
-    password: Annotated[str, Field(min_length=8, max_length=200)]
+    password: Annotated[str, Field(min_length=8, max_length=200), SECRET]
     role: Annotated[str, Field(pattern=r"^(admin|commander|operator|field|reporter|observer)$")]
     unit_code: UnitCode
     team_id: UUID | None = None

@@ -32,7 +32,7 @@ from domain.teams import Team
 from domain.units import Unit, parent_code, unit_id
 from domain.warehouses import Warehouse
 from gateway.authz import MATRIX, Public
-from gateway.context import CommandContext, Principal, Role
+from gateway.context import CommandContext, Principal, Role, not_found
 from gateway.service_layer import commands as c
 from gateway.errors import Conflict, Forbidden, IdempotencyMismatch, NotFound, VersionConflict
 from gateway.adapters.eventstore import DistrictLog, IdempotencyRecord, StoredAnswer
@@ -99,9 +99,15 @@ class CommandService:
         try:
             agg = self.log.repository.get(UUID(str(aggregate_id)))
         except (AggregateNotFoundError, ValueError):
-            raise NotFound(f"{what} {aggregate_id} not found") from None
+            raise not_found(what, aggregate_id) from None
         if not isinstance(agg, cls):
-            raise NotFound(f"{what} {aggregate_id} not found")
+            raise not_found(what, aggregate_id)
+        return agg
+
+    def _load_readable(self, ctx: CommandContext, cls: type[A], aggregate_id: UUID | str, kind: str, what: str) -> A:
+        """Load a record the caller may read; one out of scope answers exactly as an unknown one (404)."""
+        agg = self._load(cls, aggregate_id, what)
+        ctx.principal.check_readable(kind, aggregate_id, getattr(agg, "unit_code", None), getattr(agg, "team_id", None), what)
         return agg
 
     def _unit(self, code: str) -> Unit:
@@ -143,8 +149,7 @@ class CommandService:
 
     def _incident_command(self, ctx: CommandContext, incident_id: UUID, act: Callable[[Incident], None]) -> Accepted:
         def decide() -> Decision:
-            incident = self._load(Incident, incident_id, "incident")
-            ctx.principal.check_unit(incident.unit_code, "the incident")
+            incident = self._load_readable(ctx, Incident, incident_id, "incident", "incident")
             act(incident)
             return incident.id, [incident]
 
@@ -196,8 +201,7 @@ class CommandService:
 
     def acknowledge_directive(self, ctx: CommandContext, directive_id: UUID, note: str = "") -> Accepted:
         def decide() -> Decision:
-            directive = self._load(Directive, directive_id, "directive")
-            ctx.principal.check_unit(directive.unit_code, "the directive")
+            directive = self._load_readable(ctx, Directive, directive_id, "directive", "directive")
             directive.acknowledge(note, by=ctx.actor)
             return directive.id, [directive]
 
@@ -215,8 +219,7 @@ class CommandService:
 
     def set_team_duty(self, ctx: CommandContext, team_id: UUID, on_duty: bool) -> Accepted:
         def decide() -> Decision:
-            team = self._load(Team, team_id, "team")
-            ctx.principal.check_unit(team.unit_code, "the team")
+            team = self._load_readable(ctx, Team, team_id, "team", "team")
             ctx.principal.check_team(str(team.id))
             team.set_duty(on_duty, by=ctx.actor)
             return team.id, [team]
@@ -227,12 +230,10 @@ class CommandService:
     def order_dispatch(self, ctx: CommandContext, incident_id: UUID, team_id: UUID, task: str,
                        ack_minutes: int | None = None) -> Accepted:
         def decide() -> Decision:
-            incident = self._load(Incident, incident_id, "incident")
-            ctx.principal.check_unit(incident.unit_code, "the incident")
+            incident = self._load_readable(ctx, Incident, incident_id, "incident", "incident")
             if not incident.is_open:
                 raise InvalidValue(f"the incident is {incident.status}; it takes no more dispatches", field="incident_id")
-            team = self._load(Team, team_id, "team")
-            ctx.principal.check_unit(team.unit_code, "the team")
+            team = self._load_readable(ctx, Team, team_id, "team", "team")
             minutes = ack_minutes or self.ack_minutes.get(incident.level, 30)
             dispatch = Dispatch.order(
                 incident_id=incident.id,
@@ -250,13 +251,10 @@ class CommandService:
     def _dispatch_command(self, ctx: CommandContext, dispatch_id: UUID, act: Callable[[Dispatch], None],
                           releases_team: bool = False, field_may: bool = True) -> Accepted:
         def decide() -> Decision:
-            dispatch = self._load(Dispatch, dispatch_id, "dispatch")
-            if ctx.principal.role == Role.FIELD:
-                if not field_may:
-                    raise Forbidden("field accounts cannot do this")
-                ctx.principal.check_team(str(dispatch.team_id))
-            else:
-                ctx.principal.check_unit(dispatch.unit_code, "the dispatch")
+            # Scope first: a dispatch the caller may not read is "not found", whatever the command.
+            dispatch = self._load_readable(ctx, Dispatch, dispatch_id, "dispatch", "dispatch")
+            if ctx.principal.role == Role.FIELD and not field_may:
+                raise Forbidden("field accounts cannot do this")
             act(dispatch)
             changed: list[Aggregate] = [dispatch]
             if releases_team:
@@ -307,8 +305,7 @@ class CommandService:
 
     def _warehouse_command(self, ctx: CommandContext, warehouse_id: UUID, act: Callable[[Warehouse], None]) -> Accepted:
         def decide() -> Decision:
-            warehouse = self._load(Warehouse, warehouse_id, "warehouse")
-            ctx.principal.check_unit(warehouse.unit_code, "the warehouse")
+            warehouse = self._load_readable(ctx, Warehouse, warehouse_id, "warehouse", "warehouse")
             act(warehouse)
             return warehouse.id, [warehouse]
 
@@ -327,14 +324,12 @@ class CommandService:
     def request_allocation(self, ctx: CommandContext, incident_id: UUID, warehouse_id: UUID, lines: dict[str, int],
                            destination: str = "", team_id: UUID | None = None) -> Accepted:
         def decide() -> Decision:
-            incident = self._load(Incident, incident_id, "incident")
-            ctx.principal.check_unit(incident.unit_code, "the incident")
+            incident = self._load_readable(ctx, Incident, incident_id, "incident", "incident")
             if not incident.is_open:
                 raise InvalidValue(f"the incident is {incident.status}; it takes no more materials", field="incident_id")
-            warehouse = self._load(Warehouse, warehouse_id, "warehouse")
-            ctx.principal.check_unit(warehouse.unit_code, "the warehouse")
+            warehouse = self._load_readable(ctx, Warehouse, warehouse_id, "warehouse", "warehouse")
             if team_id is not None:
-                self._load(Team, team_id, "team")
+                self._load_readable(ctx, Team, team_id, "team", "team")
             allocation = Allocation.request(
                 incident_id=incident.id,
                 warehouse_id=warehouse.id,
@@ -354,13 +349,9 @@ class CommandService:
         """`act` returns whether it changed the warehouse too."""
 
         def decide() -> Decision:
-            allocation = self._load(Allocation, allocation_id, "allocation")
-            if ctx.principal.role == Role.FIELD:
-                if not field_may or allocation.team_id is None:
-                    raise Forbidden("field accounts confirm only materials sent to their team")
-                ctx.principal.check_team(str(allocation.team_id))
-            else:
-                ctx.principal.check_unit(allocation.unit_code, "the allocation")
+            allocation = self._load_readable(ctx, Allocation, allocation_id, "allocation", "allocation")
+            if ctx.principal.role == Role.FIELD and not field_may:
+                raise Forbidden("field accounts confirm only materials sent to their team")
             warehouse = self._load(Warehouse, allocation.warehouse_id, "warehouse")
             changed: list[Aggregate] = [allocation]
             if act(allocation, warehouse):

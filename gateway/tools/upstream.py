@@ -569,6 +569,10 @@ class Upstream:
         if len(body) > MAX_BODY_BYTES:
             return problem_response(Problem(413, "payload_too_large", "The batch is too large", f"{len(body)} bytes"))
         try:
+            body.decode()
+        except UnicodeDecodeError:  # JSON is UTF-8; and Standard Webhooks signs text, so nothing else verifies
+            return problem_response(Problem(400, "malformed_json", "The batch is not JSON", "the body is not UTF-8"))
+        try:
             verify(self.secrets, request.headers, body)
         except SignatureError as e:
             return problem_response(Problem(401, "bad_signature", "The webhook signature does not verify", str(e)))

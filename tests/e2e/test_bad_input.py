@@ -373,25 +373,25 @@ SCOPE_CASES = [
     ("observer-cannot-report", "observer", "/incidents", incident_body(), 403, "forbidden"),
     ("reporter-reports-outside-its-village", "reporter", "/incidents", incident_body(unit_code=OTHER_VILLAGE), 403, "forbidden"),
     ("reporter-reports-at-the-district", "reporter", "/incidents", incident_body(unit_code=DISTRICT, subtype="flood"), 403, "forbidden"),
-    ("reporter-situation-outside", "reporter", "/incidents/{geo}/situation", {"injured": 1}, 403, "forbidden"),
-    ("reporter-situation-fire", "reporter", "/incidents/{fire}/situation", {"notes": "x"}, 403, "forbidden"),
+    ("reporter-situation-outside", "reporter", "/incidents/{geo}/situation", {"injured": 1}, 404, "not_found"),
+    ("reporter-situation-fire", "reporter", "/incidents/{fire}/situation", {"notes": "x"}, 404, "not_found"),
     ("reporter-cannot-verify", "reporter", "/incidents/{flood}/verify", NO_BODY, 403, "forbidden"),
     ("operator-cannot-relevel", "operator", "/incidents/{geo}/level", {"level": "III"}, 403, "forbidden"),
-    ("street-commander-verify-other-street", "cmd_street2", "/incidents/{geo}/verify", NO_BODY, 403, "forbidden"),
+    ("street-commander-verify-other-street", "cmd_street2", "/incidents/{geo}/verify", NO_BODY, 404, "not_found"),
     ("street-commander-dispatch-other-street", "cmd_street2", "/incidents/{flood}/dispatches",
-     {"team_id": "{idle_team}", "task": "x"}, 403, "forbidden"),
-    ("street-commander-receipts-other-street", "cmd_street2", "/warehouses/{wh}/receipts", {"lines": {"QUILT": 1}}, 403, "forbidden"),
+     {"team_id": "{idle_team}", "task": "x"}, 404, "not_found"),
+    ("street-commander-receipts-other-street", "cmd_street2", "/warehouses/{wh}/receipts", {"lines": {"QUILT": 1}}, 404, "not_found"),
     ("street-commander-allocate-other-street", "cmd_street2", "/allocations",
-     {"incident_id": "{flood}", "warehouse_id": "{wh}", "lines": {"QUILT": 1}}, 403, "forbidden"),
+     {"incident_id": "{flood}", "warehouse_id": "{wh}", "lines": {"QUILT": 1}}, 404, "not_found"),
     ("street-commander-team-outside", "cmd_street2", "/teams",
      {"name": "越界队", "kind": "volunteer", "unit_code": STREET1, "members": 3}, 403, "forbidden"),
     ("street-commander-revokes-staff", "cmd_street2", "/users/operator/revoke", NO_BODY, 403, "forbidden"),
     ("commander-revokes-staff", "commander", "/users/operator/revoke", NO_BODY, 403, "forbidden"),
-    ("field-acknowledges-another-teams-dispatch", "field", "/dispatches/{other_dispatch}/acknowledge", NO_BODY, 403, "forbidden"),
-    ("field-declines-another-teams-dispatch", "field", "/dispatches/{other_dispatch}/decline", {"reason": "x"}, 403, "forbidden"),
+    ("field-acknowledges-another-teams-dispatch", "field", "/dispatches/{other_dispatch}/acknowledge", NO_BODY, 404, "not_found"),
+    ("field-declines-another-teams-dispatch", "field", "/dispatches/{other_dispatch}/decline", {"reason": "x"}, 404, "not_found"),
     ("field-cancels-its-own-dispatch", "field", "/dispatches/{field_dispatch}/cancel", {"reason": "x"}, 403, "forbidden"),
-    ("field-duty-of-another-team", "field", "/teams/{other_team}/duty", {"on_duty": False}, 403, "forbidden"),
-    ("field-delivers-materials-for-no-team", "field", "/allocations/{alloc}/deliver", NO_BODY, 403, "forbidden"),
+    ("field-duty-of-another-team", "field", "/teams/{other_team}/duty", {"on_duty": False}, 404, "not_found"),
+    ("field-delivers-materials-for-no-team", "field", "/allocations/{alloc}/deliver", NO_BODY, 404, "not_found"),
     ("field-ships", "field", "/allocations/{delivered}/ship", NO_BODY, 403, "forbidden"),
     ("field-reports", "field", "/incidents", incident_body(), 403, "forbidden"),
 ]
@@ -423,9 +423,9 @@ def test_reads_outside_ones_scope_are_404(demo: Demo, user: str, path: str) -> N
     assert_problem(demo.call("GET", demo.fill(path), user), 404, "not_found")
 
 
-def test_a_field_account_reading_another_teams_dispatch_is_403(demo: Demo) -> None:
-    # Issue 4: "A field account cannot see or act on other teams' dispatches (403 problem+json)."
-    assert_problem(demo.call("GET", demo.fill("/dispatches/{other_dispatch}"), "field"), 403, "forbidden")
+def test_a_field_account_reading_another_teams_dispatch_is_404(demo: Demo) -> None:
+    # Issue 16, item 4: out of scope reads exactly as unknown (it was 403, which told that the id exists).
+    assert_problem(demo.call("GET", demo.fill("/dispatches/{other_dispatch}"), "field"), 404, "not_found")
 
 
 # -- 3. the same mistakes on every route --------------------------------------------

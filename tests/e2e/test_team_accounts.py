@@ -25,13 +25,13 @@ def test_issue_use_and_revoke_a_team_account(server: Server) -> None:
     listed = cmd.get(f"/teams/{team['id']}/accounts").json()["items"]
     assert [a["username"] for a in listed] == [issued["username"]]
 
-    # The phone sees its own team's dispatches only; another team's is 403.
+    # The phone sees its own team's dispatches only; another team's reads as not found (404), like an unknown id.
     other = next(d for d in cmd.get("/dispatches").json()["items"] if d["team_id"] != team["id"])
     r = phone.get(f"/dispatches/{other['id']}")
-    assert r.status_code == 403 and r.headers["content-type"].startswith("application/problem+json")
-    assert r.json()["code"] == "forbidden"
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["code"] == "not_found"
     r = phone.post(f"/dispatches/{other['id']}/acknowledge")
-    assert r.status_code == 403 and r.json()["code"] == "forbidden"
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
     assert phone.get("/dispatches").json()["items"] == []
 
     # Revoked: the token stops working at once, and signing in fails.

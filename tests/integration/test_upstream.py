@@ -66,7 +66,8 @@ def batch(*positions: int, **kw: Any) -> bytes:
 
 
 def post(url: str, body: bytes, secret: str = SECRET_NEW, timeout: float = 5.0, **headers: str) -> httpx.Response:
-    hdrs = {"content-type": BATCH, **sign(parse_secrets(secret), f"msg-{time.monotonic_ns()}", body)}
+    signed = body if body.decode(errors="replace").encode() == body else b""  # Standard Webhooks signs text: not bytes that are not UTF-8
+    hdrs = {"content-type": BATCH, **sign(parse_secrets(secret), f"msg-{time.monotonic_ns()}", signed)}
     hdrs.update({k.replace("_", "-"): v for k, v in headers.items()})
     return httpx.post(url + "/events", content=body, headers=hdrs, timeout=timeout)
 

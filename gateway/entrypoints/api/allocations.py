@@ -7,21 +7,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from gateway.entrypoints.api.common import Limit, Offset, answer, page, unit_prefix
-from gateway.context import Principal, Role
+from gateway.entrypoints.api.common import Limit, Offset, answer, page, scoped_list, visible_doc
 from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition
-from gateway.errors import NotFound
 from gateway.entrypoints.schemas import Accepted, AllocationIn, DeliverIn, ReasonIn, ReturnIn, ShipIn
 
 router = APIRouter(prefix="/allocations", tags=["allocations"])
-
-
-def _visible(doc: dict[str, Any] | None, principal: Principal) -> bool:
-    if doc is None:
-        return False
-    if principal.role == Role.FIELD:
-        return doc.get("team_id") == principal.team_id
-    return principal.can_see_unit(doc["unit_code"])
 
 
 @router.get("")
@@ -33,20 +23,14 @@ def list_allocations(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    if principal.role == Role.FIELD:
-        items, _ = container.store.list("allocation", statuses=status, limit=100_000)
-        items = [a for a in items if _visible(a, principal)]
-        return page(items[offset : offset + limit], len(items), position, limit, offset)
-    items, total = container.store.list("allocation", unit_prefix=unit_prefix(principal), statuses=status, limit=limit, offset=offset)
+    # Scope: `Principal.can_read("allocation", ...)` (a field account: materials sent to its team).
+    items, total = scoped_list(container.store, principal, "allocation", statuses=status, limit=limit, offset=offset)
     return page(items, total, position, limit, offset)
 
 
 @router.get("/{allocation_id}")
 def get_allocation(allocation_id: UUID, container: ContainerDep, principal: PrincipalDep, position: ReadPosition) -> dict[str, Any]:
-    doc = container.store.get("allocation", str(allocation_id))
-    if not _visible(doc, principal):
-        raise NotFound(f"allocation {allocation_id} not found")
-    return doc  # type: ignore[return-value]
+    return visible_doc(container.store, principal, "allocation", str(allocation_id), "allocation")
 
 
 @router.post("", status_code=201, response_model=Accepted)

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from gateway.context import Principal, Role
+from gateway.context import Principal
 from gateway.entrypoints.deps import ContainerDep, PrincipalDep, ReadPosition
 from projections.board import BOARD_KINDS, assemble
 
@@ -15,12 +15,10 @@ router = APIRouter(prefix="/board", tags=["board"])
 
 
 def visible_to(principal: Principal):  # type: ignore[no-untyped-def]
+    """The board's filter: the one scope rule of each kind of record (`Principal.can_read`)."""
+
     def visible(kind: str, doc: dict[str, Any]) -> bool:
-        if kind == "unit" or principal.is_admin:
-            return True
-        if principal.role == Role.FIELD and kind in ("dispatch", "allocation"):
-            return doc.get("team_id") == principal.team_id
-        return principal.can_see_unit(doc.get("unit_code") or "")
+        return principal.can_read_doc(kind, doc)
 
     return visible
 

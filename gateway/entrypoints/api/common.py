@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import Query
 from fastapi.responses import JSONResponse
 
 from domain.units import scope_prefix
-from gateway.context import Principal
-from gateway.errors import NotFound
+from gateway.context import TEAM_WORK, Principal, Role, not_found
 from gateway.service_layer.service import Accepted
 from projections.store import DocStore
 
@@ -25,16 +25,33 @@ def replayed(body: dict[str, Any], status_code: int) -> JSONResponse:
 
 
 def unit_prefix(principal: Principal) -> str | None:
-    """Non-admins see their unit's subtree only."""
+    """Non-admins see their unit's subtree only (the SQL side of `Principal.can_read`)."""
     return None if principal.is_admin else scope_prefix(principal.unit_code)
 
 
 def visible_doc(store: DocStore, principal: Principal, kind: str, doc_id: str, what: str) -> dict[str, Any]:
+    """One record by id, within the caller's scope (`Principal.can_read`)."""
     doc = store.get(kind, doc_id)
     # Out of scope reads as not found: it does not reveal what exists elsewhere.
-    if doc is None or not principal.can_see_unit(doc.get("unit_code") or ""):
-        raise NotFound(f"{what} {doc_id} not found")
-    return doc
+    if not principal.can_read_doc(kind, doc):
+        raise not_found(what, doc_id)
+    return doc  # type: ignore[return-value]
+
+
+def scoped_list(store: DocStore, principal: Principal, kind: str, *, statuses: Sequence[str] | None = None,
+                limit: int = 100, offset: int = 0, where: Callable[[dict[str, Any]], bool] | None = None,
+                ) -> tuple[list[dict[str, Any]], int]:
+    """A page of `kind` within the caller's scope (`Principal.can_read`), optionally narrowed by `where`.
+
+    When the scope is a unit subtree and nothing else narrows the list, the store pages it; otherwise
+    (a field account's team work, a filter) the subtree is read and filtered here.
+    """
+    team_scoped = principal.role == Role.FIELD and kind in TEAM_WORK
+    if where is None and not team_scoped:
+        return store.list(kind, unit_prefix=unit_prefix(principal), statuses=statuses, limit=limit, offset=offset)
+    items, _ = store.list(kind, unit_prefix=None if team_scoped else unit_prefix(principal), statuses=statuses, limit=10_000_000)
+    items = [d for d in items if principal.can_read_doc(kind, d) and (where is None or where(d))]
+    return items[offset : offset + limit], len(items)
 
 
 Limit = Annotated[int, Query(ge=1, le=1000)]

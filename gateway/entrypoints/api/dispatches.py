@@ -7,22 +7,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from gateway.entrypoints.api.common import Limit, Offset, answer, page, unit_prefix
-from gateway.context import Principal, Role
+from gateway.entrypoints.api.common import Limit, Offset, answer, page, scoped_list, visible_doc
 from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition
-from gateway.errors import Forbidden, NotFound
 from gateway.entrypoints.schemas import Accepted, EmptyIn, NoteIn, ReasonIn
 
 router = APIRouter(prefix="/dispatches", tags=["dispatches"])
 
-
-
-def _visible(doc: dict[str, Any] | None, principal: Principal) -> bool:
-    if doc is None:
-        return False
-    if principal.role == Role.FIELD:
-        return doc["team_id"] == principal.team_id
-    return principal.can_see_unit(doc["unit_code"]) or principal.can_see_unit(doc.get("team_unit_code") or "")
+# Who may read which dispatch is `Principal.can_read("dispatch", ...)`: the incident's unit within the
+# caller's subtree, or for a field account its own team's dispatches only. Every read below uses it.
 
 
 @router.get("")
@@ -35,23 +27,14 @@ def list_dispatches(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    if principal.role == Role.FIELD or team_id is not None:
-        items, _ = container.store.list("dispatch", statuses=status, limit=100_000)
-        wanted = principal.team_id if principal.role == Role.FIELD else str(team_id)
-        items = [d for d in items if d["team_id"] == wanted and _visible(d, principal)]
-        return page(items[offset : offset + limit], len(items), position, limit, offset)
-    items, total = container.store.list("dispatch", unit_prefix=unit_prefix(principal), statuses=status, limit=limit, offset=offset)
+    where = None if team_id is None else (lambda d: d["team_id"] == str(team_id))
+    items, total = scoped_list(container.store, principal, "dispatch", statuses=status, limit=limit, offset=offset, where=where)
     return page(items, total, position, limit, offset)
 
 
 @router.get("/{dispatch_id}")
 def get_dispatch(dispatch_id: UUID, container: ContainerDep, principal: PrincipalDep, position: ReadPosition) -> dict[str, Any]:
-    doc = container.store.get("dispatch", str(dispatch_id))
-    if doc is not None and principal.role == Role.FIELD and doc["team_id"] != principal.team_id:
-        raise Forbidden("field accounts see only their own team's dispatches")
-    if not _visible(doc, principal):
-        raise NotFound(f"dispatch {dispatch_id} not found")
-    return doc  # type: ignore[return-value]
+    return visible_doc(container.store, principal, "dispatch", str(dispatch_id), "dispatch")
 
 
 @router.post("/{dispatch_id}/acknowledge", response_model=Accepted)

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from gateway.entrypoints.api.common import Limit, Offset, answer, page, unit_prefix, visible_doc
+from gateway.entrypoints.api.common import Limit, Offset, answer, page, scoped_list, unit_prefix, visible_doc
 from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition
 from gateway.entrypoints.schemas import Accepted, DispatchIn, IncidentIn, LevelIn, NoteIn, ReasonIn, SituationIn, SummaryIn
 
@@ -74,9 +74,9 @@ def dismiss(incident_id: UUID, body: ReasonIn, ctx: CommandCtx, container: Conta
 @router.get("/{incident_id}/dispatches")
 def incident_dispatches(incident_id: UUID, container: ContainerDep, principal: PrincipalDep, position: ReadPosition) -> dict[str, Any]:
     visible_doc(container.store, principal, "incident", str(incident_id), "incident")
-    items, _ = container.store.list("dispatch", unit_prefix=unit_prefix(principal), limit=100_000)
-    items = [d for d in items if d["incident_id"] == str(incident_id)]
-    return page(items, len(items), position, len(items), 0)
+    # The same rule as GET /dispatches: a field account sees its own team's dispatches here too.
+    items, total = scoped_list(container.store, principal, "dispatch", limit=10_000_000, where=lambda d: d["incident_id"] == str(incident_id))
+    return page(items, total, position, total, 0)
 
 
 @router.post("/{incident_id}/dispatches", status_code=201, response_model=Accepted)
