@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from gateway.entrypoints.api.common import Limit, Offset, answer, page, scoped_list, visible_doc
 from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition
 from gateway.entrypoints.schemas import Accepted, AllocationIn, DeliverIn, ReasonIn, ReturnIn, ShipIn
+from gateway.service_layer import commands as c
 
 router = APIRouter(prefix="/allocations", tags=["allocations"])
 
@@ -36,26 +37,26 @@ def get_allocation(allocation_id: UUID, container: ContainerDep, principal: Prin
 @router.post("", status_code=201, response_model=Accepted)
 def request_allocation(body: AllocationIn, ctx: CommandCtx, container: ContainerDep) -> Any:
     return answer(
-        container.service.request_allocation(ctx, body.incident_id, body.warehouse_id, body.lines, body.destination, body.team_id),
+        container.service.handle(ctx, c.RequestAllocation(body.incident_id, body.warehouse_id, body.lines, body.destination, body.team_id)),
         created=True,
     )
 
 
 @router.post("/{allocation_id}/ship", response_model=Accepted)
 def ship(allocation_id: UUID, ctx: CommandCtx, container: ContainerDep, body: ShipIn | None = None) -> Any:
-    return answer(container.service.ship_allocation(ctx, allocation_id, body.vehicle if body else ""))
+    return answer(container.service.handle(ctx, c.ShipAllocation(allocation_id, body.vehicle if body else "")))
 
 
 @router.post("/{allocation_id}/deliver", response_model=Accepted)
 def deliver(allocation_id: UUID, ctx: CommandCtx, container: ContainerDep, body: DeliverIn | None = None) -> Any:
-    return answer(container.service.deliver_allocation(ctx, allocation_id, body.received_by if body else ""))
+    return answer(container.service.handle(ctx, c.DeliverAllocation(allocation_id, body.received_by if body else "")))
 
 
 @router.post("/{allocation_id}/return", response_model=Accepted)
 def give_back(allocation_id: UUID, body: ReturnIn, ctx: CommandCtx, container: ContainerDep) -> Any:
-    return answer(container.service.return_allocation(ctx, allocation_id, body.lines, body.note))
+    return answer(container.service.handle(ctx, c.ReturnAllocation(allocation_id, body.lines, body.note)))
 
 
 @router.post("/{allocation_id}/cancel", response_model=Accepted)
 def cancel(allocation_id: UUID, body: ReasonIn, ctx: CommandCtx, container: ContainerDep) -> Any:
-    return answer(container.service.cancel_allocation(ctx, allocation_id, body.reason))
+    return answer(container.service.handle(ctx, c.CancelAllocation(allocation_id, body.reason)))

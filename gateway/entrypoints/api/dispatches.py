@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from gateway.entrypoints.api.common import Limit, Offset, answer, page, scoped_list, visible_doc
 from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition
 from gateway.entrypoints.schemas import Accepted, EmptyIn, NoteIn, ReasonIn
+from gateway.service_layer import commands as c
 
 router = APIRouter(prefix="/dispatches", tags=["dispatches"])
 
@@ -39,29 +40,29 @@ def get_dispatch(dispatch_id: UUID, container: ContainerDep, principal: Principa
 
 @router.post("/{dispatch_id}/acknowledge", response_model=Accepted)
 def acknowledge(dispatch_id: UUID, ctx: CommandCtx, container: ContainerDep, _: EmptyIn | None = None) -> Any:
-    return answer(container.service.acknowledge_dispatch(ctx, dispatch_id))
+    return answer(container.service.handle(ctx, c.AcknowledgeDispatch(dispatch_id)))
 
 
 @router.post("/{dispatch_id}/depart", response_model=Accepted)
 def depart(dispatch_id: UUID, ctx: CommandCtx, container: ContainerDep, _: EmptyIn | None = None) -> Any:
-    return answer(container.service.depart_dispatch(ctx, dispatch_id))
+    return answer(container.service.handle(ctx, c.DepartDispatch(dispatch_id)))
 
 
 @router.post("/{dispatch_id}/arrive", response_model=Accepted)
 def arrive(dispatch_id: UUID, ctx: CommandCtx, container: ContainerDep, _: EmptyIn | None = None) -> Any:
-    return answer(container.service.arrive_dispatch(ctx, dispatch_id))
+    return answer(container.service.handle(ctx, c.ArriveDispatch(dispatch_id)))
 
 
 @router.post("/{dispatch_id}/complete", response_model=Accepted)
 def complete(dispatch_id: UUID, ctx: CommandCtx, container: ContainerDep, body: NoteIn | None = None) -> Any:
-    return answer(container.service.complete_dispatch(ctx, dispatch_id, body.note if body else ""))
+    return answer(container.service.handle(ctx, c.CompleteDispatch(dispatch_id, body.note if body else "")))
 
 
 @router.post("/{dispatch_id}/decline", response_model=Accepted)
 def decline(dispatch_id: UUID, body: ReasonIn, ctx: CommandCtx, container: ContainerDep) -> Any:
-    return answer(container.service.decline_dispatch(ctx, dispatch_id, body.reason))
+    return answer(container.service.handle(ctx, c.DeclineDispatch(dispatch_id, body.reason)))
 
 
 @router.post("/{dispatch_id}/cancel", response_model=Accepted)
 def cancel(dispatch_id: UUID, body: ReasonIn, ctx: CommandCtx, container: ContainerDep) -> Any:
-    return answer(container.service.cancel_dispatch(ctx, dispatch_id, body.reason))
+    return answer(container.service.handle(ctx, c.CancelDispatch(dispatch_id, body.reason)))

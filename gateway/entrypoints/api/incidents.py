@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from gateway.entrypoints.api.common import Limit, Offset, answer, page, scoped_list, unit_prefix, visible_doc
 from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition
 from gateway.entrypoints.schemas import Accepted, DispatchIn, IncidentIn, LevelIn, NoteIn, ReasonIn, SituationIn, SummaryIn
+from gateway.service_layer import commands as c
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
@@ -35,40 +36,38 @@ def get_incident(incident_id: UUID, container: ContainerDep, principal: Principa
 
 @router.post("", status_code=201, response_model=Accepted)
 def report_incident(body: IncidentIn, ctx: CommandCtx, container: ContainerDep) -> Any:
-    fields = body.model_dump()
-    fields["category"] = body.category.value
-    fields["level"] = body.level.value
-    return answer(container.service.report_incident(ctx, **fields), created=True)
+    command = c.ReportIncident(**{**body.model_dump(), "category": body.category.value, "level": body.level.value})
+    return answer(container.service.handle(ctx, command), created=True)
 
 
 @router.post("/{incident_id}/verify", response_model=Accepted)
 def verify(incident_id: UUID, ctx: CommandCtx, container: ContainerDep, body: NoteIn | None = None) -> Any:
-    return answer(container.service.verify_incident(ctx, incident_id, body.note if body else ""))
+    return answer(container.service.handle(ctx, c.VerifyIncident(incident_id, body.note if body else "")))
 
 
 @router.post("/{incident_id}/level", response_model=Accepted)
 def change_level(incident_id: UUID, body: LevelIn, ctx: CommandCtx, container: ContainerDep) -> Any:
-    return answer(container.service.change_incident_level(ctx, incident_id, body.level.value, body.reason))
+    return answer(container.service.handle(ctx, c.ChangeIncidentLevel(incident_id, body.level.value, body.reason)))
 
 
 @router.post("/{incident_id}/situation", response_model=Accepted)
 def update_situation(incident_id: UUID, body: SituationIn, ctx: CommandCtx, container: ContainerDep) -> Any:
-    return answer(container.service.update_situation(ctx, incident_id, body.figures(), body.notes))
+    return answer(container.service.handle(ctx, c.UpdateSituation(incident_id, body.figures(), body.notes)))
 
 
 @router.post("/{incident_id}/control", response_model=Accepted)
 def control(incident_id: UUID, ctx: CommandCtx, container: ContainerDep, body: NoteIn | None = None) -> Any:
-    return answer(container.service.control_incident(ctx, incident_id, body.note if body else ""))
+    return answer(container.service.handle(ctx, c.ControlIncident(incident_id, body.note if body else "")))
 
 
 @router.post("/{incident_id}/close", response_model=Accepted)
 def close(incident_id: UUID, body: SummaryIn, ctx: CommandCtx, container: ContainerDep) -> Any:
-    return answer(container.service.close_incident(ctx, incident_id, body.summary))
+    return answer(container.service.handle(ctx, c.CloseIncident(incident_id, body.summary)))
 
 
 @router.post("/{incident_id}/dismiss", response_model=Accepted)
 def dismiss(incident_id: UUID, body: ReasonIn, ctx: CommandCtx, container: ContainerDep) -> Any:
-    return answer(container.service.dismiss_incident(ctx, incident_id, body.reason))
+    return answer(container.service.handle(ctx, c.DismissIncident(incident_id, body.reason)))
 
 
 @router.get("/{incident_id}/dispatches")
@@ -81,4 +80,4 @@ def incident_dispatches(incident_id: UUID, container: ContainerDep, principal: P
 
 @router.post("/{incident_id}/dispatches", status_code=201, response_model=Accepted)
 def order_dispatch(incident_id: UUID, body: DispatchIn, ctx: CommandCtx, container: ContainerDep) -> Any:
-    return answer(container.service.order_dispatch(ctx, incident_id, body.team_id, body.task, body.ack_minutes), created=True)
+    return answer(container.service.handle(ctx, c.OrderDispatch(incident_id, body.team_id, body.task, body.ack_minutes)), created=True)
