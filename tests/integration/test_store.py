@@ -160,6 +160,7 @@ def test_projector_matches_an_in_memory_fold_and_resumes_after_restart(c: Contai
 def test_out_of_scope_principal_is_refused(c: Container) -> None:
     incident = report(c)
     other_street = Principal("op", "operator", "411099002000")
+    # Out of scope reads like unknown: the refusal does not confirm the id exists.
     with pytest.raises(DomainError) as e:
         c.service.verify_incident(ctx(principal=other_street), incident)
-    assert e.value.code == "forbidden"
+    assert e.value.code == "not_found"
