@@ -18,6 +18,7 @@ from domain.policy import SHANGHAI
 from gateway.entrypoints.api.common import unit_prefix, visible_doc
 from gateway.entrypoints.deps import ContainerDep, PrincipalDep
 from projections.afteraction import district_summary, incident_report
+from projections.store import ListFilter
 
 router = APIRouter(tags=["after-action"])
 
@@ -29,11 +30,10 @@ def _local(value: str | None) -> str:
 
 
 def build_report(container: Any, incident_id: str) -> dict[str, Any]:
-    dispatches, _ = container.store.list("dispatch", limit=100_000)
-    allocations, _ = container.store.list("allocation", limit=100_000)
-    ids = [UUID(incident_id)]
-    ids += [UUID(d["id"]) for d in dispatches if d["incident_id"] == incident_id]
-    ids += [UUID(a["id"]) for a in allocations if a["incident_id"] == incident_id]
+    of_incident = ListFilter(ref_id=incident_id)
+    dispatches, _ = container.store.list("dispatch", limit=10_000, filters=of_incident)
+    allocations, _ = container.store.list("allocation", limit=10_000, filters=of_incident)
+    ids = [UUID(incident_id)] + [UUID(d["id"]) for d in dispatches] + [UUID(a["id"]) for a in allocations]
     events = [e for i in ids for e in container.log.events.get(i)]
     events.sort(key=lambda e: e.timestamp)
     return incident_report(events)
