@@ -5,7 +5,7 @@ import * as api from "./api.js";
 import { esc, fmtDateTime } from "./format.js";
 import { label, labels, materialName, onLangChange, setMaterials, t } from "./i18n.js";
 import { startShell } from "./shell.js";
-import { CATEGORIES, LEVELS, UNIT_KINDS } from "./vocab.js";
+import { CATEGORIES, HARM_FIELDS, LEVELS, UNIT_KINDS } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
 const PAGE = 50;
@@ -56,7 +56,7 @@ function unitName(code) {
 
 function harm(s) {
   if (!s) return "";
-  const parts = ["deaths", "injured", "missing"].filter((k) => s[k]).map((k) => `${label("situation", k)}${s[k]}`);
+  const parts = HARM_FIELDS.filter((k) => s[k]).map((k) => `${label("situation", k)}${s[k]}`);
   return parts.join(" ") || "—";
 }
 
