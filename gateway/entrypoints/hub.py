@@ -192,10 +192,18 @@ def flush_pause(cost: float, duty: float, longest: float) -> float:
     return min(longest, cost * (1 - duty) / duty)
 
 
+@dataclass(frozen=True)
+class _Built:
+    position: int
+    text: str  # the socket's snapshot frame
+    data: bytes  # the same, serialized as a WebSocket frame
+    board: str  # the board alone: GET /board's answer
+
+
 @dataclass(eq=False)
 class _SnapshotBuild:
     launched_at: int  # the hub's position when it was launched: the snapshot is at least there
-    future: asyncio.Future[tuple[int, str, bytes]]
+    future: asyncio.Future[_Built]
     done_at: float | None = None  # loop time
 
 
@@ -497,20 +505,31 @@ class Hub:
 
     # -- snapshots -----------------------------------------------------------
     async def snapshot(self, client: Client, at_least: int) -> tuple[int, str, bytes]:
-        """A snapshot frame for the client's scope at a position >= `at_least`: (position, text, frame bytes).
+        """A snapshot frame for the client's scope at a position >= `at_least`: (position, text, frame bytes)."""
+        built = await self._snapshot_of(client.scope, client.visible, at_least)
+        return built.position, built.text, built.data
 
-        Clients of one scope connecting at about the same time share one build (and its encoded
-        text). A build launched when the hub was at `at_least` or later is at least there (the
-        hub never runs ahead of the store); an older one is only used if it turned out recent enough.
+    async def board_json(self, principal: Principal, visible: Visible, at_least: int) -> str:
+        """`GET /board`'s answer, already encoded: the same per-scope build the sockets share."""
+        built = await self._snapshot_of(scope_of(principal), visible, at_least)
+        return built.board
+
+    async def _snapshot_of(self, scope: ClientScope, visible: Visible, at_least: int) -> _Built:
+        """The board of one scope at a position >= `at_least`, encoded once.
+
+        Clients of one scope connecting at about the same time (sockets and GET /board alike) share
+        one build and its encoded text. A build launched when the hub was at `at_least` or later is
+        at least there (the hub never runs ahead of the store); an older one is only used if it
+        turned out recent enough.
         """
         loop = asyncio.get_running_loop()
         for _attempt in range(3):
-            build = self._builds.get(client.scope)
+            build = self._builds.get(scope)
             if build is None or not self._usable(build, at_least, loop.time()):
-                build = self._launch(client)
-            position, text, data = await asyncio.shield(build.future)
-            if position >= at_least:
-                return position, text, data
+                build = self._launch(scope, visible)
+            built = await asyncio.shield(build.future)
+            if built.position >= at_least:
+                return built
         raise RuntimeError(f"no snapshot at or after {at_least}")  # pragma: no cover - cannot happen, see above
 
     @staticmethod
@@ -520,27 +539,28 @@ class Hub:
             return build.launched_at >= at_least
         if fut.cancelled() or fut.exception() is not None or build.done_at is None:
             return False
-        return now - build.done_at <= SNAPSHOT_REUSE_SECONDS and fut.result()[0] >= at_least
+        return now - build.done_at <= SNAPSHOT_REUSE_SECONDS and fut.result().position >= at_least
 
-    def _launch(self, client: Client) -> _SnapshotBuild:
+    def _launch(self, scope: ClientScope, visible: Visible) -> _SnapshotBuild:
         self.snapshot_builds += 1
-        fut: asyncio.Future[tuple[int, str, bytes]] = asyncio.ensure_future(run_in_threadpool(self._build_snapshot, client.visible))
+        fut: asyncio.Future[_Built] = asyncio.ensure_future(run_in_threadpool(self._build_snapshot, visible))
         build = _SnapshotBuild(self.position, fut)
-        self._builds[client.scope] = build
+        self._builds[scope] = build
         loop = asyncio.get_running_loop()
 
-        def done(f: asyncio.Future[tuple[int, str, bytes]]) -> None:
+        def done(f: asyncio.Future[_Built]) -> None:
             build.done_at = loop.time()
-            if (f.cancelled() or f.exception() is not None) and self._builds.get(client.scope) is build:
-                del self._builds[client.scope]
+            if (f.cancelled() or f.exception() is not None) and self._builds.get(scope) is build:
+                del self._builds[scope]
 
         fut.add_done_callback(done)
         return build
 
-    def _build_snapshot(self, visible: Visible) -> tuple[int, str, bytes]:
+    def _build_snapshot(self, visible: Visible) -> _Built:
         """Runs in a worker thread: read, assemble, encode and serialize once for a whole scope."""
         position, docs = self.store.snapshot(BOARD_KINDS)
         relay = self.relay_status()
-        board = assemble(docs, position, datetime.now(timezone.utc), visible, relay=relay)
-        text = encode({"type": "snapshot", "position": position, "board": board})
-        return position, text, frame_bytes(text)
+        board = encode(assemble(docs, position, datetime.now(timezone.utc), visible, relay=relay))
+        # The frame is the board's text inside an envelope: encoded once, used by both answers.
+        text = f'{{"type":"snapshot","position":{position},"board":{board}}}'
+        return _Built(position, text, frame_bytes(text), board)
