@@ -16,6 +16,7 @@ from sqlalchemy import Boolean, Column, Connection, DateTime, Engine, Integer, M
 from sqlalchemy.exc import IntegrityError
 
 from gateway.context import Principal, Role
+from gateway.adapters.passwords import check_password
 from gateway.errors import Conflict, IdempotencyMismatch, NotFound
 
 metadata = MetaData()
@@ -123,6 +124,7 @@ class Accounts:
     def add(self, username: str, password: str, role: str, unit_code: str, team_id: str | None = None,
             display_name: str = "", once: Once | None = None) -> Account:
         Role(role)
+        check_password(username, password)
         try:
             with self.engine.begin() as conn:
                 conn.execute(
@@ -202,6 +204,7 @@ class Accounts:
 
     def set_password(self, username: str, password: str) -> Account:
         """A new password; tokens issued before stop working."""
+        check_password(username, password)
         with self.engine.begin() as conn:
             n = conn.execute(
                 update(accounts_table)
