@@ -45,6 +45,7 @@ from gateway.errors import STATUS_OF_CODE, problem
 from gateway.entrypoints.hub import ExposeWebSocketProtocol, Hub
 from gateway.entrypoints.metrics import Metrics
 from gateway.entrypoints.textguard import RefuseNul
+from gateway.adapters.tokens import lapsed_grants
 from gateway.settings import Settings
 
 log = logging.getLogger("yingji.http")
@@ -162,7 +163,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         c.bootstrap_admin()
         c.start()
         app.state.container = c
-        hub = Hub(c.store, c.bus, c.relay_status, flush_seconds=c.settings.ws_flush_ms / 1000)
+        hub = Hub(c.store, c.bus, c.relay_status, flush_seconds=c.settings.ws_flush_ms / 1000,
+                  lapsed=lambda grants: lapsed_grants(grants, c.accounts))
         await hub.start()
         app.state.hub = hub
         tune_gc(c.settings.gc_young_threshold)
