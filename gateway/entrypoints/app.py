@@ -42,6 +42,7 @@ from gateway.entrypoints.api import (
 from gateway.entrypoints.authorization import authorize, check_every_route_has_a_row
 from gateway.container import Container
 from gateway.errors import STATUS_OF_CODE, problem
+from gateway.entrypoints.headers import SecurityHeaders
 from gateway.entrypoints.hub import ExposeWebSocketProtocol, Hub
 from gateway.entrypoints.metrics import Metrics
 from gateway.entrypoints.textguard import RefuseNul
@@ -308,4 +309,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.add_middleware(RefuseNul)  # type: ignore[arg-type]  # NUL in a path, query or form: 422 (PostgreSQL cannot hold it)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
     app.add_middleware(ExposeWebSocketProtocol)  # type: ignore[arg-type]  # the hub's direct path to board sockets
+    app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]  # outermost: every answer, refusals included
     return wrapped
