@@ -149,6 +149,18 @@ class DocStore:
             value = conn.execute(select(positions_table.c.position).where(positions_table.c.name == name)).scalar()
         return int(value or 0)
 
+    def check(self) -> int:
+        """Read every read-model row and return how many there are; a damaged store raises here as
+        any read of it would (readiness). On SQLite each document's body is read through."""
+        with self.engine.connect() as conn:
+            conn.execute(select(positions_table.c.position)).all()
+            if self.dialect == "sqlite":
+                row = conn.execute(select(func.count(), func.sum(func.length(docs_table.c.body)))).one()
+                conn.execute(select(func.count(), func.max(deltas_table.c.position))).one()
+            else:
+                row = conn.execute(select(func.count(), func.max(docs_table.c.position))).one()
+            return int(row[0] or 0)
+
     # -- reads -------------------------------------------------------------
     def get(self, kind: str, doc_id: str) -> Doc | None:
         with self.engine.connect() as conn:

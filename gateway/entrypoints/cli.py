@@ -70,10 +70,17 @@ def cmd_seed_demo(args: argparse.Namespace) -> None:
 def cmd_users_add(args: argparse.Namespace) -> None:
     from gateway.container import Container
 
+    from domain.common import DomainError
+    from gateway.service_layer.accounts import check_account_shape
+
     password = args.password or os.environ.get("YINGJI_NEW_PASSWORD") or getpass.getpass("password: ")
     c = Container.build(_settings(args))
     try:
+        # The same rules as POST /users: a consistent account, a password the policy allows.
+        check_account_shape(c.store, args.role, args.unit, args.team, c.settings.district_code)
         account = c.accounts.add(args.username, password, args.role, args.unit, args.team, args.display_name or "")
+    except DomainError as e:
+        raise SystemExit(f"yingji users add: refused ({e.code}): {e.detail}") from None
     finally:
         c.close()
     print(f"user {account.username} ({account.role}, {account.unit_code}) created")

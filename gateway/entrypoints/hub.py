@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from gateway.adapters.bus import Bus
+from gateway.adapters.tokens import Grant
 from gateway.context import Principal
 from projections.board import BOARD_KINDS, assemble, on_board
 from projections.projector import Batch, Delta
@@ -41,6 +42,7 @@ FLUSH_SECONDS = 0.04  # the longest a change is held back to be fanned out with 
 FLUSH_DUTY = 0.2  # between flushes, wait so that fanning out takes at most this share of the loop
 SNAPSHOT_REUSE_SECONDS = 1.0  # a finished snapshot serves clients of its scope this long (if recent enough)
 CLOSE_TOO_SLOW = 4008
+CLOSE_UNAUTHENTICATED = 4401  # the token no longer holds: sign in again (a new hello with it gets 4403)
 
 Visible = Callable[[str, dict[str, Any]], bool]
 ClientScope = tuple[str, str, str]
@@ -138,6 +140,7 @@ class Client:
     principal: Principal
     visible: Visible
     queue_frames: int = QUEUE_FRAMES
+    grant: Grant | None = None  # what its token said: checked again at every heartbeat
     sent_upto: int = 0  # frames at or below this position are already covered
     closed: bool = False
     ready: bool = False  # its snapshot or backlog is sent: live frames may flow
@@ -209,8 +212,11 @@ class _SnapshotBuild:
 
 class Hub:
     def __init__(self, store: DocStore, bus: Bus, relay_status: Callable[[], dict[str, Any] | None] = lambda: None,
-                 flush_seconds: float = FLUSH_SECONDS, flush_duty: float = FLUSH_DUTY):
+                 flush_seconds: float = FLUSH_SECONDS, flush_duty: float = FLUSH_DUTY,
+                 lapsed: Callable[[list[Grant]], dict[int, str]] | None = None):
         self.store = store
+        self.lapsed = lapsed  # which clients' grants no longer hold (gateway.adapters.tokens.lapsed_grants)
+        self.auth_closed = 0
         self.bus = bus
         self.relay_status = relay_status
         self.flush_seconds = flush_seconds
@@ -324,9 +330,30 @@ class Hub:
                 log.exception("gap check failed")
             if ticks % 2 == 0:
                 await self._relay_changed()
-            if ticks % int(HEARTBEAT_SECONDS / GAP_CHECK_SECONDS) == 0:
+            if ticks % max(1, int(HEARTBEAT_SECONDS / GAP_CHECK_SECONDS)) == 0:
+                try:
+                    await self.recheck()
+                except Exception:
+                    log.exception("re-checking board clients' tokens failed")
                 self.flush_now()  # a heartbeat must never claim a position whose changes are still held back
                 self._broadcast_raw({"type": "heartbeat", "position": self.position, "at": datetime.now(timezone.utc).isoformat()})
+
+    async def recheck(self) -> None:
+        """Close (4401) every client whose token no longer holds: expired, revoked, signed out, or its
+        account's role or scope changed. Two reads of the accounts store for all clients."""
+        if self.lapsed is None:
+            return
+        clients = [c for c in self.clients if c.grant is not None and not c.closed]
+        if not clients:
+            return
+        lapsed = await run_in_threadpool(self.lapsed, [c.grant for c in clients])  # type: ignore[misc]
+        for i, why in lapsed.items():
+            self.close_unauthenticated(clients[i], why)
+
+    def close_unauthenticated(self, client: Client, why: str) -> None:
+        if not client.closed:
+            self.auth_closed += 1
+            self._close_soon(client, CLOSE_UNAUTHENTICATED, why)
 
     async def _relay_changed(self) -> None:
         """Relay health is not in the log: poll it and push a `relay` frame when it changes."""
