@@ -258,3 +258,25 @@ class Accounts:
         if n != 1:
             raise NotFound(f"user {username} not found")
         return self.get(username)  # type: ignore[return-value]
+
+
+# -- backups: accounts as stored (password hashes, never passwords) ------------------------------
+ACCOUNT_FIELDS = ("username", "password_hash", "role", "unit_code", "team_id", "display_name", "active", "token_version")
+
+
+def dump_accounts(accounts: Accounts) -> list[dict[str, object]]:
+    """Every account with its password hash, for `yingji export`; tokens are not kept."""
+    with accounts.engine.connect() as conn:
+        rows = conn.execute(select(*[accounts_table.c[f] for f in ACCOUNT_FIELDS]).order_by(accounts_table.c.username))
+        return [dict(r._mapping) for r in rows]
+
+
+def restore_accounts(accounts: Accounts, rows: list[dict[str, object]]) -> tuple[int, list[str]]:
+    """Insert exported accounts as they were (hash and all); a username already here is kept and named."""
+    existing = {a.username for a in accounts.list()}
+    fresh = [r for r in rows if r["username"] not in existing]
+    if fresh:
+        now = datetime.now(timezone.utc)
+        with accounts.engine.begin() as conn:
+            conn.execute(accounts_table.insert(), [{f: r[f] for f in ACCOUNT_FIELDS} | {"created_at": now} for r in fresh])
+    return len(fresh), sorted(str(r["username"]) for r in rows if r["username"] in existing)
