@@ -187,12 +187,20 @@ class Container:
             self._threads.append(t)
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Empty every read model and fold the whole log again (`yingji projections rebuild`, restore, benchmarks).
+        """Fold the whole log again into new read models and switch them in (`yingji projections rebuild`, restore, benchmarks).
 
         Returns how many events it folded; `progress(position, head)` follows each committed chunk."""
         head = self.log.max_position()
-        # Older board deltas would be pruned at once: no client could resume from them.
-        events, position = rebuild(self.log, self.store, head, keep_deltas_after=head - DELTA_RETENTION, progress=progress)
+        # Folded into tables beside the live ones, which keep serving (and a running projector
+        # keeps projecting into them) until the switch; then both move on from the new ones.
+        shadow, name = self.store.shadow()
+        try:
+            # Older board deltas would be pruned at once: no client could resume from them.
+            events, position = rebuild(self.log, shadow, head, keep_deltas_after=head - DELTA_RETENTION, progress=progress, name=name)
+            self.store.switch_in(shadow, name)
+        except BaseException:
+            shadow.drop(name)
+            raise
         self.projector.restart_at(position)
         return events
 
