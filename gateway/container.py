@@ -67,7 +67,18 @@ def init_schema(settings: Settings) -> None:
     if not settings.is_postgres:
         prepare_files(settings)
     engine = make_engine(settings)
-    DocStore(engine).create_schema()
+    store = DocStore(engine)
+    if store.create_schema():
+        # Read models of an older shape: build the new shape beside them and switch it in.
+        # (An older version's gateways keep reading the old tables until then.)
+        log_ = DistrictLog(settings.model_copy(update={"create_schema": False}).eventstore_env())
+        try:
+            head = log_.max_position()
+            shadow, name = store.shadow()
+            rebuild(log_, shadow, head, keep_deltas_after=head - DELTA_RETENTION, name=name)
+            store.switch_in(shadow, name)
+        finally:
+            log_.close()
     Checkpoints(engine, None).create_schema()  # type: ignore[arg-type]
     engine.dispose()
     accounts_engine = make_accounts_engine(settings)

@@ -134,22 +134,16 @@ class DocStore:
             self._upsert_docs_sql, self._insert_deltas_sql = str(upsert), str(insert)
 
     def create_schema(self) -> bool:
-        """Create the tables; if the documents' table has an older shape, drop it to be rebuilt.
+        """Create the tables that are missing; answer whether the documents' table has an older shape.
 
         Read models are derived: when their columns change (projections.columns.SCHEMA), the old
-        tables are dropped with the projector's position and the projector rebuilds them from the
-        log. Other followers' positions (the relay's, the watchdog's) are kept. Answers whether a
-        rebuild is due.
+        tables keep serving (an older version's gateways still use them) until a rebuild beside
+        them switches the new shape in (`init_schema` does it at `db init` and at start). A table
+        with more columns than this version knows is a newer shape: left alone.
         """
         existing = inspect(self.engine)
-        stale = existing.has_table(self.docs.name) and {c["name"] for c in existing.get_columns(self.docs.name)} != {
-            c.name for c in self.docs.columns}
-        if stale:
-            self.docs.drop(self.engine)
-            self.deltas.drop(self.engine, checkfirst=True)
-            if existing.has_table(positions_table.name):
-                with self.engine.begin() as conn:
-                    conn.execute(delete(positions_table).where(positions_table.c.name == PROJECTOR))
+        stale = existing.has_table(self.docs.name) and not {c.name for c in self.docs.columns} <= {
+            c["name"] for c in existing.get_columns(self.docs.name)}
         metadata.create_all(self.engine)
         return stale
 
