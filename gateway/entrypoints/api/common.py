@@ -9,7 +9,7 @@ from fastapi import Query
 from fastapi.responses import JSONResponse
 
 from domain.units import scope_prefix
-from gateway.context import TEAM_WORK, Principal, Role, not_found
+from gateway.context import TARGETED, TEAM_WORK, Principal, Role, not_found
 from gateway.service_layer.service import Accepted
 from projections.store import DocStore
 
@@ -46,7 +46,7 @@ def scoped_list(store: DocStore, principal: Principal, kind: str, *, statuses: S
     When the scope is a unit subtree and nothing else narrows the list, the store pages it; otherwise
     (a field account's team work, a filter) the subtree is read and filtered here.
     """
-    team_scoped = principal.role == Role.FIELD and kind in TEAM_WORK
+    team_scoped = (principal.role == Role.FIELD and kind in TEAM_WORK) or kind in TARGETED
     if where is None and not team_scoped:
         return store.list(kind, unit_prefix=unit_prefix(principal), statuses=statuses, limit=limit, offset=offset)
     items, _ = store.list(kind, unit_prefix=None if team_scoped else unit_prefix(principal), statuses=statuses, limit=10_000_000)
