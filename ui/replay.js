@@ -9,7 +9,7 @@ import { esc, fmtClock, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, LEV
 import { applyStatic, getLang, label, materialName, materialUnit, onLangChange, setLang, setMaterials, t } from "./i18n.js";
 import {
   alertKey, boardContext, PLAIN_VIEW, renderAlerts, renderAllocations, renderDispatches, renderIncidents, renderKpis, renderMapPanel,
-  renderTeams, renderWarehouses, showDistrictName, tickCountdowns,
+  renderTeams, renderWarehouses, renderWarnings, showDistrictName, tickCountdowns,
 } from "./panels.js";
 import { showSignIn, submitSignIn } from "./signin.js";
 import { can, INCIDENT_OPEN, SITUATION_FIELDS } from "./vocab.js";
@@ -1051,6 +1051,7 @@ function renderAll() {
   renderKpis(ctx);
   renderIncidents(ctx, view);
   renderDispatches(ctx, view);
+  renderWarnings(ctx, view);
   renderAlerts(ctx, view);
   renderTeams(ctx, view);
   renderAllocations(ctx, view);
