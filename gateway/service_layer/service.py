@@ -22,7 +22,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from domain.allocations import Allocation
-from domain.common import InvalidTransition, InvalidValue
+from domain.common import DomainError, InvalidTransition, InvalidValue
 from domain.directives import Directive
 from domain.dispatches import Dispatch
 from domain.incidents import Incident
@@ -85,7 +85,14 @@ class CommandService:
         if key and (answer := self.log.find_answer(key)):
             return self._replayed(ctx, answer)
         for attempt in range(MAX_ATTEMPTS):
-            result_id, aggregates = decide()
+            try:
+                result_id, aggregates = decide()
+            except DomainError:
+                # The same request, sent twice at once, may have been applied between our first look for its
+                # key and this decision (which it changed: "already signed"): answer as the first time did.
+                if key and (answer := self.log.find_answer(key)):
+                    return self._replayed(ctx, answer)
+                raise
             pending = [e for agg in aggregates for e in agg.pending_events]
             if not pending:  # nothing left to do (e.g. someone else recorded it meanwhile)
                 return Accepted(str(result_id), self.log.max_position())

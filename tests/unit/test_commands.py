@@ -281,3 +281,25 @@ def test_cross_aggregate_rules_hold_in_the_pipeline() -> None:
     closed = c.CloseIncident(incident_id=w.ids["verified"], summary="结案")
     w.handle(ADMIN, closed)
     assert refused(w, ADMIN, c.OrderDispatch(incident_id=w.ids["verified"], team_id=w.ids["team_a5"], task="x")) == "validation_error"
+
+
+def test_a_retry_racing_its_first_send_answers_as_the_first_time_even_when_the_decision_changed() -> None:
+    """Two sends of one request at once: the second looked for its key before the first was saved, then found the
+    receipt already signed (by the first). It answers as the first did, not 409."""
+    w = GIVEN.copy()
+    ctx = CommandContext(Principal("desk", "operator", STREET_A), request_id="r", idempotency_key="k-sign", request_hash="h")
+    command = c.AcknowledgeWarning(warning_id=w.ids["warning"], unit_code=STREET_A)
+    first = w.service.handle(ctx, command)
+    real = w.log.find_answer
+    looks: list[str] = []
+
+    def not_yet_then_real(key: str) -> Any:
+        looks.append(key)
+        return None if len(looks) == 1 else real(key)  # the first look happened before the first send was saved
+
+    w.log.find_answer = not_yet_then_real  # type: ignore[method-assign]
+    again = w.service.handle(ctx, command)
+    assert (again.id, again.position, again.replayed) == (first.id, first.position, True) and len(looks) == 2
+    other = CommandContext(Principal("desk", "operator", STREET_A), request_id="r", idempotency_key="k-other", request_hash="h")
+    w.log.find_answer = real  # type: ignore[method-assign]
+    assert refused(w, other.principal, command) == "invalid_transition"  # a new key is a new request: refused
