@@ -48,10 +48,10 @@ export class WarningsTab {
       getPosition: () => this.model.position,
       onSnapshot: (f) => {
         this.model.replace(f.board, f.position);
-        this.arrived();
+        this.arrived(false);
       },
       onDelta: (f) => {
-        if (this.model.applyDelta(f)) this.arrived();
+        if (this.model.applyDelta(f)) this.arrived(true);
       },
       onHeartbeat: (f) => this.model.advance(f.position),
       onState: () => this.render(),
@@ -83,8 +83,9 @@ export class WarningsTab {
       .sort((a, b) => Number(b.live) - Number(a.live) || WARNING_LEVELS.indexOf(a.w.level) - WARNING_LEVELS.indexOf(b.w.level));
   }
 
-  /** A warning not seen before on this phone: sound, vibration and a banner (once per warning). */
-  arrived() {
+  /** A warning not seen before on this phone: sound, vibration and a banner (once per warning); one that
+   * arrives while the page is open also opens the tab (at sign-in the badge on the tab says it). */
+  arrived(live) {
     const fresh = this.warnings().filter(({ w, r, live }) => live && !r.signed_at && !this.seen.has(w.id));
     for (const { w } of fresh) this.seen.add(w.id);
     try {
@@ -96,7 +97,7 @@ export class WarningsTab {
       this.beep();
       navigator.vibrate?.([300, 120, 300, 120, 300]);
       this.toast(t("reporter.warn.new", { headline: fresh[0].w.headline }));
-      this.onNew?.(fresh[0].w);
+      if (live) this.onNew?.(fresh[0].w);
     }
     this.render();
   }

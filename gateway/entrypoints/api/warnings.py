@@ -143,10 +143,10 @@ def respond(warning_id: UUID, unit_code: str, body: ResponseIn, ctx: CommandCtx,
     return answer(container.service.handle(ctx, c.ReportWarningResponse(warning_id, unit_code, dict(body.measures), body.note)))
 
 
-@router.post("/upstream/warnings", status_code=201, response_model=Accepted,
-             openapi_extra={"requestBody": {"content": {CAP_MEDIA_TYPE: {"schema": {"type": "string"}}}, "required": True}})
+@router.post("/upstream/warnings", status_code=201, response_model=Accepted)
 async def receive_city_warning(request: Request, container: ContainerDep) -> Any:
-    """A CAP 1.2 alert from the city, signed like directives (Standard Webhooks) and validated against the OASIS schema.
+    """A CAP 1.2 alert from the city (the body: one `application/cap+xml` document), signed like directives (Standard
+    Webhooks) and validated against the OASIS schema.
 
     Alert: a district warning forwarded to the areas it names (or the whole district). Update / Cancel (with
     `references`): the district's copy is updated or lifted. Unsigned, replayed (outside the signature's time
