@@ -113,11 +113,12 @@ MATRIX: dict[str, Rule] = {
     "GET /directives": ANY,
     "POST /directives/{directive_id}/acknowledge": COMMAND,
     # early warnings (预警): operators draft, the commander signs off, updates and lifts; each target signs for
-    # its own copy (its street desk, its village's reporter); CAP and the feed are public once issued
+    # its own copy (its street desk, its village's reporter); CAP and the feed follow the warnings' scope rule
+    # (a subscribing tool signs in with a district-level observer account)
     "GET /warnings": ANY,
-    "GET /warnings/feed": Public("warnings once issued are public information (Atom index of CAP messages)"),
+    "GET /warnings/feed": ANY,
     "GET /warnings/{warning_id}": ANY,
-    "GET /warnings/{warning_id}/cap": Public("warnings once issued are public information (CAP 1.2)"),
+    "GET /warnings/{warning_id}/cap": ANY,
     "GET /warnings/{warning_id}/receipts": ANY,
     "GET /warnings/{warning_id}/responses": ANY,
     "POST /warnings": DESK,

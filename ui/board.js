@@ -423,7 +423,7 @@ function warningActions(w, receipts) {
   const mine = receipts.find((r) => r.unit_code === state.user?.unit_code);
   if (mine && !mine.signed_at && may("signWarning")) actions.push(["sign", "action.signWarning", "btn-primary"]);
   const cap = w.status !== "draft"
-    ? `<a class="btn btn-sm btn-ghost" href="/api/v1/warnings/${encodeURIComponent(w.id)}/cap" target="_blank" rel="noopener">${esc(t("action.capDoc"))}</a>` : "";
+    ? `<button type="button" class="btn btn-sm btn-ghost" data-warning-action="cap" data-id="${esc(w.id)}">${esc(t("action.capDoc"))}</button>` : "";
   if (!actions.length && !cap) return "";
   return `<div class="inc-actions">${actions.map(([a, k, cls]) => `<button type="button" class="btn btn-sm ${cls}" data-warning-action="${a}" data-id="${esc(w.id)}" data-testid="warning-${a}-${esc(w.id)}">${esc(t(k))}</button>`).join("")}${cap}</div>`;
 }
@@ -907,7 +907,21 @@ function onWarningClick(e) {
   if (!btn) return;
   const w = findWarning(btn.dataset.id);
   if (!w) return;
-  ({ issue: () => openWarningIssue(w), update: () => openWarningUpdate(w), lift: () => openWarningLift(w), sign: () => openWarningSign(w) })[btn.dataset.warningAction]?.();
+  ({ issue: () => openWarningIssue(w), update: () => openWarningUpdate(w), lift: () => openWarningLift(w), sign: () => openWarningSign(w),
+    cap: () => openCap(w) })[btn.dataset.warningAction]?.();
+}
+
+/** The warning's latest CAP 1.2 document in a new tab (fetched with the session's token: CAP follows the scope rule). */
+async function openCap(w) {
+  const tab = window.open("", "_blank");
+  try {
+    const res = await fetch(`/api/v1/warnings/${encodeURIComponent(w.id)}/cap`, { headers: { Authorization: `Bearer ${api.getToken()}` } });
+    const blob = new Blob([await res.text()], { type: "text/xml" });
+    if (tab) tab.location = URL.createObjectURL(blob);
+  } catch {
+    tab?.close();
+    toast(label("errorCode", "network"), true);
+  }
 }
 
 function warningRef(w) {

@@ -164,7 +164,7 @@ def test_a_city_alert_is_forwarded_updated_and_cancelled_and_refusals_write_noth
     assert h.get("cmd", f"/warnings/{wid}").json()["status"] == "lifted"
     # Our own CAP copies: Alert, Update, Cancel, each valid CAP 1.2 with references to the earlier ones.
     for n, msg_type in enumerate(["Alert", "Update", "Cancel"], start=1):
-        r = h.get(None, f"/warnings/{wid}/cap", params={"message": n})
+        r = h.get("cmd", f"/warnings/{wid}/cap", params={"message": n})
         assert r.status_code == 200 and r.headers["content-type"].startswith("application/cap+xml")
         root = etree.fromstring(r.content)
         schema().assertValid(root)
@@ -181,7 +181,7 @@ def test_an_exercise_from_the_city_stays_an_exercise(http: Http) -> None:
     http.settle()
     doc = http.get("rep_a1", f"/warnings/{r.json()['id']}").json()
     assert (doc["exercise"], doc["level"], doc["targets"]) == (True, "blue", [A1])
-    xml = http.get(None, f"/warnings/{r.json()['id']}/cap").content
+    xml = http.get("rep_a1", f"/warnings/{r.json()['id']}/cap").content
     assert etree.fromstring(xml).findtext(f"{{{CAP_NS}}}status") == "Exercise"
 
 
@@ -196,7 +196,7 @@ def test_the_desk_drafts_the_commander_issues_targets_sign_and_the_feed_lists_it
     assert r.status_code == 201, r.text
     wid = r.json()["id"]
     h.settle()
-    problem(h.get(None, f"/warnings/{wid}/cap"), 404, "not_found")  # a draft is not published
+    problem(h.get("cmd", f"/warnings/{wid}/cap"), 404, "not_found")  # a draft is not published
     problem(h.get("rep_a1", f"/warnings/{wid}"), 404, "not_found")  # nor shown to the villages
     problem(h.post("op", f"/warnings/{wid}/issue", {}), 403, "forbidden")
     assert h.post("cmd", f"/warnings/{wid}/issue", {}, key="k-issue").status_code == 200
@@ -218,13 +218,15 @@ def test_the_desk_drafts_the_commander_issues_targets_sign_and_the_feed_lists_it
     assert h.get("rep_a1", f"/warnings/{wid}/receipts").json()["items"][0]["unit_code"] == A1  # a village: its own only
     up = h.get("cmd", f"/warnings/{wid}/responses").json()
     assert up["total"]["signed"] == 1 and up["streets"][0]["measures"]["people_moved"] == 12
-    feed = etree.fromstring(h.get(None, "/warnings/feed").content)
+    problem(h.get("rep_b1", f"/warnings/{wid}/cap"), 404, "not_found")  # out of scope: as unknown
+    feed = etree.fromstring(h.get("rep_a1", "/warnings/feed").content)
     atom = "{http://www.w3.org/2005/Atom}"
     assert [e.get("href") for e in feed.iter(atom + "link") if e.get("rel") == "alternate"] == [f"http://testserver/api/v1/warnings/{wid}/cap"]
+    assert list(etree.fromstring(h.get("rep_b1", "/warnings/feed").content).iter(atom + "entry")) == []  # not B1's
     assert h.post("cmd", f"/warnings/{wid}/update", {"level": "orange", "reason": "雨势减弱"}).status_code == 200
     problem(h.post("cmd", f"/warnings/{wid}/update", {"reason": "nothing"}), 422, "validation_error")
     assert h.post("cmd", f"/warnings/{wid}/lift", {"reason": "降雨结束"}).status_code == 200
     h.settle()
-    assert [e for e in etree.fromstring(h.get(None, "/warnings/feed").content).iter(atom + "entry")] == []
+    assert [e for e in etree.fromstring(h.get("cmd", "/warnings/feed").content).iter(atom + "entry")] == []
     board = h.get("desk_a", "/board").json()
     assert [r for r in board["warning_receipt"] if r["warning_id"] == wid] == []  # lifted: off the board

@@ -55,11 +55,12 @@ def list_warnings(container: ContainerDep, principal: PrincipalDep, position: Re
 
 
 @router.get("/warnings/feed", response_class=Response, responses={200: {"content": {ATOM_MEDIA_TYPE: {}}}})
-def feed(request: Request, container: ContainerDep) -> Response:
-    """Atom index of the warnings in force: one entry per warning, linking its latest CAP 1.2 document."""
+def feed(request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:
+    """Atom index of the warnings in force the caller may read: one entry per warning, linking its latest CAP 1.2 document."""
     now = container.service.clock()
     docs, _ = container.store.list("warning", statuses=["issued"], limit=10_000)
-    live = sorted((d for d in docs if in_force(d, now)), key=lambda d: d["messages"][-1]["sent"], reverse=True)
+    live = sorted((d for d in docs if in_force(d, now) and principal.can_read_doc("warning", d)),
+                  key=lambda d: d["messages"][-1]["sent"], reverse=True)
     s = container.settings
     body = build_feed(live, str(request.base_url).rstrip("/"), s.resolved_cap_sender, s.district_name, now)
     return Response(body, media_type=ATOM_MEDIA_TYPE)
@@ -89,13 +90,13 @@ def responses(warning_id: UUID, container: ContainerDep, principal: PrincipalDep
 
 
 @router.get("/warnings/{warning_id}/cap", response_class=Response, responses={200: {"content": {CAP_MEDIA_TYPE: {}}}})
-def cap(warning_id: UUID, container: ContainerDep,
+def cap(warning_id: UUID, container: ContainerDep, principal: PrincipalDep,
         message: Annotated[int | None, Query(ge=1, le=10_000, description="1 for the Alert, 2.. its Updates and Cancel; the latest by default")] = None,
         ) -> Response:
     """The warning as CAP 1.2 (`application/cap+xml`): its latest message, or message N of its history."""
-    doc = container.store.get("warning", str(warning_id))
-    if doc is None or not doc["messages"]:  # a draft is nobody's business outside the desk
-        raise not_found("warning", warning_id)
+    doc = visible_doc(container.store, principal, "warning", str(warning_id), "warning")
+    if not doc["messages"]:  # a draft has no CAP message yet
+        raise not_found("CAP message", warning_id)
     index = len(doc["messages"]) - 1 if message is None else message - 1
     if index >= len(doc["messages"]):
         raise not_found("CAP message", f"{warning_id}/{message}")
