@@ -148,6 +148,54 @@ GLOSSARY: dict[str, dict[str, tuple[str, str]]] = {
         'internal_error': ('服务器内部错误，命令未执行', 'Server error; the command was not applied'),
         'network': ('网络错误，无法连接服务器', 'Network error: the server cannot be reached'),
     },
+    'warningLevel': {
+        'red': ('红色预警', 'Red warning'),
+        'orange': ('橙色预警', 'Orange warning'),
+        'yellow': ('黄色预警', 'Yellow warning'),
+        'blue': ('蓝色预警', 'Blue warning'),
+    },
+    # 一级 is the highest warning level, 四级 the lowest
+    'warningGrade': {
+        'red': ('一级', 'Level 1'),
+        'orange': ('二级', 'Level 2'),
+        'yellow': ('三级', 'Level 3'),
+        'blue': ('四级', 'Level 4'),
+    },
+    'warningStatus': {
+        'draft': ('待签发', 'Draft'),
+        'issued': ('生效中', 'In force'),
+        'expired': ('已过期', 'Expired'),
+        'lifted': ('已解除', 'Lifted'),
+    },
+    'receiptStatus': {
+        'pending': ('待签收', 'Not signed'),
+        'signed': ('已签收', 'Signed'),
+        'late': ('逾期签收', 'Signed late'),
+        'overdue': ('超时未签收', 'Overdue'),
+    },
+    'responseMeasure': {
+        'patrols': ('巡查人次', 'Patrols (person-times)'),
+        'people_moved': ('转移群众', 'People moved'),
+        'roads_closed': ('封闭道路', 'Roads closed'),
+        'danger_points': ('排查隐患点', 'Danger points checked'),
+        'persuaders': ('劝导员上岗', 'Persuaders on duty'),
+    },
+    'warningField': {
+        'level': ('预警级别', 'Level'),
+        'headline': ('标题', 'Headline'),
+        'description': ('预警内容', 'Description'),
+        'instruction': ('防御指南', 'Instruction'),
+        'onset': ('生效时间', 'Onset'),
+        'expires': ('失效时间', 'Expires'),
+        'targets': ('发布范围', 'Targets'),
+    },
+    'warningSource': {
+        'district': ('本区发布', 'Issued by the district'),
+        'city': ('市级转发', 'Forwarded from the city'),
+    },
+    'exercise': {
+        'true': ('演练', 'Exercise'),
+    },
     'weekday': {
         '0': ('日', 'Sunday'),
         '1': ('一', 'Monday'),
@@ -198,6 +246,16 @@ GLOSSARY: dict[str, dict[str, tuple[str, str]]] = {
         'directive.received': ('收到上级指令', 'Directive received'),
         'directive.acknowledged': ('签收上级指令', 'Directive acknowledged'),
         'dailyreport.filed': ('提交日报', 'Daily report filed'),
+        'warning.drafted': ('拟制预警', 'Warning drafted'),
+        'warning.issued': ('签发预警', 'Warning issued'),
+        'warning.updated': ('更新预警', 'Warning updated'),
+        'warning.lifted': ('解除预警', 'Warning lifted'),
+        'warningreceipt.delivered': ('预警送达', 'Warning delivered'),
+        'warningreceipt.acknowledged': ('预警签收', 'Warning signed for'),
+        'warningreceipt.escalated': ('预警超时未签收告警', 'Warning receipt overdue'),
+        'warningreceipt.responded': ('报告响应措施', 'Response reported'),
+        'warningcounter.started': ('启用预警编号', 'Warning numbering started'),
+        'warningcounter.advanced': ('预警编号递增', 'Warning number taken'),
         'dailyreport.corrected': ('更正日报', 'Daily report corrected'),
     },
     # the record an event belongs to
@@ -210,6 +268,9 @@ GLOSSARY: dict[str, dict[str, tuple[str, str]]] = {
         'allocation': ('调拨', 'Allocation'),
         'directive': ('指令', 'Directive'),
         'dailyreport': ('日报', 'Daily report'),
+        'warning': ('预警', 'Warning'),
+        'warningreceipt': ('预警签收', 'Warning receipt'),
+        'warningcounter': ('预警编号', 'Warning numbering'),
     },
     # column headings of statistics and exports (reports/summary, daily reports)
     'statistic': {

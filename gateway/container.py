@@ -125,6 +125,10 @@ class Container:
         accounts_engine = None if settings.is_postgres else make_accounts_engine(settings)
         accounts = Accounts(accounts_engine or engine)
         service = CommandService(event_log, settings.ack_minutes, arrive_minutes=settings.arrive_minutes)
+        service.receipt_minutes = dict(settings.receipt_minutes)
+        service.cap_codes = (settings.cap_sector, settings.cap_extension)
+        service.district_code = settings.district_code
+        service.unit_codes = lambda: [u["code"] for u in store.list("unit", limit=10_000_000)[0]]
         bus = make_bus(settings.redis_url, settings.district_code)
         projector = Projector(event_log, store, publish=bus.publish)
         event_log.on_saved(projector.wake)

@@ -9,7 +9,8 @@ from projections.reports import DAILY_REPORTS, DAILY_STATUS
 from projections.teams import TEAMS
 from projections.units import UNIT_IDS, UNITS
 from projections.warehouses import WAREHOUSES
+from projections.warnings import RECEIPTS, WARNINGS
 
 READ_MODELS: tuple[Reducer, ...] = (UNITS, UNIT_IDS, INCIDENTS, TEAMS, DISPATCHES, WAREHOUSES, ALLOCATIONS, DIRECTIVES,
-                                    DAILY_REPORTS, DAILY_STATUS)
+                                    DAILY_REPORTS, DAILY_STATUS, WARNINGS, RECEIPTS)
 KINDS = tuple(r.kind for r in READ_MODELS)

@@ -38,6 +38,7 @@ from gateway.entrypoints.api import (
     units,
     users,
     warehouses,
+    warnings,
 )
 from gateway.entrypoints.authorization import authorize, check_every_route_has_a_row
 from gateway.container import Container
@@ -238,7 +239,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     # Every HTTP route is authorised by one table (gateway/authz.py) before its own dependencies run.
     routers = [m.router for m in (afteraction, auth, units, incidents, teams, dispatches, warehouses, materials, allocations, users, board, events,
-                                  relay, replay, reports)]
+                                  relay, replay, reports, warnings)]
     for router in routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(authorize)])
     app.include_router(board_live.router, prefix="/api/v1")  # authenticates in its hello message

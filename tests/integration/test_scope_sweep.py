@@ -45,6 +45,7 @@ def path_values(d: District) -> dict[str, list[str]]:
         "warehouse_id": [ids[k] for k in ("WA", "WB")],
         "allocation_id": [ids[k] for k in ("ALA", "ALA2", "ALB")],
         "directive_id": [ids["DIR"]],
+        "warning_id": [ids[f"warning-{k}"] for k in ("WA", "WB1", "WD", "WDRAFT")],
         "code": [D, A, B, "411099001001", "411099001002", "411099002001"],
         "username": [u for u, *_ in VIEWERS.values()],
     }
