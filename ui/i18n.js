@@ -1234,3 +1234,35 @@ Object.assign(DICT.en, {
   "reporter.warn.new": "New warning: {headline}",
   "reporter.warn.pending": "{n} waiting to be sent",
 });
+
+// ------------------------------------------------------------------ incident actions on the board (situation, level, dismiss)
+Object.assign(DICT.zh, {
+  "action.situation": "更新灾情",
+  "action.level": "调整等级",
+  "action.dismiss": "撤销误报",
+  "form.situation.title": "更新灾情",
+  "form.situationNotes": "情况说明",
+  "form.situationNothing": "没有变化：请修改数字或填写说明",
+  "toast.situation": "灾情已更新",
+  "form.level.title": "调整事件等级",
+  "form.reason": "原因",
+  "form.levelSame": "等级未变化",
+  "toast.levelChanged": "事件等级已调整",
+  "form.dismiss.title": "撤销误报",
+  "toast.dismissed": "事件已撤销",
+});
+Object.assign(DICT.en, {
+  "action.situation": "Update figures",
+  "action.level": "Change level",
+  "action.dismiss": "Dismiss",
+  "form.situation.title": "Update the situation",
+  "form.situationNotes": "Notes",
+  "form.situationNothing": "Nothing changed: change a figure or write a note",
+  "toast.situation": "Situation updated",
+  "form.level.title": "Change the incident's level",
+  "form.reason": "Reason",
+  "form.levelSame": "The level is unchanged",
+  "toast.levelChanged": "Level changed",
+  "form.dismiss.title": "Dismiss a false report",
+  "toast.dismissed": "Incident dismissed",
+});

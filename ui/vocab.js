@@ -9,6 +9,7 @@ export const LEVELS = Object.freeze(["I", "II", "III", "IV"]);
 export const SITUATION_FIELDS = Object.freeze(["deaths", "injured", "missing", "evacuated", "affected"]);
 export const HARM_FIELDS = Object.freeze(["deaths", "injured", "missing"]);
 export const INCIDENT_OPEN = Object.freeze(["controlled", "reported", "verified"]);
+export const DISMISSABLE = Object.freeze(["reported", "verified"]);
 export const DISPATCH_ACTIVE = Object.freeze(["acknowledged", "arrived", "departed", "ordered"]);
 export const DISPATCH_FINAL = Object.freeze(["cancelled", "completed", "declined"]);
 export const DISPATCH_FLOW = Object.freeze(["ordered", "acknowledged", "departed", "arrived", "completed"]);
