@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     arrive_minutes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_ARRIVE_MINUTES))
     watchdog_seconds: float = 5.0  # how often deadlines are checked; 0 turns the watchdog off
     max_body_bytes: int = 1024 * 1024
+    # Password checks (scrypt) run on this many threads of their own; this many more sign-ins may wait, then 503 busy.
+    hash_workers: int = 1
+    hash_queue: int = 16
     # Whether this process creates the schema (embedded default) or expects `yingji db init` ran.
     create_schema: bool = True
     run_projector: bool = True

@@ -59,8 +59,10 @@ def problem_response(request: Request, code: str, detail: str, status: int | Non
     body = problem(code, detail, instance=request.url.path, request_id=getattr(request.state, "request_id", None), **extra)
     if status is not None:
         body["status"] = status
-    headers = {"WWW-Authenticate": "Bearer"} if code == "unauthenticated" else None
-    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM, headers=headers)
+    headers = {"WWW-Authenticate": "Bearer"} if code == "unauthenticated" else {}
+    if isinstance(extra.get("retry_after"), int):
+        headers["Retry-After"] = str(extra["retry_after"])
+    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM, headers=headers or None)
 
 
 class BodyLimit:
