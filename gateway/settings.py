@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     run_projector: bool = True
     read_wait_seconds: float = 3.0
     checkpoint_every: int = 5000  # events between replay checkpoints
+    # The largest WebSocket message a client may send (uvicorn's ws_max_size, which cuts a bigger frame at its
+    # header, before any of it is buffered); the hub allows a hello only this big and far less after it.
+    ws_max_bytes: int = 4096
     ws_queue_frames: int = 1000  # frames a board client may fall behind before it is closed (4008)
     gc_young_threshold: int = 20_000  # the server's GC tuning (gateway.entrypoints.app.tune_gc); 0 keeps Python's defaults
     ws_flush_ms: float = 40.0  # board changes are fanned out at most this often (at once after a quiet spell)

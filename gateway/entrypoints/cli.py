@@ -44,7 +44,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
         c.close()
     app = create_app(settings)
     print(f"Yingji serving on http://{args.host}:{args.port}/  (board: /ui/board.html, API docs: /docs)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws_per_message_deflate=False)
+    # ws_max_size: uvicorn's default (16 MiB) let unauthenticated hellos grow the process for good.
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws_per_message_deflate=False,
+                ws_max_size=settings.ws_max_bytes)
 
 
 def cmd_db_init(args: argparse.Namespace) -> None:

@@ -342,6 +342,10 @@ class Hub:
         for i, why in lapsed.items():
             self.close_unauthenticated(clients[i], why)
 
+    async def close_for(self, client: Client, code: int, why: str) -> None:
+        """Close one client for what it did (too big, too chatty)."""
+        await self._close(client, code, why)
+
     def close_unauthenticated(self, client: Client, why: str) -> None:
         if not client.closed:
             self.auth_closed += 1

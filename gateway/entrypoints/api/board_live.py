@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from datetime import datetime, timezone
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -24,6 +25,11 @@ HELLO_SECONDS = 10.0
 MAX_BACKLOG = 20_000  # deltas; a client further behind gets a snapshot
 BACKLOG_CHUNK = 500  # changes per catch-up frame
 CLOSE_REVOKED = 4403  # a hello with a token that was revoked or signed out
+CLOSE_TOO_BIG = 1009
+CLOSE_POLICY = 1008
+AFTER_HELLO_MAX_BYTES = 512  # a client has nothing to say after hello
+CHATTER_WINDOW_SECONDS = 10.0
+CHATTER_MAX_MESSAGES = 20
 
 
 async def _reject(ws: WebSocket, code: str, detail: str, close_code: int = 4400) -> None:
@@ -37,7 +43,11 @@ async def board_live(ws: WebSocket) -> None:
     hub: Hub = ws.app.state.hub
     await ws.accept()
     try:
-        hello = json.loads(await asyncio.wait_for(ws.receive_text(), HELLO_SECONDS))
+        text = await asyncio.wait_for(ws.receive_text(), HELLO_SECONDS)
+        if len(text) > container.settings.ws_max_bytes:  # uvicorn cuts these first; other servers may not
+            await ws.close(code=CLOSE_TOO_BIG, reason="message too big")
+            return
+        hello = json.loads(text)
         if not isinstance(hello, dict) or hello.get("type") != "hello":
             raise ValueError("expected a hello frame")
         after = hello.get("after")
@@ -68,10 +78,21 @@ async def board_live(ws: WebSocket) -> None:
     try:
         await _initial(ws, container, hub, client, after, registered_at)
         hub.start_sending(client)  # ... and flow once the catch-up is sent
-        # Nothing is expected from the client after hello; reading detects the disconnect.
+        # Nothing is expected from the client after hello; reading detects the disconnect. Whatever a
+        # client sends anyway is bounded: a small message now and then, or the connection is closed.
+        window_start, in_window = time.monotonic(), 0
         while True:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
+                break
+            size = len(message.get("text") or message.get("bytes") or "")
+            now = time.monotonic()
+            if now - window_start > CHATTER_WINDOW_SECONDS:
+                window_start, in_window = now, 0
+            in_window += 1
+            if size > AFTER_HELLO_MAX_BYTES or in_window > CHATTER_MAX_MESSAGES:
+                await hub.close_for(client, CLOSE_TOO_BIG if size > AFTER_HELLO_MAX_BYTES else CLOSE_POLICY,
+                                    "message too big" if size > AFTER_HELLO_MAX_BYTES else "too many messages")
                 break
     except WebSocketDisconnect:
         pass
