@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
             rounds = []
             for _ in range(args.rounds):
                 during: list[float] = []
-                t = threading.Thread(target=lambda: during.extend(latencies(server.base_url, token, n=100, pause=0.01)))
+                t = threading.Thread(target=lambda into=during: into.extend(latencies(server.base_url, token, n=100, pause=0.01)))
                 t.start()
                 r = abuse_round(host, port, server.base_url)
                 t.join()
