@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     # The largest WebSocket message a client may send (uvicorn's ws_max_size, which cuts a bigger frame at its
     # header, before any of it is buffered); the hub allows a hello only this big and far less after it.
     ws_max_bytes: int = 4096
+    log_format: str = "json"  # "json": one JSON object a line with request id, actor, route; "text": plain lines
     ws_queue_frames: int = 1000  # frames a board client may fall behind before it is closed (4008)
     gc_young_threshold: int = 20_000  # the server's GC tuning (gateway.entrypoints.app.tune_gc); 0 keeps Python's defaults
     ws_flush_ms: float = 40.0  # board changes are fanned out at most this often (at once after a quiet spell)
