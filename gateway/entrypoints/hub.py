@@ -209,6 +209,7 @@ class Hub:
         self.store = store
         self.lapsed = lapsed  # which clients' grants no longer hold (gateway.adapters.tokens.lapsed_grants)
         self.auth_closed = 0
+        self.awaiting_hello = 0  # board sockets accepted and not yet past their hello (api/board_live.py)
         self.bus = bus
         self.relay_status = relay_status
         self.flush_seconds = flush_seconds

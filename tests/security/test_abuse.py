@@ -71,3 +71,25 @@ def test_the_hub_closes_a_client_that_talks_after_hello(district: District, chat
             for _ in range(50):
                 ws.receive_json()
     assert closed.value.code == code
+
+
+def test_sockets_that_never_say_hello_are_bounded(district: District, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gateway.entrypoints.api import board_live
+
+    monkeypatch.setattr(board_live, "MAX_AWAITING_HELLO", 2)
+    hub = district.client.app.state.hub  # type: ignore[attr-defined]
+    with district.client.websocket_connect("/api/v1/board/live"), district.client.websocket_connect("/api/v1/board/live"):
+        deadline = time.monotonic() + 5
+        while hub.awaiting_hello < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with district.client.websocket_connect("/api/v1/board/live") as third:
+            with pytest.raises(WebSocketDisconnect) as closed:
+                third.receive_json()
+        assert closed.value.code == 1013
+    # Once they are gone, a hello is welcome again.
+    deadline = time.monotonic() + 5
+    while hub.awaiting_hello > 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with district.client.websocket_connect("/api/v1/board/live") as ws:
+        ws.send_json({"type": "hello", "token": district.tokens["A"], "after": None})
+        assert ws.receive_json()["type"] == "snapshot"

@@ -26,6 +26,8 @@ MAX_BACKLOG = 20_000  # deltas; a client further behind gets a snapshot
 BACKLOG_CHUNK = 500  # changes per catch-up frame
 CLOSE_REVOKED = 4403  # a hello with a token that was revoked or signed out
 CLOSE_TOO_BIG = 1009
+CLOSE_TRY_AGAIN = 1013
+MAX_AWAITING_HELLO = 512  # sockets accepted but not yet past their hello, per gateway
 CLOSE_POLICY = 1008
 AFTER_HELLO_MAX_BYTES = 512  # a client has nothing to say after hello
 CHATTER_WINDOW_SECONDS = 10.0
@@ -42,6 +44,10 @@ async def board_live(ws: WebSocket) -> None:
     container: Container = ws.app.state.container
     hub: Hub = ws.app.state.hub
     await ws.accept()
+    if hub.awaiting_hello >= MAX_AWAITING_HELLO:  # a flood of sockets that never say hello: the rest wait their turn
+        await ws.close(code=CLOSE_TRY_AGAIN, reason="too many connections at once; try again")
+        return
+    hub.awaiting_hello += 1
     try:
         text = await asyncio.wait_for(ws.receive_text(), HELLO_SECONDS)
         if len(text) > container.settings.ws_max_bytes:  # uvicorn cuts these first; other servers may not
@@ -59,6 +65,8 @@ async def board_live(ws: WebSocket) -> None:
         return
     except WebSocketDisconnect:
         return
+    finally:
+        hub.awaiting_hello -= 1
     try:
         account, grant = await run_in_threadpool(grant_for_token, token, container.settings.resolved_secret_key, container.accounts)
     except TokenRevoked as e:  # a token that held once: refused for good, not "try again"
