@@ -47,6 +47,7 @@ MATRIX: dict[str, Rule] = {
     # accounts
     "POST /auth/token": Public("signs in with a password"),
     "GET /auth/me": ANY,
+    "POST /auth/signout": ANY,  # revokes the caller's own token
     "GET /users": ADMIN,
     "POST /users": ADMIN,
     "POST /users/{username}/revoke": COMMAND,  # a commander may revoke team accounts in its subtree

@@ -13,6 +13,7 @@ from gateway.adapters.accounts import Accounts
 from gateway.adapters.bus import Bus, make_bus
 from gateway.errors import Conflict
 from gateway.adapters.eventstore import DistrictLog
+from gateway.adapters.filestore import adopt_legacy_accounts, recover_read_model_file
 from gateway.citylink.relay import Relay, RelayState, make_lease, relay_status
 from gateway.service_layer.service import CommandService
 from gateway.settings import Settings
@@ -25,8 +26,8 @@ from projections.store import DELTA_RETENTION, DocStore
 log = logging.getLogger("yingji")
 
 
-def make_engine(settings: Settings) -> Engine:
-    url = settings.sqlalchemy_url()
+def make_engine(settings: Settings, url: str | None = None) -> Engine:
+    url = url or settings.sqlalchemy_url()
     if settings.is_postgres:
         return create_engine(
             url,
@@ -63,12 +64,27 @@ def init_schema(settings: Settings) -> None:
         with psycopg.connect(settings.database_url, autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{settings.database_schema}"')
     DistrictLog(settings.model_copy(update={"create_schema": True}).eventstore_env()).close()
+    if not settings.is_postgres:
+        prepare_files(settings)
     engine = make_engine(settings)
     DocStore(engine).create_schema()
-    Accounts(engine).create_schema()
-    RelayState(engine, settings.district_code).create_schema()
     Checkpoints(engine, None).create_schema()  # type: ignore[arg-type]
     engine.dispose()
+    accounts_engine = make_accounts_engine(settings)
+    Accounts(accounts_engine).create_schema()
+    RelayState(accounts_engine, settings.district_code).create_schema()
+    accounts_engine.dispose()
+
+
+def make_accounts_engine(settings: Settings) -> Engine:
+    return make_engine(settings, settings.accounts_sqlalchemy_url())
+
+
+def prepare_files(settings: Settings) -> None:
+    """The embedded default: accounts moved out of an older read-model file, then a damaged
+    read-model file set aside so that a new one is made and folded from the log."""
+    adopt_legacy_accounts(settings.read_model_path, settings.accounts_path)
+    recover_read_model_file(settings.read_model_path)
 
 
 @dataclass
@@ -81,6 +97,7 @@ class Container:
     service: CommandService
     projector: Projector
     bus: Bus
+    accounts_engine: Engine | None = None  # None: the read models' engine (PostgreSQL)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _waker: object | None = None
@@ -89,10 +106,13 @@ class Container:
     def build(cls, settings: Settings) -> Container:
         if settings.create_schema:
             init_schema(settings)
+        elif not settings.is_postgres:
+            prepare_files(settings)
         event_log = DistrictLog(settings.model_copy(update={"create_schema": False}).eventstore_env())
         engine = make_engine(settings)
         store = DocStore(engine)
-        accounts = Accounts(engine)
+        accounts_engine = None if settings.is_postgres else make_accounts_engine(settings)
+        accounts = Accounts(accounts_engine or engine)
         service = CommandService(event_log, settings.ack_minutes, arrive_minutes=settings.arrive_minutes)
         service.receipt_minutes = dict(settings.receipt_minutes)
         service.cap_codes = (settings.cap_sector, settings.cap_extension)
@@ -101,7 +121,7 @@ class Container:
         bus = make_bus(settings.redis_url, settings.district_code)
         projector = Projector(event_log, store, publish=bus.publish)
         event_log.on_saved(projector.wake)
-        return cls(settings, event_log, engine, store, accounts, service, projector, bus)
+        return cls(settings, event_log, engine, store, accounts, service, projector, bus, accounts_engine)
 
     def bootstrap_admin(self) -> None:
         spec = self.settings.bootstrap_admin
@@ -140,7 +160,7 @@ class Container:
 
     @property
     def relay_state(self) -> RelayState:
-        return RelayState(self.engine, self.settings.district_code)
+        return RelayState(self.accounts.engine, self.settings.district_code)
 
     def relay_status(self) -> dict | None:  # type: ignore[type-arg]
         """The relay's health for the board and /relay; None when no city platform is configured."""
@@ -202,3 +222,5 @@ class Container:
             t.join(timeout=5)
         self.log.close()
         self.engine.dispose()
+        if self.accounts_engine is not None:
+            self.accounts_engine.dispose()

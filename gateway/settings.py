@@ -115,9 +115,28 @@ class Settings(BaseSettings):
             )
         return env
 
+    @property
+    def read_model_path(self) -> Path:
+        """The embedded default's read-model file: rebuildable from the log, so it may be dropped."""
+        return self.data_dir / "state.sqlite3"
+
+    @property
+    def accounts_path(self) -> Path:
+        """The embedded default's accounts file (accounts, revoked tokens, the relay's position,
+        account-request records): not derived from the log, so nothing ever drops it."""
+        return self.data_dir / "accounts.sqlite3"
+
     def sqlalchemy_url(self) -> str:
-        """Read models, accounts and follower positions."""
+        """Read models (rebuildable from the log)."""
         if self.is_postgres:
             return "postgresql+psycopg://" + self.database_url.split("://", 1)[1]
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{(self.data_dir / 'state.sqlite3').resolve()}"
+        return f"sqlite:///{self.read_model_path.resolve()}"
+
+    def accounts_sqlalchemy_url(self) -> str:
+        """Accounts and the relay's position: on PostgreSQL the same database (tables a rebuild never
+        touches), on the embedded default a file of their own beside the read models."""
+        if self.is_postgres:
+            return self.sqlalchemy_url()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.accounts_path.resolve()}"

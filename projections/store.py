@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -15,14 +16,18 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     and_,
     delete,
     func,
+    inspect,
+    or_,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from projections.columns import FILTER_COLUMNS, filter_columns
 from projections.jsoncodec import dumps
 from projections.reducer import Doc
 
@@ -37,8 +42,19 @@ docs_table = Table(
     Column("status", String(32), nullable=True),
     Column("position", BigInteger, nullable=False),
     Column("body", JSON, nullable=False),
+    # Filter columns filled from the body by projections.columns (the one list of what is indexed).
+    Column("ref_id", String(64), nullable=True),
+    Column("team_id", String(64), nullable=True),
+    Column("category", String(32), nullable=True),
+    Column("level", String(16), nullable=True),
+    Column("at", String(32), nullable=True),
+    Column("text", Text, nullable=True),
     Index("ix_rm_docs_kind_unit", "kind", "unit_code"),
     Index("ix_rm_docs_kind_status", "kind", "status"),
+    Index("ix_rm_docs_kind_position", "kind", "position"),
+    Index("ix_rm_docs_kind_ref", "kind", "ref_id"),
+    Index("ix_rm_docs_kind_team", "kind", "team_id"),
+    Index("ix_rm_docs_kind_at", "kind", "at"),
 )
 
 # The board's change log: every document change with the position that caused it,
@@ -62,8 +78,23 @@ positions_table = Table(
 )
 
 PROJECTOR = "projector"
-_DOC_COLUMNS = ("kind", "id", "unit_code", "status", "position", "body")
+_DOC_COLUMNS = ("kind", "id", "unit_code", "status", "position", "body", *FILTER_COLUMNS)
 _DELTA_COLUMNS = ("position", "seq", "kind", "id", "doc")
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """What a list may be narrowed by, each on an indexed column (projections.columns fills them)."""
+
+    unit_prefix: str | None = None  # a street or village subtree, within the caller's own scope
+    ref_id: str | None = None  # the incident a dispatch or allocation belongs to
+    team_id: str | None = None
+    categories: Sequence[str] = ()
+    levels: Sequence[str] = ()
+    since: str | None = None  # projections.columns.utc_key bounds on `at`, since inclusive, until exclusive
+    until: str | None = None
+    text: str | None = None  # a substring of the kind's searchable text
+    after: tuple[int, str] | None = None  # keyset cursor: (position, id) of the last row already seen
 
 
 class StalePosition(Exception):
@@ -92,14 +123,43 @@ class DocStore:
             assert tuple(upsert.positiontup or ()) == _DOC_COLUMNS and tuple(insert.positiontup or ()) == _DELTA_COLUMNS
             self._upsert_docs_sql, self._insert_deltas_sql = str(upsert), str(insert)
 
-    def create_schema(self) -> None:
+    def create_schema(self) -> bool:
+        """Create the tables; if the documents' table has an older shape, drop it to be rebuilt.
+
+        Read models are derived: when their columns change (projections.columns.SCHEMA), the old
+        tables are dropped with the projector's position and the projector rebuilds them from the
+        log. Other followers' positions (the relay's, the watchdog's) are kept. Answers whether a
+        rebuild is due.
+        """
+        existing = inspect(self.engine)
+        stale = existing.has_table(docs_table.name) and {c["name"] for c in existing.get_columns(docs_table.name)} != {
+            c.name for c in docs_table.columns}
+        if stale:
+            docs_table.drop(self.engine)
+            deltas_table.drop(self.engine, checkfirst=True)
+            if existing.has_table(positions_table.name):
+                with self.engine.begin() as conn:
+                    conn.execute(delete(positions_table).where(positions_table.c.name == PROJECTOR))
         metadata.create_all(self.engine)
+        return stale
 
     # -- positions --------------------------------------------------------
     def position(self, name: str = PROJECTOR) -> int:
         with self.engine.connect() as conn:
             value = conn.execute(select(positions_table.c.position).where(positions_table.c.name == name)).scalar()
         return int(value or 0)
+
+    def check(self) -> int:
+        """Read every read-model row and return how many there are; a damaged store raises here as
+        any read of it would (readiness). On SQLite each document's body is read through."""
+        with self.engine.connect() as conn:
+            conn.execute(select(positions_table.c.position)).all()
+            if self.dialect == "sqlite":
+                row = conn.execute(select(func.count(), func.sum(func.length(docs_table.c.body)))).one()
+                conn.execute(select(func.count(), func.max(deltas_table.c.position))).one()
+            else:
+                row = conn.execute(select(func.count(), func.max(docs_table.c.position))).one()
+            return int(row[0] or 0)
 
     # -- reads -------------------------------------------------------------
     def get(self, kind: str, doc_id: str) -> Doc | None:
@@ -136,19 +196,56 @@ class DocStore:
         statuses: Sequence[str] | None = None,
         limit: int = 100,
         offset: int = 0,
+        filters: ListFilter | None = None,
     ) -> tuple[list[Doc], int]:
-        cond = [docs_table.c.kind == kind]
-        if unit_prefix:
-            cond.append(docs_table.c.unit_code.like(unit_prefix + "%"))
-        if statuses:
-            cond.append(docs_table.c.status.in_(list(statuses)))
-        where = and_(*cond)
+        """A page of `kind`, newest change first, filtered on indexed columns only; and the total matching."""
+        where = self._where(kind, unit_prefix, statuses, filters)
+        page_where = where
+        if filters is not None and filters.after is not None:  # keyset: rows after the last one seen
+            position, doc_id = filters.after
+            page_where = and_(where, or_(docs_table.c.position < position,
+                                         and_(docs_table.c.position == position, docs_table.c.id > doc_id)))
         with self.engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(docs_table).where(where)).scalar() or 0
             rows = conn.execute(
-                select(docs_table.c.body).where(where).order_by(docs_table.c.position.desc(), docs_table.c.id).limit(limit).offset(offset)
+                select(docs_table.c.body).where(page_where).order_by(docs_table.c.position.desc(), docs_table.c.id)
+                .limit(limit).offset(offset)
             ).scalars()
             return list(rows), int(total)
+
+    def cursor_of(self, kind: str, doc_id: str) -> tuple[int, str] | None:
+        """The keyset position of one document (for the `next` link of a page)."""
+        with self.engine.connect() as conn:
+            position = conn.execute(select(docs_table.c.position).where(
+                and_(docs_table.c.kind == kind, docs_table.c.id == doc_id))).scalar()
+        return None if position is None else (int(position), doc_id)
+
+    @staticmethod
+    def _where(kind: str, unit_prefix: str | None, statuses: Sequence[str] | None, filters: ListFilter | None) -> Any:
+        c = docs_table.c
+        cond = [c.kind == kind]
+        if unit_prefix:
+            cond.append(c.unit_code.like(unit_prefix + "%"))
+        if statuses:
+            cond.append(c.status.in_(list(statuses)))
+        f = filters or ListFilter()
+        if f.unit_prefix:
+            cond.append(c.unit_code.like(f.unit_prefix + "%"))
+        for column, value in ((c.ref_id, f.ref_id), (c.team_id, f.team_id)):
+            if value is not None:
+                cond.append(column == value)
+        for column, values in ((c.category, f.categories), (c.level, f.levels)):
+            if values:
+                cond.append(column.in_(list(values)))
+        if f.since is not None:
+            cond.append(c.at >= f.since)
+        if f.until is not None:
+            cond.append(c.at < f.until)
+        if f.text:
+            # Literal substring: LIKE's wildcards in the query are escaped, not obeyed.
+            needle = f.text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            cond.append(c.text.like(f"%{needle}%", escape="\\"))
+        return and_(*cond)
 
     def snapshot(self, kinds: Sequence[str], name: str = PROJECTOR) -> tuple[int, list[tuple[str, Doc]]]:
         """The documents of `kinds` and the position they are at, read in one transaction."""
@@ -203,7 +300,7 @@ class DocStore:
             for kind, doc_id in removed:
                 conn.execute(delete(docs_table).where(and_(docs_table.c.kind == kind, docs_table.c.id == doc_id)))
             upserts = [
-                (kind, doc_id, doc.get("unit_code"), doc.get("status"), positions[(kind, doc_id)], doc)
+                (kind, doc_id, doc.get("unit_code"), doc.get("status"), positions[(kind, doc_id)], doc, *filter_columns(kind, doc))
                 for (kind, doc_id), doc in changes.items()
                 if doc is not None
             ]
@@ -214,7 +311,7 @@ class DocStore:
                 rows.append((p, seq, k, i, d))
             if self._driver_rows:
                 if upserts:
-                    conn.exec_driver_sql(self._upsert_docs_sql, [(*r[:5], dumps(r[5])) for r in upserts])
+                    conn.exec_driver_sql(self._upsert_docs_sql, [(*r[:5], dumps(r[5]), *r[6:]) for r in upserts])
                 if rows:
                     conn.exec_driver_sql(self._insert_deltas_sql, [(*r[:4], dumps(r[4])) for r in rows])
             else:

@@ -71,7 +71,10 @@ function init() {
   $("#login-form").addEventListener("submit", onLogin);
   $("#lang-toggle").addEventListener("click", toggleLang);
   document.querySelector(".lang-toggle-login").addEventListener("click", toggleLang);
-  $("#sign-out").addEventListener("click", () => signOut());
+  $("#sign-out").addEventListener("click", () => {
+    api.revokeSession();
+    signOut();
+  });
   $("#report-btn").addEventListener("click", () => openReport());
   $("#dispatch-btn").addEventListener("click", () => openDispatch(state.selectedId));
   $("#allocate-btn").addEventListener("click", () => openAllocate(state.selectedId));

@@ -90,7 +90,10 @@ function init() {
   $("#login-form").addEventListener("submit", onLogin);
   $("#lang-toggle").addEventListener("click", toggleLang);
   document.querySelector(".lang-toggle-login").addEventListener("click", toggleLang);
-  $("#sign-out").addEventListener("click", () => signOut());
+  $("#sign-out").addEventListener("click", () => {
+    api.revokeSession();
+    signOut();
+  });
   $("#scope-select").addEventListener("change", onScope);
   $("#report-btn").addEventListener("click", openPrintable);
 

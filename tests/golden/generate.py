@@ -3,6 +3,7 @@
 Run deliberately, never in the test run:
 
     .venv/bin/python -m tests.golden.generate
+    .venv/bin/python -m tests.golden.generate --views-only   # a read model changed on purpose: the log stays
 
 It rewrites tests/golden/district.jsonl.gz (a `yingji export` of the log, gzipped) and
 tests/golden/expected/ (the views of tests/golden/views.py after importing it). Regenerate only
@@ -519,7 +520,35 @@ def manifest_of(c: Container, history: History) -> dict[str, Any]:
     }
 
 
+def write_expected(manifest: dict[str, Any], expected: dict[str, Any]) -> None:
+    shutil.rmtree(EXPECTED, ignore_errors=True)
+    EXPECTED.mkdir()
+    (EXPECTED / "manifest.json").write_text(dump(manifest), encoding="utf-8")
+    for name, view in expected.items():
+        (EXPECTED / f"{name}.json").write_text(dump(view), encoding="utf-8")
+
+
+def views_only() -> int:
+    """Rewrite only the expected views from the committed log (a read model changed on purpose; the log stays)."""
+    work = Path(tempfile.mkdtemp(prefix="yingji-golden-"))
+    try:
+        manifest = json.loads((EXPECTED / "manifest.json").read_text(encoding="utf-8"))
+        restored = Container.build(Settings(data_dir=work / "restored", secret_key=SECRET))
+        with gzip.open(FIXTURE, "rt", encoding="utf-8") as lines:
+            import_log(restored.log, lines)
+        restored.rebuild()
+        expected = views(restored, manifest)
+        restored.close()
+        write_expected(manifest, expected)
+        print(json.dumps({"views": len(expected)}))
+        return 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> int:
+    if "--views-only" in sys.argv[1:]:
+        return views_only()
     work = Path(tempfile.mkdtemp(prefix="yingji-golden-"))
     try:
         c, history = build(work / "original")
@@ -539,11 +568,7 @@ def main() -> int:
         expected = views(restored, manifest)
         restored.close()
         assert expected == original, "the restored log does not rebuild to the original's views"
-        shutil.rmtree(EXPECTED, ignore_errors=True)
-        EXPECTED.mkdir()
-        (EXPECTED / "manifest.json").write_text(dump(manifest), encoding="utf-8")
-        for name, view in expected.items():
-            (EXPECTED / f"{name}.json").write_text(dump(view), encoding="utf-8")
+        write_expected(manifest, expected)
         print(json.dumps({"events": count, "fixture_bytes": FIXTURE.stat().st_size, "views": len(expected),
                           "refused_commands": sum(history.refused.values())}, ensure_ascii=False))
         return 0

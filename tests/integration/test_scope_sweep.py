@@ -60,6 +60,11 @@ def query_values(d: District, head: int) -> dict[str, list[Any]]:
         "end": [(now + timedelta(days=1)).isoformat()],
         "position": [head],
         "day": [now.astimezone(SHANGHAI).date().isoformat()],
+        # list filters: another scope's unit, text that only another scope's records hold, a record of another scope
+        "unit": [A, B, "411099001001", "411099002001"],
+        "q": ["QZ-", "B1-INC", "TB2-TASK", "A2-INC"],
+        "incident_id": path_values(d)["incident_id"],
+        "limit": [1],
     }
 
 
@@ -79,7 +84,7 @@ def requests_of(d: District) -> list[tuple[str, dict[str, Any]]]:
         assert not unfillable, f"the sweep cannot fill {unfillable} of GET {template}: add values for them"
         if "position" in required and "at" in {p["name"] for p in params}:
             pass  # replay: position is given, `at` left out (exactly one of the two)
-        optional = [p["name"] for p in params if p["in"] == "query" and not p.get("required") and p["name"] in ("team_id", "format")]
+        optional = [p["name"] for p in params if p["in"] == "query" and not p.get("required") and p["name"] in ("team_id", "format", "unit", "q", "incident_id", "limit")]
         for combo in itertools.product(*(paths[n] for n in in_path)):
             path = template
             for name, value in zip(in_path, combo, strict=True):

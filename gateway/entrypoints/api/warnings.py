@@ -46,8 +46,7 @@ def list_warnings(container: ContainerDep, principal: PrincipalDep, position: Re
                   limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
     """Warnings the caller may read, newest first; each with `shown_status` (expired is judged now) and the caller's own receipt."""
     now = container.service.clock()
-    items, total = scoped_list(container.store, principal, "warning", statuses=status, limit=limit, offset=offset,
-                               where=lambda d: True)
+    items, total = scoped_list(container.store, principal, "warning", statuses=status, limit=limit, offset=offset)
     mine = container.store.get_many(("warning_receipt", str(receipt_id(w["id"], principal.unit_code))) for w in items)
     out = [{**_shown(w, now), "my_receipt": mine.get(("warning_receipt", str(receipt_id(w["id"], principal.unit_code))))}
            for w in items]
