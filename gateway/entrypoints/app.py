@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -44,16 +43,14 @@ from gateway.entrypoints.authorization import authorize, check_every_route_has_a
 from gateway.container import Container
 from gateway.errors import STATUS_OF_CODE, problem
 from gateway.entrypoints.headers import SecurityHeaders
-from gateway.entrypoints.logs import request_id_var
 from gateway.entrypoints.hub import ExposeWebSocketProtocol, Hub
 from gateway.entrypoints.metrics import Metrics
+from gateway.entrypoints.requestlog import RequestContext
 from gateway.entrypoints.textguard import RefuseNul
 from gateway.adapters.tokens import lapsed_grants
 from gateway.settings import Settings
 
 log = logging.getLogger("yingji.http")
-access_log = logging.getLogger("yingji.access")
-QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes: debug level
 PROBLEM = "application/problem+json"
 UI_DIR = Path(__file__).resolve().parents[2] / "ui"
 
@@ -193,25 +190,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.metrics = metrics
     app.state.store_health = StoreHealth()
 
-    @app.middleware("http")
-    async def request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
-        rid = "".join(ch for ch in request.headers.get("x-request-id", "")[:64] if ch.isprintable()) or uuid.uuid4().hex
-        request.state.request_id = rid
-        request_id_var.set(rid)  # every log line of this request carries it (logs.JsonFormatter)
-        started = time.perf_counter()
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = rid
-        metrics.count_request(request.method, response.status_code)
-        route = getattr(request.state, "route", "")  # set by the authorisation step of every API route
-        elapsed = time.perf_counter() - started
-        if route:  # route templates only: ids would make a label per incident
-            metrics.observe_duration(request.method, route, elapsed)
-        account = getattr(request.state, "account", None)
-        access_log.log(logging.DEBUG if request.url.path in QUIET_PATHS else logging.INFO, "request", extra={
-            "request_id": rid, "actor": account.username if account else "", "route": route or request.url.path,
-            "method": request.method, "status": response.status_code, "duration_ms": round(elapsed * 1000, 1),
-            "client": request.client.host if request.client else ""})
-        return response
+    # Request id, metrics and the access log: a plain ASGI middleware (gateway/entrypoints/requestlog.py).
+    app.add_middleware(RequestContext, metrics=metrics)  # type: ignore[arg-type]
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
