@@ -23,7 +23,7 @@ def server(settings: Settings) -> Iterator[Server]:
     srv.stop()
 
 
-def test_signing_out_of_the_board_revokes_the_token(server: Server, browser: Any) -> None:
+def test_signing_out_of_the_board_revokes_the_token(server: Server, browser: Any) -> None:  # noqa: F811
     page = browser.new_page()
     page.goto(server.base_url + "/ui/board.html")
     page.fill("#login-username", ADMIN[0])
