@@ -14,7 +14,7 @@ from gateway.adapters.bus import Bus, make_bus
 from gateway.errors import Conflict
 from gateway.adapters.eventstore import DistrictLog
 from gateway.adapters.throttle import HashingPool, SignInThrottle
-from gateway.adapters.filestore import adopt_legacy_accounts, recover_read_model_file
+from gateway.adapters.filestore import adopt_legacy_accounts, check_accounts_file, recover_read_model_file
 from gateway.citylink.relay import Relay, RelayState, make_lease, relay_status
 from gateway.service_layer.service import CommandService
 from gateway.settings import Settings
@@ -96,6 +96,7 @@ def prepare_files(settings: Settings) -> None:
     """The embedded default: accounts moved out of an older read-model file, then a damaged
     read-model file set aside so that a new one is made and folded from the log."""
     adopt_legacy_accounts(settings.read_model_path, settings.accounts_path)
+    check_accounts_file(settings.accounts_path)
     recover_read_model_file(settings.read_model_path)
 
 

@@ -35,6 +35,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from gateway.entrypoints.app import create_app
 
     settings = _settings(args)
+    if not settings.is_postgres:  # before uvicorn, which would report it as a traceback
+        from gateway.adapters.filestore import check_accounts_file
+
+        check_accounts_file(settings.accounts_path)
     if args.demo:
         c = Container.build(settings)
         if c.log.max_position() == 0:
@@ -271,7 +275,12 @@ def main(argv: list[str] | None = None) -> None:
     pr.add_parser("rebuild", help="rebuild every read model from the log").set_defaults(func=cmd_rebuild)
 
     args = p.parse_args(argv)
-    args.func(args)
+    from gateway.adapters.filestore import AccountsFileDamaged
+
+    try:
+        args.func(args)
+    except AccountsFileDamaged as e:  # say what to do, not a traceback
+        raise SystemExit(f"yingji: {e}") from None
 
 
 if __name__ == "__main__":

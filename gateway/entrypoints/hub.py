@@ -49,6 +49,19 @@ ClientScope = tuple[str, str, str]
 Item = tuple[int, int, str]  # (first change position, frame position, text); -1 first position marks a heartbeat
 
 
+def recheck_from_thread(hub: Hub | None) -> None:
+    """After an account change made on a worker thread of this gateway (revoke, sign-out): re-check
+    its board sockets now rather than at the next heartbeat. Other gateways see it at theirs."""
+    if hub is None:
+        return
+    try:
+        import anyio.from_thread
+
+        anyio.from_thread.run(hub.recheck)
+    except Exception as e:  # noqa: BLE001 - not on an anyio worker thread, or the loop is stopping: the heartbeat will do
+        log.debug("immediate re-check skipped: %r", e)
+
+
 def encode(frame: dict[str, Any]) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 

@@ -117,3 +117,11 @@ def test_a_busy_sign_in_answers_503_with_retry_after(district: District) -> None
     district.container.hashing.max_waiting = -1  # type: ignore[union-attr]  # full
     r = _sign_in(district.client, "op_a", PASSWORD)
     assert r.status_code == 503 and r.json()["code"] == "busy" and r.headers["Retry-After"] == "1"
+
+
+def test_throttling_shows_in_the_metrics(district: District, clock: Clock) -> None:
+    attacker = _from(district, "203.0.113.9")
+    for i in range(7):
+        _sign_in(attacker, "op_a", f"guess-{i}")
+    text = district.client.get("/metrics").text
+    assert "yingji_signin_throttled_total 1.0" in text, [line for line in text.splitlines() if "signin" in line]

@@ -145,3 +145,14 @@ def test_a_rebuild_never_touches_accounts_revoked_tokens_or_the_relay_position(s
         assert c.relay_state.read()["position"] == RELAY_AT
     finally:
         c.close()
+
+
+def test_a_damaged_accounts_file_stops_the_start_with_what_to_do_and_is_left_alone(settings: Settings) -> None:
+    _seeded(settings)
+    corrupt_header(settings.accounts_path)
+    damaged = settings.accounts_path.read_bytes()
+    for command in (["projections", "rebuild"], ["serve", "--port", "0"]):
+        out = yingji(settings, *command, check=False)
+        assert out.returncode != 0 and "accounts file" in out.stderr and "yingji import --archive" in out.stderr, out.stderr[-2000:]
+        assert "Traceback" not in out.stderr
+    assert settings.accounts_path.read_bytes() == damaged, "never set aside, never rewritten"

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from gateway.entrypoints.hub import recheck_from_thread
 from gateway.entrypoints.deps import AccountDep, ContainerDep
 from gateway.errors import Unauthenticated
 from gateway.adapters.tokens import Grant, issue_token
@@ -46,9 +47,11 @@ async def token(
 
 @router.post("/signout", status_code=204)
 def signout(request: Request, container: ContainerDep, account: AccountDep) -> Response:
-    """Sign this token out: it stops working at once, here and on every open board socket (at its next heartbeat)."""
+    """Sign this token out: it stops working at once, on REST and on this gateway's board sockets
+    (on other gateways' at their next heartbeat)."""
     grant: Grant = request.state.grant
     container.accounts.revoke_token(grant.jti, account.username, grant.expires_at)
+    recheck_from_thread(getattr(request.app.state, "hub", None))
     return Response(status_code=204)
 
 
