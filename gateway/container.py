@@ -13,6 +13,7 @@ from gateway.adapters.accounts import Accounts
 from gateway.adapters.bus import Bus, make_bus
 from gateway.errors import Conflict
 from gateway.adapters.eventstore import DistrictLog
+from gateway.adapters.throttle import HashingPool, SignInThrottle
 from gateway.adapters.filestore import adopt_legacy_accounts, recover_read_model_file
 from gateway.citylink.relay import Relay, RelayState, make_lease, relay_status
 from gateway.service_layer.service import CommandService
@@ -67,7 +68,18 @@ def init_schema(settings: Settings) -> None:
     if not settings.is_postgres:
         prepare_files(settings)
     engine = make_engine(settings)
-    DocStore(engine).create_schema()
+    store = DocStore(engine)
+    if store.create_schema():
+        # Read models of an older shape: build the new shape beside them and switch it in.
+        # (An older version's gateways keep reading the old tables until then.)
+        log_ = DistrictLog(settings.model_copy(update={"create_schema": False}).eventstore_env())
+        try:
+            head = log_.max_position()
+            shadow, name = store.shadow()
+            rebuild(log_, shadow, head, keep_deltas_after=head - DELTA_RETENTION, name=name)
+            store.switch_in(shadow, name)
+        finally:
+            log_.close()
     Checkpoints(engine, None).create_schema()  # type: ignore[arg-type]
     engine.dispose()
     accounts_engine = make_accounts_engine(settings)
@@ -98,6 +110,8 @@ class Container:
     projector: Projector
     bus: Bus
     accounts_engine: Engine | None = None  # None: the read models' engine (PostgreSQL)
+    signin_throttle: SignInThrottle = field(default_factory=SignInThrottle)
+    hashing: HashingPool | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _waker: object | None = None
@@ -121,7 +135,8 @@ class Container:
         bus = make_bus(settings.redis_url, settings.district_code)
         projector = Projector(event_log, store, publish=bus.publish)
         event_log.on_saved(projector.wake)
-        return cls(settings, event_log, engine, store, accounts, service, projector, bus, accounts_engine)
+        return cls(settings, event_log, engine, store, accounts, service, projector, bus, accounts_engine,
+                   hashing=HashingPool(settings.hash_workers, settings.hash_queue))
 
     def bootstrap_admin(self) -> None:
         spec = self.settings.bootstrap_admin
@@ -191,12 +206,20 @@ class Container:
             self._threads.append(t)
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Empty every read model and fold the whole log again (`yingji projections rebuild`, restore, benchmarks).
+        """Fold the whole log again into new read models and switch them in (`yingji projections rebuild`, restore, benchmarks).
 
         Returns how many events it folded; `progress(position, head)` follows each committed chunk."""
         head = self.log.max_position()
-        # Older board deltas would be pruned at once: no client could resume from them.
-        events, position = rebuild(self.log, self.store, head, keep_deltas_after=head - DELTA_RETENTION, progress=progress)
+        # Folded into tables beside the live ones, which keep serving (and a running projector
+        # keeps projecting into them) until the switch; then both move on from the new ones.
+        shadow, name = self.store.shadow()
+        try:
+            # Older board deltas would be pruned at once: no client could resume from them.
+            events, position = rebuild(self.log, shadow, head, keep_deltas_after=head - DELTA_RETENTION, progress=progress, name=name)
+            self.store.switch_in(shadow, name)
+        except BaseException:
+            shadow.drop(name)
+            raise
         self.projector.restart_at(position)
         return events
 
@@ -221,6 +244,8 @@ class Container:
         for t in self._threads:
             t.join(timeout=5)
         self.log.close()
+        if self.hashing is not None:
+            self.hashing.close()
         self.engine.dispose()
         if self.accounts_engine is not None:
             self.accounts_engine.dispose()

@@ -41,6 +41,7 @@ def vocabulary() -> dict[str, Any]:
         "SITUATION_FIELDS": list(incidents.SITUATION_FIELDS),
         "HARM_FIELDS": list(incidents.HARM_FIELDS),
         "INCIDENT_OPEN": values(incidents.OPEN),
+        "DISMISSABLE": values(incidents.DISMISSABLE),
         "DISPATCH_ACTIVE": values(dispatches.ACTIVE),
         "DISPATCH_FINAL": values(dispatches.FINAL),
         "DISPATCH_FLOW": [str(s) for s in dispatches.FLOW],

@@ -9,9 +9,9 @@ import {
   applyStatic, getLang, label, materialList, materialName, materialUnit, onLangChange, setLang, setMaterials, t,
 } from "./i18n.js";
 import { LiveConnection } from "./live.js";
-import { can, LEVELS, SUBTYPES, WARNING_LEVELS } from "./vocab.js";
+import { can, DISMISSABLE, INCIDENT_OPEN, LEVELS, SITUATION_FIELDS, SUBTYPES, WARNING_LEVELS } from "./vocab.js";
 import {
-  alertKey, boardContext, levelSort, renderAlerts, renderAllocations, renderDispatches, renderIncidents, renderKpis, renderMapPanel, renderTeams,
+  alertKey, boardContext, levelSort, linesHtml, renderAlerts, renderAllocations, renderDispatches, renderIncidents, renderKpis, renderMapPanel, renderTeams,
   renderWarehouses, renderWarnings, showDistrictName, tickCountdowns, unitName, unitPath, warningLevelText,
 } from "./panels.js";
 import { showSignIn, submitSignIn } from "./signin.js";
@@ -22,6 +22,11 @@ const ROUTE_OF = {
   respond: "POST /incidents/{incident_id}/dispatches", // verify, dispatch, allocate: the desk
   command: "POST /incidents/{incident_id}/close", // control, close: the commander
   ackDirective: "POST /directives/{directive_id}/acknowledge",
+  situation: "POST /incidents/{incident_id}/situation",
+  level: "POST /incidents/{incident_id}/level",
+  dismiss: "POST /incidents/{incident_id}/dismiss",
+  shipAllocation: "POST /allocations/{allocation_id}/ship",
+  cancelAllocation: "POST /allocations/{allocation_id}/cancel",
   draftWarning: "POST /warnings",
   issueWarning: "POST /warnings/{warning_id}/issue",
   updateWarning: "POST /warnings/{warning_id}/update",
@@ -79,6 +84,7 @@ function init() {
   $("#dispatch-btn").addEventListener("click", () => openDispatch(state.selectedId));
   $("#allocate-btn").addEventListener("click", () => openAllocate(state.selectedId));
   $("#incident-list").addEventListener("click", onIncidentClick);
+  $("#allocation-list").addEventListener("click", onAllocationClick);
   $("#warning-btn").addEventListener("click", () => openWarningDraft());
   $("#warning-list").addEventListener("click", onWarningClick);
   $("#map").addEventListener("click", onMapClick);
@@ -413,7 +419,40 @@ function boardView() {
     stockRows: 3,
     toggleWh: true,
     warningActions,
+    allocationActions,
   };
+}
+
+/** The desk ships reserved materials (with the vehicle) or cancels a request not yet shipped. */
+function allocationActions(a) {
+  if (a.status !== "reserved") return "";
+  const actions = [];
+  if (may("shipAllocation")) actions.push(["ship", "action.ship", "btn-primary"]);
+  if (may("cancelAllocation")) actions.push(["cancel", "action.cancelAllocation", "btn-ghost"]);
+  return actions.length ? `<div class="inc-actions">${actions.map(([act, k, cls]) =>
+    `<button type="button" class="btn btn-sm ${cls}" data-allocation-action="${act}" data-id="${esc(a.id)}" data-testid="allocation-${act}-${esc(a.id)}">${esc(t(k))}</button>`).join("")}</div>` : "";
+}
+
+function onAllocationClick(e) {
+  const btn = e.target.closest("[data-allocation-action]");
+  if (!btn) return;
+  const a = state.board?.allocation.find((x) => x.id === btn.dataset.id);
+  if (!a) return;
+  const ship = btn.dataset.allocationAction === "ship";
+  openDialog({
+    name: ship ? "ship" : "cancelAllocation",
+    title: t(ship ? "form.ship.title" : "form.cancelAllocation.title"),
+    success: t(ship ? "toast.shipped" : "toast.allocationCancelled"),
+    html: `<div class="incident-ref"><b>${esc(a.incident_title)}</b><div>${esc(a.warehouse_name)} ➜ ${esc(a.destination || "")}</div>
+        <div class="alloc-lines">${linesHtml(a.lines)}</div></div>
+      ${ship ? `<label class="wide"><span>${esc(t("form.vehicle"))}</span><input name="vehicle" maxlength="100" autocomplete="off"></label>`
+        : `<label class="wide"><span class="req">${esc(t("form.reason"))}</span><textarea name="reason" rows="3" maxlength="2000" required></textarea></label>`}`,
+    collect(form) {
+      const f = new FormData(form);
+      const path = `/allocations/${encodeURIComponent(a.id)}/${ship ? "ship" : "cancel"}`;
+      return { path, body: ship ? { vehicle: String(f.get("vehicle") || "").trim() } : { reason: String(f.get("reason") || "").trim() } };
+    },
+  });
 }
 
 /** The desk's controls under a warning: the commander issues a draft, updates or lifts one in force; a street desk signs. */
@@ -437,6 +476,11 @@ function incidentDetail(i, dispatches) {
   if (may("respond")) actions.push(["dispatch", "action.dispatchShort", ""], ["allocate", "action.allocateShort", ""]);
   if (may("command") && i.status === "verified") actions.push(["control", "action.control", ""]);
   if (may("command") && (i.status === "verified" || i.status === "controlled")) actions.push(["close", "action.close", ""]);
+  if (INCIDENT_OPEN.includes(i.status)) {
+    if (may("situation")) actions.push(["situation", "action.situation", ""]);
+    if (may("level")) actions.push(["level", "action.level", ""]);
+  }
+  if (may("dismiss") && DISMISSABLE.includes(i.status)) actions.push(["dismiss", "action.dismiss", "btn-ghost"]);
   return `<div class="inc-detail">
       ${i.description ? `<div>${esc(i.description)}</div>` : ""}
       ${i.situation_notes ? `<div>📋 ${esc(i.situation_notes)}</div>` : ""}
@@ -559,7 +603,8 @@ function onIncidentClick(e) {
     e.stopPropagation();
     const id = btn.dataset.id;
     ({ verify: () => openSimple("verify", id), control: () => openSimple("control", id), close: () => openSimple("close", id),
-      dispatch: () => openDispatch(id), allocate: () => openAllocate(id) })[btn.dataset.action]?.();
+      dispatch: () => openDispatch(id), allocate: () => openAllocate(id), situation: () => openSituation(id),
+      level: () => openLevel(id), dismiss: () => openDismiss(id) })[btn.dataset.action]?.();
     return;
   }
   const row = e.target.closest(".incident");
@@ -1046,6 +1091,67 @@ function openWarningSign(w) {
 }
 
 // 核实 / 控制 / 结案
+// 更新灾情: the casualty and relief figures as they now stand (each one only when it changed)
+function openSituation(incidentId) {
+  const inc = findIncident(incidentId);
+  if (!inc) return;
+  openDialog({
+    name: "situation",
+    title: t("form.situation.title"),
+    success: t("toast.situation"),
+    html: `${incidentRef(inc)}
+      ${SITUATION_FIELDS.map((k) => `<label><span>${esc(label("situation", k))}</span>
+        <input name="${k}" type="number" min="0" max="1000000" step="1" inputmode="numeric" value="${Number(inc.situation?.[k] ?? 0)}"></label>`).join("")}
+      <label class="wide"><span>${esc(t("form.situationNotes"))}</span><textarea name="notes" rows="3" maxlength="2000"></textarea></label>`,
+    collect(form) {
+      const f = new FormData(form);
+      const body = { notes: String(f.get("notes") || "").trim() };
+      for (const k of SITUATION_FIELDS) {
+        const v = Number(f.get(k));
+        if (Number.isInteger(v) && v !== Number(inc.situation?.[k] ?? 0)) body[k] = v;
+      }
+      if (Object.keys(body).length === 1 && !body.notes) throw new Error(t("form.situationNothing"));
+      return { path: `/incidents/${encodeURIComponent(inc.id)}/situation`, body };
+    },
+  });
+}
+
+// 调整等级
+function openLevel(incidentId) {
+  const inc = findIncident(incidentId);
+  if (!inc) return;
+  openDialog({
+    name: "level",
+    title: t("form.level.title"),
+    success: t("toast.levelChanged"),
+    html: `${incidentRef(inc)}
+      <div class="wide"><span class="req">${esc(t("form.level"))}</span>
+        <div class="levels">${LEVELS.map((l) => `<label class="lv-${l}"><input type="radio" name="level" value="${l}"${l === inc.level ? " checked" : ""} required><span>${LEVEL_NUM[l]} ${esc(label("level", l))}</span></label>`).join("")}</div></div>
+      <label class="wide"><span class="req">${esc(t("form.reason"))}</span><textarea name="reason" rows="3" maxlength="2000" required></textarea></label>`,
+    collect(form) {
+      const f = new FormData(form);
+      if (f.get("level") === inc.level) throw new Error(t("form.levelSame"));
+      return { path: `/incidents/${encodeURIComponent(inc.id)}/level`, body: { level: f.get("level"), reason: String(f.get("reason") || "").trim() } };
+    },
+  });
+}
+
+// 撤销（误报）
+function openDismiss(incidentId) {
+  const inc = findIncident(incidentId);
+  if (!inc) return;
+  openDialog({
+    name: "dismiss",
+    title: t("form.dismiss.title"),
+    success: t("toast.dismissed"),
+    html: `${incidentRef(inc)}
+      <label class="wide"><span class="req">${esc(t("form.reason"))}</span><textarea name="reason" rows="3" maxlength="2000" required></textarea></label>`,
+    collect(form) {
+      return { path: `/incidents/${encodeURIComponent(inc.id)}/dismiss`, body: { reason: String(new FormData(form).get("reason") || "").trim() } };
+    },
+  });
+}
+
 function openSimple(kind, incidentId) {
   const inc = findIncident(incidentId);
   if (!inc) return;

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from gateway.container import Container
 from gateway.settings import Settings
 from projections.columns import utc_key
-from projections.store import DocStore
+from projections.store import DocStore, ListFilter
 from tests.conftest import drop_schema, postgres_or_skip
 from tests.integration.scoped_district import A2, B1, District, m, seed, serve
 
@@ -111,7 +111,7 @@ def test_utc_keys_compare_as_time_across_offsets() -> None:
     assert utc_key("2026-06-10") == "2026-06-10"
 
 
-def test_read_models_of_an_older_shape_are_dropped_and_rebuilt_from_the_log(tmp_path: Any) -> None:
+def test_read_models_of_an_older_shape_are_rebuilt_beside_and_switched_in(tmp_path: Any) -> None:
     settings = Settings(data_dir=tmp_path, secret_key="test-secret-of-at-least-32-bytes!", watchdog_seconds=0)
     c = Container.build(settings)
     try:
@@ -121,27 +121,26 @@ def test_read_models_of_an_older_shape_are_dropped_and_rebuilt_from_the_log(tmp_
         relay_rows = _positions(c.store)
     finally:
         c.close()
-    # An older version's table: the documents without the filter columns (and the projector's position kept).
+    # An older version's table: the documents without the filter columns, and what it served.
     old = Container.build(settings.model_copy(update={"run_projector": False}))
     store = DocStore(old.engine)
     with store.engine.begin() as conn:
         conn.execute(text("DROP TABLE rm_docs"))
         conn.execute(text("CREATE TABLE rm_docs (kind VARCHAR(32), id VARCHAR(64), unit_code VARCHAR(12), "
                           "status VARCHAR(32), position BIGINT, body JSON, PRIMARY KEY (kind, id))"))
-    assert store.create_schema() is True  # stale: dropped, projector position forgotten
-    assert store.position() == 0
-    assert {k: v for k, v in _positions(store).items() if k != "projector"} == {
-        k: v for k, v in relay_rows.items() if k != "projector"}
-    assert store.create_schema() is False  # current: left alone
+        conn.execute(text("INSERT INTO rm_docs VALUES ('incident', 'old', '411099001001', 'reported', 1, '{}')"))
+    assert store.create_schema() is True  # stale, and left serving as it is
+    assert _positions(store) == relay_rows
     old.close()
+    # The next start (or `db init`) rebuilds the new shape beside it and switches it in.
     c = Container.build(settings)
     try:
-        c.rebuild()
+        assert c.store.create_schema() is False
         assert c.store.list("incident", limit=100) == before
-        from projections.store import ListFilter
-
         found, _ = c.store.list("incident", filters=ListFilter(text="a1-inc"))
         assert [d["title"] for d in found] == [m("A1-INC")]  # the new columns are filled by the rebuild
+        assert {k: v for k, v in _positions(c.store).items() if k != "projector"} == {
+            k: v for k, v in relay_rows.items() if k != "projector"}
     finally:
         c.close()
 

@@ -25,6 +25,7 @@ from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, Rea
 from gateway.entrypoints.schemas import Accepted, EmptyIn, NoteIn, ReasonIn, ResponseIn, WarningChangesIn, WarningIn
 from gateway.errors import Unauthenticated
 from gateway.service_layer import commands as c
+from projections.store import ListFilter
 from projections.warnings import in_force, rollup, shown_status
 
 router = APIRouter(tags=["warnings"])
@@ -36,8 +37,9 @@ def _shown(doc: dict[str, Any], now: datetime) -> dict[str, Any]:
 
 
 def _receipts(container: Any, principal: Principal, warning_id: str) -> list[dict[str, Any]]:
-    items, _ = container.store.list("warning_receipt", unit_prefix=unit_prefix(principal), limit=10_000_000)
-    return sorted((r for r in items if r["warning_id"] == warning_id), key=lambda r: r["unit_code"])
+    items, _ = container.store.list("warning_receipt", unit_prefix=unit_prefix(principal), limit=100_000,
+                                    filters=ListFilter(ref_id=warning_id))
+    return sorted(items, key=lambda r: r["unit_code"])
 
 
 @router.get("/warnings")
