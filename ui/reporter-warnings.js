@@ -4,7 +4,7 @@
 // outbox (field-queue.js): written to localStorage with its own Idempotency-Key before it is sent,
 // kept through a lost network or a reload, and sent once when the way to the server is open again.
 import * as api from "./api.js";
-import { BoardModel, receiptState, warningInForce, warningShownStatus } from "./board-model.js";
+import { BoardModel, receiptState, warningInForce, warningShown, warningShownStatus } from "./board-model.js";
 import { Outbox } from "./field-queue.js";
 import { esc, fmtDateTime, fmtHM } from "./format.js";
 import { label, t } from "./i18n.js";
@@ -78,7 +78,7 @@ export class WarningsTab {
   warnings() {
     const now = Date.now();
     const receipts = new Map(this.model.list("warning_receipt").filter((r) => r.unit_code === this.unitCode).map((r) => [r.warning_id, r]));
-    return this.model.list("warning").filter((w) => w.status !== "draft" && receipts.has(w.id))
+    return this.model.list("warning").filter((w) => w.status !== "draft" && receipts.has(w.id) && warningShown(w, now))
       .map((w) => ({ w, r: receipts.get(w.id), live: warningInForce(w, now) }))
       .sort((a, b) => Number(b.live) - Number(a.live) || WARNING_LEVELS.indexOf(a.w.level) - WARNING_LEVELS.indexOf(b.w.level));
   }

@@ -23,6 +23,7 @@ export const REPORTING_KINDS = Object.freeze(["community", "village"]);
 export const UNIT_KINDS = Object.freeze(["district", "street", "cluster", "village", "community"]);
 export const WARNING_LEVELS = Object.freeze(["red", "orange", "yellow", "blue"]);
 export const RESPONSE_MEASURES = Object.freeze(["patrols", "people_moved", "roads_closed", "danger_points", "persuaders"]);
+export const EXPIRED_WARNING_SHOWN_MS = Object.freeze(86400000);
 export const DAILY_REPORT_DUE = Object.freeze("16:00");
 export const REPORT_UPWARD_WITHIN_MS = Object.freeze(7200000);
 export const SHANGHAI_UTC_OFFSET_MS = Object.freeze(28800000);
