@@ -484,6 +484,7 @@ class CommandService:
             for code in fields["targets"]:
                 if isinstance(code, str) and len(code) == 12:
                     p.check_unit(code, "the warning's target")
+                    self._unit(code)  # a target is a unit of the tree: an unknown code is not found
             w = Warning.draft(issuer_unit=issuer, issuer_name=ctx.actor.name or ctx.actor.user, by=ctx.actor, **fields)
             return w.id, [w]
 

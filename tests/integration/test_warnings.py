@@ -336,3 +336,11 @@ def test_an_upgrade_asks_every_target_to_sign_again_and_a_downgrade_does_not(wor
     head = container.log.max_position()
     s.handle(ctx(COMMANDER), c.UpdateWarning(w, {"level": "orange"}, "降级"))  # a downgrade: no new delivery
     assert [n.topic.rsplit(":", 1)[1] for n in container.log.read(head, 100)] == ["Warning.Updated", "WarningCounter.Advanced"]
+
+
+def test_a_target_that_is_no_unit_is_refused_and_nothing_is_written(world: tuple[Container, Clock]) -> None:
+    container, _ = world
+    head = container.log.max_position()
+    with pytest.raises(DomainError) as info:
+        draft(container, targets=[A, "411099009009"])
+    assert info.value.code == "not_found" and container.log.max_position() == head
