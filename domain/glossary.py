@@ -256,6 +256,7 @@ GLOSSARY: dict[str, dict[str, tuple[str, str]]] = {
         'warningreceipt.acknowledged': ('预警签收', 'Warning signed for'),
         'warningreceipt.escalated': ('预警超时未签收告警', 'Warning receipt overdue'),
         'warningreceipt.responded': ('报告响应措施', 'Response reported'),
+        'warningreceipt.redelivered': ('预警升级，重新送达待签收', 'Warning raised: delivered again to sign'),
         'warningcounter.started': ('启用预警编号', 'Warning numbering started'),
         'warningcounter.advanced': ('预警编号递增', 'Warning number taken'),
         'dailyreport.corrected': ('更正日报', 'Daily report corrected'),

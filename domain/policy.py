@@ -35,6 +35,8 @@ DEFAULT_ARRIVE_MINUTES = {"I": 30, "II": 45, "III": 60, "IV": 90}
 # Minutes a target unit has to sign for an early warning (预警签收), by warning level;
 # settings (YINGJI_RECEIPT_MINUTES) may override them per deployment.
 DEFAULT_RECEIPT_MINUTES = {"red": 15, "orange": 30, "yellow": 60, "blue": 120}
+# How long an expired warning (nobody lifted it) stays on the board and the phones, marked expired.
+EXPIRED_WARNING_SHOWN_FOR = timedelta(hours=24)
 
 
 def local_day(moment: datetime) -> date:

@@ -18,7 +18,7 @@ from typing import Any
 
 from domain import allocations, dispatches, incidents, reports, units, warnings
 from domain.glossary import GLOSSARY, by_language
-from domain.policy import DAILY_REPORT_DUE, REPORT_UPWARD_WITHIN, SHANGHAI_UTC_OFFSET
+from domain.policy import DAILY_REPORT_DUE, EXPIRED_WARNING_SHOWN_FOR, REPORT_UPWARD_WITHIN, SHANGHAI_UTC_OFFSET
 from gateway.authz import MATRIX, ROLES, Public
 from projections.board import ON_BOARD
 
@@ -56,6 +56,7 @@ def vocabulary() -> dict[str, Any]:
         "UNIT_KINDS": [str(k) for k in units.UnitKind],
         "WARNING_LEVELS": [str(x) for x in warnings.LEVELS_HIGH_FIRST],  # highest first: red (一级) … blue (四级)
         "RESPONSE_MEASURES": list(warnings.RESPONSE_MEASURES),
+        "EXPIRED_WARNING_SHOWN_MS": int(EXPIRED_WARNING_SHOWN_FOR.total_seconds() * 1000),
         "DAILY_REPORT_DUE": DAILY_REPORT_DUE.strftime("%H:%M"),
         "REPORT_UPWARD_WITHIN_MS": int(REPORT_UPWARD_WITHIN.total_seconds() * 1000),
         "SHANGHAI_UTC_OFFSET_MS": int(SHANGHAI_UTC_OFFSET.total_seconds() * 1000),

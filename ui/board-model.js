@@ -5,7 +5,7 @@
 // many moments and requires the same answer.
 import { parseIso } from "./format.js";
 import {
-  DAILY_REPORT_DUE, ON_BOARD as ON_BOARD_STATUSES, REPORT_UPWARD_WITHIN_MS, REPORTING_KINDS as REPORTING, RUNNING_DEADLINE,
+  DAILY_REPORT_DUE, EXPIRED_WARNING_SHOWN_MS, ON_BOARD as ON_BOARD_STATUSES, REPORT_UPWARD_WITHIN_MS, REPORTING_KINDS as REPORTING, RUNNING_DEADLINE,
   SHANGHAI_UTC_OFFSET_MS,
 } from "./vocab.js";
 
@@ -48,6 +48,11 @@ export function warningInForce(w, nowMs) {
 /** projections.warnings.shown_status: draft, issued, expired or lifted. */
 export function warningShownStatus(w, nowMs) {
   return w.status === "issued" && !warningInForce(w, nowMs) ? "expired" : w.status;
+}
+
+/** Whether a warning is still shown: in force, a draft, or expired less than EXPIRED_WARNING_SHOWN_MS ago. */
+export function warningShown(w, nowMs) {
+  return w.status !== "issued" || nowMs - parseIso(w.expires) < EXPIRED_WARNING_SHOWN_MS;
 }
 
 /** projections.warnings.receipt_state: pending, overdue, signed or late. */

@@ -1183,6 +1183,7 @@ Object.assign(DICT.zh, {
   "reporter.warn.respondQueued": "响应措施已记录，网络恢复后自动发送",
   "reporter.warn.new": "收到新预警：{headline}",
   "reporter.warn.pending": "{n} 条待发送",
+  "reporter.warn.raised": "预警已升级，请重新签收",
 });
 Object.assign(DICT.en, {
   "panel.warnings": "Early warnings",
@@ -1233,6 +1234,7 @@ Object.assign(DICT.en, {
   "reporter.warn.respondQueued": "Response kept; it is sent when the network is back",
   "reporter.warn.new": "New warning: {headline}",
   "reporter.warn.pending": "{n} waiting to be sent",
+  "reporter.warn.raised": "the warning was raised: sign again",
 });
 
 // ------------------------------------------------------------------ incident actions on the board (situation, level, dismiss)

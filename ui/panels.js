@@ -6,7 +6,7 @@
 //   alertExtra(a)      controls under an alert (the board's 签收 of a directive), or ""
 //   expandedWh, stockRows   which warehouses show every line, how many lines the others show
 //   warningActions(w, receipts)   the desk's controls under a warning (issue, update, lift, a street's 签收), or ""
-import { receiptState, streetOf, reportUpwardDueMs, warningInForce, warningShownStatus } from "./board-model.js";
+import { receiptState, streetOf, reportUpwardDueMs, warningInForce, warningShown, warningShownStatus } from "./board-model.js";
 import { esc, fmtCountdown, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, LEVEL_NUM, parseIso } from "./format.js";
 import { label, materialName, materialUnit, t } from "./i18n.js";
 import { legendHtml, renderMap } from "./map.js";
@@ -346,7 +346,7 @@ export function renderWarnings(ctx, view = PLAIN_VIEW) {
     byWarning.get(r.warning_id).push(r);
   }
   const rank = (w) => (w.status === "draft" ? 2 : warningInForce(w, now) ? 0 : 1);
-  const warnings = [...(board.warning ?? [])].sort((a, b) => rank(a) - rank(b) || WARNING_LEVELS.indexOf(a.level) - WARNING_LEVELS.indexOf(b.level)
+  const warnings = (board.warning ?? []).filter((w) => warningShown(w, now)).sort((a, b) => rank(a) - rank(b) || WARNING_LEVELS.indexOf(a.level) - WARNING_LEVELS.indexOf(b.level)
     || parseIso(b.issued_at ?? b.drafted_at) - parseIso(a.issued_at ?? a.drafted_at));
   $("#warning-count").textContent = warnings.filter((w) => warningInForce(w, now)).length;
   list.innerHTML = warnings.map((w) => {

@@ -69,11 +69,14 @@ def issue_token(account: Account, secret: str, minutes: int) -> str:
 
 def decode_token(token: str, secret: str) -> dict[str, Any]:
     try:
-        return jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "ver", "jti"]})
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "ver", "jti"]})
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("the token has expired; sign in again") from None
     except jwt.PyJWTError:
         raise Unauthenticated("the token is not valid") from None
+    if not isinstance(claims["ver"], int) or isinstance(claims["ver"], bool):  # we issue an integer; "1" is not ours
+        raise Unauthenticated("the token is not valid")
+    return claims
 
 
 def grant_for_token(token: str, secret: str, accounts: Accounts) -> tuple[Account, Grant]:

@@ -38,6 +38,7 @@ from domain.warnings import (
     cap_identifier,
     city_warning_id,
     counter_id,
+    raises_level,
     receipt_id,
 )
 from domain.units import code_level, within
@@ -483,6 +484,7 @@ class CommandService:
             for code in fields["targets"]:
                 if isinstance(code, str) and len(code) == 12:
                     p.check_unit(code, "the warning's target")
+                    self._unit(code)  # a target is a unit of the tree: an unknown code is not found
             w = Warning.draft(issuer_unit=issuer, issuer_name=ctx.actor.name or ctx.actor.user, by=ctx.actor, **fields)
             return w.id, [w]
 
@@ -502,10 +504,27 @@ class CommandService:
             ctx.principal.check_unit(w.issuer_unit, "the warning")
             now = self.clock()
             identifier, counter = self._numbered(ctx, w.issuer_unit, now)
+            old_level = w.level
             w.update(changes, reason, identifier, now, by=ctx.actor)
-            return w.id, [w, counter]
+            return w.id, [w, counter, *self._redelivered(ctx, w, old_level, now)]
 
         return self._execute(ctx, decide)
+
+    def _redelivered(self, ctx: CommandContext, w: Warning, old_level: str, now: datetime) -> list[Aggregate]:
+        """An update that raises the level (e.g. 黄→红) is delivered again: every target signs for the new version."""
+        if not raises_level(old_level, w.level):
+            return []
+        deadline = receipt_due_at(now, w.level, self.receipt_minutes)
+        receipts: list[Aggregate] = []
+        for code in self._receipt_units(w):
+            r = self._load(WarningReceipt, receipt_id(w.id, code), "warning receipt")
+            r.redeliver(w.revision, w.level, deadline, by=ctx.actor)
+            receipts.append(r)
+        return receipts
+
+    def _receipt_units(self, w: Warning) -> list[str]:
+        """The units the warning was delivered to (its Issued event names them)."""
+        return list(w.receivers)
 
     def lift_warning(self, ctx: CommandContext, warning_id: UUID, reason: str) -> Accepted:
         def decide() -> Decision:
@@ -601,7 +620,9 @@ class CommandService:
             else:
                 changes = {k: getattr(alert, k) for k in ("level", "headline", "description", "instruction", "onset", "expires")}
                 changes = {k: v for k, v in changes.items() if getattr(w, k) != v}
+                old_level = w.level
                 w.update(changes, "市级更新", identifier, now, by=ctx.actor, upstream_message=alert.identifier)
+                return w.id, [w, counter, *self._redelivered(ctx, w, old_level, now)]
             return w.id, [w, counter]
 
         return self._execute(ctx, decide)
