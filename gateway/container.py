@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import Engine, create_engine, event
 
@@ -93,7 +94,9 @@ class Container:
         engine = make_engine(settings)
         store = DocStore(engine)
         accounts = Accounts(engine)
-        service = CommandService(event_log, settings.ack_minutes, arrive_minutes=settings.arrive_minutes)
+        service = CommandService(event_log, settings.ack_minutes, arrive_minutes=settings.arrive_minutes,
+                                 verified_days=settings.verified_report_days,
+                                 handover_grace=timedelta(minutes=settings.handover_grace_minutes))
         bus = make_bus(settings.redis_url, settings.district_code)
         projector = Projector(event_log, store, publish=bus.publish)
         event_log.on_saved(projector.wake)

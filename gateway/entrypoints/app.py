@@ -27,7 +27,9 @@ from gateway.entrypoints.api import (
     auth,
     board,
     board_live,
+    disaster_reports,
     dispatches,
+    duty,
     events,
     incidents,
     materials,
@@ -132,7 +134,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         c.bootstrap_admin()
         c.start()
         app.state.container = c
-        hub = Hub(c.store, c.bus, c.relay_status, flush_seconds=c.settings.ws_flush_ms / 1000)
+        hub = Hub(c.store, c.bus, c.relay_status, flush_seconds=c.settings.ws_flush_ms / 1000,
+                  verified_days=c.settings.verified_report_days)
         await hub.start()
         app.state.hub = hub
         tune_gc(c.settings.gc_young_threshold)
@@ -202,7 +205,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     # Every HTTP route is authorised by one table (gateway/authz.py) before its own dependencies run.
     routers = [m.router for m in (afteraction, auth, units, incidents, teams, dispatches, warehouses, materials, allocations, users, board, events,
-                                  relay, replay, reports)]
+                                  relay, replay, reports, disaster_reports, duty)]
     for router in routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(authorize)])
     app.include_router(board_live.router, prefix="/api/v1")  # authenticates in its hello message

@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from domain.policy import VERIFIED_REPORT_DAYS
 from gateway.adapters.bus import Bus
 from gateway.context import Principal
 from projections.board import BOARD_KINDS, assemble, on_board
@@ -201,8 +202,9 @@ class _SnapshotBuild:
 
 class Hub:
     def __init__(self, store: DocStore, bus: Bus, relay_status: Callable[[], dict[str, Any] | None] = lambda: None,
-                 flush_seconds: float = FLUSH_SECONDS, flush_duty: float = FLUSH_DUTY):
+                 flush_seconds: float = FLUSH_SECONDS, flush_duty: float = FLUSH_DUTY, verified_days: int = VERIFIED_REPORT_DAYS):
         self.store = store
+        self.verified_days = verified_days  # the deployment's 核报 period, judged on the board (settings)
         self.bus = bus
         self.relay_status = relay_status
         self.flush_seconds = flush_seconds
@@ -541,6 +543,6 @@ class Hub:
         """Runs in a worker thread: read, assemble, encode and serialize once for a whole scope."""
         position, docs = self.store.snapshot(BOARD_KINDS)
         relay = self.relay_status()
-        board = assemble(docs, position, datetime.now(timezone.utc), visible, relay=relay)
+        board = assemble(docs, position, datetime.now(timezone.utc), visible, relay=relay, verified_days=self.verified_days)
         text = encode({"type": "snapshot", "position": position, "board": board})
         return position, text, frame_bytes(text)

@@ -99,6 +99,21 @@ class World:
         self.ids["directive"] = self.handle(SYSTEM, c.ReceiveDirective(
             upstream_id="XC-2026-0720", title="做好强降雨防范", content="加强巡查", level="high", issuer="许昌市应急管理局",
             issued_at=T0, unit_code=DISTRICT)).id
+        # Staged disaster reports: a draft, a signed one and a submitted one; an incident 3 hours old with no 初报.
+        self.ids["flood"] = do(c.ReportIncident(category="natural_disaster", subtype="rainstorm", level="II", title="强降雨内涝",
+                                                unit_code=VILLAGE_A, occurred_at=occurred))
+        self.ids["old_flood"] = do(c.ReportIncident(category="natural_disaster", subtype="flood", level="IV", title="河堤渗水",
+                                                    unit_code=VILLAGE_A, occurred_at=T0 - timedelta(hours=3)))
+        self.ids["rep_draft"] = do(c.DraftDisasterReport(incident_id=self.ids["flood"], stage="initial", figures={"affected_population": 120}))
+        self.ids["rep_signed"] = do(c.DraftDisasterReport(incident_id=self.ids["flood"], stage="continuing", figures={"affected_population": 150}))
+        do(c.SignOffDisasterReport(report_id=self.ids["rep_signed"]))
+        self.ids["rep_submitted"] = do(c.DraftDisasterReport(incident_id=inc, stage="initial", figures={"affected_population": 30}))
+        do(c.SignOffDisasterReport(report_id=self.ids["rep_submitted"]))
+        do(c.SubmitDisasterReport(report_id=self.ids["rep_submitted"]))
+        # The duty desk: street A's shift handed over by its night officer, not yet confirmed.
+        self.service.handover_grace = timedelta(minutes=1)
+        self.ids["handover"] = UUID(self.handle(Principal("night-officer", "operator", STREET_A),
+                                                c.SignHandover(unit_code=STREET_A, open_items=[], notes="夜班平稳")).id)
 
     def handle(self, who: Principal, command: c.Command) -> Any:
         return self.service.handle(CommandContext(who, request_id="test"), command)
@@ -156,6 +171,21 @@ CASES: dict[type[c.Command], Case] = {
     c.ReturnAllocation: Case(lambda w: c.ReturnAllocation(allocation_id=w.ids["delivered"], lines={"SANDBAG": 5})),
     c.CancelAllocation: Case(lambda w: c.CancelAllocation(allocation_id=w.ids["reserved"], reason="需求取消")),
     c.FileDailyReport: Case(lambda w: c.FileDailyReport(unit_code=VILLAGE_A, day=local_day(w.now), zero=True)),
+    c.DraftDisasterReport: Case(lambda w: c.DraftDisasterReport(incident_id=w.ids["incident"], stage="continuing",
+                                                                figures={"affected_population": 40, "relocated": 12})),
+    c.ReviseDisasterReport: Case(lambda w: c.ReviseDisasterReport(report_id=w.ids["rep_draft"], figures={"affected_population": 130})),
+    c.SignOffDisasterReport: Case(lambda w: c.SignOffDisasterReport(report_id=w.ids["rep_draft"], note="同意报送")),
+    c.SubmitDisasterReport: Case(lambda w: c.SubmitDisasterReport(report_id=w.ids["rep_signed"])),
+    c.RecordReportsAcknowledged: Case(lambda w: c.RecordReportsAcknowledged(report_ids=[w.ids["rep_submitted"]], acknowledged_at=w.now,
+                                                                            batch_id="batch-2"), scoped=False),
+    c.EscalateReportDeadline: Case(lambda w: c.EscalateReportDeadline(incident_id=w.ids["old_flood"], stage="initial", key="initial"),
+                                   scoped=False),
+    c.ScheduleDuty: Case(lambda w: c.ScheduleDuty(unit_code=STREET_A, day=local_day(w.now) + timedelta(days=1),
+                                                  leader={"name": "张局长", "phone": "13903740001"},
+                                                  officers=[{"name": "李静", "phone": "13903740002"}])),
+    c.SignHandover: Case(lambda w: c.SignHandover(unit_code=DISTRICT, open_items=[], notes="无")),
+    c.ConfirmHandover: Case(lambda w: c.ConfirmHandover(handover_id=w.ids["handover"], note="已接班")),
+    c.EscalateHandover: Case(lambda w: c.EscalateHandover(handover_id=w.ids["handover"]), scoped=False),
 }
 COMMANDS = sorted(CASES, key=lambda t: t.__name__)
 
@@ -210,7 +240,8 @@ def test_roles_outside_the_table_are_refused_before_anything_is_read(shared_worl
 
 
 # Commands that name a place by its unit code: units are public, so refusing them reveals nothing.
-AT_A_UNIT = {c.ReportIncident, c.RegisterTeam, c.RegisterWarehouse, c.UpdateUnitParts, c.FileDailyReport}
+AT_A_UNIT = {c.ReportIncident, c.RegisterTeam, c.RegisterWarehouse, c.UpdateUnitParts, c.FileDailyReport, c.ScheduleDuty,
+             c.SignHandover}
 
 
 @pytest.mark.parametrize("command", [t for t in COMMANDS if CASES[t].scoped], ids=lambda t: t.__name__)

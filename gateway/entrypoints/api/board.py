@@ -26,4 +26,5 @@ def visible_to(principal: Principal):  # type: ignore[no-untyped-def]
 @router.get("")
 def board(container: ContainerDep, principal: PrincipalDep, position: ReadPosition) -> dict[str, Any]:
     position, docs = container.store.snapshot(BOARD_KINDS)
-    return assemble(docs, position, datetime.now(timezone.utc), visible_to(principal), relay=container.relay_status())
+    return assemble(docs, position, datetime.now(timezone.utc), visible_to(principal), relay=container.relay_status(),
+                    verified_days=container.settings.verified_report_days)
