@@ -13,6 +13,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from domain.common import InvalidValue
 from domain.duty import DUTY_KINDS, duty_day_id
 from domain.policy import ROSTER_AHEAD_DAYS, duty_day, local_day, shift_starts_at
 from domain.units import scope_prefix, within
@@ -25,7 +26,7 @@ from gateway.service_layer import commands as c
 from projections.duty import open_items
 
 router = APIRouter(tags=["duty desk"])
-SHIFT_EVENTS_SCANNED = 20_000  # a shift's events are the log's latest: never more than this is read back
+SHIFT_EVENTS_SCANNED = 5_000  # a shift's events are the log's latest: never more than this is read back
 # Records whose events name no unit of their own: the unit is their document's.
 UNIT_OF_KINDS = ("incident", "dispatch", "team", "warehouse", "allocation", "disaster_report", "handover", "duty_day")
 
@@ -52,6 +53,8 @@ def roster(container: ContainerDep, principal: PrincipalDep, position: ReadPosit
     """The roster of a unit (yours by default) for `days` duty days from `start` (today's by default)."""
     code = _duty_unit(principal, unit_code)
     first = start or duty_day(container.service.clock())
+    if not date(2000, 1, 1) <= first <= date(2100, 1, 1):
+        raise InvalidValue("start is a duty day between 2000 and 2100", field="start")
     wanted = [(first + timedelta(days=n)).isoformat() for n in range(days)]
     found = container.store.get_many(("duty_day", str(duty_day_id(code, d))) for d in wanted)
     items = [found.get(("duty_day", str(duty_day_id(code, d)))) or {"id": None, "unit_code": code, "day": d, "leader": None, "officers": []}
