@@ -6,10 +6,13 @@ import * as api from "./api.js";
 import { esc, fmtDateTime, fmtHM, parseIso } from "./format.js";
 import { label, t } from "./i18n.js";
 import { bootDesk, may, problemText, showProblem, toast } from "./desk.js";
-import { DUTY_KINDS, MAX_OFFICERS } from "./vocab.js";
+import { shanghaiDay } from "./board-model.js";
+import { DUTY_KINDS, MAX_OFFICERS, ROSTER_AHEAD_DAYS } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
-const state = { user: null, units: [], unit: null, roster: [], pending: null, draft: null, editing: null };
+const state = { user: null, units: [], unit: null, roster: [], todayRow: null, week: 0, pending: null, draft: null, editing: null };
+const DAY_MS = 24 * 60 * 60 * 1000;
+const LAST_WEEK = Math.floor(ROSTER_AHEAD_DAYS / 7); // the roster is kept a month ahead: weeks 0..LAST_WEEK
 const ROUTES = {
   roster: "POST /roster",
   sign: "POST /handovers",
@@ -27,8 +30,11 @@ async function start(user) {
   state.unit = state.units[0]?.code ?? user.unit_code;
   $("#unit-select").addEventListener("change", (e) => {
     state.unit = e.target.value;
+    state.week = 0;
     load();
   });
+  $("#week-prev").addEventListener("click", () => moveWeek(-1));
+  $("#week-next").addEventListener("click", () => moveWeek(1));
   $("#confirm-btn").addEventListener("click", confirm);
   $("#sign-btn").addEventListener("click", sign);
   $("#roster-form").addEventListener("submit", saveRoster);
@@ -37,14 +43,29 @@ async function start(user) {
   setInterval(renderAlarm, 15_000); // the grace period runs out while the page is open
 }
 
+function moveWeek(step) {
+  state.week = Math.min(LAST_WEEK, Math.max(0, state.week + step));
+  load();
+}
+
+/** The first duty day of the week shown: the server's today (its clock decides), plus whole weeks. */
+function weekStart() {
+  if (!state.week || !state.todayRow) return "";
+  return shanghaiDay(Date.parse(`${state.todayRow.day}T12:00:00+08:00`) + state.week * 7 * DAY_MS).day;
+}
+
 async function load(minPosition = 0) {
   const q = (path) => `${path}${path.includes("?") ? "&" : "?"}unit_code=${state.unit}${minPosition ? `&min_position=${minPosition}` : ""}`;
+  const start = weekStart();
   const [roster, handovers, draft] = await Promise.all([
-    api.get(q("/roster?days=7")),
+    api.get(q(`/roster?days=7${start ? `&start=${start}` : ""}`)),
     api.get(`/handovers?limit=1000${minPosition ? `&min_position=${minPosition}` : ""}`),
     may(state.user, ROUTES.sign) ? api.get(q("/handovers/draft")) : Promise.resolve(null),
   ]);
   state.roster = roster.items;
+  if (!start) state.todayRow = roster.items[0];
+  // The last day the roster may be edited: the server's today and window, not the browser's clock.
+  state.lastEditable = shanghaiDay(Date.parse(`${roster.today}T12:00:00+08:00`) + roster.ahead_days * DAY_MS).day;
   const mine = handovers.items.filter((h) => h.unit_code === state.unit).sort((a, b) => parseIso(b.signed_at) - parseIso(a.signed_at));
   const signed = mine.filter((h) => h.status === "signed");
   state.pending = signed.length ? await api.get(`/handovers/${signed[0].id}`) : null;
@@ -56,7 +77,9 @@ async function load(minPosition = 0) {
 function render() {
   if (!state.user) return;
   $("#unit-select").innerHTML = state.units.map((u) => `<option value="${esc(u.code)}"${u.code === state.unit ? " selected" : ""}>${esc(u.name)}</option>`).join("");
-  const today = state.roster[0];
+  const today = state.todayRow;
+  $("#week-prev").disabled = state.week <= 0;
+  $("#week-next").disabled = state.week >= LAST_WEEK;
   $("#on-duty").textContent = today?.leader
     ? `${t("duty.now")}：${label("dutyRole", "leader")} ${today.leader.name} · ${label("dutyRole", "officer")} ${today.officers.map((o) => o.name).join("、")}`
     : `${t("duty.now")}：${t("duty.none")}`;
@@ -75,7 +98,7 @@ function renderRoster() {
       <th scope="row">${esc(d.day)}</th>
       <td>${person(d.leader)}</td>
       <td>${d.officers.length ? d.officers.map(person).join("<br>") : `<span class="muted">${esc(t("duty.none"))}</span>`}</td>
-      <td>${editable ? `<button class="btn btn-ghost" type="button" data-edit="${i}">${esc(t("duty.edit"))} <span class="sr-only">${esc(d.day)}</span></button>` : ""}</td>
+      <td>${editable && d.day <= state.lastEditable ? `<button class="btn btn-ghost" type="button" data-edit="${i}">${esc(t("duty.edit"))} <span class="sr-only">${esc(d.day)}</span></button>` : ""}</td>
     </tr>`).join("");
   for (const b of document.querySelectorAll("[data-edit]")) b.addEventListener("click", () => editRoster(state.roster[Number(b.dataset.edit)]));
 }

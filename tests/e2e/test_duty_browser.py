@@ -94,4 +94,27 @@ def test_a_handover_shows_generated_open_items_and_confirming_clears_the_alarm(d
     expect(page.locator("#pending")).to_contain_text("无待确认的交班")
     assert alarms(desk) == []
     assert_accessible(page, "the duty page after confirming")
+
+    # The roster is kept a month ahead: four weeks on, a day is scheduled through the page.
+    for _ in range(4):
+        first = page.locator("#roster-body tr").first.get_attribute("data-day")
+        page.click("#week-next")
+        expect(page.locator("#roster-body tr").first).not_to_have_attribute("data-day", first, timeout=10_000)
+    last = page.locator("#roster-body tr:has([data-edit])").last  # the days beyond the month cannot be edited
+    expect(last.locator("td").first).to_contain_text("—", timeout=10_000)  # nobody scheduled that far yet
+    day = last.get_attribute("data-day")
+    last.locator("[data-edit]").click()
+    page.fill("#leader-name", "刘卫东")
+    page.fill("#leader-phone", "13903749999")
+    page.fill("[data-officer-name='0']", "周明")
+    assert_accessible(page, "the roster dialog")
+    page.click("#roster-save")
+    expect(page.locator(f"#roster-body tr[data-day='{day}']")).to_contain_text("刘卫东", timeout=10_000)
+    expect(page.locator("#week-next")).to_be_disabled()
+    api = desk.client("commander")
+    try:
+        [row] = api.get("/roster", params={"start": day, "days": 1}).json()["items"]
+    finally:
+        api.close()
+    assert row["leader"] == {"name": "刘卫东", "phone": "13903749999"} and row["officers"] == [{"name": "周明", "phone": ""}]
     assert not errors, errors
