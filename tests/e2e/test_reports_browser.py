@@ -98,4 +98,9 @@ def test_a_report_drafted_signed_submitted_printed_and_exported(server: Server, 
     page.emulate_media(media="print")
     expect(page.locator(".appbar")).to_be_hidden()
     page.screenshot(path=str(SCREENSHOTS / "report-form.png"), full_page=True)
+    page.emulate_media(media="screen")
+    page.click("#lang-toggle")  # the same form in English, the glossary's other column
+    expect(paper.locator("h1")).to_have_text("Natural disaster statistics (Initial report)")
+    expect(paper.locator("tr[data-code=affected_population] th")).to_have_text("Affected population")
+    page.click("#lang-toggle")
     assert not errors, errors
