@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -243,16 +243,24 @@ class Due:
     due_at: datetime
 
 
+# How many days back the watchdog still records a missed 续报 (it may have been down); the board shows today's.
+CONTINUING_LOOKBACK_DAYS = 7
+
+
 def reports_due(*, category: str, level: str, status: str, occurred_at: datetime, controlled_at: datetime | None,
-                now: datetime, verified_days: int = VERIFIED_REPORT_DAYS) -> list[Due]:
+                now: datetime, verified_days: int = VERIFIED_REPORT_DAYS, lookback_days: int = 0) -> list[Due]:
     """The reports an incident owes at `now`, submitted or not (the caller knows which were): its 初报; today's
-    续报 while a level I or II incident is open, from the day after it occurred; its 核报 once controlled."""
+    续报 while a level I or II incident is open, from the day after it occurred (and those of the `lookback_days`
+    before today: a 续报 is drafted for its own day, so a past day's stays owed); its 核报 once controlled."""
     if category not in STAGED_CATEGORIES or status == "dismissed":
         return []
     owed = [Due(Stage.INITIAL.value, Stage.INITIAL.value, initial_report_due_at(occurred_at))]
     today = now.astimezone(SHANGHAI).date()
-    if level in CONTINUING_REPORT_LEVELS and status in OPEN and today > occurred_at.astimezone(SHANGHAI).date():
-        owed.append(Due(Stage.CONTINUING.value, today.isoformat(), continuing_report_due_at(today)))
+    first = max(occurred_at.astimezone(SHANGHAI).date() + timedelta(days=1), today - timedelta(days=lookback_days))
+    if level in CONTINUING_REPORT_LEVELS and status in OPEN:
+        for n in range((today - first).days + 1):
+            day = first + timedelta(days=n)
+            owed.append(Due(Stage.CONTINUING.value, day.isoformat(), continuing_report_due_at(day)))
     if controlled_at is not None:
         owed.append(Due(Stage.VERIFIED.value, Stage.VERIFIED.value, verified_report_due_at(controlled_at, verified_days)))
     return owed

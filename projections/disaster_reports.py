@@ -161,13 +161,14 @@ REPORT_SCHEDULES = Reducer(SCHEDULE, {
 })
 
 
-def owing(doc: Doc, now: datetime, verified_days: int = VERIFIED_REPORT_DAYS) -> list[dict[str, Any]]:
-    """The reports an incident's schedule still owes at `now`, each with its deadline and whether it is overdue."""
+def owing(doc: Doc, now: datetime, verified_days: int = VERIFIED_REPORT_DAYS, lookback_days: int = 0) -> list[dict[str, Any]]:
+    """The reports an incident's schedule still owes at `now`, each with its deadline and whether it is overdue
+    (`lookback_days`: past days' missed 续报 too, for the watchdog; the board shows today's)."""
     out = []
     for due in reports_due(category=doc["category"], level=doc["level"], status=doc["incident_status"],
                            occurred_at=datetime.fromisoformat(doc["occurred_at"]),
                            controlled_at=datetime.fromisoformat(doc["controlled_at"]) if doc["controlled_at"] else None,
-                           now=now, verified_days=verified_days):
+                           now=now, verified_days=verified_days, lookback_days=lookback_days):
         if due.key in doc["submitted"]:
             continue
         escalated = due.key in doc["escalated"]

@@ -25,6 +25,7 @@ from domain.allocations import Allocation
 from domain.common import InvalidTransition, InvalidValue
 from domain.directives import Directive
 from domain.disaster_reports import (
+    CONTINUING_LOOKBACK_DAYS,
     DisasterReport,
     ReportDeadline,
     ReportStatus,
@@ -442,7 +443,7 @@ class CommandService:
         now = self.clock()
         for due in reports_due(category=incident.category, level=incident.level, status=incident.status,
                                occurred_at=incident.occurred_at, controlled_at=self._controlled_at(incident), now=now,
-                               verified_days=self.verified_days):
+                               verified_days=self.verified_days, lookback_days=CONTINUING_LOOKBACK_DAYS):
             if (due.stage, due.key) == (stage, key):
                 return due.due_at
         raise InvalidTransition(f"the incident owes no {stage} report {key}")

@@ -18,6 +18,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.common import DomainError
+from domain.disaster_reports import CONTINUING_LOOKBACK_DAYS
 from domain.dispatches import RUNNING_DEADLINE, running_deadline
 from gateway.context import CommandContext, Principal
 from gateway.service_layer import commands as c
@@ -53,7 +54,7 @@ class Watchdog:
     def report_candidates(self, now: datetime) -> list[c.Command]:
         docs, _ = self.store.list("report_schedule", statuses=["open"], limit=100_000)
         return [c.EscalateReportDeadline(UUID(d["id"]), o["stage"], o["key"])
-                for d in docs for o in owing(d, now, self.service.verified_days)
+                for d in docs for o in owing(d, now, self.service.verified_days, CONTINUING_LOOKBACK_DAYS)
                 if not o["escalated"] and datetime.fromisoformat(o["due_at"]) <= now]
 
     def handover_candidates(self, now: datetime) -> list[c.Command]:

@@ -101,6 +101,12 @@ def test_the_daily_continuing_report_is_escalated_once_a_day_by_racing_watchdogs
     clock.advance(hours=3)
     assert dogs[0].run_once() == 0
     assert misses(cont) == [(i, "continuing", "2026-07-21")]
+    # No 续报 on the 23rd nor the 24th, and the watchdog down until the 25th: both days are recorded, once each.
+    clock.advance(days=3)
+    assert dogs[0].run_once() == 3  # the 23rd, 24th and 25th (past 09:00)
+    cont.projector.catch_up()
+    assert Watchdog(cont.service, cont.store, clock).run_once() == 0
+    assert [k for _, s, k in misses(cont) if s == "continuing"] == ["2026-07-21", "2026-07-23", "2026-07-24", "2026-07-25"]
 
 
 def test_the_verified_report_is_due_the_configured_days_after_control(world: tuple[Container, Clock]) -> None:  # noqa: F811

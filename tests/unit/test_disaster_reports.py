@@ -116,6 +116,12 @@ def test_a_continuing_report_is_due_by_nine_each_day_after_occurrence_for_levels
     assert list(due_at(status="closed", now=local(22, 12))) == ["initial"]
 
 
+def test_past_days_continuing_reports_stay_owed_for_the_watchdog_within_its_lookback() -> None:
+    owed = {d.key for d in reports_due(category="natural_disaster", level="II", status="verified", occurred_at=OCCURRED,
+                                        controlled_at=None, now=local(30, 10), lookback_days=3)}
+    assert owed == {"initial", "2026-07-27", "2026-07-28", "2026-07-29", "2026-07-30"}
+
+
 def test_the_verified_report_is_due_n_days_after_control() -> None:
     controlled = OCCURRED + timedelta(hours=30)
     assert due_at(level="IV", status="controlled", controlled=controlled)["verified"] == controlled + timedelta(days=5)
