@@ -32,6 +32,10 @@ DEFAULT_ACK_MINUTES = {"I": 5, "II": 10, "III": 15, "IV": 30}
 # Minutes from acknowledgement to arrival on site before a late arrival is escalated.
 DEFAULT_ARRIVE_MINUTES = {"I": 30, "II": 45, "III": 60, "IV": 90}
 
+# Minutes a target unit has to sign for an early warning (预警签收), by warning level;
+# settings (YINGJI_RECEIPT_MINUTES) may override them per deployment.
+DEFAULT_RECEIPT_MINUTES = {"red": 15, "orange": 30, "yellow": 60, "blue": 120}
+
 
 # 灾情报告 (staged disaster reports, domain.disaster_reports): the 初报 is due within REPORT_UPWARD_WITHIN
 # of occurrence; while a level I or II incident is open a 续报 is due every day by 09:00, covering the day
@@ -91,3 +95,11 @@ def duty_day(moment: datetime) -> date:
 
 def shift_starts_at(day: date) -> datetime:
     return datetime.combine(day, DUTY_SHIFT_STARTS, tzinfo=SHANGHAI)
+def receipt_due_at(issued_at: datetime, level: str, minutes: dict[str, int] | None = None) -> datetime:
+    """The moment a target that has not signed for a warning of `level` becomes overdue."""
+    return issued_at + timedelta(minutes=(minutes or DEFAULT_RECEIPT_MINUTES)[level])
+
+
+def warning_in_force(status: str, expires: datetime, now: datetime) -> bool:
+    """An issued warning is in force until its expiry: past it, it reads as expired without anyone acting."""
+    return status == "issued" and now < expires

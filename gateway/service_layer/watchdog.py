@@ -1,12 +1,12 @@
 """The deadline watchdog: turns a missed deadline into one durable escalation event.
 
-Missed deadlines: a dispatch's acknowledgement or arrival; a staged disaster report's (初报,
-today's 续报, 核报: `projections.disaster_reports.owing`); a shift handover the incoming officer
-has not confirmed in time. It finds candidates in the read models (cheap, possibly stale) and
-asks the aggregates to escalate; they refuse a second escalation of the same miss and anything
-no longer overdue (a report's miss is an aggregate named by incident, stage and day, so a
-second record of it is the same aggregate). So several watchdogs, or one restarted, still
-record each missed deadline exactly once.
+Missed deadlines: a dispatch's acknowledgement or arrival; a warning receipt; a staged disaster
+report's (初报, each day's 续报, 核报: `projections.disaster_reports.owing`); a shift handover the
+incoming officer has not confirmed in time. It finds candidates in the read models (cheap,
+possibly stale) and asks the aggregates to escalate; they refuse a second escalation of the same
+miss and anything no longer overdue (a report's miss is an aggregate named by incident, stage and
+day, so a second record of it is the same aggregate). So several watchdogs, or one restarted,
+still record each missed deadline exactly once.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from uuid import UUID
 from domain.common import DomainError
 from domain.disaster_reports import CONTINUING_LOOKBACK_DAYS
 from domain.dispatches import RUNNING_DEADLINE, running_deadline
+from domain.warnings import ReceiptStatus
 from gateway.context import CommandContext, Principal
 from gateway.service_layer import commands as c
 from gateway.service_layer.service import CommandService
@@ -51,6 +52,16 @@ class Watchdog:
                 due.append((d["id"], reason))
         return due
 
+    def receipt_candidates(self, now: datetime) -> list[str]:
+        """Unsigned warning receipts past their deadline, not yet escalated, whose warning is in force."""
+        receipts, _ = self.store.list("warning_receipt", statuses=[ReceiptStatus.PENDING], limit=10_000_000)
+        due = [r for r in receipts if not r.get("escalated_at") and datetime.fromisoformat(r["deadline"]) <= now]
+        if not due:
+            return []
+        warnings = self.store.get_many({("warning", r["warning_id"]) for r in due})
+        in_force = {k[1] for k, w in warnings.items() if w["status"] == "issued" and datetime.fromisoformat(w["expires"]) > now}
+        return [r["id"] for r in due if r["warning_id"] in in_force]
+
     def report_candidates(self, now: datetime) -> list[c.Command]:
         docs, _ = self.store.list("report_schedule", statuses=["open"], limit=100_000)
         return [c.EscalateReportDeadline(UUID(d["id"]), o["stage"], o["key"])
@@ -65,7 +76,8 @@ class Watchdog:
     def run_once(self) -> int:
         count = 0
         now = self.clock()
-        commands: list[c.Command] = [c.EscalateDispatch(UUID(d), reason) for d, reason in self.candidates(now)]
+        commands: list[c.Command] = [c.EscalateWarningReceipt(UUID(r)) for r in self.receipt_candidates(now)]
+        commands += [c.EscalateDispatch(UUID(d), reason) for d, reason in self.candidates(now)]
         commands += self.report_candidates(now) + self.handover_candidates(now)
         for command in commands:
             try:

@@ -47,6 +47,7 @@ def path_values(d: District) -> dict[str, list[str]]:
         "directive_id": [ids["DIR"]],
         "report_id": [ids["RA1"], ids["RB1"]],
         "handover_id": [ids["HA"], ids["HB"]],
+        "warning_id": [ids[f"warning-{k}"] for k in ("WA", "WB1", "WD", "WDRAFT")],
         "code": [D, A, B, "411099001001", "411099001002", "411099002001"],
         "username": [u for u, *_ in VIEWERS.values()],
     }
@@ -62,6 +63,11 @@ def query_values(d: District, head: int) -> dict[str, list[Any]]:
         "end": [(now + timedelta(days=1)).isoformat()],
         "position": [head],
         "day": [now.astimezone(SHANGHAI).date().isoformat()],
+        # list filters: another scope's unit, text that only another scope's records hold, a record of another scope
+        "unit": [A, B, "411099001001", "411099002001"],
+        "q": ["QZ-", "B1-INC", "TB2-TASK", "A2-INC"],
+        "incident_id": path_values(d)["incident_id"],
+        "limit": [1],
     }
 
 
@@ -81,7 +87,7 @@ def requests_of(d: District) -> list[tuple[str, dict[str, Any]]]:
         assert not unfillable, f"the sweep cannot fill {unfillable} of GET {template}: add values for them"
         if "position" in required and "at" in {p["name"] for p in params}:
             pass  # replay: position is given, `at` left out (exactly one of the two)
-        optional = [p["name"] for p in params if p["in"] == "query" and not p.get("required") and p["name"] in ("team_id", "format", "unit_code")]
+        optional = [p["name"] for p in params if p["in"] == "query" and not p.get("required") and p["name"] in ("team_id", "format", "unit", "q", "incident_id", "limit", "unit_code")]
         for combo in itertools.product(*(paths[n] for n in in_path)):
             path = template
             for name, value in zip(in_path, combo, strict=True):

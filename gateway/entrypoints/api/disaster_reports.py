@@ -22,6 +22,7 @@ from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, Rea
 from gateway.entrypoints.schemas import Accepted, DisasterFiguresIn, DisasterReportIn, NoteIn
 from gateway.service_layer import commands as c
 from projections.disaster_reports import owing
+from projections.store import ListFilter
 
 router = APIRouter(tags=["disaster reports"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -61,8 +62,9 @@ def submit(report_id: UUID, ctx: CommandCtx, container: ContainerDep) -> Any:
 def list_reports(container: ContainerDep, principal: PrincipalDep, position: ReadPosition,
                  incident_id: UUID | None = None, status: Annotated[list[str] | None, Query()] = None,
                  limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
-    where = (lambda d: d["incident_id"] == str(incident_id)) if incident_id else None
-    items, total = scoped_list(container.store, principal, "disaster_report", statuses=status, limit=limit, offset=offset, where=where)
+    filters = ListFilter(ref_id=str(incident_id)) if incident_id else None
+    items, total = scoped_list(container.store, principal, "disaster_report", statuses=status, limit=limit, offset=offset,
+                               filters=filters)
     return page(items, total, position, limit, offset)
 
 
