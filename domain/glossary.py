@@ -207,6 +207,61 @@ GLOSSARY: dict[str, dict[str, tuple[str, str]]] = {
         '5': ('五', 'Friday'),
         '6': ('六', 'Saturday'),
     },
+    # staged disaster reports (灾情报告, domain/disaster_reports.py)
+    'reportStage': {
+        'initial': ('初报', 'Initial report'),
+        'continuing': ('续报', 'Continuing report'),
+        'verified': ('核报', 'Verified report'),
+    },
+    'reportStatus': {
+        'draft': ('草稿', 'Draft'),
+        'signed': ('已签发', 'Signed off'),
+        'submitted': ('已报送', 'Submitted'),
+        'acknowledged': ('市级已接收', 'Received by the city'),
+    },
+    # the national natural-disaster statistics form (自然灾害情况统计), in the form's order
+    'reportFigure': {
+        'affected_population': ('受灾人口', 'Affected population'),
+        'deaths': ('死亡人口', 'Dead'),
+        'missing': ('失踪人口', 'Missing'),
+        'relocated': ('紧急转移安置人口', 'Emergency relocation'),
+        'needing_assistance': ('需紧急生活救助人口', 'Needing emergency living assistance'),
+        'houses_collapsed': ('倒塌房屋', 'Houses collapsed'),
+        'houses_severely_damaged': ('严重损坏房屋', 'Houses severely damaged'),
+        'houses_generally_damaged': ('一般损坏房屋', 'Houses generally damaged'),
+        'crops_affected_ha': ('农作物受灾面积', 'Crops affected'),
+        'crops_failed_ha': ('其中绝收面积', 'of which failed'),
+        'economic_loss_10k': ('直接经济损失', 'Direct economic loss'),
+    },
+    'figureUnit': {
+        'people': ('人', 'people'),
+        'houses': ('间', 'rooms'),
+        'hectares': ('公顷', 'ha'),
+        'money': ('万元', '10k CNY'),
+    },
+    'reportSector': {
+        'agriculture': ('农业损失', 'Agriculture'),
+        'industry_commerce': ('工矿商贸损失', 'Industry and commerce'),
+        'transport': ('交通运输损失', 'Transport'),
+        'water_works': ('水利设施损失', 'Water works'),
+        'power_telecom': ('电力通信损失', 'Power and telecoms'),
+        'public_services': ('公共服务设施损失', 'Public services'),
+        'other': ('其他损失', 'Other'),
+    },
+    # the duty desk (值班, domain/duty.py)
+    'dutyRole': {
+        'leader': ('带班领导', 'Leader on duty'),
+        'officer': ('值班员', 'Duty officer'),
+    },
+    'handoverStatus': {
+        'signed': ('待接班确认', 'Awaiting confirmation'),
+        'confirmed': ('已交接', 'Handed over'),
+    },
+    'openItem': {
+        'dispatch_unacknowledged': ('未确认派遣', 'Dispatch not acknowledged'),
+        'incident_open': ('在办事件', 'Open incident'),
+        'report_due': ('待报灾情报告', 'Disaster report due'),
+    },
     # CloudEvents types without the 'cn.gov.yingji.' prefix; the after-action timeline uses the same keys
     'eventType': {
         'incident.reported': ('上报事件', 'Incident reported'),
@@ -260,6 +315,17 @@ GLOSSARY: dict[str, dict[str, tuple[str, str]]] = {
         'warningcounter.started': ('启用预警编号', 'Warning numbering started'),
         'warningcounter.advanced': ('预警编号递增', 'Warning number taken'),
         'dailyreport.corrected': ('更正日报', 'Daily report corrected'),
+        'disasterreport.drafted': ('起草灾情报告', 'Disaster report drafted'),
+        'disasterreport.revised': ('修改灾情报告', 'Disaster report revised'),
+        'disasterreport.signedoff': ('签发灾情报告', 'Disaster report signed off'),
+        'disasterreport.submitted': ('报送灾情报告', 'Disaster report submitted'),
+        'disasterreport.cityacknowledged': ('市级接收灾情报告', 'Disaster report received by the city'),
+        'reportdeadline.missed': ('灾情报告超时', 'Disaster report overdue'),
+        'dutyday.scheduled': ('排定值班', 'Duty scheduled'),
+        'dutyday.changed': ('调整值班', 'Duty changed'),
+        'handover.signed': ('交班签字', 'Handover signed'),
+        'handover.confirmed': ('接班确认', 'Handover confirmed'),
+        'handover.escalated': ('交接班超时告警', 'Handover not confirmed'),
     },
     # the record an event belongs to
     'eventKind': {
@@ -271,6 +337,10 @@ GLOSSARY: dict[str, dict[str, tuple[str, str]]] = {
         'allocation': ('调拨', 'Allocation'),
         'directive': ('指令', 'Directive'),
         'dailyreport': ('日报', 'Daily report'),
+        'disasterreport': ('灾情报告', 'Disaster report'),
+        'reportdeadline': ('灾情报告时限', 'Report deadline'),
+        'dutyday': ('值班表', 'Duty roster'),
+        'handover': ('交接班', 'Handover'),
         'warning': ('预警', 'Warning'),
         'warningreceipt': ('预警签收', 'Warning receipt'),
         'warningcounter': ('预警编号', 'Warning numbering'),

@@ -39,6 +39,22 @@ DEFAULT_RECEIPT_MINUTES = {"red": 15, "orange": 30, "yellow": 60, "blue": 120}
 EXPIRED_WARNING_SHOWN_FOR = timedelta(hours=24)
 
 
+# 灾情报告 (staged disaster reports, domain.disaster_reports): the 初报 is due within REPORT_UPWARD_WITHIN
+# of occurrence; while a level I or II incident is open a 续报 is due every day by 09:00, covering the day
+# before (the day after occurrence first); the 核报 is due VERIFIED_REPORT_DAYS after the incident is
+# controlled (settings: YINGJI_VERIFIED_REPORT_DAYS may change it per deployment).
+CONTINUING_REPORT_DUE = time(9, 0)
+CONTINUING_REPORT_LEVELS = frozenset({"I", "II"})
+VERIFIED_REPORT_DAYS = 5
+
+# 值班 (duty roster, domain.duty): a duty day D runs from D 08:30 to D+1 08:30 local; the roster is edited at
+# most ROSTER_AHEAD_DAYS ahead. A handover (交接班) not confirmed by the incoming officer within
+# HANDOVER_GRACE of signing is an alarm (settings: YINGJI_HANDOVER_GRACE_MINUTES).
+DUTY_SHIFT_STARTS = time(8, 30)
+ROSTER_AHEAD_DAYS = 31
+HANDOVER_GRACE = timedelta(minutes=30)
+
+
 def local_day(moment: datetime) -> date:
     """The reporting day a moment falls on (Asia/Shanghai)."""
     return moment.astimezone(SHANGHAI).date()
@@ -58,6 +74,29 @@ def reported_upward_in_time(occurred_at: datetime, acknowledged_at: datetime) ->
     return acknowledged_at - occurred_at <= REPORT_UPWARD_WITHIN
 
 
+def initial_report_due_at(occurred_at: datetime) -> datetime:
+    """初报: due within the same 2 hours as the report upward."""
+    return report_upward_due_at(occurred_at)
+
+
+def continuing_report_due_at(day: date) -> datetime:
+    """续报 of `day` (figures to the end of the day before): due by 09:00 local on `day`."""
+    return datetime.combine(day, CONTINUING_REPORT_DUE, tzinfo=SHANGHAI)
+
+
+def verified_report_due_at(controlled_at: datetime, days: int = VERIFIED_REPORT_DAYS) -> datetime:
+    """核报: due `days` after the incident was controlled."""
+    return controlled_at + timedelta(days=days)
+
+
+def duty_day(moment: datetime) -> date:
+    """The duty day a moment falls in: the shift starting at 08:30 local runs until 08:30 the next day."""
+    local = moment.astimezone(SHANGHAI)
+    return local.date() - timedelta(days=1) if local.time() < DUTY_SHIFT_STARTS else local.date()
+
+
+def shift_starts_at(day: date) -> datetime:
+    return datetime.combine(day, DUTY_SHIFT_STARTS, tzinfo=SHANGHAI)
 def receipt_due_at(issued_at: datetime, level: str, minutes: dict[str, int] | None = None) -> datetime:
     """The moment a target that has not signed for a warning of `level` becomes overdue."""
     return issued_at + timedelta(minutes=(minutes or DEFAULT_RECEIPT_MINUTES)[level])

@@ -73,6 +73,24 @@ MATRIX: dict[str, Rule] = {
     "GET /reports/summary": REVIEW,
     "GET /reports/daily": ANY,
     "POST /reports/daily": only("commander", "operator", "reporter"),  # the village's reporter, or the desk for it
+    # staged disaster reports (灾情报告): drafted at the desk, signed off by a commander, submitted upward
+    "GET /disaster-reports": REVIEW,
+    "GET /disaster-reports/due": REVIEW,
+    "GET /disaster-reports/{report_id}": REVIEW,
+    "GET /disaster-reports/{report_id}/xlsx": REVIEW,
+    "POST /incidents/{incident_id}/disaster-reports": DESK,
+    "POST /disaster-reports/{report_id}/revise": DESK,
+    "POST /disaster-reports/{report_id}/sign-off": COMMAND,
+    "POST /disaster-reports/{report_id}/submit": DESK,
+    # the duty desk: roster (值班表) and shift handover (交接班)
+    "GET /roster": REVIEW,
+    "GET /roster/now": ANY,  # the board's header: who is on duty now, for the viewer's unit
+    "POST /roster": DESK,
+    "GET /handovers": REVIEW,
+    "GET /handovers/draft": DESK,  # what a handover signed now would carry (open items, the shift's events)
+    "GET /handovers/{handover_id}": REVIEW,
+    "POST /handovers": DESK,
+    "POST /handovers/{handover_id}/confirm": DESK,
     # teams and dispatches
     "GET /teams": ANY,
     "GET /teams/{team_id}": ANY,

@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import Engine, create_engine, event
 
@@ -128,7 +129,9 @@ class Container:
         store = DocStore(engine)
         accounts_engine = None if settings.is_postgres else make_accounts_engine(settings)
         accounts = Accounts(accounts_engine or engine)
-        service = CommandService(event_log, settings.ack_minutes, arrive_minutes=settings.arrive_minutes)
+        service = CommandService(event_log, settings.ack_minutes, arrive_minutes=settings.arrive_minutes,
+                                 verified_days=settings.verified_report_days,
+                                 handover_grace=timedelta(minutes=settings.handover_grace_minutes))
         service.receipt_minutes = dict(settings.receipt_minutes)
         service.cap_codes = (settings.cap_sector, settings.cap_extension)
         service.district_code = settings.district_code

@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlparse
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from domain.policy import DEFAULT_ACK_MINUTES, DEFAULT_ARRIVE_MINUTES, DEFAULT_RECEIPT_MINUTES
+from domain.policy import DEFAULT_ACK_MINUTES, DEFAULT_ARRIVE_MINUTES, DEFAULT_RECEIPT_MINUTES, HANDOVER_GRACE, VERIFIED_REPORT_DAYS
 
 
 
@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     token_minutes: int = 12 * 60
     ack_minutes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_ACK_MINUTES))
     arrive_minutes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_ARRIVE_MINUTES))
+    # 核报 (verified disaster report) due this many days after an incident is controlled (domain.policy)
+    verified_report_days: int = Field(default=VERIFIED_REPORT_DAYS, ge=1, le=60)
+    # a signed shift handover not confirmed within this many minutes is an alarm (domain.policy.HANDOVER_GRACE)
+    handover_grace_minutes: float = Field(default=HANDOVER_GRACE.total_seconds() / 60, ge=0, le=24 * 60)
     # Minutes a target unit has to sign for an early warning, by level (domain.policy.DEFAULT_RECEIPT_MINUTES)
     receipt_minutes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_RECEIPT_MINUTES))
     # CAP 1.2 out: the GB/T 35965.1 identifier's 3-digit sector code and 2-digit extension (the codes the

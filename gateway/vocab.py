@@ -16,9 +16,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from domain import allocations, dispatches, incidents, reports, units, warnings
+from domain import allocations, disaster_reports, dispatches, duty, incidents, reports, units, warnings
 from domain.glossary import GLOSSARY, by_language
-from domain.policy import DAILY_REPORT_DUE, EXPIRED_WARNING_SHOWN_FOR, REPORT_UPWARD_WITHIN, SHANGHAI_UTC_OFFSET
+from domain.policy import (
+    CONTINUING_REPORT_DUE,
+    CONTINUING_REPORT_LEVELS,
+    DAILY_REPORT_DUE,
+    EXPIRED_WARNING_SHOWN_FOR,
+    REPORT_UPWARD_WITHIN,
+    ROSTER_AHEAD_DAYS,
+    SHANGHAI_UTC_OFFSET,
+    VERIFIED_REPORT_DAYS,
+)
 from gateway.authz import MATRIX, ROLES, Public
 from projections.board import ON_BOARD
 
@@ -60,6 +69,23 @@ def vocabulary() -> dict[str, Any]:
         "DAILY_REPORT_DUE": DAILY_REPORT_DUE.strftime("%H:%M"),
         "REPORT_UPWARD_WITHIN_MS": int(REPORT_UPWARD_WITHIN.total_seconds() * 1000),
         "SHANGHAI_UTC_OFFSET_MS": int(SHANGHAI_UTC_OFFSET.total_seconds() * 1000),
+        # staged disaster reports (domain/disaster_reports.py): stages, statuses, the form's figures in order
+        "REPORT_STAGES": [str(x) for x in disaster_reports.Stage],
+        "REPORT_STATUSES": [str(x) for x in disaster_reports.ReportStatus],
+        "REPORT_EDITABLE": values(disaster_reports.EDITABLE),
+        "REPORT_FIGURES": [{"code": code, "kind": kind} for code, kind in disaster_reports.FIGURES],
+        "FIGURE_BOUNDS": dict(disaster_reports.BOUNDS),
+        "FIGURE_WHOLE_KINDS": values(disaster_reports.WHOLE),
+        "REPORT_SECTORS": list(disaster_reports.SECTORS),
+        "STAGED_CATEGORIES": values(disaster_reports.STAGED_CATEGORIES),
+        "CONTINUING_REPORT_DUE": CONTINUING_REPORT_DUE.strftime("%H:%M"),
+        "CONTINUING_REPORT_LEVELS": values(CONTINUING_REPORT_LEVELS),
+        "VERIFIED_REPORT_DAYS": VERIFIED_REPORT_DAYS,  # the default; the board sends the deployment's (`report_rules`)
+        # the duty desk (domain/duty.py)
+        "DUTY_KINDS": values(duty.DUTY_KINDS),
+        "OPEN_ITEM_KINDS": list(duty.OPEN_ITEM_KINDS),
+        "ROSTER_AHEAD_DAYS": ROSTER_AHEAD_DAYS,
+        "MAX_OFFICERS": duty.MAX_OFFICERS,
         "GLOSSARY": by_language(),
     }
 

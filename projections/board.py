@@ -11,8 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from domain.dispatches import running_deadline
-from domain.policy import DAILY_REPORT_DUE, SHANGHAI, daily_report_due_at, report_upward_due_at
+from domain.policy import DAILY_REPORT_DUE, SHANGHAI, VERIFIED_REPORT_DAYS, daily_report_due_at, report_upward_due_at
 from domain.reports import REPORTING_KINDS
+from projections.disaster_reports import owing
 from projections.reducer import Doc
 from projections.warnings import in_force, receipt_state
 
@@ -27,6 +28,8 @@ ON_BOARD = {
     "daily_status": None,  # one per reporting unit: its latest daily report
     "warning": {"draft", "issued"},  # drafts for the commander to sign off, and those issued (in force or expired)
     "warning_receipt": {"pending", "signed"},  # each target's copy while its warning is not lifted
+    "report_schedule": {"open"},  # per natural-disaster incident: the staged reports it owes (projections.disaster_reports)
+    "handover": {"signed"},  # a shift handover until the incoming officer confirms it
 }
 BOARD_KINDS = tuple(ON_BOARD)
 Visible = Callable[[str, Doc], bool]  # (kind, document) -> may this board's viewer see it
@@ -57,10 +60,11 @@ def reporting_units(board: dict[str, list[Doc]], visible: Visible = lambda kind,
 
 
 def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | None = None,
-           due_units: Iterable[str] | None = None) -> dict[str, Any]:
+           due_units: Iterable[str] | None = None, verified_days: int = VERIFIED_REPORT_DAYS) -> dict[str, Any]:
     """Alerts and per-street counts; `now` is passed in so replay can use the moment replayed.
 
     `due_units` are the reporting units in the viewer's scope (`reporting_units`); None counts every one on the board.
+    `verified_days`: the deployment's 核报 period (settings), which the board sends as `report_rules`.
     """
     alerts: list[dict[str, Any]] = []
     for d in board.get("dispatch", []):
@@ -81,6 +85,16 @@ def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | N
         if not i.get("reported_upward_at") and due < now:
             alerts.append({"kind": "report_overdue", "level": "danger", "incident_id": i["id"], "incident_title": i["title"],
                            "since": due.isoformat(), "unit_code": i["unit_code"]})
+    for sched in board.get("report_schedule", []):
+        for o in owing(sched, now, verified_days):
+            if o["overdue"]:
+                alerts.append({"kind": "disaster_report_overdue", "level": "danger", "incident_id": sched["id"],
+                               "incident_title": sched["title"], "stage": o["stage"], "key": o["key"], "since": o["due_at"],
+                               "unit_code": sched["unit_code"], "escalated": o["escalated"]})
+    for h in board.get("handover", []):
+        if h.get("escalated_at") or datetime.fromisoformat(h["confirm_by"]) < now:
+            alerts.append({"kind": "handover_unconfirmed", "level": "danger", "handover_id": h["id"], "day": h["day"],
+                           "since": h["confirm_by"], "unit_code": h["unit_code"], "escalated": bool(h.get("escalated_at"))})
     for dv in board.get("directive", []):
         alerts.append({"kind": "directive", "level": "warning", "directive_id": dv["id"], "title": dv["title"],
                        "since": dv["received_at"], "unit_code": dv["unit_code"]})
@@ -152,7 +166,7 @@ def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | N
 
 
 def assemble(docs: Iterable[tuple[str, Doc]], position: int, now: datetime, visible: Visible = lambda kind, doc: True,
-             relay: dict[str, Any] | None = None) -> dict[str, Any]:
+             relay: dict[str, Any] | None = None, verified_days: int = VERIFIED_REPORT_DAYS) -> dict[str, Any]:
     """The board a viewer sees: the documents `visible` lets through, and what is derived from those alone.
 
     `reporting_units` goes with it so a client deriving counts itself (ui/board-model.js) counts the same units.
@@ -163,4 +177,4 @@ def assemble(docs: Iterable[tuple[str, Doc]], position: int, now: datetime, visi
             board[kind].append(doc)
     due = reporting_units(board, visible)
     return {"position": position, "at": now.isoformat(), **board, "relay": relay, "reporting_units": due,
-            **derive(board, now, relay, due)}
+            "report_rules": {"verified_report_days": verified_days}, **derive(board, now, relay, due, verified_days)}

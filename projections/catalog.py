@@ -2,7 +2,9 @@
 
 from projections.allocations import ALLOCATIONS
 from projections.directives import DIRECTIVES
+from projections.disaster_reports import DISASTER_REPORTS, REPORT_SCHEDULES
 from projections.dispatches import DISPATCHES
+from projections.duty import DUTY_DAYS, HANDOVERS
 from projections.incidents import INCIDENTS
 from projections.reducer import Reducer
 from projections.reports import DAILY_REPORTS, DAILY_STATUS
@@ -12,5 +14,6 @@ from projections.warehouses import WAREHOUSES
 from projections.warnings import RECEIPTS, WARNINGS
 
 READ_MODELS: tuple[Reducer, ...] = (UNITS, UNIT_IDS, INCIDENTS, TEAMS, DISPATCHES, WAREHOUSES, ALLOCATIONS, DIRECTIVES,
-                                    DAILY_REPORTS, DAILY_STATUS, WARNINGS, RECEIPTS)
+                                    DAILY_REPORTS, DAILY_STATUS, WARNINGS, RECEIPTS, DISASTER_REPORTS, REPORT_SCHEDULES, DUTY_DAYS,
+                                    HANDOVERS)
 KINDS = tuple(r.kind for r in READ_MODELS)

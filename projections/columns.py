@@ -40,7 +40,8 @@ _TEXT_FIELDS = {
     "unit": ("name",),
 }
 # The record another one belongs to (a dispatch's or an allocation's incident).
-_REF_FIELD = {"dispatch": "incident_id", "allocation": "incident_id", "warning_receipt": "warning_id"}
+_REF_FIELD = {"dispatch": "incident_id", "allocation": "incident_id", "warning_receipt": "warning_id",
+              "disaster_report": "incident_id"}
 # The level a list may be filtered by (a dispatch carries its incident's).
 _LEVEL_FIELD = {"incident": "level", "dispatch": "incident_level", "directive": "level"}
 TEXT_LIMIT = 2000  # characters of searchable text kept per document

@@ -5,8 +5,9 @@
 // many moments and requires the same answer.
 import { parseIso } from "./format.js";
 import {
-  DAILY_REPORT_DUE, EXPIRED_WARNING_SHOWN_MS, ON_BOARD as ON_BOARD_STATUSES, REPORT_UPWARD_WITHIN_MS, REPORTING_KINDS as REPORTING, RUNNING_DEADLINE,
-  SHANGHAI_UTC_OFFSET_MS,
+  CONTINUING_REPORT_DUE, CONTINUING_REPORT_LEVELS, DAILY_REPORT_DUE, EXPIRED_WARNING_SHOWN_MS, INCIDENT_OPEN, ON_BOARD as ON_BOARD_STATUSES,
+  REPORT_STAGES, REPORT_UPWARD_WITHIN_MS, REPORTING_KINDS as REPORTING, RUNNING_DEADLINE, SHANGHAI_UTC_OFFSET_MS,
+  VERIFIED_REPORT_DAYS,
 } from "./vocab.js";
 
 export { DAILY_REPORT_DUE };
@@ -24,6 +25,37 @@ export function shanghaiDay(ms) {
   return { day: iso.slice(0, 10), hhmm: iso.slice(11, 16) };
 }
 export const BOARD_KINDS = Object.keys(ON_BOARD);
+
+const [INITIAL, CONTINUING, VERIFIED] = REPORT_STAGES;
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * The staged disaster reports an incident's schedule (`report_schedule`) still owes at `nowMs`, as
+ * projections.disaster_reports.owing says (its rules from domain/disaster_reports.py through vocab.js):
+ * the 初报; today's 续报 while a level I or II incident is open, from the day after it occurred; the 核报
+ * `verifiedDays` after it was controlled. Each with its deadline, and whether it is overdue or escalated.
+ */
+export function reportsOwing(s, nowMs, verifiedDays = VERIFIED_REPORT_DAYS) {
+  if (s.incident_status === "dismissed") return [];
+  const owed = [[INITIAL, INITIAL, s.initial_due_at]];
+  const today = shanghaiDay(nowMs).day;
+  if (CONTINUING_REPORT_LEVELS.includes(s.level) && INCIDENT_OPEN.includes(s.incident_status)
+      && today > shanghaiDay(parseIso(s.occurred_at)).day) {
+    owed.push([CONTINUING, today, `${today}T${CONTINUING_REPORT_DUE}:00+08:00`]);
+  }
+  if (s.controlled_at) owed.push([VERIFIED, VERIFIED, new Date(parseIso(s.controlled_at) + verifiedDays * DAY_MS).toISOString()]);
+  const out = [];
+  for (const [stage, key, dueAt] of owed) {
+    if (key in (s.submitted ?? {})) continue;
+    const escalated = (s.escalated ?? []).includes(key);
+    const report = s.reports?.[key] ?? {};
+    out.push({
+      incident_id: s.id, stage, key, due_at: dueAt, overdue: escalated || parseIso(dueAt) < nowMs, escalated,
+      report_id: report.id ?? null, report_status: report.status ?? null,
+    });
+  }
+  return out;
+}
 
 export function onBoard(kind, doc) {
   if (doc == null || !(kind in ON_BOARD)) return false;
@@ -97,6 +129,25 @@ export function derive(board, nowMs, relay = null) {
       alerts.push({
         kind: "report_overdue", level: "danger", incident_id: i.id, incident_title: i.title,
         since: new Date(due).toISOString(), unit_code: i.unit_code,
+      });
+    }
+  }
+  const verifiedDays = board.report_rules?.verified_report_days ?? VERIFIED_REPORT_DAYS;
+  for (const s of board.report_schedule ?? []) {
+    for (const o of reportsOwing(s, nowMs, verifiedDays)) {
+      if (o.overdue) {
+        alerts.push({
+          kind: "disaster_report_overdue", level: "danger", incident_id: s.id, incident_title: s.title, stage: o.stage, key: o.key,
+          since: o.due_at, unit_code: s.unit_code, escalated: o.escalated,
+        });
+      }
+    }
+  }
+  for (const h of board.handover ?? []) {
+    if (h.escalated_at || parseIso(h.confirm_by) < nowMs) {
+      alerts.push({
+        kind: "handover_unconfirmed", level: "danger", handover_id: h.id, day: h.day, since: h.confirm_by,
+        unit_code: h.unit_code, escalated: !!h.escalated_at,
       });
     }
   }
@@ -195,6 +246,7 @@ export class BoardModel {
     this.kinds = Object.fromEntries(BOARD_KINDS.map((k) => [k, new Map()]));
     this.relay = null; // the relay's health: not in the log, pushed in `relay` frames
     this.reportingUnits = null; // the villages whose daily report this viewer's board counts (from the snapshot)
+    this.reportRules = null; // the deployment's report periods (the 核报's days), from the snapshot
     this.version = 0; // bumps on every change, for cheap re-render checks
   }
 
@@ -208,6 +260,7 @@ export class BoardModel {
     this.at = board.at ?? null;
     if ("relay" in board) this.relay = board.relay ?? null;
     this.reportingUnits = board.reporting_units ?? null;
+    this.reportRules = board.report_rules ?? null;
     this.version += 1;
   }
 
@@ -251,6 +304,7 @@ export class BoardModel {
   toBoard(nowMs = Date.now()) {
     const board = Object.fromEntries(BOARD_KINDS.map((k) => [k, this.list(k)]));
     board.reporting_units = this.reportingUnits;
+    board.report_rules = this.reportRules;
     return { position: this.position, ...board, relay: this.relay, ...derive(board, nowMs, this.relay) };
   }
 }

@@ -32,6 +32,8 @@ const ROUTE_OF = {
   updateWarning: "POST /warnings/{warning_id}/update",
   liftWarning: "POST /warnings/{warning_id}/lift",
   signWarning: "POST /warnings/{warning_id}/receipts/{unit_code}/acknowledge",
+  reports: "GET /disaster-reports", // the desk pages: disaster reports, roster and handover
+  duty: "GET /handovers",
 };
 const NEW_FOR_MS = 8000;
 const POLL_EVERY_MS = 5000;
@@ -112,6 +114,7 @@ function init() {
   onLangChange(() => {
     state.mapDirty = true;
     renderUser();
+    renderDuty();
     renderAll();
     tick();
   });
@@ -146,6 +149,8 @@ function signOut(message = "") {
   state.live = null;
   api.clearSession();
   state.user = null;
+  state.duty = null;
+  clearTimeout(state.dutyTimer);
   state.model = new BoardModel();
   state.board = null;
   state.seenIncidents = null;
@@ -171,6 +176,31 @@ async function startBoard() {
   }).catch(() => {});
   startLive();
   pollBoard(true); // a first picture at once, even before the socket speaks
+  loadDutyNow();
+}
+
+/** Who is on duty now at the viewer's desk (值班表), in the header; asked again every minute (shifts turn at 08:30). */
+async function loadDutyNow() {
+  clearTimeout(state.dutyTimer);
+  if (!state.user) return;
+  try {
+    state.duty = await api.get("/roster/now");
+  } catch {
+    state.duty = null;
+  }
+  renderDuty();
+  state.dutyTimer = setTimeout(loadDutyNow, 60_000);
+}
+
+function renderDuty() {
+  const box = $("#duty-now");
+  const d = state.duty;
+  box.hidden = !d;
+  if (!d) return;
+  const who = d.scheduled
+    ? `${label("dutyRole", "leader")} ${d.leader.name} · ${label("dutyRole", "officer")} ${d.officers.map((o) => o.name).join("、")}`
+    : t("duty.none");
+  box.innerHTML = `<span class="duty-label">${esc(t("duty.now"))}</span><span id="duty-names" class="duty-names">${esc(who)}</span>`;
 }
 
 async function loadMaterials() {
@@ -353,6 +383,8 @@ function renderCommandButtons() {
   $("#dispatch-btn").hidden = !may("respond");
   $("#allocate-btn").hidden = !may("respond");
   $("#warning-btn").hidden = !may("draftWarning");
+  $("#reports-link").hidden = !may("reports");
+  $("#duty-link").hidden = !may("duty");
 }
 
 function renderConn() {

@@ -6,7 +6,7 @@
 //   alertExtra(a)      controls under an alert (the board's 签收 of a directive), or ""
 //   expandedWh, stockRows   which warehouses show every line, how many lines the others show
 //   warningActions(w, receipts)   the desk's controls under a warning (issue, update, lift, a street's 签收), or ""
-import { receiptState, streetOf, reportUpwardDueMs, warningInForce, warningShown, warningShownStatus } from "./board-model.js";
+import { receiptState, reportsOwing, streetOf, reportUpwardDueMs, warningInForce, warningShown, warningShownStatus } from "./board-model.js";
 import { esc, fmtCountdown, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, LEVEL_NUM, parseIso } from "./format.js";
 import { label, materialName, materialUnit, t } from "./i18n.js";
 import { legendHtml, renderMap } from "./map.js";
@@ -56,7 +56,7 @@ export function levelSort(a, b) {
 
 /** Which alerts are up: when this changes with the clock alone, the panels are drawn again. */
 export function alertKey(alerts) {
-  return alerts.map((a) => `${a.kind}:${a.dispatch_id ?? a.incident_id ?? a.directive_id ?? a.warehouse_id ?? a.warning_id ?? ""}:${a.material ?? a.units?.length ?? ""}`).join(",");
+  return alerts.map((a) => `${a.kind}:${a.dispatch_id ?? a.incident_id ?? a.directive_id ?? a.warehouse_id ?? a.warning_id ?? a.handover_id ?? ""}:${a.material ?? a.units?.length ?? a.key ?? ""}`).join(",");
 }
 
 export function countdownParts(deadlineIso, now) {
@@ -128,6 +128,20 @@ export function upwardHtml(i, now) {
   return `<span class="upward due">${esc(t("upward.due"))} <b data-due="${esc(new Date(due).toISOString())}">${esc(fmtCountdown(due - now))}</b></span>`;
 }
 
+/** The staged disaster reports (初报/续报/核报) an incident still owes, with their deadlines, as it stood at `now`. */
+export function stagedHtml(ctx, i) {
+  const schedule = (ctx.board.report_schedule ?? []).find((s) => s.id === i.id);
+  if (!schedule) return "";
+  const owed = reportsOwing(schedule, ctx.now, ctx.board.report_rules?.verified_report_days);
+  if (!owed.length) return "";
+  const items = owed.map((o) => {
+    const stage = label("reportStage", o.stage);
+    const text = o.overdue ? t("staged.overdue", { stage }) : t("staged.due", { stage, time: fmtHM(o.due_at) });
+    return `<span class="staged-item${o.overdue ? " overdue" : ""}" data-stage="${esc(o.stage)}">${esc(text)}</span>`;
+  }).join("");
+  return `<div class="inc-staged" data-testid="staged-${esc(i.id)}"><span class="staged-label">${esc(t("staged.line"))}</span>${items}</div>`;
+}
+
 export function renderIncidents(ctx, view = PLAIN_VIEW) {
   const list = [...ctx.board.incident].sort(levelSort);
   $("#incident-count").textContent = list.length;
@@ -159,6 +173,7 @@ export function incidentHtml(ctx, i, view = PLAIN_VIEW) {
       ${upwardHtml(i, ctx.now)}
       ${teams}
     </div>
+    ${stagedHtml(ctx, i)}
     ${sel ? view.detail(i, dispatches) : ""}
   </article>`;
 }
@@ -223,6 +238,12 @@ export function renderAlerts(ctx, view = PLAIN_VIEW) {
         return item(a, t(`alert.${a.kind}`), t(`alert.${a.kind}.text`, { team: a.team_name, incident: a.incident_title }));
       case "report_overdue":
         return item(a, t("alert.report_overdue"), t("alert.report_overdue.text", { incident: a.incident_title }));
+      case "disaster_report_overdue":
+        return item(a, t("alert.disaster_report_overdue"), t("alert.disaster_report_overdue.text", {
+          incident: a.incident_title, stage: label("reportStage", a.stage),
+        }));
+      case "handover_unconfirmed":
+        return item(a, t("alert.handover_unconfirmed"), t("alert.handover_unconfirmed.text", { unit: unitName(ctx, a.unit_code), day: a.day }));
       case "relay_alarm":
         return item(a, t("alert.relay_alarm"), t("alert.relay_alarm.text", { detail: a.detail || "—" }));
       case "daily_report_missing":

@@ -34,7 +34,7 @@ from domain.common import DomainError
 from gateway.citylink.cloudevents import to_cloudevent
 from gateway.context import CommandContext, Principal
 from gateway.adapters.eventstore import DistrictLog
-from gateway.service_layer.commands import RecordReportedUpward
+from gateway.service_layer.commands import RecordReportedUpward, RecordReportsAcknowledged
 from gateway.service_layer.service import CommandService
 from gateway.settings import Settings
 from gateway.citylink.webhooks import parse_secrets, sign
@@ -316,6 +316,14 @@ class Relay:
                 self.service.handle(CommandContext(RELAY_PRINCIPAL, request_id=msg_id), RecordReportedUpward(reported, now_utc(), msg_id))
             except DomainError:
                 log.exception("could not record reports acknowledged by the city")
+        # Staged disaster reports (初报/续报/核报): the city has the submission; recorded on each report, once.
+        submitted = [UUID(str(n.originator_id)) for n in notifications if n.topic.endswith("DisasterReport.Submitted")]
+        if submitted:
+            try:
+                self.service.handle(CommandContext(RELAY_PRINCIPAL, request_id=msg_id),
+                                    RecordReportsAcknowledged(submitted, now_utc(), msg_id))
+            except DomainError:
+                log.exception("could not record disaster reports acknowledged by the city")
 
     # -- the loop ------------------------------------------------------------
     def run_forever(self, stop: threading.Event, poll_seconds: float = 0.5) -> None:

@@ -26,7 +26,9 @@ from gateway.entrypoints.api import (
     auth,
     board,
     board_live,
+    disaster_reports,
     dispatches,
+    duty,
     events,
     incidents,
     materials,
@@ -168,6 +170,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         c.start()
         app.state.container = c
         hub = Hub(c.store, c.bus, c.relay_status, flush_seconds=c.settings.ws_flush_ms / 1000,
+                  verified_days=c.settings.verified_report_days,
                   lapsed=lambda grants: lapsed_grants(grants, c.accounts))
         await hub.start()
         app.state.hub = hub
@@ -231,7 +234,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     # Every HTTP route is authorised by one table (gateway/authz.py) before its own dependencies run.
     routers = [m.router for m in (afteraction, auth, units, incidents, teams, dispatches, warehouses, materials, allocations, users, board, events,
-                                  relay, replay, reports, warnings)]
+                                  relay, replay, reports, warnings, disaster_reports, duty)]
     for router in routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(authorize)])
     app.include_router(board_live.router, prefix="/api/v1")  # authenticates in its hello message

@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from domain.policy import VERIFIED_REPORT_DAYS
 from gateway.adapters.bus import Bus
 from gateway.adapters.tokens import Grant
 from gateway.context import Principal
@@ -226,8 +227,9 @@ class _SnapshotBuild:
 class Hub:
     def __init__(self, store: DocStore, bus: Bus, relay_status: Callable[[], dict[str, Any] | None] = lambda: None,
                  flush_seconds: float = FLUSH_SECONDS, flush_duty: float = FLUSH_DUTY,
-                 lapsed: Callable[[list[Grant]], dict[int, str]] | None = None):
+                 lapsed: Callable[[list[Grant]], dict[int, str]] | None = None, verified_days: int = VERIFIED_REPORT_DAYS):
         self.store = store
+        self.verified_days = verified_days  # the deployment's 核报 period, judged on the board (settings)
         self.lapsed = lapsed  # which clients' grants no longer hold (gateway.adapters.tokens.lapsed_grants)
         self.auth_closed = 0
         self.awaiting_hello = 0  # board sockets accepted and not yet past their hello (api/board_live.py)
@@ -605,7 +607,7 @@ class Hub:
         """Runs in a worker thread: read, assemble, encode and serialize once for a whole scope."""
         position, docs = self.store.snapshot(BOARD_KINDS)
         relay = self.relay_status()
-        board = encode(assemble(docs, position, datetime.now(timezone.utc), visible, relay=relay))
+        board = encode(assemble(docs, position, datetime.now(timezone.utc), visible, relay=relay, verified_days=self.verified_days))
         # The frame is the board's text inside an envelope: encoded once, used by both answers.
         text = f'{{"type":"snapshot","position":{position},"board":{board}}}'
         return _Built(position, text, frame_bytes(text), board)

@@ -344,6 +344,77 @@ class ReceiveCityWarning(Command):
     alert: CityAlert
 
 
+# -- staged disaster reports (灾情报告) ----------------------------------------
+@dataclass(frozen=True)
+class DraftDisasterReport(Command):
+    incident_id: UUID
+    stage: str
+    figures: dict[str, Any]
+    sectors: dict[str, Any] = field(default_factory=dict)
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class ReviseDisasterReport(Command):
+    report_id: UUID
+    figures: dict[str, Any]
+    sectors: dict[str, Any] = field(default_factory=dict)
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class SignOffDisasterReport(Command):
+    report_id: UUID
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SubmitDisasterReport(Command):
+    report_id: UUID
+
+
+@dataclass(frozen=True)
+class RecordReportsAcknowledged(Command):
+    report_ids: list[UUID]
+    acknowledged_at: datetime
+    batch_id: str
+
+
+@dataclass(frozen=True)
+class EscalateReportDeadline(Command):
+    incident_id: UUID
+    stage: str
+    key: str
+
+
+# -- the duty desk (值班表, 交接班) --------------------------------------------
+@dataclass(frozen=True)
+class ScheduleDuty(Command):
+    unit_code: str
+    day: date
+    leader: dict[str, str]
+    officers: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class SignHandover(Command):
+    unit_code: str
+    open_items: list[dict[str, Any]]  # generated from the read models by the gateway (never typed by a caller)
+    notes: str = ""
+    day: date | None = None
+
+
+@dataclass(frozen=True)
+class ConfirmHandover(Command):
+    handover_id: UUID
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class EscalateHandover(Command):
+    handover_id: UUID
+
+
 # Which row of the role × route table authorises each command (None: the platform's own).
 ROUTE_OF: dict[type[Command], str | None] = {
     RegisterUnit: "POST /units",
@@ -378,6 +449,16 @@ ROUTE_OF: dict[type[Command], str | None] = {
     ReturnAllocation: "POST /allocations/{allocation_id}/return",
     CancelAllocation: "POST /allocations/{allocation_id}/cancel",
     FileDailyReport: "POST /reports/daily",
+    DraftDisasterReport: "POST /incidents/{incident_id}/disaster-reports",
+    ReviseDisasterReport: "POST /disaster-reports/{report_id}/revise",
+    SignOffDisasterReport: "POST /disaster-reports/{report_id}/sign-off",
+    SubmitDisasterReport: "POST /disaster-reports/{report_id}/submit",
+    RecordReportsAcknowledged: None,  # the relay, when the city acknowledges the batch holding a submission
+    EscalateReportDeadline: None,  # the watchdog, when a report's deadline passes
+    ScheduleDuty: "POST /roster",
+    SignHandover: "POST /handovers",
+    ConfirmHandover: "POST /handovers/{handover_id}/confirm",
+    EscalateHandover: None,  # the watchdog, when a handover is not confirmed in time
     DraftWarning: "POST /warnings",
     IssueWarning: "POST /warnings/{warning_id}/issue",
     UpdateWarning: "POST /warnings/{warning_id}/update",

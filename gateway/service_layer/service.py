@@ -24,9 +24,31 @@ from eventsourcing.persistence import IntegrityError
 from domain.allocations import Allocation
 from domain.common import DomainError, InvalidTransition, InvalidValue
 from domain.directives import Directive
+from domain.disaster_reports import (
+    CONTINUING_LOOKBACK_DAYS,
+    DisasterReport,
+    ReportDeadline,
+    ReportStatus,
+    Stage,
+    disaster_report_id,
+    report_deadline_id,
+    reports_due,
+)
 from domain.dispatches import Dispatch
+from domain.duty import DutyDay, Handover, duty_day_id, handover_id
 from domain.incidents import Incident
-from domain.policy import DEFAULT_RECEIPT_MINUTES, local_day, receipt_due_at
+from domain.policy import (
+    DEFAULT_RECEIPT_MINUTES,
+    HANDOVER_GRACE,
+    VERIFIED_REPORT_DAYS,
+    continuing_report_due_at,
+    duty_day,
+    initial_report_due_at,
+    local_day,
+    receipt_due_at,
+    shift_starts_at,
+    verified_report_due_at,
+)
 from domain.reports import REPORTING_KINDS, DailyReport, daily_report_id
 from domain.teams import Team
 from domain.units import Unit, parent_code, unit_id
@@ -62,11 +84,14 @@ class Accepted:
 
 class CommandService:
     def __init__(self, log: DistrictLog, ack_minutes: dict[str, int], clock: Callable[[], datetime] | None = None,
-                 arrive_minutes: dict[str, int] | None = None):
+                 arrive_minutes: dict[str, int] | None = None, verified_days: int = VERIFIED_REPORT_DAYS,
+                 handover_grace: timedelta = HANDOVER_GRACE):
         self.log = log
         self.ack_minutes = ack_minutes
         self.arrive_minutes = arrive_minutes or {}
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.verified_days = verified_days  # 核报 period (settings)
+        self.handover_grace = handover_grace  # how long a signed handover waits for the incoming officer (settings)
         # Early warnings: receipt deadlines by level, the GB/T 35965.1 sector and extension codes, the
         # district (issuer of the city's forwarded warnings) and where the unit tree is read from (the
         # composition root points it at the unit read model; by default the log itself is read).
@@ -627,6 +652,158 @@ class CommandService:
 
         return self._execute(ctx, decide)
 
+    # -- staged disaster reports (灾情报告) --------------------------------
+    def _controlled_at(self, incident: Incident) -> datetime | None:
+        """When the incident was controlled (its Controlled event; the aggregate keeps no such field)."""
+        found = [e.timestamp for e in self.log.events.get(incident.id) if type(e).__qualname__ == "Incident.Controlled"]
+        return found[-1] if found else None
+
+    def _owed(self, incident: Incident, stage: str, key: str) -> datetime:
+        """The deadline of the report of `stage` (and key) the incident owes now, or refused when it owes none."""
+        now = self.clock()
+        for due in reports_due(category=incident.category, level=incident.level, status=incident.status,
+                               occurred_at=incident.occurred_at, controlled_at=self._controlled_at(incident), now=now,
+                               verified_days=self.verified_days, lookback_days=CONTINUING_LOOKBACK_DAYS):
+            if (due.stage, due.key) == (stage, key):
+                return due.due_at
+        raise InvalidTransition(f"the incident owes no {stage} report {key}")
+
+    def draft_disaster_report(self, ctx: CommandContext, incident_id: UUID, stage: str, figures: dict[str, Any],
+                              sectors: dict[str, Any] | None = None, notes: str = "") -> Accepted:
+        def decide() -> Decision:
+            incident = self._load_readable(ctx, Incident, incident_id, "incident", "incident")
+            today = local_day(self.clock())
+            report_id = disaster_report_id(incident.id, stage, today.isoformat())
+            if report_id in self.log.repository:
+                raise Conflict("this report is drafted already; revise it", report_id=str(report_id))
+            report = DisasterReport.draft(
+                incident_id=incident.id, unit_code=incident.unit_code, category=incident.category, incident_status=incident.status,
+                stage=stage, day=today, figures=figures, sectors=sectors, notes=notes, by=ctx.actor,
+                controlled=incident.status in ("controlled", "closed"),
+            )
+            return report.id, [report]
+
+        return self._execute(ctx, decide)
+
+    def _report_command(self, ctx: CommandContext, report_id: UUID, act: Callable[[DisasterReport], None]) -> Accepted:
+        def decide() -> Decision:
+            report = self._load_readable(ctx, DisasterReport, report_id, "disaster_report", "disaster report")
+            act(report)
+            return report.id, [report]
+
+        return self._execute(ctx, decide)
+
+    def revise_disaster_report(self, ctx: CommandContext, report_id: UUID, figures: dict[str, Any],
+                               sectors: dict[str, Any] | None = None, notes: str = "") -> Accepted:
+        return self._report_command(ctx, report_id, lambda r: r.revise(figures, sectors, notes, by=ctx.actor))
+
+    def sign_off_disaster_report(self, ctx: CommandContext, report_id: UUID, note: str = "") -> Accepted:
+        return self._report_command(ctx, report_id, lambda r: r.sign_off(note, by=ctx.actor))
+
+    def submit_disaster_report(self, ctx: CommandContext, report_id: UUID) -> Accepted:
+        def act(report: DisasterReport) -> None:
+            incident = self._load(Incident, report.incident_id, "incident")
+            if report.stage == Stage.INITIAL:
+                due_at = initial_report_due_at(incident.occurred_at)
+            elif report.stage == Stage.CONTINUING:
+                due_at = continuing_report_due_at(date.fromisoformat(report.day))
+            else:
+                controlled = self._controlled_at(incident)
+                due_at = verified_report_due_at(controlled, self.verified_days) if controlled else self.clock()
+            report.submit(due_at, self.clock(), by=ctx.actor)
+
+        return self._report_command(ctx, report_id, act)
+
+    def record_reports_acknowledged(self, ctx: CommandContext, report_ids: list[UUID], acknowledged_at: datetime,
+                                    batch_id: str) -> Accepted:
+        """The city acknowledged a batch holding these submissions: recorded once (a resent batch records nothing)."""
+
+        def decide() -> Decision:
+            changed: list[Aggregate] = []
+            for report_id in report_ids:
+                report = self._load(DisasterReport, report_id, "disaster report")
+                if report.status == ReportStatus.SUBMITTED:
+                    report.record_acknowledged(acknowledged_at, batch_id, by=ctx.actor)
+                    changed.append(report)
+            return (changed[0].id if changed else report_ids[0]), changed
+
+        return self._execute(ctx, decide)
+
+    def escalate_report_deadline(self, ctx: CommandContext, incident_id: UUID, stage: str, key: str) -> Accepted:
+        """The watchdog's command: one durable record per missed report deadline (the same miss is the same aggregate)."""
+
+        def decide() -> Decision:
+            incident = self._load(Incident, incident_id, "incident")
+            deadline = self._owed(incident, stage, key)
+            report_id = disaster_report_id(incident.id, stage, key if stage == Stage.CONTINUING else "")
+            if report_id in self.log.repository:
+                report = self._load(DisasterReport, report_id, "disaster report")
+                if report.status in (ReportStatus.SUBMITTED, ReportStatus.ACKNOWLEDGED):
+                    raise InvalidTransition("the report was submitted")
+            if report_deadline_id(incident.id, stage, key) in self.log.repository:
+                raise InvalidTransition(f"already escalated: {stage} {key}")
+            missed = ReportDeadline.miss(incident_id=incident.id, unit_code=incident.unit_code, stage=stage, key=key,
+                                         deadline=deadline, now=self.clock(), by=ctx.actor)
+            return missed.id, [missed]
+
+        return self._execute(ctx, decide)
+
+    # -- the duty desk (值班表, 交接班) ------------------------------------
+    def _duty_unit(self, ctx: CommandContext, unit_code: str) -> Unit:
+        unit = self._unit(unit_code)
+        ctx.principal.check_unit(unit_code, "the duty desk")
+        return unit
+
+    def schedule_duty(self, ctx: CommandContext, unit_code: str, day: date, leader: dict[str, str],
+                      officers: list[dict[str, str]]) -> Accepted:
+        def decide() -> Decision:
+            unit = self._duty_unit(ctx, unit_code)
+            today = local_day(self.clock())
+            try:
+                roster = self._load(DutyDay, duty_day_id(unit_code, day.isoformat()), "duty day")
+            except NotFound:
+                roster = DutyDay.schedule(unit_code=unit_code, unit_kind=unit.kind, day=day, today=today, leader=leader,
+                                          officers=officers, by=ctx.actor)
+            else:
+                roster.change(leader, officers, today, by=ctx.actor)
+            return roster.id, [roster]
+
+        return self._execute(ctx, decide)
+
+    def sign_handover(self, ctx: CommandContext, unit_code: str, open_items: list[dict[str, Any]], notes: str = "",
+                      day: date | None = None) -> Accepted:
+        def decide() -> Decision:
+            unit = self._duty_unit(ctx, unit_code)
+            now = self.clock()
+            current = duty_day(now)
+            shift = day or current
+            if shift not in (current, current - timedelta(days=1)):
+                raise InvalidValue("a handover is signed for the shift ending now, or the one before", field="day")
+            if handover_id(unit_code, shift.isoformat()) in self.log.repository:
+                raise Conflict("this shift is handed over already", handover_id=str(handover_id(unit_code, shift.isoformat())))
+            handover = Handover.sign(unit_code=unit_code, unit_kind=unit.kind, day=shift, shift_from=shift_starts_at(shift),
+                                     to_position=self.log.max_position(), open_items=open_items, notes=notes, now=now,
+                                     grace=self.handover_grace, by=ctx.actor)
+            return handover.id, [handover]
+
+        return self._execute(ctx, decide)
+
+    def confirm_handover(self, ctx: CommandContext, handover_id: UUID, note: str = "") -> Accepted:
+        def decide() -> Decision:
+            handover = self._load_readable(ctx, Handover, handover_id, "handover", "handover")
+            handover.confirm(note, by=ctx.actor)
+            return handover.id, [handover]
+
+        return self._execute(ctx, decide)
+
+    def escalate_handover(self, ctx: CommandContext, handover_id: UUID) -> Accepted:
+        def decide() -> Decision:
+            handover = self._load(Handover, handover_id, "handover")
+            handover.escalate(self.clock(), by=ctx.actor)
+            return handover.id, [handover]
+
+        return self._execute(ctx, decide)
+
 
 def authorise(principal: Principal, command: c.Command) -> None:
     """Whether `principal` may send `command` at all, by the same table the HTTP routes obey (scope comes later)."""
@@ -672,6 +849,16 @@ HANDLERS: dict[type[c.Command], Callable[..., Accepted]] = {
     c.ReturnAllocation: CommandService.return_allocation,
     c.CancelAllocation: CommandService.cancel_allocation,
     c.FileDailyReport: CommandService.file_daily_report,
+    c.DraftDisasterReport: CommandService.draft_disaster_report,
+    c.ReviseDisasterReport: CommandService.revise_disaster_report,
+    c.SignOffDisasterReport: CommandService.sign_off_disaster_report,
+    c.SubmitDisasterReport: CommandService.submit_disaster_report,
+    c.RecordReportsAcknowledged: CommandService.record_reports_acknowledged,
+    c.EscalateReportDeadline: CommandService.escalate_report_deadline,
+    c.ScheduleDuty: CommandService.schedule_duty,
+    c.SignHandover: CommandService.sign_handover,
+    c.ConfirmHandover: CommandService.confirm_handover,
+    c.EscalateHandover: CommandService.escalate_handover,
     c.DraftWarning: CommandService.draft_warning,
     c.IssueWarning: CommandService.issue_warning,
     c.UpdateWarning: CommandService.update_warning,

@@ -1,9 +1,12 @@
-"""The deadline watchdog: turns a missed acknowledgement, arrival or warning receipt into one durable escalation event.
+"""The deadline watchdog: turns a missed deadline into one durable escalation event.
 
-It finds candidates in the read models (cheap, possibly stale) and asks the
-Dispatch (or WarningReceipt) aggregate to escalate; the aggregate refuses a second
-escalation for the same reason and anything no longer overdue. So several watchdogs, or
-one restarted, still record each missed deadline exactly once.
+Missed deadlines: a dispatch's acknowledgement or arrival; a warning receipt; a staged disaster
+report's (初报, each day's 续报, 核报: `projections.disaster_reports.owing`); a shift handover the
+incoming officer has not confirmed in time. It finds candidates in the read models (cheap,
+possibly stale) and asks the aggregates to escalate; they refuse a second escalation of the same
+miss and anything no longer overdue (a report's miss is an aggregate named by incident, stage and
+day, so a second record of it is the same aggregate). So several watchdogs, or one restarted,
+still record each missed deadline exactly once.
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.common import DomainError
+from domain.disaster_reports import CONTINUING_LOOKBACK_DAYS
 from domain.dispatches import RUNNING_DEADLINE, running_deadline
 from domain.warnings import ReceiptStatus
 from gateway.context import CommandContext, Principal
+from gateway.service_layer import commands as c
 from gateway.service_layer.service import CommandService
+from projections.disaster_reports import owing
 from projections.store import DocStore
 
 log = logging.getLogger("yingji.watchdog")
@@ -56,20 +62,29 @@ class Watchdog:
         in_force = {k[1] for k, w in warnings.items() if w["status"] == "issued" and datetime.fromisoformat(w["expires"]) > now}
         return [r["id"] for r in due if r["warning_id"] in in_force]
 
+    def report_candidates(self, now: datetime) -> list[c.Command]:
+        docs, _ = self.store.list("report_schedule", statuses=["open"], limit=100_000)
+        return [c.EscalateReportDeadline(UUID(d["id"]), o["stage"], o["key"])
+                for d in docs for o in owing(d, now, self.service.verified_days, CONTINUING_LOOKBACK_DAYS)
+                if not o["escalated"] and datetime.fromisoformat(o["due_at"]) <= now]
+
+    def handover_candidates(self, now: datetime) -> list[c.Command]:
+        docs, _ = self.store.list("handover", statuses=["signed"], limit=100_000)
+        return [c.EscalateHandover(UUID(d["id"])) for d in docs
+                if not d.get("escalated_at") and datetime.fromisoformat(d["confirm_by"]) <= now]
+
     def run_once(self) -> int:
         count = 0
-        for receipt_id in self.receipt_candidates(self.clock()):
+        now = self.clock()
+        commands: list[c.Command] = [c.EscalateWarningReceipt(UUID(r)) for r in self.receipt_candidates(now)]
+        commands += [c.EscalateDispatch(UUID(d), reason) for d, reason in self.candidates(now)]
+        commands += self.report_candidates(now) + self.handover_candidates(now)
+        for command in commands:
             try:
-                self.service.escalate_warning_receipt(CommandContext(WATCHDOG, request_id="watchdog"), UUID(receipt_id))
+                self.service.handle(CommandContext(WATCHDOG, request_id="watchdog"), command)
                 count += 1
-            except DomainError as e:  # signed meanwhile, lifted, or another watchdog was first
-                log.debug("not escalating receipt %s: %s", receipt_id, e.detail)
-        for dispatch_id, reason in self.candidates(self.clock()):
-            try:
-                self.service.escalate_dispatch(CommandContext(WATCHDOG, request_id="watchdog"), UUID(dispatch_id), reason)
-                count += 1
-            except DomainError as e:  # acknowledged meanwhile, or another watchdog was first
-                log.debug("not escalating %s (%s): %s", dispatch_id, reason, e.detail)
+            except DomainError as e:  # settled meanwhile, or another watchdog was first
+                log.debug("not escalating %s: %s", command, e.detail)
         self.escalated += count
         return count
 

@@ -10,7 +10,9 @@ from datetime import datetime, timedelta, timezone
 
 from gateway.container import Container
 from gateway.context import CommandContext, Principal
-from domain.policy import local_day
+from gateway.service_layer import commands as cmd
+from domain.policy import duty_day, local_day
+from projections.duty import open_items
 
 log = logging.getLogger("yingji.seed")
 
@@ -138,4 +140,51 @@ def seed_demo(c: Container) -> dict[str, int]:
         s.acknowledge_warning(reporter, warning.id, vcode)
     s.report_warning_response(CommandContext(Principal("reporter-002", "reporter", villages[1]), request_id="seed"), warning.id,
                               villages[1], {"patrols": 6, "people_moved": 18, "danger_points": 3}, "已转移村西低洼处群众")
+    seed_duty_desk(c, villages)
     return {"units": 1 + len(STREETS) + len(villages), "teams": len(team_ids) + len(TEAM_EXTRAS), "warehouses": len(warehouses)}
+
+
+LEADERS = ["张建国", "刘卫东", "陈志强", "杨海燕", "赵立新", "孙红梅", "周文斌"]
+OFFICERS = ["李静", "王磊", "吴婷", "郑凯", "冯雪", "何涛", "高敏", "罗军", "马丽", "朱鹏", "胡玲", "林峰", "谢芳", "宋杰"]
+
+
+def seed_duty_desk(c: Container, villages: list[str]) -> None:
+    """Staged disaster reports (a 初报 submitted, a 续报 drafted), this week's roster, and one shift handover."""
+    district = c.settings.district_code
+    prefix = district[:6]
+    commander = CommandContext(Principal("commander", "commander", district, name="指挥长 王强"), request_id="seed")
+    operator = CommandContext(Principal("operator", "operator", district, name="值班员 李静"), request_id="seed")
+    night = CommandContext(Principal("night-operator", "operator", district, name="值班员 王磊"), request_id="seed")
+    handle = c.service.handle
+    now = datetime.now(timezone.utc)
+    # A level II rainstorm 80 minutes ago: its 初报 signed off and submitted within the 2 hours, a 续报 drafted with newer figures.
+    storm = handle(operator, cmd.ReportIncident(
+        category="natural_disaster", subtype="rainstorm", level="II", title="许田村暴雨内涝", unit_code=villages[1],
+        address="许田村南组", occurred_at=now - timedelta(minutes=80), description="短时强降雨，村南低洼处房屋进水。")).id
+    handle(operator, cmd.VerifyIncident(storm, "电话核实"))
+    first = {"affected_population": 860, "relocated": 120, "needing_assistance": 45, "houses_generally_damaged": 12,
+             "crops_affected_ha": 38.5, "crops_failed_ha": 4.2, "economic_loss_10k": 96.5}
+    initial = handle(operator, cmd.DraftDisasterReport(storm, "initial", first, {"agriculture": 52.0, "public_services": 18.5},
+                                                       "村南低洼处约40户进水，已转移群众120人。")).id
+    handle(commander, cmd.SignOffDisasterReport(initial, "同意报送"))
+    handle(operator, cmd.SubmitDisasterReport(initial))
+    later = first | {"affected_population": 1040, "relocated": 156, "houses_severely_damaged": 2, "economic_loss_10k": 131.0}
+    handle(operator, cmd.DraftDisasterReport(storm, "continuing", later, {"agriculture": 70.0, "public_services": 22.0},
+                                             "降雨持续，转移人数增至156人。"))
+    # This week's roster: the district and every street, from today (the roster is not kept for past days).
+    today = local_day(now)
+    desks = [district] + [f"{prefix}{street_no}000" for street_no, *_ in STREETS]
+    for n, unit in enumerate(desks):
+        for day in range(7):
+            leader = LEADERS[(n + day) % len(LEADERS)]
+            officers = [OFFICERS[(n * 2 + day) % len(OFFICERS)], OFFICERS[(n * 2 + day + 7) % len(OFFICERS)]]
+            handle(operator, cmd.ScheduleDuty(unit, today + timedelta(days=day), {"name": leader, "phone": f"139037{n:02d}{day:03d}"},
+                                              [{"name": o, "phone": f"138037{n:02d}{i}{day:02d}"} for i, o in enumerate(officers)]))
+    # The last shift handed over by the night officer, what is open generated from the read models, not yet confirmed.
+    c.projector.catch_up()
+    incidents, _ = c.store.list("incident", statuses=["reported", "verified", "controlled"], limit=100_000)
+    dispatches, _ = c.store.list("dispatch", statuses=["ordered"], limit=100_000)
+    schedules, _ = c.store.list("report_schedule", statuses=["open"], limit=100_000)
+    items = open_items(incidents, dispatches, schedules, now, c.settings.verified_report_days)
+    handle(night, cmd.SignHandover(district, items, "夜间强降雨，许田村已转移群众；集聚区火情待队伍确认。请白班继续跟进续报。",
+                                   duty_day(now) - timedelta(days=1)))

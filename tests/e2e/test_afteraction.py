@@ -47,7 +47,7 @@ def test_after_action_of_the_demo_flood(server: Server) -> None:
     assert rows[0][:3] == ["time_asia_shanghai", "time_utc", "aggregate"] and len(rows) == len(report["timeline"]) + 1
 
     summary = cmd.get("/reports/summary", params={"start": "2000-01-01T00:00:00+08:00", "end": "2100-01-01T00:00:00+08:00"}).json()
-    assert summary["incidents"] == 3 and summary["by_level"] == {"III": 1, "IV": 2}
+    assert summary["incidents"] == 4 and summary["by_level"] == {"II": 1, "III": 1, "IV": 2}  # the seed's rainstorm is level II
     assert summary["minutes_to_acknowledge"]["count"] == 1 and summary["materials_used"] == {"LIFE-JACKET": 40, "TENT-12": 10}
     bad = cmd.get("/reports/summary", params={"start": "2026-01-01T00:00:00", "end": "2025-01-01T00:00:00+08:00"})
     assert bad.status_code == 422 and bad.json()["code"] == "validation_error"

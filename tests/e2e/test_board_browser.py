@@ -21,7 +21,7 @@ from tests.e2e.browser import assert_accessible, backend, browser, sync_api  # n
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = screenshot_dir()
-DEMO_TITLES = ("魏庄村低洼区域积水", "仓储厂房火情", "道路边坡小面积滑塌")
+DEMO_TITLES = ("魏庄村低洼区域积水", "仓储厂房火情", "道路边坡小面积滑塌", "许田村暴雨内涝")
 WIDTH, HEIGHT = 1920, 1080
 
 
@@ -102,10 +102,13 @@ def test_board_signs_in_updates_live_and_survives_a_server_kill(server: Server, 
     incidents = page.locator("#incident-list")
     for title in DEMO_TITLES:
         expect(incidents).to_contain_text(title, timeout=10_000)
-    expect(page.locator('#incident-list [data-testid^="incident-"]')).to_have_count(3)
+    expect(page.locator('#incident-list [data-testid^="incident-"]')).to_have_count(4)
     expect(page.locator("#user-name")).to_contain_text("王强")
     expect(page.locator("#position")).to_have_text(re.compile(r"^\d+$"))
-    expect(page.locator("#map .map-incident")).to_have_count(3)
+    expect(page.locator("#map .map-incident")).to_have_count(4)
+    # The duty desk on the board: who is on duty now, and the staged reports a natural disaster owes.
+    expect(page.locator("#duty-names")).to_contain_text("带班领导")
+    expect(page.locator("[data-testid^=staged-] .staged-item[data-stage=initial]").first).to_be_visible()
     assert_same_derivation(page, server)
 
     # A command through the API shows up without a reload.
@@ -114,7 +117,7 @@ def test_board_signs_in_updates_live_and_survives_a_server_kill(server: Server, 
     expect(row).to_be_visible(timeout=10_000)
     expect(row).to_contain_text("居民楼燃气泄漏")
     expect(row).to_have_attribute("data-level", "II")
-    expect(page.locator("#map .map-incident")).to_have_count(4)
+    expect(page.locator("#map .map-incident")).to_have_count(5)
     page.wait_for_function("p => Number(document.querySelector('#position').textContent) >= p", arg=first["position"])
 
     # Screenshots for the docs: Chinese, then English (the choice is remembered).
@@ -150,7 +153,7 @@ def test_board_signs_in_updates_live_and_survives_a_server_kill(server: Server, 
     page.wait_for_function("p => Number(document.querySelector('#position').textContent) >= p", arg=second["position"])
     assert position_shown(page) > before
     # Nothing was lost or doubled across the restart.
-    expect(page.locator('#incident-list [data-testid^="incident-"]')).to_have_count(5)
+    expect(page.locator('#incident-list [data-testid^="incident-"]')).to_have_count(6)
 
     assert not errors, errors
 

@@ -323,6 +323,13 @@ def test_reported_upward_and_directives_down(district: Server, city: Upstream, r
     wait_for(lambda: all(i["reported_upward_at"] for i in cmd.get("/incidents").json()["items"]), 30, "reported-upward records")
     flood = next(i for i in cmd.get("/incidents").json()["items"] if i["subtype"] == "flood")
     assert flood["reported_upward_in_time"] is True  # reported 50 minutes after it occurred
+    # The seed's submitted 初报 (staged disaster report): the city acknowledged the batch holding it, recorded on the report.
+    reports = lambda: cmd.get("/disaster-reports").json()["items"]  # noqa: E731
+    wait_for(lambda: any(r["status"] == "acknowledged" for r in reports()), 30, "the city's acknowledgement of the 初报")
+    [acked] = [r for r in reports() if r["status"] == "acknowledged"]
+    assert acked["stage"] == "initial" and acked["in_time"] is True and acked["batch_id"].startswith("/districts/")
+    assert acked["acknowledged_at"] >= acked["submitted_at"]
+    assert [r["status"] for r in reports() if r["stage"] == "continuing"] == ["draft"]  # a draft is not sent, nor acknowledged
 
     # A directive down, signed by the city with the independent library.
     body = json.dumps({"id": "XC-2026-0718-01", "title": "加强夜间巡查", "content": "各街道加强低洼地段夜间巡查。",

@@ -120,14 +120,14 @@ def test_replay_scrubs_steps_and_plays_the_log(server: Server, page: Any) -> Non
     expect(current).to_contain_text("居民楼燃气泄漏")
     expect(current).to_contain_text("王强")
     expect(page.locator(f'#event-list .ev[data-position="{p1 - 1}"]')).not_to_have_class(re.compile(r"\bcurrent\b"))
-    expect(page.locator("#map .map-incident")).to_have_count(4)
+    expect(page.locator("#map .map-incident")).to_have_count(5)  # the demo's four incidents and the new one
 
     # One step back: the moment before the report, without the new incident.
     page.click("#step-back")
     board_at(page, p1 - 1)
     expect(new_row).to_have_count(0)
     expect(closed_row).to_be_visible()
-    expect(page.locator("#map .map-incident")).to_have_count(3)
+    expect(page.locator("#map .map-incident")).to_have_count(4)
     assert int(page.eval_on_selector("#replay-slider", "el => el.value")) == p1 - 1
 
     # Play at 600× from there: it runs through the report and the close and stops by itself at the end.

@@ -43,6 +43,7 @@ from domain.warnings import receipt_id
 from gateway.container import Container
 from gateway.context import CommandContext, Principal
 from gateway.errors import Conflict, Forbidden, NotFound
+from gateway.service_layer import commands as cmd
 from gateway.service_layer.commands import CityAlert
 from gateway.settings import Settings
 from gateway.tools import seed
@@ -91,6 +92,7 @@ DISTRICT = "411099000000"
 COMMANDER = p("commander", "commander", DISTRICT, "指挥长 王强")
 OPERATOR = p("operator", "operator", DISTRICT, "值班员 李静")
 OPERATOR2 = p("operator2", "operator", DISTRICT, "值班员 张伟")
+NIGHT = p("night-operator", "operator", DISTRICT, "值班员 王磊")
 WATCHDOG = p("watchdog", "system", "", "")
 RELAY = p("relay", "system", "", "")
 CITY = p("city", "system", DISTRICT, "")
@@ -198,6 +200,12 @@ class History:
             self.at(local0 + timedelta(hours=self.rng.uniform(14, 16)), self.stock_keeping)
             if d % 3 == 1:
                 self.at(local0 + timedelta(hours=15), self.unit_parts)
+            if d > 0:
+                self.at(local0 + timedelta(hours=8, minutes=self.rng.uniform(5, 25)), lambda d=d: self.handover(d))
+                self.at(local0 + timedelta(hours=17), lambda day=day: self.roster(day))
+        # The seed's submitted 初报 reaches the city; its drafted 续报 is revised.
+        self.at(T0 + timedelta(minutes=4), lambda: self.s.handle(self.ctx(RELAY), cmd.RecordReportsAcknowledged(
+            [UUID(r) for r in self.submitted_reports()], self.clock.now(), "msg_golden_seed")))
         self.at(NOW - timedelta(minutes=70), self.last_hour)
         # Early warnings (预警): a red one to the whole district on day 2, one from the city (CAP Alert, Update,
         # Cancel) on day 5, an exercise on day 7.
@@ -205,6 +213,65 @@ class History:
         self.at(day(1) + timedelta(hours=7, minutes=40), lambda: self.district_warning("red", [DISTRICT], False))
         self.at(day(4) + timedelta(hours=9, minutes=10), self.city_warning)
         self.at(day(6) + timedelta(hours=10), lambda: self.district_warning("blue", [DISTRICT[:6] + "005000"], True))
+
+    # -- the duty desk: a handover each morning, the roster kept a week ahead --------------------
+    def handover(self, d: int) -> None:
+        """The night officer hands the district's desk over at about 08:15; the day officer confirms, late on day 3."""
+        r = self.attempt("handover", lambda: self.s.handle(self.ctx(NIGHT), cmd.SignHandover(
+            DISTRICT, [], "夜间平稳，续报按时报送。" if d % 2 else "夜间有降雨，请白班跟进各街道巡查。",
+            self.clock.now().astimezone(SHANGHAI).date() - timedelta(days=1))))
+        if r is None:
+            return
+        if d == 3:  # nobody confirms in time: the watchdog escalates it once, then it is confirmed
+            self.at(self.clock.now() + timedelta(minutes=31), lambda: self.s.handle(self.ctx(WATCHDOG), cmd.EscalateHandover(UUID(r.id))))
+            self.at(self.clock.now() + timedelta(minutes=50), lambda: self.s.handle(self.ctx(OPERATOR), cmd.ConfirmHandover(UUID(r.id), "迟到接班")))
+        else:
+            self.at(self.clock.now() + self.minutes(5, 20), lambda: self.s.handle(self.ctx(OPERATOR), cmd.ConfirmHandover(UUID(r.id), "已接班")))
+
+    def roster(self, day: date) -> None:
+        """A week ahead for the district; on even days tomorrow's officer is swapped."""
+        ahead = day + timedelta(days=7)
+        self.s.handle(self.ctx(OPERATOR), cmd.ScheduleDuty(DISTRICT, ahead, {"name": seed.LEADERS[ahead.day % 7], "phone": "13903740000"},
+                                                          [{"name": seed.OFFICERS[ahead.day % 14], "phone": "13803740000"}]))
+        if day.day % 2 == 0:
+            tomorrow = day + timedelta(days=1)
+            self.attempt("roster", lambda: self.s.handle(self.ctx(OPERATOR), cmd.ScheduleDuty(
+                DISTRICT, tomorrow, {"name": seed.LEADERS[0], "phone": "13903740000"}, [{"name": "替班 周明", "phone": "13803749999"}])))
+
+    def submitted_reports(self) -> list[str]:
+        found = [self.c.log.decode(n) for n in self.c.log.read(0, 100_000) if n.topic.endswith("DisasterReport.Submitted")]
+        return [str(e.originator_id) for e in found]
+
+    def staged_reports(self, iid: str, verified: datetime, level: str) -> None:
+        """A natural disaster's 初报: mostly drafted, signed off, submitted and acknowledged within 2 hours; else escalated."""
+        occurred = self.c.log.repository.get(UUID(iid)).occurred_at
+        figures = {"affected_population": self.rng.randint(20, 400), "relocated": self.rng.randint(0, 20),
+                   "houses_generally_damaged": self.rng.randint(0, 6), "crops_affected_ha": round(self.rng.uniform(0, 30), 2),
+                   "economic_loss_10k": round(self.rng.uniform(1, 80), 2)}
+        if self.rng.random() < 0.25:  # nobody reports it: the watchdog records the miss once
+            self.at(occurred + timedelta(hours=2, minutes=1), lambda: self.attempt("escalate report", lambda: self.s.handle(
+                self.ctx(WATCHDOG), cmd.EscalateReportDeadline(UUID(iid), "initial", "initial"))))
+            return
+        rid: list[str] = []
+        drafted = verified + self.minutes(2, 10)
+
+        def draft() -> None:
+            r = self.attempt("draft report", lambda: self.s.handle(self.ctx(OPERATOR), cmd.DraftDisasterReport(
+                UUID(iid), "initial", figures, {"agriculture": round(figures["economic_loss_10k"] / 2, 2)}, "初步统计")))
+            if r is not None:
+                rid.append(r.id)
+
+        def then(what: str, command: Callable[[str], Any], principal: Principal) -> Callable[[], None]:
+            return lambda: rid and self.attempt(what, lambda: self.s.handle(self.ctx(principal), command(rid[0])))
+
+        self.at(drafted, draft)
+        if self.rng.random() < 0.3:
+            self.at(drafted + self.minutes(1, 5), then("revise report", lambda r: cmd.ReviseDisasterReport(
+                UUID(r), figures | {"affected_population": figures["affected_population"] + 10}, {}, "核对修正"), OPERATOR))
+        self.at(drafted + self.minutes(6, 12), then("sign off report", lambda r: cmd.SignOffDisasterReport(UUID(r), "同意"), COMMANDER))
+        self.at(drafted + self.minutes(13, 20), then("submit report", lambda r: cmd.SubmitDisasterReport(UUID(r)), OPERATOR))
+        self.at(drafted + self.minutes(21, 30), then("report acknowledged", lambda r: cmd.RecordReportsAcknowledged(
+            [UUID(r)], self.clock.now(), f"msg_golden_{self.requests:05d}"), RELAY))
 
     def daily_reports(self, day: date, local0: datetime) -> None:
         last = day == NOW.astimezone(SHANGHAI).date()
@@ -355,6 +422,8 @@ class History:
             return
         verified = now + self.minutes(5, 30)
         self.at(verified, lambda: self.attempt("verify", lambda: self.s.verify_incident(self.ctx(OPERATOR), UUID(iid), "电话核实")))
+        if category == "natural_disaster":
+            self.staged_reports(iid, verified, level)
         if self.rng.random() < 0.2:
             new_level = {"IV": "III", "III": "II", "II": "III"}[level]
             self.at(verified + self.minutes(10, 60), lambda: self.attempt("level", lambda: self.s.change_incident_level(

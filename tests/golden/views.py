@@ -17,6 +17,9 @@ from gateway.context import Principal
 from gateway.entrypoints.api.afteraction import build_report
 from gateway.entrypoints.api.allocations import list_allocations
 from gateway.entrypoints.api.board import visible_to
+from gateway.entrypoints.api.disaster_reports import due as reports_due
+from gateway.entrypoints.api.disaster_reports import list_reports
+from gateway.entrypoints.api.duty import list_handovers
 from gateway.entrypoints.api.dispatches import list_dispatches
 from gateway.entrypoints.api.incidents import list_incidents
 from gateway.entrypoints.api.relay import list_directives
@@ -64,6 +67,9 @@ def views(c: Container, manifest: dict[str, Any]) -> dict[str, Any]:
         "teams": list_teams(**args, status=None, **paged),
         "directives": list_directives(**args, **paged),
         "warnings": list_warnings(**args, status=None, **paged),
+        "disaster-reports": list_reports(**args, incident_id=None, status=None, **paged),
+        "disaster-reports-due": reports_due(**args),
+        "handovers": list_handovers(**args, status=None, **paged),
     }
     for w in out["warnings"]["items"]:
         out[f"warning-responses-{w['id']}"] = responses(w["id"], c, ADMIN, position)

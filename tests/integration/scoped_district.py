@@ -69,6 +69,9 @@ MARKERS: dict[str, frozenset[str]] = {
     "WA-NOTE": frozenset("AF"), "WB-NOTE": frozenset("B"),
     "A1-DAILY2": frozenset("AVF"), "A2-DAILY2": frozenset("AF"), "B1-DAILY2": frozenset("B"),
     "TA2-DONE": frozenset("A"), "TB2-DONE": frozenset("B"),
+    # staged disaster reports (灾情报告) of A1's and B1's incidents; the streets' duty rosters and handovers
+    "A1-REP": frozenset("AVF"), "B1-REP": frozenset("B"),
+    "A-DUTY": frozenset("AF"), "B-DUTY": frozenset("B"), "A-HAND": frozenset("AF"), "B-HAND": frozenset("B"),
 }
 MARKER_RE = re.compile(r"QZ-([A-Z0-9]+-[A-Z0-9]+)-QZ")
 
@@ -154,6 +157,11 @@ def seed(c: Container) -> dict[str, str]:
     s.report_warning_response(CommandContext(Principal("v2", "reporter", A2), request_id="s"), ids["warning-WD"], A2, {"patrols": 1},
                               m("A2-RESP"))
     s.acknowledge_warning(CommandContext(Principal("b1", "reporter", B1), request_id="s"), ids["warning-WD"], B1, m("B1-SIGN"))
+    for key, inc in (("A1", "IA1"), ("B1", "IB1")):
+        ids[f"R{key}"] = s.draft_disaster_report(ADMIN, ids[inc], "initial", {"affected_population": 10}, {}, m(f"{key}-REP")).id
+    for unit, tag in ((A, "A"), (B, "B")):
+        s.schedule_duty(ADMIN, unit, today, {"name": m(f"{tag}-DUTY"), "phone": "13900000000"}, [{"name": "值班员", "phone": ""}])
+        ids[f"H{tag}"] = s.sign_handover(ADMIN, unit, [], m(f"{tag}-HAND")).id
     for viewer, (username, role, unit, team_key) in VIEWERS.items():
         c.accounts.add(username, PASSWORD, role, unit, ids[team_key] if team_key else None, f"{viewer}的账号")
     return {k: str(v) for k, v in ids.items()}

@@ -45,6 +45,8 @@ def path_values(d: District) -> dict[str, list[str]]:
         "warehouse_id": [ids[k] for k in ("WA", "WB")],
         "allocation_id": [ids[k] for k in ("ALA", "ALA2", "ALB")],
         "directive_id": [ids["DIR"]],
+        "report_id": [ids["RA1"], ids["RB1"]],
+        "handover_id": [ids["HA"], ids["HB"]],
         "warning_id": [ids[f"warning-{k}"] for k in ("WA", "WB1", "WD", "WDRAFT")],
         "code": [D, A, B, "411099001001", "411099001002", "411099002001"],
         "username": [u for u, *_ in VIEWERS.values()],
@@ -56,6 +58,7 @@ def query_values(d: District, head: int) -> dict[str, list[Any]]:
     return {
         "team_id": path_values(d)["team_id"],
         "format": ["json", "html", "csv"],
+        "unit_code": [D, A, B],
         "start": [(now - timedelta(days=1)).isoformat()],
         "end": [(now + timedelta(days=1)).isoformat()],
         "position": [head],
@@ -84,7 +87,7 @@ def requests_of(d: District) -> list[tuple[str, dict[str, Any]]]:
         assert not unfillable, f"the sweep cannot fill {unfillable} of GET {template}: add values for them"
         if "position" in required and "at" in {p["name"] for p in params}:
             pass  # replay: position is given, `at` left out (exactly one of the two)
-        optional = [p["name"] for p in params if p["in"] == "query" and not p.get("required") and p["name"] in ("team_id", "format", "unit", "q", "incident_id", "limit")]
+        optional = [p["name"] for p in params if p["in"] == "query" and not p.get("required") and p["name"] in ("team_id", "format", "unit", "q", "incident_id", "limit", "unit_code")]
         for combo in itertools.product(*(paths[n] for n in in_path)):
             path = template
             for name, value in zip(in_path, combo, strict=True):

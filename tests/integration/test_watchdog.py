@@ -43,7 +43,7 @@ def world(settings: Settings) -> Iterator[tuple[Container, Clock]]:
 
 def dispatch(c: Container, level: str = "II") -> str:
     incident = c.service.report_incident(
-        ctx(), category="natural_disaster", subtype="flood", level=level, title="积水", unit_code=VILLAGE, occurred_at=T0
+        ctx(), category="accident", subtype="fire", level=level, title="火情", unit_code=VILLAGE, occurred_at=T0  # no staged reports owed
     ).id
     team = c.service.register_team(ctx(), name="综合队", kind="comprehensive", unit_code=STREET, members=22).id
     return c.service.order_dispatch(ctx(), incident, team, "救援").id  # level II: 10 minutes to acknowledge

@@ -85,8 +85,25 @@ def board() -> dict[str, list[dict[str, Any]]]:
                         "late": False, "escalated_at": None})
         receipt.append({"id": f"rc{n}", "warning_id": "wc", "unit_code": code, "deadline": iso(at(7, 0)), "signed_at": None,
                         "late": False, "escalated_at": None})
+    # Staged disaster reports: a 续报 due at 09:00 today (level II, 初报 in), a 核报 due at 10:00 (5 days after control)
+    # with its 初报 escalated, and a dismissed incident that owes nothing.
+    def schedule(sid: str, level: str, status: str, occurred: datetime, controlled: datetime | None, submitted: list[str],
+                 escalated: list[str]) -> dict[str, Any]:
+        return {"id": sid, "title": f"灾情{sid}", "unit_code": villages[1], "category": "natural_disaster", "level": level,
+                "incident_status": status, "occurred_at": iso(occurred), "initial_due_at": iso(occurred + timedelta(hours=2)),
+                "controlled_at": controlled and iso(controlled), "submitted": {k: iso(occurred) for k in submitted},
+                "escalated": escalated, "reports": {}}
+
+    report_schedule = [
+        schedule("s1", "II", "verified", at(22, 0, day=-1), None, ["initial"], []),
+        schedule("s2", "IV", "controlled", at(1, 0, day=-6), at(10, 0, day=-5), [], ["initial"]),
+        schedule("s3", "I", "dismissed", at(1, 0, day=-2), None, [], []),
+    ]
+    handover = [{"id": "h1", "day": "2026-07-19", "unit_code": streets[0], "confirm_by": iso(at(9, 10)), "escalated_at": None},
+                {"id": "h2", "day": "2026-07-19", "unit_code": streets[1], "confirm_by": iso(at(23, 0)), "escalated_at": iso(at(8, 0))}]
     return {"unit": units, "dispatch": dispatch, "incident": incident, "daily_status": daily_status, "team": team,
-            "warehouse": warehouse, "directive": directive, "allocation": [], "warning": warning, "warning_receipt": receipt}
+            "warehouse": warehouse, "directive": directive, "allocation": [], "warning": warning, "warning_receipt": receipt,
+            "report_schedule": report_schedule, "handover": handover}
 
 
 MOMENTS = [at(h, m) for h, m in [(0, 0), (8, 59), (9, 0), (9, 1), (9, 10), (10, 30), (10, 31), (15, 59), (16, 0), (16, 6), (23, 59)]]
@@ -130,4 +147,4 @@ def test_the_page_and_the_server_derive_the_same_board_at_every_moment() -> None
         kinds_seen |= {a["kind"] for a in py["alerts"]}
     # the moments chosen exercise every alert the board derives
     assert kinds_seen == {"ack_overdue", "arrival_overdue", "report_overdue", "directive", "relay_alarm", "stock_low",
-                          "daily_report_missing", "receipt_overdue"}
+                          "daily_report_missing", "receipt_overdue", "disaster_report_overdue", "handover_unconfirmed"}

@@ -107,6 +107,21 @@ class World:
         do(c.IssueWarning(warning_id=self.ids["warning"]))
         self.ids["receipt_a"] = receipt_id(self.ids["warning"], STREET_A)
         self.ids["warning_draft"] = do(c.DraftWarning(**warning))
+        # Staged disaster reports: a draft, a signed one and a submitted one; an incident 3 hours old with no 初报.
+        self.ids["flood"] = do(c.ReportIncident(category="natural_disaster", subtype="rainstorm", level="II", title="强降雨内涝",
+                                                unit_code=VILLAGE_A, occurred_at=occurred))
+        self.ids["old_flood"] = do(c.ReportIncident(category="natural_disaster", subtype="flood", level="IV", title="河堤渗水",
+                                                    unit_code=VILLAGE_A, occurred_at=T0 - timedelta(hours=3)))
+        self.ids["rep_draft"] = do(c.DraftDisasterReport(incident_id=self.ids["flood"], stage="initial", figures={"affected_population": 120}))
+        self.ids["rep_signed"] = do(c.DraftDisasterReport(incident_id=self.ids["flood"], stage="continuing", figures={"affected_population": 150}))
+        do(c.SignOffDisasterReport(report_id=self.ids["rep_signed"]))
+        self.ids["rep_submitted"] = do(c.DraftDisasterReport(incident_id=inc, stage="initial", figures={"affected_population": 30}))
+        do(c.SignOffDisasterReport(report_id=self.ids["rep_submitted"]))
+        do(c.SubmitDisasterReport(report_id=self.ids["rep_submitted"]))
+        # The duty desk: street A's shift handed over by its night officer, not yet confirmed.
+        self.service.handover_grace = timedelta(minutes=1)
+        self.ids["handover"] = UUID(self.handle(Principal("night-officer", "operator", STREET_A),
+                                                c.SignHandover(unit_code=STREET_A, open_items=[], notes="夜班平稳")).id)
 
     def handle(self, who: Principal, command: c.Command) -> Any:
         return self.service.handle(CommandContext(who, request_id="test"), command)
@@ -179,6 +194,21 @@ CASES: dict[type[c.Command], Case] = {
         references=[], category="natural_disaster", subtype="rainstorm", level="orange", headline="许昌市暴雨橙色预警",
         description="", instruction="", onset=T0, expires=T0 + timedelta(hours=6), sender_name="许昌市气象台",
         area_codes=[STREET_A])), scoped=False),
+    c.DraftDisasterReport: Case(lambda w: c.DraftDisasterReport(incident_id=w.ids["incident"], stage="continuing",
+                                                                figures={"affected_population": 40, "relocated": 12})),
+    c.ReviseDisasterReport: Case(lambda w: c.ReviseDisasterReport(report_id=w.ids["rep_draft"], figures={"affected_population": 130})),
+    c.SignOffDisasterReport: Case(lambda w: c.SignOffDisasterReport(report_id=w.ids["rep_draft"], note="同意报送")),
+    c.SubmitDisasterReport: Case(lambda w: c.SubmitDisasterReport(report_id=w.ids["rep_signed"])),
+    c.RecordReportsAcknowledged: Case(lambda w: c.RecordReportsAcknowledged(report_ids=[w.ids["rep_submitted"]], acknowledged_at=w.now,
+                                                                            batch_id="batch-2"), scoped=False),
+    c.EscalateReportDeadline: Case(lambda w: c.EscalateReportDeadline(incident_id=w.ids["old_flood"], stage="initial", key="initial"),
+                                   scoped=False),
+    c.ScheduleDuty: Case(lambda w: c.ScheduleDuty(unit_code=STREET_A, day=local_day(w.now) + timedelta(days=1),
+                                                  leader={"name": "张局长", "phone": "13903740001"},
+                                                  officers=[{"name": "李静", "phone": "13903740002"}])),
+    c.SignHandover: Case(lambda w: c.SignHandover(unit_code=DISTRICT, open_items=[], notes="无")),
+    c.ConfirmHandover: Case(lambda w: c.ConfirmHandover(handover_id=w.ids["handover"], note="已接班")),
+    c.EscalateHandover: Case(lambda w: c.EscalateHandover(handover_id=w.ids["handover"]), scoped=False),
 }
 COMMANDS = sorted(CASES, key=lambda t: t.__name__)
 
@@ -233,7 +263,8 @@ def test_roles_outside_the_table_are_refused_before_anything_is_read(shared_worl
 
 
 # Commands that name a place by its unit code: units are public, so refusing them reveals nothing.
-AT_A_UNIT = {c.ReportIncident, c.RegisterTeam, c.RegisterWarehouse, c.UpdateUnitParts, c.FileDailyReport, c.DraftWarning}
+AT_A_UNIT = {c.ReportIncident, c.RegisterTeam, c.RegisterWarehouse, c.UpdateUnitParts, c.FileDailyReport, c.DraftWarning,
+             c.ScheduleDuty, c.SignHandover}
 
 
 @pytest.mark.parametrize("command", [t for t in COMMANDS if CASES[t].scoped], ids=lambda t: t.__name__)
