@@ -50,3 +50,7 @@ def report_upward_due_at(occurred_at: datetime) -> datetime:
 
 def reported_upward_in_time(occurred_at: datetime, acknowledged_at: datetime) -> bool:
     return acknowledged_at - occurred_at <= REPORT_UPWARD_WITHIN
+
+# 双重预防: how often a risk point must be reassessed, in days, by its level (most dangerous most
+# often); settings (YINGJI_RISK_REVIEW_DAYS) may override them. A review not done by then is an alarm.
+DEFAULT_RISK_REVIEW_DAYS = {"major": 30, "larger": 90, "general": 180, "low": 365}

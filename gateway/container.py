@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event
 
 from gateway.adapters.accounts import Accounts
 from gateway.adapters.bus import Bus, make_bus
+from gateway.adapters.evidence import EvidenceStore
 from gateway.errors import Conflict
 from gateway.adapters.eventstore import DistrictLog
 from gateway.citylink.relay import Relay, RelayState, make_lease, relay_status
@@ -68,7 +69,13 @@ def init_schema(settings: Settings) -> None:
     Accounts(engine).create_schema()
     RelayState(engine, settings.district_code).create_schema()
     Checkpoints(engine, None).create_schema()  # type: ignore[arg-type]
+    EvidenceStore(engine, None).create_schema()
     engine.dispose()
+
+
+def make_evidence(settings: Settings, engine: Engine) -> EvidenceStore:
+    """Evidence bytes on disk under the data directory (embedded), in PostgreSQL on the scaled layout."""
+    return EvidenceStore(engine, None if settings.is_postgres else settings.data_dir / "evidence")
 
 
 @dataclass
@@ -93,7 +100,9 @@ class Container:
         engine = make_engine(settings)
         store = DocStore(engine)
         accounts = Accounts(engine)
-        service = CommandService(event_log, settings.ack_minutes, arrive_minutes=settings.arrive_minutes)
+        evidence = make_evidence(settings, engine)
+        service = CommandService(event_log, settings.ack_minutes, arrive_minutes=settings.arrive_minutes, evidence=evidence,
+                                 risk_review_days=settings.risk_review_days)
         bus = make_bus(settings.redis_url, settings.district_code)
         projector = Projector(event_log, store, publish=bus.publish)
         event_log.on_saved(projector.wake)
@@ -115,6 +124,10 @@ class Container:
             from gateway.adapters.pgwake import PgWaker
 
             self._waker = PgWaker(self.settings.database_url, "stored_events", self.projector.wake).start()
+
+    @property
+    def evidence(self) -> EvidenceStore:
+        return self.service.evidence  # type: ignore[return-value]
 
     @property
     def checkpoints(self) -> Checkpoints:

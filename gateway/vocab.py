@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from domain import allocations, dispatches, incidents, reports, units
+from domain import allocations, dispatches, incidents, prevention, reports, units
 from domain.glossary import GLOSSARY, by_language
 from domain.policy import DAILY_REPORT_DUE, REPORT_UPWARD_WITHIN, SHANGHAI_UTC_OFFSET
 from gateway.authz import MATRIX, ROLES, Public
@@ -56,6 +56,19 @@ def vocabulary() -> dict[str, Any]:
         "DAILY_REPORT_DUE": DAILY_REPORT_DUE.strftime("%H:%M"),
         "REPORT_UPWARD_WITHIN_MS": int(REPORT_UPWARD_WITHIN.total_seconds() * 1000),
         "SHANGHAI_UTC_OFFSET_MS": int(SHANGHAI_UTC_OFFSET.total_seconds() * 1000),
+        # 双重预防: risk levels (gravest first) and colours, the LEC tables and bands, the hidden danger's steps
+        "RISK_LEVELS": [str(x) for x in prevention.RISK_LEVELS],
+        "RISK_COLOUR": {str(k): v for k, v in prevention.RISK_COLOUR.items()},
+        "LEC_BANDS": [{"above": floor, "inclusive": inclusive, "level": str(level)} for floor, inclusive, level in prevention.LEC_BANDS],
+        "LEC_VALUES": {"l": list(prevention.LEC_L), "e": list(prevention.LEC_E), "c": list(prevention.LEC_C)},
+        "CONTROL_TIERS": list(prevention.CONTROL_TIERS),
+        "DANGER_GRADES": [str(g) for g in prevention.DangerGrade],
+        "DANGER_FLOW": [str(s) for s in prevention.DANGER_FLOW],
+        "DANGER_OPEN": values(prevention.DANGER_OPEN),
+        "DANGER_RUNNING": values(prevention.DANGER_RUNNING),
+        "DANGER_STEPS": {step: {"target": str(t), "from": values(froms)} for step, (t, froms) in prevention.DANGER_STEPS.items()},
+        "FIVE_IN_PLACE": list(prevention.FIVE_IN_PLACE),
+        "MAX_EVIDENCE": prevention.MAX_EVIDENCE,
         "GLOSSARY": by_language(),
     }
 

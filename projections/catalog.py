@@ -4,6 +4,7 @@ from projections.allocations import ALLOCATIONS
 from projections.directives import DIRECTIVES
 from projections.dispatches import DISPATCHES
 from projections.incidents import INCIDENTS
+from projections.prevention import HIDDEN_DANGERS, INSPECTIONS, RISK_POINTS
 from projections.reducer import Reducer
 from projections.reports import DAILY_REPORTS, DAILY_STATUS
 from projections.teams import TEAMS
@@ -11,5 +12,5 @@ from projections.units import UNIT_IDS, UNITS
 from projections.warehouses import WAREHOUSES
 
 READ_MODELS: tuple[Reducer, ...] = (UNITS, UNIT_IDS, INCIDENTS, TEAMS, DISPATCHES, WAREHOUSES, ALLOCATIONS, DIRECTIVES,
-                                    DAILY_REPORTS, DAILY_STATUS)
+                                    DAILY_REPORTS, DAILY_STATUS, RISK_POINTS, INSPECTIONS, HIDDEN_DANGERS)
 KINDS = tuple(r.kind for r in READ_MODELS)
