@@ -1,7 +1,8 @@
-"""The deadline watchdog: turns a missed acknowledgement or arrival into one durable escalation event.
+"""The deadline watchdog: turns a missed acknowledgement or arrival, or a missed rectification deadline of a
+hidden danger, into one durable escalation event.
 
 It finds candidates in the read models (cheap, possibly stale) and asks the
-Dispatch aggregate to escalate; the aggregate refuses a second escalation
+Dispatch (or HiddenDanger) aggregate to escalate; the aggregate refuses a second escalation
 for the same reason and anything no longer overdue. So several watchdogs, or
 one restarted, still record each missed deadline exactly once.
 """
@@ -16,6 +17,7 @@ from uuid import UUID
 
 from domain.common import DomainError
 from domain.dispatches import RUNNING_DEADLINE, running_deadline
+from domain.prevention import DANGER_RUNNING, danger_overdue
 from gateway.context import CommandContext, Principal
 from gateway.service_layer.service import CommandService
 from projections.store import DocStore
@@ -45,8 +47,21 @@ class Watchdog:
                 due.append((d["id"], reason))
         return due
 
+    def overdue_dangers(self, now: datetime) -> list[str]:
+        """Hidden dangers past their rectification deadline whose current deadline is not yet escalated."""
+        docs, _ = self.store.list("hidden_danger", statuses=[str(s) for s in DANGER_RUNNING], limit=100_000)
+        return [d["id"] for d in docs
+                if d.get("deadline") and danger_overdue(d["status"], datetime.fromisoformat(d["deadline"]), now)
+                and d["deadline"] not in {x["deadline"] for x in d.get("escalations", [])}]
+
     def run_once(self) -> int:
         count = 0
+        for danger_id in self.overdue_dangers(self.clock()):
+            try:
+                self.service.escalate_hidden_danger(CommandContext(WATCHDOG, request_id="watchdog"), UUID(danger_id))
+                count += 1
+            except DomainError as e:  # reported or moved meanwhile, or another watchdog was first
+                log.debug("not escalating hidden danger %s: %s", danger_id, e.detail)
         for dispatch_id, reason in self.candidates(self.clock()):
             try:
                 self.service.escalate_dispatch(CommandContext(WATCHDOG, request_id="watchdog"), UUID(dispatch_id), reason)
