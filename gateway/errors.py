@@ -35,6 +35,14 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(DomainError):
+    code = "unsupported_media_type"
+
+
 STATUS_OF_CODE = {
     "validation_error": 422,
     "bad_request": 400,
