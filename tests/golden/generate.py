@@ -113,6 +113,7 @@ class History:
         self.incidents: list[str] = []
         self.seeded_dispatches: list[str] = []
         self.reporters: dict[str, Principal] = {}
+        self.dangers: list[str] = []  # hidden dangers the demo seeded
 
     # -- plumbing ------------------------------------------------------------
     def at(self, t: datetime, action: Callable[[], None]) -> None:
@@ -160,6 +161,8 @@ class History:
                 self.incidents.append(str(e.originator_id))
             elif name == "Dispatch.Ordered":
                 self.seeded_dispatches.append(str(e.originator_id))
+            elif name == "HiddenDanger.Found":
+                self.dangers.append(str(e.originator_id))
         for code, kind in self.units.items():
             if kind in ("village", "community"):
                 self.reporters[code] = p(f"reporter-{code[-6:]}", "reporter", code, f"灾害信息员 {code[-3:]}号")
@@ -177,6 +180,10 @@ class History:
         self.at(T0 + timedelta(minutes=6), lambda: self.s.escalate_dispatch(self.ctx(WATCHDOG), UUID(self.seeded_dispatches[1]), "ack_overdue"))
         self.at(T0 + timedelta(minutes=40), lambda: self.s.cancel_dispatch(self.ctx(COMMANDER), UUID(self.seeded_dispatches[1]), "改派就近队伍"))
         self.at(T0 + timedelta(minutes=20), lambda: self.s.verify_incident(self.ctx(OPERATOR), UUID(slope), "现场核实"))
+        # 双重预防: the watchdog escalates the demo's two overdue rectifications (the others are refused: not overdue)
+        for did in self.dangers:
+            self.at(T0 + timedelta(minutes=8), lambda did=did: self.attempt("escalate hidden danger", lambda: self.s.escalate_hidden_danger(
+                self.ctx(WATCHDOG), UUID(did))))
         for d in range(DAYS):
             day = start_day + timedelta(days=d)
             local0 = datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI)

@@ -19,6 +19,7 @@ from gateway.entrypoints.api.allocations import list_allocations
 from gateway.entrypoints.api.board import visible_to
 from gateway.entrypoints.api.dispatches import list_dispatches
 from gateway.entrypoints.api.incidents import list_incidents
+from gateway.entrypoints.api.prevention import hidden_danger_stats, list_hidden_dangers, list_risk_points
 from gateway.entrypoints.api.relay import list_directives
 from gateway.entrypoints.api.reports import daily_reports
 from gateway.entrypoints.api.teams import list_teams
@@ -62,6 +63,9 @@ def views(c: Container, manifest: dict[str, Any]) -> dict[str, Any]:
         "warehouses": list_warehouses(**args, **paged),
         "teams": list_teams(**args, status=None, **paged),
         "directives": list_directives(**args, **paged),
+        "hidden-dangers": list_hidden_dangers(**args, status=None, grade=None, street=None, overdue=None, **paged),
+        "hidden-danger-stats": hidden_danger_stats(**args, start=None, end=None),
+        "risk-points": list_risk_points(**args, level=None, **paged),
     }
     for day in manifest["days"]:
         out[f"daily-reports-{day}"] = daily_reports(**args, day=date.fromisoformat(day))
