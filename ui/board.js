@@ -11,7 +11,7 @@ import {
 import { LiveConnection } from "./live.js";
 import { can, LEVELS, SUBTYPES } from "./vocab.js";
 import {
-  alertKey, boardContext, levelSort, renderAlerts, renderAllocations, renderDispatches, renderIncidents, renderKpis, renderMapPanel, renderTeams,
+  alertKey, boardContext, levelSort, renderAlerts, renderAllocations, renderDangers, renderDispatches, renderIncidents, renderKpis, renderMapPanel, renderTeams,
   renderWarehouses, showDistrictName, tickCountdowns, unitName, unitPath,
 } from "./panels.js";
 import { showSignIn, submitSignIn } from "./signin.js";
@@ -286,6 +286,7 @@ function renderAll() {
   renderAllocations(ctx, view);
   renderWarehouses(ctx, view);
   renderStreets(ctx);
+  renderDangers(ctx);
   if (state.mapDirty) {
     renderMapPanel(ctx, state.selectedId);
     state.mapDirty = false;

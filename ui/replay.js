@@ -8,7 +8,7 @@ import { BoardModel } from "./board-model.js";
 import { esc, fmtClock, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, LEVEL_NUM, parseIso, shanghai } from "./format.js";
 import { applyStatic, getLang, label, materialName, materialUnit, onLangChange, setLang, setMaterials, t } from "./i18n.js";
 import {
-  alertKey, boardContext, PLAIN_VIEW, renderAlerts, renderAllocations, renderDispatches, renderIncidents, renderKpis, renderMapPanel,
+  alertKey, boardContext, PLAIN_VIEW, renderAlerts, renderDangers, renderAllocations, renderDispatches, renderIncidents, renderKpis, renderMapPanel,
   renderTeams, renderWarehouses, showDistrictName, tickCountdowns,
 } from "./panels.js";
 import { showSignIn, submitSignIn } from "./signin.js";
@@ -1053,6 +1053,7 @@ function renderAll() {
   renderDispatches(ctx, view);
   renderAlerts(ctx, view);
   renderTeams(ctx, view);
+  renderDangers(ctx);
   renderAllocations(ctx, view);
   renderWarehouses(ctx, view);
   if (state.mapDirty) {
