@@ -148,7 +148,8 @@ def danger_stats(docs: Iterable[dict[str, Any]], now: datetime, start: date | No
     """Per street, over the hidden dangers found in [start, end] (local days; open ends unbounded):
 
     found; rectified (verified or closed); rectified_on_time (their accepted rectification reported by the
-    deadline then in force) and on_time_rate; overdue (missed a deadline: escalated, or past it now);
+    deadline then in force) and on_time_rate; overdue (missed a deadline: escalated, past it now, or
+    reported rectified after it);
     major_found; major_closed; avg_days_to_close (found to 销号, of the closed ones)."""
     rows: dict[str, dict[str, Any]] = {}
     days: dict[str, list[float]] = {}
@@ -164,7 +165,7 @@ def danger_stats(docs: Iterable[dict[str, Any]], now: datetime, start: date | No
         if d["status"] in ("verified", "closed"):
             row["rectified"] += 1
             row["rectified_on_time"] += bool(d.get("rectified_on_time"))
-        if d["escalations"] or is_overdue(d, now):
+        if d["escalations"] or is_overdue(d, now) or d.get("rectified_on_time") is False:
             row["overdue"] += 1
         if d["status"] == "closed":
             row["major_closed"] += major

@@ -9,6 +9,8 @@ import logging
 from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
+import eventsourcing.domain as es_domain
+
 from gateway.container import Container
 from gateway.context import CommandContext, Principal
 from domain.policy import local_day
@@ -153,9 +155,16 @@ def seed_prevention(c: Container, admin: CommandContext, now: datetime) -> dict[
         c.accounts.add(user, DEMO_PASSWORD, role, xinxing, None, display)
     officer = CommandContext(Principal(user, role, xinxing, name=display), request_id="seed")
     clock = s.clock
+    stamp = es_domain.datetime_now_with_tzinfo
 
-    def back(days: float) -> None:  # records made earlier: the service's clock set back for them
+    def back(days: float) -> None:
+        """Records made `days` ago: the service's clock and the events' timestamps set back for them."""
         s.clock = lambda: clock() - timedelta(days=days)
+        es_domain.datetime_now_with_tzinfo = s.clock
+
+    def present() -> None:
+        s.clock = clock
+        es_domain.datetime_now_with_tzinfo = stamp
 
     def photo(unit: str, rgb: tuple[int, int, int], name: str) -> str:
         return c.evidence.put(demo_png(rgb), unit_code=unit, name=name, uploaded_by=user)["sha256"]
@@ -183,7 +192,7 @@ def seed_prevention(c: Container, admin: CommandContext, now: datetime) -> dict[
                 {"tier": "enterprise", "measures": "每班巡检，隐患当班上报", "person": f"{subject[:4]}安全员"},
                 {"tier": "street", "measures": "每月检查一次，汛期加密", "person": "街道安监站 孙磊"},
                 {"tier": "district", "measures": "行业部门季度督查", "person": "区应急管理局 王强"}])
-        s.clock = clock
+        present()
         # A planned inspection of the cold store: one finding, a 重大 hidden danger under the district's 挂牌督办.
         back(6)
         ammonia_unit = f"{prefix}006001"
@@ -204,7 +213,7 @@ def seed_prevention(c: Container, admin: CommandContext, now: datetime) -> dict[
                                five={"responsibility": "企业主要负责人陈建国牵头，设备部具体实施", "measures": "更换阀门、密封件，加装泄漏检测",
                                      "funds": "企业自筹18万元，已到位", "time_limit": "30日内完成", "plan": "液氨泄漏专项应急预案（已演练）"},
                                supervision="东应急督〔2026〕7号 区安委办挂牌督办")
-        s.clock = clock
+        present()
         s.note_danger_progress(admin, UUID(major_id), "新阀门已到货，计划周末停机更换")
 
         def found(unit: str, title: str, rgb: tuple[int, int, int], grade: str = "general", point: str | None = None,
@@ -232,18 +241,18 @@ def seed_prevention(c: Container, admin: CommandContext, now: datetime) -> dict[
         back(9)
         d = found(f"{prefix}004003", "燃气调压箱锈蚀未更换", (110, 80, 80), point="gas", by=admin)
         assign(d, 6, "许昌新奥燃气东城分公司")
-        s.clock = clock
+        present()
         # reported rectified, awaiting verification
         back(4)
         d = found(v1, "站房灭火器压力不足", (160, 40, 40), point="fuel")
         assign(d, 10, "中石化东城加油站")
-        s.clock = clock
+        present()
         s.report_danger_rectified(officer, d, [photo(v1, (40, 140, 60), "更换后灭火器.png")], "已更换8具灭火器")
         # verified, awaiting 销号
         back(8)
         d = found(v2, "施工现场临时用电私拉乱接", (100, 100, 40), point="pit")
         assign(d, 5, "东城建工集团项目部")
-        s.clock = clock
+        back(4)
         s.report_danger_rectified(officer, d, [photo(v2, (60, 120, 160), "规范布线.png")], "已按规范重新布线")
         s.verify_hidden_danger(admin, d, "街道复查合格")
         # closed (销号), once rejected on the way
@@ -258,6 +267,6 @@ def seed_prevention(c: Container, admin: CommandContext, now: datetime) -> dict[
         s.verify_hidden_danger(admin, d, "雨后复查无渗漏")
         s.close_hidden_danger(admin, d, "对标销号")
     finally:
-        s.clock = clock
+        present()
     return {"risk_points": len(points), "hidden_dangers": 9}
 
