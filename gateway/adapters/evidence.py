@@ -163,6 +163,29 @@ class EvidenceStore:
         with self.engine.connect() as conn:
             return conn.execute(select(evidence_table.c.content).where(evidence_table.c.sha256 == sha)).scalar()
 
+    def records(self) -> list[dict[str, Any]]:
+        """Every file's record (not its bytes), oldest first: what a backup writes beside the log."""
+        cols = [c for c in evidence_table.c if c.name != "content"]
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(select(*cols).order_by(evidence_table.c.uploaded_at, evidence_table.c.sha256)).mappings()]
+
+    def restore(self, record: dict[str, Any], data: bytes) -> bool:
+        """Keep a file from a backup as it was (no stripping: it was stripped when uploaded). False when already kept.
+        Refuses bytes that are not what the record names."""
+        if hashlib.sha256(data).hexdigest() != record["sha256"]:
+            raise ValueError(f"file {record['sha256']} does not match its SHA-256")
+        sniff(data)
+        if self.meta(record["sha256"]) is not None:
+            return False
+        if self.directory is not None:
+            path = self._path(record["sha256"])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        row = {k: record[k] for k in ("sha256", "unit_code", "media_type", "size", "name", "uploaded_by", "uploaded_at")}
+        with self.engine.begin() as conn:
+            conn.execute(insert(evidence_table).values(**row, content=None if self.directory is not None else data))
+        return True
+
     def count(self) -> int:
         with self.engine.connect() as conn:
             return len(conn.execute(select(evidence_table.c.sha256)).all())

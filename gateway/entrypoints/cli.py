@@ -136,6 +136,12 @@ def cmd_export(args: argparse.Namespace) -> None:
         else:
             with open(args.file, "w", encoding="utf-8") as out:
                 count = export_log(c.log, source, out)
+        if args.evidence:
+            from pathlib import Path
+
+            from gateway.tools.backup import export_evidence
+
+            print(f"exported {export_evidence(c.evidence, Path(args.evidence))} evidence files", file=sys.stderr)
     finally:
         c.close()
     print(f"exported {count} events", file=sys.stderr)
@@ -149,6 +155,12 @@ def cmd_import(args: argparse.Namespace) -> None:
     try:
         with open(args.file, encoding="utf-8") as lines:
             count = import_log(c.log, lines)
+        if args.evidence:
+            from pathlib import Path
+
+            from gateway.tools.backup import import_evidence
+
+            print(f"imported {import_evidence(c.evidence, Path(args.evidence))} evidence files")
         c.rebuild()
     except RestoreRefused as e:
         raise SystemExit(f"import refused: {e}") from None
@@ -220,9 +232,11 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("upstream", help="run the stand-in of the city platform (demos, tests); see `yingji upstream --help`")
     ex = sub.add_parser("export", help="write the log as CloudEvents JSON lines (backup)")
     ex.add_argument("file", help="output file, or - for stdout")
+    ex.add_argument("--evidence", help="also write the evidence files (photos, documents) into this directory")
     ex.set_defaults(func=cmd_export)
     im = sub.add_parser("import", help="load an export into an empty store (restore)")
     im.add_argument("file")
+    im.add_argument("--evidence", help="also load the evidence files an export wrote into this directory")
     im.set_defaults(func=cmd_import)
     pr = sub.add_parser("projections", help="read models").add_subparsers(dest="projections_command", required=True)
     pr.add_parser("rebuild", help="rebuild every read model from the log").set_defaults(func=cmd_rebuild)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
@@ -75,4 +76,35 @@ def import_log(log: DistrictLog, lines: IO[str], batch: int = 2000) -> int:
     if pending:
         recorder.insert_positioned(pending)
         count += len(pending)
+    return count
+
+
+# -- evidence files (双重预防): beside the log, in a directory of their own -----------------------
+def export_evidence(store: Any, directory: Path) -> int:
+    """Write every evidence file as `<directory>/<sha256>` and their records to `<directory>/index.jsonl`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with open(directory / "index.jsonl", "w", encoding="utf-8") as index:
+        for record in store.records():
+            data = store.content(record["sha256"])
+            if data is None:
+                continue
+            (directory / record["sha256"]).write_bytes(data)
+            index.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+def import_evidence(store: Any, directory: Path) -> int:
+    """Load the files an `export_evidence` wrote; each must match its SHA-256 (refused otherwise)."""
+    count = 0
+    with open(directory / "index.jsonl", encoding="utf-8") as index:
+        for number, line in enumerate(index, 1):
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            try:
+                count += store.restore(record, (directory / record["sha256"]).read_bytes())
+            except (OSError, ValueError) as e:
+                raise RestoreRefused(f"evidence line {number}: {e}") from None
     return count

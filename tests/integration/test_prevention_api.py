@@ -271,3 +271,29 @@ def test_statistics_of_the_golden_log_equal_a_recount_of_its_export(tmp_path: An
         assert sum(row["overdue"] for row in danger_stats(docs, NOW).values()) >= 2
     finally:
         c.close()
+
+
+def test_evidence_files_go_out_and_back_with_a_backup(settings: Settings, tmp_path: Any) -> None:
+    """`yingji export --evidence DIR` / `yingji import --evidence DIR`: the same bytes under the same names and scope."""
+    from gateway.tools.backup import RestoreRefused, export_evidence, import_evidence
+
+    c = Container.build(settings.model_copy(update={"run_projector": False}))
+    target = Container.build(Settings(data_dir=tmp_path / "restored", secret_key="test-secret-of-at-least-32-bytes!", run_projector=False))
+    try:
+        kept = [c.evidence.put(jpeg_with_gps(bytes([n])), unit_code=A1, name=f"{n}.jpg", uploaded_by="op_a") for n in range(2)]
+        assert export_evidence(c.evidence, tmp_path / "files") == 2
+        assert import_evidence(target.evidence, tmp_path / "files") == 2
+        for m in kept:
+            assert target.evidence.content(m["sha256"]) == c.evidence.content(m["sha256"])
+            assert target.evidence.meta(m["sha256"]) == m
+        assert import_evidence(target.evidence, tmp_path / "files") == 0  # again: nothing new
+        (tmp_path / "files" / kept[0]["sha256"]).write_bytes(jpeg_with_gps(b"tampered"))
+        third = Container.build(Settings(data_dir=tmp_path / "third", secret_key="test-secret-of-at-least-32-bytes!", run_projector=False))
+        try:
+            with pytest.raises(RestoreRefused):
+                import_evidence(third.evidence, tmp_path / "files")
+        finally:
+            third.close()
+    finally:
+        c.close()
+        target.close()
