@@ -45,6 +45,9 @@ def path_values(d: District) -> dict[str, list[str]]:
         "warehouse_id": [ids[k] for k in ("WA", "WB")],
         "allocation_id": [ids[k] for k in ("ALA", "ALA2", "ALB")],
         "directive_id": [ids["DIR"]],
+        "risk_point_id": [ids["RA1"], ids["RB1"]],
+        "danger_id": [ids["DA1"], ids["DB1"]],
+        "sha256": [ids["FA1"], ids["FB1"]],
         "code": [D, A, B, "411099001001", "411099001002", "411099002001"],
         "username": [u for u, *_ in VIEWERS.values()],
     }
