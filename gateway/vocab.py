@@ -61,6 +61,7 @@ def vocabulary() -> dict[str, Any]:
         "RISK_COLOUR": {str(k): v for k, v in prevention.RISK_COLOUR.items()},
         "LEC_BANDS": [{"above": floor, "inclusive": inclusive, "level": str(level)} for floor, inclusive, level in prevention.LEC_BANDS],
         "LEC_VALUES": {"l": list(prevention.LEC_L), "e": list(prevention.LEC_E), "c": list(prevention.LEC_C)},
+        "ASSESS_METHODS": [str(m) for m in prevention.AssessMethod],
         "CONTROL_TIERS": list(prevention.CONTROL_TIERS),
         "DANGER_GRADES": [str(g) for g in prevention.DangerGrade],
         "DANGER_FLOW": [str(s) for s in prevention.DANGER_FLOW],

@@ -5,7 +5,7 @@
 // many moments and requires the same answer.
 import { parseIso } from "./format.js";
 import {
-  DANGER_RUNNING, DAILY_REPORT_DUE, ON_BOARD as ON_BOARD_STATUSES, REPORT_UPWARD_WITHIN_MS, REPORTING_KINDS as REPORTING, RUNNING_DEADLINE,
+  DANGER_RUNNING, DAILY_REPORT_DUE, LEC_BANDS, ON_BOARD as ON_BOARD_STATUSES, REPORT_UPWARD_WITHIN_MS, REPORTING_KINDS as REPORTING, RUNNING_DEADLINE,
   SHANGHAI_UTC_OFFSET_MS,
 } from "./vocab.js";
 
@@ -125,6 +125,12 @@ export function derive(board, nowMs, relay = null) {
     if (filedToday.has(u.code)) bump(u.code, "daily_filed");
   }
   return { alerts, counts_by_street: counts, ...derivePrevention(board, nowMs, alerts) };
+}
+
+/** The level of an LEC score, by the bands domain.prevention defines (LEC_BANDS; a test compares it with lec_level). */
+export function lecLevel(d) {
+  const band = LEC_BANDS.find((b) => d > b.above || (b.inclusive && d === b.above));
+  return band ? band.level : LEC_BANDS[LEC_BANDS.length - 1].level;
 }
 
 /** 双重预防 on the board, as projections.board.derive_prevention: overdue rectifications and reviews, per-street counts. */

@@ -8,7 +8,10 @@ import { esc, fmtDateTime, fromLocalInput, parseIso, toLocalInput } from "./form
 import { applyStatic, getLang, label, onLangChange, setLang, t } from "./i18n.js";
 import { showDistrictName } from "./panels.js";
 import { showSignIn, submitSignIn } from "./signin.js";
-import { can, DANGER_FLOW, DANGER_GRADES, DANGER_RUNNING, DANGER_STEPS, FIVE_IN_PLACE, RISK_COLOUR } from "./vocab.js";
+import {
+  ASSESS_METHODS, can, DANGER_FLOW, DANGER_GRADES, DANGER_RUNNING, DANGER_STEPS, FIVE_IN_PLACE, LEC_VALUES, RISK_COLOUR, RISK_LEVELS,
+} from "./vocab.js";
+import { lecLevel } from "./board-model.js";
 
 const $ = (sel) => document.querySelector(sel);
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -16,7 +19,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const DESK_STEPS = [["assign", "assign"], ["progress", "progress"], ["deadline", "deadline"], ["verify", "verify"], ["reject", "reject"],
   ["close", "close"]];
 const STAT_COLUMNS = ["found", "rectified", "on_time_rate", "overdue", "major_found", "major_closed", "avg_days_to_close"];
-const state = { user: null, units: new Map(), items: [], selected: null, doc: null, blobs: new Map(), position: 0 };
+const state = { user: null, units: new Map(), items: [], selected: null, doc: null, blobs: new Map(), position: 0, risks: new Map() };
 
 function init() {
   applyStatic();
@@ -34,6 +37,11 @@ function init() {
     const b = e.target.closest("[data-step]");
     if (b) openStep(b.dataset.step);
   });
+  $("#risks").addEventListener("click", (e) => {
+    const b = e.target.closest("[data-assess]");
+    if (b) openAssess(b.dataset.assess);
+  });
+  $("#cmd-body").addEventListener("change", showLecLevel);
   $("#cmd-close").addEventListener("click", () => $("#cmd-dialog").close());
   $("#cmd-cancel").addEventListener("click", () => $("#cmd-dialog").close());
   $("#cmd-form").addEventListener("submit", submitStep);
@@ -251,6 +259,9 @@ const commands = new Map(); // one api.Command per (record, step): its key survi
 function bodyFor(step) {
   const v = (id) => $(`#${id}`)?.value.trim() ?? "";
   switch (step) {
+    case "assess":
+      return v("a-method") === "lec" ? { method: "lec", l: Number(v("a-l")), e: Number(v("a-e")), c: Number(v("a-c")), basis: v("a-basis") }
+        : { method: "direct", level: v("a-level"), basis: v("a-basis") };
     case "assign": {
       const body = { rectifier: v("s-rectifier"), responsible: v("s-responsible"), deadline: fromLocalInput(v("s-deadline")), measures: v("s-measures") };
       if (state.doc.grade === "major") {
@@ -273,15 +284,15 @@ function bodyFor(step) {
 async function submitStep(e) {
   e.preventDefault();
   const step = e.currentTarget.dataset.step;
-  const route = DESK_STEPS.find(([s]) => s === step)[1];
-  const path = `/hidden-dangers/${state.doc.id}/${route}`;
+  const path = step === "assess" ? `/risk-points/${e.currentTarget.dataset.risk}/assessments`
+    : `/hidden-dangers/${state.doc.id}/${DESK_STEPS.find(([s]) => s === step)[1]}`;
   if (!commands.has(path)) commands.set(path, new api.Command(path));
   const btn = $("#cmd-submit");
   btn.disabled = true;
   try {
     const answer = await commands.get(path).send(bodyFor(step));
     $("#cmd-dialog").close();
-    toast(`${t(`step.${step}`)} · ${t("dangers.done")}`);
+    toast(`${t(step === "assess" ? "risk.reassess" : `step.${step}`)} · ${t("dangers.done")}`);
     await refresh(answer.position);
   } catch (ex) {
     $("#cmd-error").hidden = false;
@@ -300,14 +311,46 @@ async function loadSide(minPosition = 0) {
   $("#stats").innerHTML = rows ? `<table class="tbl"><thead><tr><th>${esc(t("dangers.street"))}</th>${STAT_COLUMNS.map((k) => `<th>${esc(label("dangerStat", k))}</th>`).join("")}</tr></thead><tbody>${rows}</tbody></table>`
     : `<div class="empty">${esc(t("dangers.none"))}</div>`;
   const now = Date.now();
+  const canAssess = can(state.user?.role, "POST /risk-points/{risk_point_id}/assessments");
+  state.risks = new Map(risks.items.map((r) => [r.id, r]));
   $("#risk-count").textContent = risks.total;
   $("#risks").innerHTML = risks.items.map((r) => {
     const late = r.review_due && parseIso(r.review_due) < now;
     const a = r.assessment;
     return `<div class="risk${late ? " is-late" : ""}" data-testid="risk-${esc(r.id)}"><div><span class="rl rl-${esc(RISK_COLOUR[r.level] ?? "blue")}">${esc(label("riskColour", RISK_COLOUR[r.level] ?? ""))}</span>${esc(r.name)} · ${esc(r.subject)}</div>
       <div class="meta">${esc(label("riskLevel", r.level))}${a?.d != null ? ` · ${esc(t("dangers.lec", { d: a.d }))}` : a?.basis ? ` · ${esc(a.basis)}` : ""} · ${esc(unitPath(r.unit_code))}</div>
-      <div class="meta review">${esc(t("dangers.reviewDue"))} ${esc(fmtDateTime(r.review_due))}</div></div>`;
+      <div class="meta review">${esc(t("dangers.reviewDue"))} ${esc(fmtDateTime(r.review_due))}</div>
+      ${canAssess ? `<button type="button" class="btn btn-sm" data-assess="${esc(r.id)}" data-testid="assess-${esc(r.id)}">${esc(t("risk.reassess"))}</button>` : ""}</div>`;
   }).join("") || `<div class="empty">${esc(t("dangers.none"))}</div>`;
+}
+
+// ------------------------------------------------------------------ reassessing a risk point (LEC or direct)
+function openAssess(id) {
+  const r = state.risks.get(id);
+  const a = r.assessment ?? {};
+  const pick = (name, values, current) => `<label><span class="req">${name.toUpperCase()}</span><select id="a-${name}">${values.map((v) => option(String(v), String(v), String(current ?? ""))).join("")}</select></label>`;
+  $("#cmd-title").textContent = `${t("risk.reassess")} · ${r.name}`;
+  $("#cmd-body").innerHTML = `<label class="wide"><span class="req">${esc(t("risk.method"))}</span><select id="a-method">${ASSESS_METHODS.map((m) => option(m, label("assessMethod", m), a.method ?? "lec")).join("")}</select></label>
+    ${pick("l", LEC_VALUES.l, a.l)}${pick("e", LEC_VALUES.e, a.e)}${pick("c", LEC_VALUES.c, a.c)}
+    <div class="wide lec-result" id="a-result" aria-live="polite"></div>
+    <label class="wide"><span>${esc(t("risk.level"))}</span><select id="a-level">${RISK_LEVELS.map((l) => option(l, label("riskLevel", l), r.level)).join("")}</select></label>
+    <label class="wide"><span>${esc(t("risk.basis"))}</span><textarea id="a-basis" rows="2" maxlength="2000">${esc(a.basis ?? "")}</textarea></label>`;
+  $("#cmd-form").dataset.step = "assess";
+  $("#cmd-form").dataset.risk = id;
+  $("#cmd-error").hidden = true;
+  showLecLevel();
+  $("#cmd-dialog").showModal();
+}
+
+function showLecLevel() {
+  if ($("#cmd-form").dataset.step !== "assess") return;
+  const lec = $("#a-method").value === "lec";
+  for (const id of ["#a-l", "#a-e", "#a-c"]) $(id).disabled = !lec;
+  $("#a-level").disabled = lec;
+  const d = Math.round(Number($("#a-l").value) * Number($("#a-e").value) * Number($("#a-c").value) * 100) / 100;
+  const level = lecLevel(d);
+  if (lec) $("#a-level").value = level;
+  $("#a-result").textContent = lec ? `${t("dangers.lec", { d })} → ${label("riskLevel", level)}（${label("riskColour", RISK_COLOUR[level])}）` : "";
 }
 
 function toast(message, isError = false) {

@@ -928,6 +928,10 @@ Object.assign(DICT.zh, {
   "inspect.online": "在线",
   "inspect.needPhoto": "请至少拍一张照片",
   "inspect.failed": "上报被拒绝：{why}",
+  "risk.reassess": "复评",
+  "risk.method": "评价方法",
+  "risk.level": "风险等级",
+  "risk.basis": "判定依据",
 });
 Object.assign(DICT.en, {
   "panel.dangers": "Hidden dangers",
@@ -1001,4 +1005,8 @@ Object.assign(DICT.en, {
   "inspect.online": "Online",
   "inspect.needPhoto": "Take at least one photo",
   "inspect.failed": "Refused: {why}",
+  "risk.reassess": "Reassess",
+  "risk.method": "Method",
+  "risk.level": "Risk level",
+  "risk.basis": "Basis",
 });

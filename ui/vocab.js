@@ -27,6 +27,7 @@ export const RISK_LEVELS = Object.freeze(["major", "larger", "general", "low"]);
 export const RISK_COLOUR = Object.freeze({"major": "red", "larger": "orange", "general": "yellow", "low": "blue"});
 export const LEC_BANDS = Object.freeze([{"above": 320, "inclusive": false, "level": "major"}, {"above": 160, "inclusive": true, "level": "larger"}, {"above": 70, "inclusive": true, "level": "general"}, {"above": 0, "inclusive": true, "level": "low"}]);
 export const LEC_VALUES = Object.freeze({"l": [0.1, 0.2, 0.5, 1, 3, 6, 10], "e": [0.5, 1, 2, 3, 6, 10], "c": [1, 3, 7, 15, 40, 100]});
+export const ASSESS_METHODS = Object.freeze(["lec", "direct"]);
 export const CONTROL_TIERS = Object.freeze(["enterprise", "street", "district"]);
 export const DANGER_GRADES = Object.freeze(["general", "major"]);
 export const DANGER_FLOW = Object.freeze(["found", "rectifying", "reported", "verified", "closed"]);

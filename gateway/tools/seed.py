@@ -234,13 +234,18 @@ def seed_prevention(c: Container, admin: CommandContext, now: datetime) -> dict[
         d = found(v3, "堤防护坡局部塌陷", (70, 110, 70), point="levee")
         assign(d, 5, "魏庄村民委员会")
         s.move_danger_deadline(admin, d, s.clock() + timedelta(days=8), "需待河道清淤完成后施工，延期3天")
-        # two overdue: assigned earlier, deadlines passed
+        # two overdue: assigned earlier, deadlines passed, each escalated by the watchdog when it was missed
         back(12)
-        d = found(v2, "基坑临边防护栏杆缺失", (140, 120, 40), point="pit")
-        assign(d, 7, "东城建工集团项目部")
+        pit = found(v2, "基坑临边防护栏杆缺失", (140, 120, 40), point="pit")
+        assign(pit, 7, "东城建工集团项目部")
         back(9)
-        d = found(f"{prefix}004003", "燃气调压箱锈蚀未更换", (110, 80, 80), point="gas", by=admin)
-        assign(d, 6, "许昌新奥燃气东城分公司")
+        gas = found(f"{prefix}004003", "燃气调压箱锈蚀未更换", (110, 80, 80), point="gas", by=admin)
+        assign(gas, 6, "许昌新奥燃气东城分公司")
+        watchdog = CommandContext(Principal("watchdog", "system", ""), request_id="watchdog")
+        back(4.9)
+        s.escalate_hidden_danger(watchdog, pit)
+        back(2.9)
+        s.escalate_hidden_danger(watchdog, gas)
         present()
         # reported rectified, awaiting verification
         back(4)

@@ -139,6 +139,19 @@ def test_offline_record_with_photo_to_销号_across_phone_desk_and_board(server:
         assert_accessible(d, "the desk register with a closed record")
         d.screenshot(path=str(screenshot_dir() / "dangers.png"))
 
+        # A risk point reassessed by LEC: the page grades it by the domain's bands as the numbers are picked.
+        risk = next(r for r in commander.get("/risk-points").json()["items"] if r["level"] == "low")
+        d.click(f'[data-testid="assess-{risk["id"]}"]')
+        d.select_option("#a-l", "10")
+        d.select_option("#a-e", "6")
+        d.select_option("#a-c", "15")
+        expect(d.locator("#a-result")).to_contain_text("900")
+        expect(d.locator("#a-result")).to_contain_text("重大风险")
+        assert_accessible(d, "the reassessment dialog")
+        d.click("#cmd-submit")
+        expect(d.locator(f'[data-testid="risk-{risk["id"]}"]')).to_contain_text("红", timeout=15_000)
+        assert commander.get(f"/risk-points/{risk['id']}").json()["assessments"][-1]["d"] == 900
+
         # The board: closed, so no longer open; the 重大 one stays listed.
         b = desk.new_page()
         b.goto(server.base_url + "/ui/board.html")

@@ -180,9 +180,9 @@ class History:
         self.at(T0 + timedelta(minutes=6), lambda: self.s.escalate_dispatch(self.ctx(WATCHDOG), UUID(self.seeded_dispatches[1]), "ack_overdue"))
         self.at(T0 + timedelta(minutes=40), lambda: self.s.cancel_dispatch(self.ctx(COMMANDER), UUID(self.seeded_dispatches[1]), "改派就近队伍"))
         self.at(T0 + timedelta(minutes=20), lambda: self.s.verify_incident(self.ctx(OPERATOR), UUID(slope), "现场核实"))
-        # 双重预防: the watchdog escalates the demo's two overdue rectifications (the others are refused: not overdue)
+        # 双重预防: the levee's rectification (due in 8 days) is missed late in the history: the watchdog escalates it once
         for did in self.dangers:
-            self.at(T0 + timedelta(minutes=8), lambda did=did: self.attempt("escalate hidden danger", lambda: self.s.escalate_hidden_danger(
+            self.at(T0 + timedelta(days=8, hours=1), lambda did=did: self.attempt("escalate hidden danger", lambda: self.s.escalate_hidden_danger(
                 self.ctx(WATCHDOG), UUID(did))))
         for d in range(DAYS):
             day = start_day + timedelta(days=d)

@@ -89,3 +89,22 @@ def test_reported_in_time_is_never_escalated(world: tuple[Container, Clock]) -> 
     clock.advance(days=5)
     assert Watchdog(c.service, c.store, clock).run_once() == 0
     assert escalations(c) == []
+
+
+def test_the_demo_leaves_the_watchdog_nothing_to_escalate(settings: Settings) -> None:
+    """The seeded overdue rectifications were escalated when they were missed: a demo server's first watchdog
+    pass writes nothing (tests that count the log against a seeded server rely on it)."""
+    from datetime import datetime, timezone
+
+    from gateway.tools.seed import seed_demo
+
+    c = Container.build(settings.model_copy(update={"run_projector": False}))
+    try:
+        seed_demo(c)
+        c.projector.catch_up()
+        dog = Watchdog(c.service, c.store)
+        assert dog.overdue_dangers(datetime.now(timezone.utc)) == []
+        docs, _ = c.store.list("hidden_danger", statuses=["rectifying"], limit=100)
+        assert sum(1 for d in docs if d["escalations"]) == 2
+    finally:
+        c.close()

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from domain.common import InvalidValue
@@ -202,9 +202,9 @@ async def upload_evidence(
 
 
 @router.get("/evidence/{sha256}")
-def get_evidence(sha256: str, container: ContainerDep, principal: PrincipalDep) -> Response:
+def get_evidence(sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")], container: ContainerDep, principal: PrincipalDep) -> Response:
     """The file, to accounts whose scope covers the unit it was uploaded for (others: not found)."""
-    meta = container.evidence.meta(sha256) if len(sha256) == 64 else None
+    meta = container.evidence.meta(sha256)
     if meta is None or not principal.can_see_unit(meta["unit_code"]):
         raise not_found("file", sha256)
     content = container.evidence.content(sha256)
