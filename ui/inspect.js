@@ -14,6 +14,7 @@ const $ = (sel) => document.querySelector(sel);
 const DB_NAME = "yingji-inspect";
 const STORE = "outbox";
 const MINE_KEY = "yingji.inspect.mine";
+const UNITS_KEY = "yingji.inspect.units";
 const state = { user: null, units: [], items: [], mine: [], online: navigator.onLine, flushing: false, rectifying: null };
 
 // ------------------------------------------------------------------ the outbox, in IndexedDB
@@ -144,6 +145,10 @@ function init() {
   window.addEventListener("offline", () => setOnline(false));
   onLangChange(() => { renderForm(); renderMine(); renderOutbox(); setOnline(state.online); });
   setInterval(() => { if (state.user) flush(); }, 15_000);
+  // The page itself then opens without a network (the outbox lives in IndexedDB, the last list in localStorage).
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register("sw.js?page=inspect", { scope: "./inspect" }).catch(() => {});
+  }
   const token = api.getToken();
   if (!token || api.tokenExpired(token)) {
     if (token) api.clearSession();
@@ -178,13 +183,16 @@ async function start() {
   $("#app").hidden = false;
   $("#user-name").textContent = state.user.display_name || state.user.username;
   setOnline(navigator.onLine);
+  let units;
   try {
-    const units = await api.get("/units?limit=1000");
-    state.units = units.items.filter((u) => inScope(u.code)).sort((a, b) => a.code.localeCompare(b.code));
-    $("#unit-name").textContent = units.items.find((u) => u.code === state.user.unit_code)?.name ?? "";
+    units = (await api.get("/units?limit=1000")).items;
+    try { localStorage.setItem(UNITS_KEY, JSON.stringify(units)); } catch { /* full: fetched again next time */ }
   } catch {
     setOnline(false);
+    units = JSON.parse(localStorage.getItem(UNITS_KEY) || "[]"); // offline: the places known from the last visit
   }
+  state.units = units.filter((u) => inScope(u.code)).sort((a, b) => a.code.localeCompare(b.code));
+  $("#unit-name").textContent = units.find((u) => u.code === state.user.unit_code)?.name ?? "";
   renderForm();
   await loadMine();
   await renderOutbox();

@@ -72,6 +72,7 @@ def test_offline_record_with_photo_to_销号_across_phone_desk_and_board(server:
         sign_in(p, server, "/ui/inspect.html", "xinxing")
         expect(p.locator("#conn-status")).to_have_attribute("data-state", "online")
         assert_accessible(p, "the inspector phone, online")
+        p.wait_for_function("() => !!navigator.serviceWorker && !!navigator.serviceWorker.controller", timeout=15_000)
         phone.set_offline(True)
         expect(p.locator("#conn-status")).to_have_attribute("data-state", "offline", timeout=10_000)
         p.select_option("#f-unit", "411099001003")
@@ -85,6 +86,12 @@ def test_offline_record_with_photo_to_销号_across_phone_desk_and_board(server:
         assert_accessible(p, "the inspector phone, offline with a report waiting")
         p.screenshot(path=str(screenshot_dir() / "inspect.png"))
         assert found_events(commander, TITLE) == []
+        # A reload while offline: the page from the service worker, the report (and its photo) from IndexedDB.
+        p.reload()
+        expect(p.locator("#conn-status")).to_have_attribute("data-state", "offline", timeout=10_000)
+        expect(p.locator("#outbox-list li")).to_have_count(1)
+        expect(p.locator("#f-unit option")).not_to_have_count(0)  # the places known from the last visit: recording goes on
+        expect(p.locator(f'[data-testid^="mine-"]').first).to_be_visible()
 
         # Back online: sent once.
         phone.set_offline(False)
