@@ -29,6 +29,7 @@ function init() {
   document.querySelector(".lang-toggle-login").addEventListener("click", toggleLang);
   $("#sign-out").addEventListener("click", () => signOut());
   $("#filters").addEventListener("change", () => loadList());
+  $("#period").addEventListener("change", () => loadSide());
   $("#register").addEventListener("click", (e) => {
     const row = e.target.closest("[data-id]");
     if (row) select(row.dataset.id);
@@ -304,8 +305,12 @@ async function submitStep(e) {
 
 // ------------------------------------------------------------------ statistics and risk points
 async function loadSide(minPosition = 0) {
-  const q = minPosition ? `?min_position=${minPosition}` : "";
-  const [stats, risks] = await Promise.all([api.get(`/hidden-dangers/stats${q}`), api.get(`/risk-points?limit=500${minPosition ? `&min_position=${minPosition}` : ""}`)]);
+  const period = new URLSearchParams();
+  if ($("#p-start").value) period.set("start", $("#p-start").value);
+  if ($("#p-end").value) period.set("end", $("#p-end").value);
+  if (minPosition) period.set("min_position", String(minPosition));
+  const q = period.toString() ? `?${period}` : "";
+  const [stats, risks] = await Promise.all([api.get(`/hidden-dangers/stats${q}`).catch((ex) => { toast(`${ex.heading}: ${ex.detail}`, true); return { streets: {} }; }), api.get(`/risk-points?limit=500${minPosition ? `&min_position=${minPosition}` : ""}`)]);
   const cell = (k, v) => (v === null || v === undefined ? "—" : k === "on_time_rate" ? `${Math.round(v * 100)}%` : String(v));
   const rows = Object.entries(stats.streets).map(([code, row]) => `<tr><td>${esc(unitName(code))}</td>${STAT_COLUMNS.map((k) => `<td>${esc(cell(k, row[k]))}</td>`).join("")}</tr>`).join("");
   $("#stats").innerHTML = rows ? `<table class="tbl"><thead><tr><th>${esc(t("dangers.street"))}</th>${STAT_COLUMNS.map((k) => `<th>${esc(label("dangerStat", k))}</th>`).join("")}</tr></thead><tbody>${rows}</tbody></table>`

@@ -15,7 +15,8 @@ const DB_NAME = "yingji-inspect";
 const STORE = "outbox";
 const MINE_KEY = "yingji.inspect.mine";
 const UNITS_KEY = "yingji.inspect.units";
-const state = { user: null, units: [], items: [], mine: [], online: navigator.onLine, flushing: false, rectifying: null };
+const RISKS_KEY = "yingji.inspect.risks";
+const state = { user: null, units: [], risks: [], items: [], mine: [], online: navigator.onLine, flushing: false, rectifying: null };
 
 // ------------------------------------------------------------------ the outbox, in IndexedDB
 function openDb() {
@@ -135,6 +136,7 @@ function init() {
   document.querySelector(".lang-toggle-login").addEventListener("click", () => setLang(getLang() === "zh" ? "en" : "zh"));
   $("#sign-out").addEventListener("click", () => signOut());
   $("#found-form").addEventListener("submit", onFound);
+  $("#f-unit").addEventListener("change", renderRisks);
   $("#mine").addEventListener("click", (e) => {
     const b = e.target.closest("[data-rectify]");
     if (b) openRectify(b.dataset.rectify);
@@ -192,6 +194,12 @@ async function start() {
     units = JSON.parse(localStorage.getItem(UNITS_KEY) || "[]"); // offline: the places known from the last visit
   }
   state.units = units.filter((u) => inScope(u.code)).sort((a, b) => a.code.localeCompare(b.code));
+  try {
+    state.risks = (await api.get("/risk-points?limit=1000")).items;
+    try { localStorage.setItem(RISKS_KEY, JSON.stringify(state.risks)); } catch { /* full */ }
+  } catch {
+    state.risks = JSON.parse(localStorage.getItem(RISKS_KEY) || "[]");
+  }
   $("#unit-name").textContent = units.find((u) => u.code === state.user.unit_code)?.name ?? "";
   renderForm();
   await loadMine();
@@ -202,8 +210,16 @@ async function start() {
 function renderForm() {
   const current = $("#f-unit").value;
   $("#f-unit").innerHTML = state.units.map((u) => `<option value="${esc(u.code)}"${u.code === current ? " selected" : ""}>${esc(u.name)}</option>`).join("");
+  renderRisks();
   const grade = document.querySelector('input[name="grade"]:checked')?.value ?? DANGER_GRADES[0];
   $("#f-grades").innerHTML = DANGER_GRADES.map((g) => `<label class="${esc(g)}"><input type="radio" name="grade" value="${esc(g)}"${g === grade ? " checked" : ""}>${esc(label("dangerGrade", g))}</label>`).join("");
+}
+
+/** The risk points of the chosen place: a hidden danger is at one of them, or at a site named in words. */
+function renderRisks() {
+  const unit = $("#f-unit").value;
+  $("#f-risk").innerHTML = `<option value="">${esc(t("inspect.noRisk"))}</option>`
+    + state.risks.filter((r) => r.unit_code === unit).map((r) => `<option value="${esc(r.id)}">${esc(r.name)} · ${esc(r.subject)}</option>`).join("");
 }
 
 async function onFound(e) {
@@ -213,7 +229,8 @@ async function onFound(e) {
   const site = $("#f-site").value.trim();
   const files = $("#f-photos").files;
   err.hidden = true;
-  const missing = !title ? t("inspect.title") : !site ? t("inspect.site") : !files.length ? t("inspect.needPhoto") : "";
+  const risk = $("#f-risk").value;
+  const missing = !title ? t("inspect.title") : !site && !risk ? t("inspect.site") : !files.length ? t("inspect.needPhoto") : "";
   if (missing) {
     err.hidden = false;
     err.textContent = missing;
@@ -221,7 +238,7 @@ async function onFound(e) {
   }
   const unit = $("#f-unit").value;
   const body = { unit_code: unit, grade: document.querySelector('input[name="grade"]:checked').value, title, site,
-    description: $("#f-description").value.trim() };
+    description: $("#f-description").value.trim(), ...(risk ? { risk_point_id: risk } : {}) };
   await queue("found", "/hidden-dangers", unit, body, files, $("#f-keep").checked, title);
   $("#found-form").reset();
   renderForm();

@@ -146,6 +146,12 @@ def test_offline_record_with_photo_to_销号_across_phone_desk_and_board(server:
         assert_accessible(d, "the desk register with a closed record")
         d.screenshot(path=str(screenshot_dir() / "dangers.png"))
 
+        # Statistics per street and period: the register's street counts, nothing found after today.
+        expect(d.locator('[data-testid="stats"]')).to_contain_text("新兴街道")
+        d.fill("#p-start", "2099-01-01")
+        d.dispatch_event("#p-start", "change")
+        expect(d.locator('[data-testid="stats"]')).not_to_contain_text("新兴街道", timeout=10_000)
+
         # A risk point reassessed by LEC: the page grades it by the domain's bands as the numbers are picked.
         risk = next(r for r in commander.get("/risk-points").json()["items"] if r["level"] == "low")
         d.click(f'[data-testid="assess-{risk["id"]}"]')
