@@ -5,7 +5,8 @@ events name it by that hash. Its record (unit, type, size, who uploaded it) is a
 database; its bytes are a file under `<data_dir>/evidence/` on the embedded default and a column of
 that row on PostgreSQL (the scaled layout has no shared disk). The unit a file was uploaded for is
 its scope: it is served only to accounts whose scope covers that unit, and commands attach it only
-to records of that unit.
+to records of that unit (the same bytes uploaded for another unit are another record, so an upload
+never learns where else they are kept).
 
 Uploads are sniffed, never trusted by name or declared type: JPEG, PNG and PDF only. GPS data is
 removed from JPEG (the EXIF GPS directory) and PNG (the eXIf chunk) unless the uploader keeps it.
@@ -28,7 +29,7 @@ evidence_table = Table(
     "evidence",
     metadata,
     Column("sha256", String(64), primary_key=True),
-    Column("unit_code", String(12), nullable=False),
+    Column("unit_code", String(12), primary_key=True),  # the same bytes uploaded for two units are two records
     Column("media_type", String(40), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("name", String(200), nullable=False),
@@ -131,13 +132,13 @@ class EvidenceStore:
         if not keep_location:
             data = strip_location(data, media_type)
         sha = hashlib.sha256(data).hexdigest()
-        existing = self.meta(sha)
+        existing = self.meta(sha, unit_code)
         if existing is not None:
             return existing
-        if self.directory is not None:
+        if self.directory is not None and not self._path(sha).exists():
             path = self._path(sha)
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".part")
+            tmp = path.with_suffix(f".{os.getpid()}.part")
             tmp.write_bytes(data)
             os.replace(tmp, path)  # the row is written after the bytes: a row always has its file
         row = {"sha256": sha, "unit_code": unit_code, "media_type": media_type, "size": len(data), "name": name[:200],
@@ -146,28 +147,35 @@ class EvidenceStore:
         try:
             with self.engine.begin() as conn:
                 conn.execute(insert(evidence_table).values(**row))
-        except IntegrityError:  # a concurrent upload of the same bytes
+        except IntegrityError:  # a concurrent upload of the same bytes for the same unit
             pass
-        return self.meta(sha)  # type: ignore[return-value]
+        return self.meta(sha, unit_code)  # type: ignore[return-value]
 
-    def meta(self, sha: str) -> dict[str, Any] | None:
+    def meta(self, sha: str, unit_code: str | None = None) -> dict[str, Any] | None:
+        """The record of a file uploaded for `unit_code` (any unit's when None)."""
+        found = [m for m in self.records_of(sha) if unit_code is None or m["unit_code"] == unit_code]
+        return found[0] if found else None
+
+    def records_of(self, sha: str) -> list[dict[str, Any]]:
+        """Every unit's record of the same bytes (usually one)."""
         cols = [c for c in evidence_table.c if c.name != "content"]
         with self.engine.connect() as conn:
-            row = conn.execute(select(*cols).where(evidence_table.c.sha256 == sha)).mappings().first()
-        return dict(row) if row else None
+            rows = conn.execute(select(*cols).where(evidence_table.c.sha256 == sha).order_by(evidence_table.c.unit_code)).mappings()
+            return [dict(r) for r in rows]
 
     def content(self, sha: str) -> bytes | None:
         if self.directory is not None:
             path = self._path(sha)
             return path.read_bytes() if path.exists() else None
         with self.engine.connect() as conn:
-            return conn.execute(select(evidence_table.c.content).where(evidence_table.c.sha256 == sha)).scalar()
+            return conn.execute(select(evidence_table.c.content).where(evidence_table.c.sha256 == sha).limit(1)).scalar()
 
     def records(self) -> list[dict[str, Any]]:
         """Every file's record (not its bytes), oldest first: what a backup writes beside the log."""
         cols = [c for c in evidence_table.c if c.name != "content"]
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(select(*cols).order_by(evidence_table.c.uploaded_at, evidence_table.c.sha256)).mappings()]
+            order = (evidence_table.c.uploaded_at, evidence_table.c.sha256, evidence_table.c.unit_code)
+            return [dict(r) for r in conn.execute(select(*cols).order_by(*order)).mappings()]
 
     def restore(self, record: dict[str, Any], data: bytes) -> bool:
         """Keep a file from a backup as it was (no stripping: it was stripped when uploaded). False when already kept.
@@ -175,7 +183,7 @@ class EvidenceStore:
         if hashlib.sha256(data).hexdigest() != record["sha256"]:
             raise ValueError(f"file {record['sha256']} does not match its SHA-256")
         sniff(data)
-        if self.meta(record["sha256"]) is not None:
+        if self.meta(record["sha256"], record["unit_code"]) is not None:
             return False
         if self.directory is not None:
             path = self._path(record["sha256"])
@@ -188,4 +196,4 @@ class EvidenceStore:
 
     def count(self) -> int:
         with self.engine.connect() as conn:
-            return len(conn.execute(select(evidence_table.c.sha256)).all())
+            return len(conn.execute(select(evidence_table.c.sha256)).all())  # records, one per file and unit

@@ -421,8 +421,8 @@ class CommandService:
         """The records of uploaded files named in a command; each must have been uploaded for the record's unit."""
         files = []
         for sha in shas:
-            meta = self.evidence.meta(sha) if self.evidence is not None else None
-            if meta is None or meta["unit_code"] != unit_code:
+            meta = self.evidence.meta(sha, unit_code) if self.evidence is not None else None
+            if meta is None:
                 raise InvalidValue(f"no file {sha} was uploaded for unit {unit_code}", field="evidence")
             files.append({k: meta[k] for k in ("sha256", "media_type", "size", "name")})
         return files

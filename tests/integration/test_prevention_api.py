@@ -174,6 +174,13 @@ def test_a_file_is_served_only_within_its_units_scope(world: World) -> None:
     # nor can street B attach it to a record of its own
     assert w.post("cmd_b", "/hidden-dangers", {"unit_code": B1, "grade": "general", "title": "x", "site": "y",
                                                 "evidence": [sha]}).status_code == 422
+    # The same bytes uploaded by street B are B's own record of them: B learns nothing of A's, and A's stays A's.
+    again = w.upload("cmd_b", B1, [("b.jpg", jpeg_with_gps(), "image/jpeg")]).json()["files"][0]
+    assert (again["sha256"], again["unit_code"]) == (sha, B1)
+    assert w.get("cmd_b", f"/evidence/{sha}").status_code == 200
+    assert w.post("cmd_b", "/hidden-dangers", {"unit_code": B1, "grade": "general", "title": "x", "site": "y",
+                                                "evidence": [sha]}).status_code == 201
+    assert w.container.evidence.meta(sha, A1)["uploaded_by"] == "op_a"
 
 
 def test_statistics_equal_a_recount_from_the_exported_log(world: World) -> None:

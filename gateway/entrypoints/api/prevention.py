@@ -204,8 +204,8 @@ async def upload_evidence(
 @router.get("/evidence/{sha256}")
 def get_evidence(sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")], container: ContainerDep, principal: PrincipalDep) -> Response:
     """The file, to accounts whose scope covers the unit it was uploaded for (others: not found)."""
-    meta = container.evidence.meta(sha256)
-    if meta is None or not principal.can_see_unit(meta["unit_code"]):
+    meta = next((m for m in container.evidence.records_of(sha256) if principal.can_see_unit(m["unit_code"])), None)
+    if meta is None:
         raise not_found("file", sha256)
     content = container.evidence.content(sha256)
     if content is None:
