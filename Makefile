@@ -28,11 +28,13 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.board_latency
 	$(BIN)/python -m bench.relay_catchup
 	$(BIN)/python -m bench.replay
+	$(BIN)/python -m bench.warnings_fanout
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench.board_latency --quick
 	$(BIN)/python -m bench.relay_catchup --quick
 	$(BIN)/python -m bench.replay --quick
+	$(BIN)/python -m bench.warnings_fanout --quick
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -62,6 +62,7 @@ class IncidentStatus(StrEnum):
 
 
 OPEN = frozenset({IncidentStatus.REPORTED, IncidentStatus.VERIFIED, IncidentStatus.CONTROLLED})
+DISMISSABLE = frozenset({IncidentStatus.REPORTED, IncidentStatus.VERIFIED})  # a false report, before it is under control
 SITUATION_FIELDS = ("deaths", "injured", "missing", "evacuated", "affected")
 HARM_FIELDS = ("deaths", "injured", "missing")  # people harmed: shown in red wherever figures are shown
 
@@ -199,7 +200,7 @@ class Incident(Aggregate):
         self.status = IncidentStatus.CLOSED.value
 
     def dismiss(self, reason: str, by: Actor) -> None:
-        require_state(self.status, {IncidentStatus.REPORTED, IncidentStatus.VERIFIED}, "dismiss", "incident")
+        require_state(self.status, DISMISSABLE, "dismiss", "incident")
         if not reason.strip():
             raise InvalidValue("a reason is required to dismiss a report", field="reason")
         self._dismissed(reason=reason.strip(), by=by)

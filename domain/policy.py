@@ -32,6 +32,10 @@ DEFAULT_ACK_MINUTES = {"I": 5, "II": 10, "III": 15, "IV": 30}
 # Minutes from acknowledgement to arrival on site before a late arrival is escalated.
 DEFAULT_ARRIVE_MINUTES = {"I": 30, "II": 45, "III": 60, "IV": 90}
 
+# Minutes a target unit has to sign for an early warning (预警签收), by warning level;
+# settings (YINGJI_RECEIPT_MINUTES) may override them per deployment.
+DEFAULT_RECEIPT_MINUTES = {"red": 15, "orange": 30, "yellow": 60, "blue": 120}
+
 
 def local_day(moment: datetime) -> date:
     """The reporting day a moment falls on (Asia/Shanghai)."""
@@ -51,6 +55,15 @@ def report_upward_due_at(occurred_at: datetime) -> datetime:
 def reported_upward_in_time(occurred_at: datetime, acknowledged_at: datetime) -> bool:
     return acknowledged_at - occurred_at <= REPORT_UPWARD_WITHIN
 
+
+def receipt_due_at(issued_at: datetime, level: str, minutes: dict[str, int] | None = None) -> datetime:
+    """The moment a target that has not signed for a warning of `level` becomes overdue."""
+    return issued_at + timedelta(minutes=(minutes or DEFAULT_RECEIPT_MINUTES)[level])
+
+
+def warning_in_force(status: str, expires: datetime, now: datetime) -> bool:
+    """An issued warning is in force until its expiry: past it, it reads as expired without anyone acting."""
+    return status == "issued" and now < expires
 # 双重预防: how often a risk point must be reassessed, in days, by its level (most dangerous most
 # often); settings (YINGJI_RISK_REVIEW_DAYS) may override them. A review not done by then is an alarm.
 DEFAULT_RISK_REVIEW_DAYS = {"major": 30, "larger": 90, "general": 180, "low": 365}

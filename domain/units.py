@@ -71,6 +71,12 @@ def parent_code(code: str) -> str | None:
     return code[:keep] + "0" * (12 - keep)
 
 
+def street_of(code: str) -> str | None:
+    """The street (or cluster) a unit lies in, or is; None for the district itself."""
+    level = code_level(code)
+    return None if level == 0 else code[:9] + "000"
+
+
 def ancestors(code: str) -> list[str]:
     """The unit itself and every unit above it, nearest first."""
     chain = [code]

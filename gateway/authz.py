@@ -47,6 +47,7 @@ MATRIX: dict[str, Rule] = {
     # accounts
     "POST /auth/token": Public("signs in with a password"),
     "GET /auth/me": ANY,
+    "POST /auth/signout": ANY,  # revokes the caller's own token
     "GET /users": ADMIN,
     "POST /users": ADMIN,
     "POST /users/{username}/revoke": COMMAND,  # a commander may revoke team accounts in its subtree
@@ -112,6 +113,22 @@ MATRIX: dict[str, Rule] = {
     "POST /upstream/directives": Public("signed by the city platform (Standard Webhooks)"),
     "GET /directives": ANY,
     "POST /directives/{directive_id}/acknowledge": COMMAND,
+    # early warnings (预警): operators draft, the commander signs off, updates and lifts; each target signs for
+    # its own copy (its street desk, its village's reporter); CAP and the feed follow the warnings' scope rule
+    # (a subscribing tool signs in with a district-level observer account)
+    "GET /warnings": ANY,
+    "GET /warnings/feed": ANY,
+    "GET /warnings/{warning_id}": ANY,
+    "GET /warnings/{warning_id}/cap": ANY,
+    "GET /warnings/{warning_id}/receipts": ANY,
+    "GET /warnings/{warning_id}/responses": ANY,
+    "POST /warnings": DESK,
+    "POST /warnings/{warning_id}/issue": COMMAND,
+    "POST /warnings/{warning_id}/update": COMMAND,
+    "POST /warnings/{warning_id}/lift": COMMAND,
+    "POST /warnings/{warning_id}/receipts/{unit_code}/acknowledge": only("commander", "operator", "reporter"),
+    "POST /warnings/{warning_id}/receipts/{unit_code}/response": only("commander", "operator", "reporter"),
+    "POST /upstream/warnings": Public("signed by the city platform (Standard Webhooks), CAP 1.2 validated against the OASIS schema"),
     # 双重预防: risk points, inspections, hidden dangers and their evidence (street desks act within their street)
     "GET /risk-points": ANY,
     "GET /risk-points/{risk_point_id}": ANY,

@@ -14,6 +14,7 @@ from gateway.adapters.bus import Bus, make_bus
 from gateway.adapters.evidence import EvidenceStore
 from gateway.errors import Conflict
 from gateway.adapters.eventstore import DistrictLog
+from gateway.adapters.filestore import adopt_legacy_accounts, recover_read_model_file
 from gateway.citylink.relay import Relay, RelayState, make_lease, relay_status
 from gateway.service_layer.service import CommandService
 from gateway.settings import Settings
@@ -26,8 +27,8 @@ from projections.store import DELTA_RETENTION, DocStore
 log = logging.getLogger("yingji")
 
 
-def make_engine(settings: Settings) -> Engine:
-    url = settings.sqlalchemy_url()
+def make_engine(settings: Settings, url: str | None = None) -> Engine:
+    url = url or settings.sqlalchemy_url()
     if settings.is_postgres:
         return create_engine(
             url,
@@ -64,17 +65,44 @@ def init_schema(settings: Settings) -> None:
         with psycopg.connect(settings.database_url, autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{settings.database_schema}"')
     DistrictLog(settings.model_copy(update={"create_schema": True}).eventstore_env()).close()
+    if not settings.is_postgres:
+        prepare_files(settings)
     engine = make_engine(settings)
-    DocStore(engine).create_schema()
-    Accounts(engine).create_schema()
-    RelayState(engine, settings.district_code).create_schema()
+    store = DocStore(engine)
+    if store.create_schema():
+        # Read models of an older shape: build the new shape beside them and switch it in.
+        # (An older version's gateways keep reading the old tables until then.)
+        log_ = DistrictLog(settings.model_copy(update={"create_schema": False}).eventstore_env())
+        try:
+            head = log_.max_position()
+            shadow, name = store.shadow()
+            rebuild(log_, shadow, head, keep_deltas_after=head - DELTA_RETENTION, name=name)
+            store.switch_in(shadow, name)
+        finally:
+            log_.close()
     Checkpoints(engine, None).create_schema()  # type: ignore[arg-type]
-    EvidenceStore(engine, None).create_schema()
     engine.dispose()
+    accounts_engine = make_accounts_engine(settings)
+    Accounts(accounts_engine).create_schema()
+    RelayState(accounts_engine, settings.district_code).create_schema()
+    EvidenceStore(accounts_engine, None).create_schema()  # evidence records: kept, never rebuilt
+    accounts_engine.dispose()
+
+
+def make_accounts_engine(settings: Settings) -> Engine:
+    return make_engine(settings, settings.accounts_sqlalchemy_url())
+
+
+def prepare_files(settings: Settings) -> None:
+    """The embedded default: accounts moved out of an older read-model file, then a damaged
+    read-model file set aside so that a new one is made and folded from the log."""
+    adopt_legacy_accounts(settings.read_model_path, settings.accounts_path)
+    recover_read_model_file(settings.read_model_path)
 
 
 def make_evidence(settings: Settings, engine: Engine) -> EvidenceStore:
-    """Evidence bytes on disk under the data directory (embedded), in PostgreSQL on the scaled layout."""
+    """Evidence files (双重预防): their records beside the accounts (not derived from the log, so never dropped);
+    the bytes on disk under the data directory (embedded), in PostgreSQL on the scaled layout."""
     return EvidenceStore(engine, None if settings.is_postgres else settings.data_dir / "evidence")
 
 
@@ -88,6 +116,7 @@ class Container:
     service: CommandService
     projector: Projector
     bus: Bus
+    accounts_engine: Engine | None = None  # None: the read models' engine (PostgreSQL)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _waker: object | None = None
@@ -96,17 +125,24 @@ class Container:
     def build(cls, settings: Settings) -> Container:
         if settings.create_schema:
             init_schema(settings)
+        elif not settings.is_postgres:
+            prepare_files(settings)
         event_log = DistrictLog(settings.model_copy(update={"create_schema": False}).eventstore_env())
         engine = make_engine(settings)
         store = DocStore(engine)
-        accounts = Accounts(engine)
-        evidence = make_evidence(settings, engine)
+        accounts_engine = None if settings.is_postgres else make_accounts_engine(settings)
+        accounts = Accounts(accounts_engine or engine)
+        evidence = make_evidence(settings, accounts_engine or engine)
         service = CommandService(event_log, settings.ack_minutes, arrive_minutes=settings.arrive_minutes, evidence=evidence,
                                  risk_review_days=settings.risk_review_days)
+        service.receipt_minutes = dict(settings.receipt_minutes)
+        service.cap_codes = (settings.cap_sector, settings.cap_extension)
+        service.district_code = settings.district_code
+        service.unit_codes = lambda: [u["code"] for u in store.list("unit", limit=10_000_000)[0]]
         bus = make_bus(settings.redis_url, settings.district_code)
         projector = Projector(event_log, store, publish=bus.publish)
         event_log.on_saved(projector.wake)
-        return cls(settings, event_log, engine, store, accounts, service, projector, bus)
+        return cls(settings, event_log, engine, store, accounts, service, projector, bus, accounts_engine)
 
     def bootstrap_admin(self) -> None:
         spec = self.settings.bootstrap_admin
@@ -149,7 +185,7 @@ class Container:
 
     @property
     def relay_state(self) -> RelayState:
-        return RelayState(self.engine, self.settings.district_code)
+        return RelayState(self.accounts.engine, self.settings.district_code)
 
     def relay_status(self) -> dict | None:  # type: ignore[type-arg]
         """The relay's health for the board and /relay; None when no city platform is configured."""
@@ -180,12 +216,20 @@ class Container:
             self._threads.append(t)
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Empty every read model and fold the whole log again (`yingji projections rebuild`, restore, benchmarks).
+        """Fold the whole log again into new read models and switch them in (`yingji projections rebuild`, restore, benchmarks).
 
         Returns how many events it folded; `progress(position, head)` follows each committed chunk."""
         head = self.log.max_position()
-        # Older board deltas would be pruned at once: no client could resume from them.
-        events, position = rebuild(self.log, self.store, head, keep_deltas_after=head - DELTA_RETENTION, progress=progress)
+        # Folded into tables beside the live ones, which keep serving (and a running projector
+        # keeps projecting into them) until the switch; then both move on from the new ones.
+        shadow, name = self.store.shadow()
+        try:
+            # Older board deltas would be pruned at once: no client could resume from them.
+            events, position = rebuild(self.log, shadow, head, keep_deltas_after=head - DELTA_RETENTION, progress=progress, name=name)
+            self.store.switch_in(shadow, name)
+        except BaseException:
+            shadow.drop(name)
+            raise
         self.projector.restart_at(position)
         return events
 
@@ -211,3 +255,5 @@ class Container:
             t.join(timeout=5)
         self.log.close()
         self.engine.dispose()
+        if self.accounts_engine is not None:
+            self.accounts_engine.dispose()

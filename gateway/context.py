@@ -14,6 +14,8 @@ from gateway.errors import Forbidden, NotFound
 TEAM_WORK = frozenset({"dispatch", "allocation"})
 # Records every account may read: the organisation tree (the board's map and every unit picker need it).
 PUBLIC = frozenset({"unit"})
+# Records read by the units they target rather than by the unit they belong to (`Principal.can_read_warning`).
+TARGETED = frozenset({"warning"})
 
 
 class Role(StrEnum):
@@ -54,8 +56,19 @@ class Principal:
             return team_id is not None and self.team_id is not None and str(team_id) == self.team_id
         return self.can_see_unit(unit_code or "")
 
+    def can_read_warning(self, issuer_unit: str, targets: list[str], status: str) -> bool:
+        """The scope rule of an early warning: the issuing unit's subtree sees it (drafts included); once issued,
+        a unit sees a warning that targets it, a unit above it (its street, the district) or a unit below it."""
+        if self.is_admin or self.can_see_unit(issuer_unit):
+            return True
+        if status == "draft":
+            return False
+        return any(within(t, self.unit_code) or within(self.unit_code, t) for t in targets)
+
     def can_read_doc(self, kind: str, doc: dict | None) -> bool:
         """`can_read` for a read model document."""
+        if doc is not None and kind == "warning":
+            return self.can_read_warning(doc.get("unit_code") or "", doc.get("targets") or [], doc.get("status") or "")
         return doc is not None and self.can_read(kind, doc.get("unit_code"), doc.get("team_id"))
 
     def check_readable(self, kind: str, record_id: object, unit_code: str | None, team_id: object = None, what: str = "") -> None:

@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlparse
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from domain.policy import DEFAULT_ACK_MINUTES, DEFAULT_ARRIVE_MINUTES, DEFAULT_RISK_REVIEW_DAYS
+from domain.policy import DEFAULT_ACK_MINUTES, DEFAULT_ARRIVE_MINUTES, DEFAULT_RECEIPT_MINUTES, DEFAULT_RISK_REVIEW_DAYS
 
 
 
@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     token_minutes: int = 12 * 60
     ack_minutes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_ACK_MINUTES))
     arrive_minutes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_ARRIVE_MINUTES))
+    # Minutes a target unit has to sign for an early warning, by level (domain.policy.DEFAULT_RECEIPT_MINUTES)
+    receipt_minutes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_RECEIPT_MINUTES))
+    # CAP 1.2 out: the GB/T 35965.1 identifier's 3-digit sector code and 2-digit extension (the codes the
+    # bureau was assigned; the defaults are placeholders), and the `sender` of the district's messages.
+    cap_sector: str = "000"
+    cap_extension: str = "00"
+    cap_sender: str = ""  # empty: "yingji-<district code>"
     watchdog_seconds: float = 5.0  # how often deadlines are checked; 0 turns the watchdog off
     max_body_bytes: int = 1024 * 1024
     # Whether this process creates the schema (embedded default) or expects `yingji db init` ran.
@@ -61,6 +68,10 @@ class Settings(BaseSettings):
         if key and len(key.encode()) < 32:
             raise ValueError("YINGJI_SECRET_KEY must be at least 32 bytes (e.g. `openssl rand -base64 48`), or unset to use a generated one")
         return key
+
+    @property
+    def resolved_cap_sender(self) -> str:
+        return self.cap_sender or f"yingji-{self.district_code}"
 
     @property
     def is_postgres(self) -> bool:
@@ -108,9 +119,28 @@ class Settings(BaseSettings):
             )
         return env
 
+    @property
+    def read_model_path(self) -> Path:
+        """The embedded default's read-model file: rebuildable from the log, so it may be dropped."""
+        return self.data_dir / "state.sqlite3"
+
+    @property
+    def accounts_path(self) -> Path:
+        """The embedded default's accounts file (accounts, revoked tokens, the relay's position,
+        account-request records): not derived from the log, so nothing ever drops it."""
+        return self.data_dir / "accounts.sqlite3"
+
     def sqlalchemy_url(self) -> str:
-        """Read models, accounts and follower positions."""
+        """Read models (rebuildable from the log)."""
         if self.is_postgres:
             return "postgresql+psycopg://" + self.database_url.split("://", 1)[1]
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{(self.data_dir / 'state.sqlite3').resolve()}"
+        return f"sqlite:///{self.read_model_path.resolve()}"
+
+    def accounts_sqlalchemy_url(self) -> str:
+        """Accounts and the relay's position: on PostgreSQL the same database (tables a rebuild never
+        touches), on the embedded default a file of their own beside the read models."""
+        if self.is_postgres:
+            return self.sqlalchemy_url()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.accounts_path.resolve()}"

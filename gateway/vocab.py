@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from domain import allocations, dispatches, incidents, prevention, reports, units
+from domain import allocations, dispatches, incidents, prevention, reports, units, warnings
 from domain.glossary import GLOSSARY, by_language
 from domain.policy import DAILY_REPORT_DUE, REPORT_UPWARD_WITHIN, SHANGHAI_UTC_OFFSET
 from gateway.authz import MATRIX, ROLES, Public
@@ -41,6 +41,7 @@ def vocabulary() -> dict[str, Any]:
         "SITUATION_FIELDS": list(incidents.SITUATION_FIELDS),
         "HARM_FIELDS": list(incidents.HARM_FIELDS),
         "INCIDENT_OPEN": values(incidents.OPEN),
+        "DISMISSABLE": values(incidents.DISMISSABLE),
         "DISPATCH_ACTIVE": values(dispatches.ACTIVE),
         "DISPATCH_FINAL": values(dispatches.FINAL),
         "DISPATCH_FLOW": [str(s) for s in dispatches.FLOW],
@@ -53,6 +54,8 @@ def vocabulary() -> dict[str, Any]:
         "ON_BOARD": {kind: None if statuses is None else sorted(statuses) for kind, statuses in ON_BOARD.items()},
         "REPORTING_KINDS": values(reports.REPORTING_KINDS),
         "UNIT_KINDS": [str(k) for k in units.UnitKind],
+        "WARNING_LEVELS": [str(x) for x in warnings.LEVELS_HIGH_FIRST],  # highest first: red (一级) … blue (四级)
+        "RESPONSE_MEASURES": list(warnings.RESPONSE_MEASURES),
         "DAILY_REPORT_DUE": DAILY_REPORT_DUE.strftime("%H:%M"),
         "REPORT_UPWARD_WITHIN_MS": int(REPORT_UPWARD_WITHIN.total_seconds() * 1000),
         "SHANGHAI_UTC_OFFSET_MS": int(SHANGHAI_UTC_OFFSET.total_seconds() * 1000),

@@ -11,7 +11,9 @@ from datetime import datetime
 from statistics import median
 from typing import Any
 
+from domain.incidents import SITUATION_FIELDS
 from domain.policy import reported_upward_in_time
+from domain.units import street_of
 from projections.reducer import actor_of, event_name, iso
 
 _SKIP = {"originator_id", "originator_version", "timestamp", "originator_topic", "by"}
@@ -142,6 +144,7 @@ def district_summary(incidents: list[dict[str, Any]], dispatches: list[dict[str,
                 used[code] = used.get(code, 0) + qty - a.get("returned", {}).get(code, 0)
     stat = lambda xs: {"count": len(xs), "median": round(median(xs), 2) if xs else None, "p90": percentile(xs, 90)}  # noqa: E731
     return {
+        "by_street": by_street(chosen, ds),
         "window": {"start": start.isoformat(), "end": end.isoformat()},
         "incidents": len(chosen),
         "by_type": by_type,
@@ -153,6 +156,29 @@ def district_summary(incidents: list[dict[str, Any]], dispatches: list[dict[str,
         "dispatches": len(ds),
         "materials_used": {code: qty for code, qty in sorted(used.items()) if qty},
     }
+
+
+def by_street(incidents: list[dict[str, Any]], dispatches: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per street (the district's own incidents under the district's code): counts, levels, harm, work done."""
+    out: dict[str, dict[str, Any]] = {}
+    street_of_incident: dict[str, str] = {}
+    for i in incidents:
+        street = street_of(i["unit_code"]) or i["unit_code"]
+        street_of_incident[i["id"]] = street
+        row = out.setdefault(street, {"incidents": 0, "by_level": {}, "situation": dict.fromkeys(SITUATION_FIELDS, 0),
+                                      "reported_upward_in_time": 0, "reported_upward_late": 0, "dispatches": 0})
+        row["incidents"] += 1
+        row["by_level"][i["level"]] = row["by_level"].get(i["level"], 0) + 1
+        for k in SITUATION_FIELDS:
+            row["situation"][k] += int((i.get("situation") or {}).get(k) or 0)
+        if i.get("reported_upward_in_time") is True:
+            row["reported_upward_in_time"] += 1
+        elif i.get("reported_upward_in_time") is False:
+            row["reported_upward_late"] += 1
+    for d in dispatches:
+        if d["incident_id"] in street_of_incident:
+            out[street_of_incident[d["incident_id"]]]["dispatches"] += 1
+    return dict(sorted(out.items()))
 
 
 def _dt(value: str | None) -> datetime | None:

@@ -15,6 +15,7 @@ from domain.prevention import DANGER_OPEN, danger_overdue, review_overdue
 from domain.policy import DAILY_REPORT_DUE, SHANGHAI, daily_report_due_at, report_upward_due_at
 from domain.reports import REPORTING_KINDS
 from projections.reducer import Doc
+from projections.warnings import in_force, receipt_state
 
 ON_BOARD = {
     "unit": None,  # all
@@ -25,6 +26,8 @@ ON_BOARD = {
     "warehouse": None,
     "directive": {"received"},
     "daily_status": None,  # one per reporting unit: its latest daily report
+    "warning": {"draft", "issued"},  # drafts for the commander to sign off, and those issued (in force or expired)
+    "warning_receipt": {"pending", "signed"},  # each target's copy while its warning is not lifted
     "hidden_danger": {str(s) for s in DANGER_OPEN},  # 隐患 until 销号
     "risk_point": None,  # every risk point: an overdue review is an alarm
 }
@@ -84,6 +87,19 @@ def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | N
     for dv in board.get("directive", []):
         alerts.append({"kind": "directive", "level": "warning", "directive_id": dv["id"], "title": dv["title"],
                        "since": dv["received_at"], "unit_code": dv["unit_code"]})
+    # Early warnings: per warning in force and street, the targets that have not signed in time (one alarm each).
+    warnings_in_force = {w["id"]: w for w in board.get("warning", []) if in_force(w, now)}
+    overdue: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in board.get("warning_receipt", []):
+        w = warnings_in_force.get(r["warning_id"])
+        if w is not None and receipt_state(r, now) == "overdue":
+            overdue.setdefault((w["id"], street_of(r["unit_code"])), []).append(r)
+    for (warning_id, street), receipts in sorted(overdue.items()):
+        w = warnings_in_force[warning_id]
+        alerts.append({"kind": "receipt_overdue", "level": "danger", "warning_id": warning_id, "headline": w["headline"],
+                       "warning_level": w["level"], "exercise": w["exercise"], "unit_code": street,
+                       "units": sorted(r["unit_code"] for r in receipts), "since": min(r["deadline"] for r in receipts),
+                       "escalated": any(r.get("escalated_at") for r in receipts)})
     if relay and relay.get("alarm"):
         alerts.append({"kind": "relay_alarm", "level": "danger", "detail": relay.get("last_error", ""),
                        "since": relay.get("alarm_since"), "unit_code": ""})
@@ -112,7 +128,8 @@ def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | N
 
     def bump(unit_code: str, key: str) -> None:
         row = counts.setdefault(street_of(unit_code), {"incidents": 0, "teams_busy": 0, "teams_idle": 0, "dispatches": 0,
-                                                       "daily_due": 0, "daily_filed": 0})
+                                                       "daily_due": 0, "daily_filed": 0, "warning_receipts": 0,
+                                                       "warning_signed": 0})
         row[key] += 1
 
     for i in board.get("incident", []):
@@ -124,6 +141,12 @@ def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | N
             bump(t["unit_code"], "teams_busy")
     for d in board.get("dispatch", []):
         bump(d["unit_code"], "dispatches")
+    for r in board.get("warning_receipt", []):  # real warnings in force only: exercises never count
+        w = warnings_in_force.get(r["warning_id"])
+        if w is not None and not w["exercise"]:
+            bump(r["unit_code"], "warning_receipts")
+            if r.get("signed_at"):
+                bump(r["unit_code"], "warning_signed")
     for u in reporting:
         bump(u["code"], "daily_due")
         if u["code"] in filed_today:

@@ -10,7 +10,8 @@ from projections.reports import DAILY_REPORTS, DAILY_STATUS
 from projections.teams import TEAMS
 from projections.units import UNIT_IDS, UNITS
 from projections.warehouses import WAREHOUSES
+from projections.warnings import RECEIPTS, WARNINGS
 
 READ_MODELS: tuple[Reducer, ...] = (UNITS, UNIT_IDS, INCIDENTS, TEAMS, DISPATCHES, WAREHOUSES, ALLOCATIONS, DIRECTIVES,
-                                    DAILY_REPORTS, DAILY_STATUS, RISK_POINTS, INSPECTIONS, HIDDEN_DANGERS)
+                                    DAILY_REPORTS, DAILY_STATUS, WARNINGS, RECEIPTS, RISK_POINTS, INSPECTIONS, HIDDEN_DANGERS)
 KINDS = tuple(r.kind for r in READ_MODELS)

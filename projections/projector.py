@@ -144,10 +144,19 @@ class Projector:
         return len(notifications)
 
     def catch_up(self) -> int:
+        """Project everything there is; beside another projector (a CLI next to a running
+        deployment), whichever commits a batch first wins and this one continues from there."""
         total = 0
-        while n := self.run_once():
+        while True:
+            try:
+                n = self.run_once()
+            except StalePosition:
+                self._cache.clear()
+                self.position = self.store.position(self.name)
+                continue
+            if not n:
+                return total
             total += n
-        return total
 
     def run_forever(self, stop: threading.Event, poll_seconds: float = 0.5) -> None:
         while not stop.is_set():

@@ -36,6 +36,15 @@ export function clearSession() {
   localStorage.removeItem(USER_KEY);
 }
 
+/** The user signs out: the server revokes the token (so a copy of it stops working too), then the session is dropped. */
+export function revokeSession() {
+  const token = getToken();
+  if (token) {
+    fetch(`${API}/auth/signout`, { method: "POST", headers: { Authorization: `Bearer ${token}` }, keepalive: true }).catch(() => {});
+  }
+  clearSession();
+}
+
 /** True when the token is a JWT whose `exp` has passed (anything unreadable is left to the server to judge). */
 export function tokenExpired(token) {
   try {

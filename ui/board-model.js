@@ -40,6 +40,28 @@ export function streetOf(unitCode) {
   return code.slice(0, 9) + "000";
 }
 
+/** projections.warnings.in_force: issued and not yet past its expiry. */
+export function warningInForce(w, nowMs) {
+  return w.status === "issued" && nowMs < parseIso(w.expires);
+}
+
+/** projections.warnings.shown_status: draft, issued, expired or lifted. */
+export function warningShownStatus(w, nowMs) {
+  return w.status === "issued" && !warningInForce(w, nowMs) ? "expired" : w.status;
+}
+
+/** projections.warnings.receipt_state: pending, overdue, signed or late. */
+export function receiptState(r, nowMs) {
+  if (r.signed_at) return r.late ? "late" : "signed";
+  return parseIso(r.deadline) < nowMs ? "overdue" : "pending";
+}
+
+function byTuple(a, b) {
+  const [x, y] = [JSON.parse(a), JSON.parse(b)];
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
+  return 0;
+}
+
 function sortedEntries(obj) {
   return Object.keys(obj).sort().map((k) => [k, obj[k]]);
 }
@@ -76,6 +98,27 @@ export function derive(board, nowMs, relay = null) {
   for (const dv of board.directive ?? []) {
     alerts.push({ kind: "directive", level: "warning", directive_id: dv.id, title: dv.title, since: dv.received_at, unit_code: dv.unit_code });
   }
+  // Early warnings: per warning in force and street, the targets that have not signed in time (one alarm each).
+  const inForce = new Map((board.warning ?? []).filter((w) => warningInForce(w, nowMs)).map((w) => [w.id, w]));
+  const overdue = new Map();
+  for (const r of board.warning_receipt ?? []) {
+    const w = inForce.get(r.warning_id);
+    if (w && receiptState(r, nowMs) === "overdue") {
+      const key = JSON.stringify([w.id, streetOf(r.unit_code)]);
+      if (!overdue.has(key)) overdue.set(key, []);
+      overdue.get(key).push(r);
+    }
+  }
+  for (const key of [...overdue.keys()].sort(byTuple)) {
+    const [warningId, street] = JSON.parse(key);
+    const receipts = overdue.get(key);
+    const w = inForce.get(warningId);
+    alerts.push({
+      kind: "receipt_overdue", level: "danger", warning_id: warningId, headline: w.headline, warning_level: w.level,
+      exercise: w.exercise, unit_code: street, units: receipts.map((r) => r.unit_code).sort(),
+      since: receipts.map((r) => r.deadline).sort()[0], escalated: receipts.some((r) => !!r.escalated_at),
+    });
+  }
   if (relay && relay.alarm) {
     alerts.push({ kind: "relay_alarm", level: "danger", detail: relay.last_error ?? "", since: relay.alarm_since, unit_code: "" });
   }
@@ -111,7 +154,9 @@ export function derive(board, nowMs, relay = null) {
   const counts = {};
   const bump = (unitCode, key) => {
     const street = streetOf(unitCode);
-    const row = (counts[street] ??= { incidents: 0, teams_busy: 0, teams_idle: 0, dispatches: 0, daily_due: 0, daily_filed: 0 });
+    const row = (counts[street] ??= {
+      incidents: 0, teams_busy: 0, teams_idle: 0, dispatches: 0, daily_due: 0, daily_filed: 0, warning_receipts: 0, warning_signed: 0,
+    });
     row[key] += 1;
   };
   for (const i of board.incident ?? []) bump(i.unit_code, "incidents");
@@ -120,6 +165,13 @@ export function derive(board, nowMs, relay = null) {
     else if (tm.status !== "off_duty") bump(tm.unit_code, "teams_busy");
   }
   for (const d of board.dispatch ?? []) bump(d.unit_code, "dispatches");
+  for (const r of board.warning_receipt ?? []) { // real warnings in force only: exercises never count
+    const w = inForce.get(r.warning_id);
+    if (w && !w.exercise) {
+      bump(r.unit_code, "warning_receipts");
+      if (r.signed_at) bump(r.unit_code, "warning_signed");
+    }
+  }
   for (const u of reporting) {
     bump(u.code, "daily_due");
     if (filedToday.has(u.code)) bump(u.code, "daily_filed");

@@ -9,10 +9,10 @@ import {
   applyStatic, getLang, label, materialList, materialName, materialUnit, onLangChange, setLang, setMaterials, t,
 } from "./i18n.js";
 import { LiveConnection } from "./live.js";
-import { can, LEVELS, SUBTYPES } from "./vocab.js";
+import { can, DISMISSABLE, INCIDENT_OPEN, LEVELS, SITUATION_FIELDS, SUBTYPES, WARNING_LEVELS } from "./vocab.js";
 import {
-  alertKey, boardContext, levelSort, renderAlerts, renderAllocations, renderDangers, renderDispatches, renderIncidents, renderKpis, renderMapPanel, renderTeams,
-  renderWarehouses, showDistrictName, tickCountdowns, unitName, unitPath,
+  alertKey, boardContext, levelSort, renderAlerts, renderAllocations, renderDangers, renderDispatches, renderIncidents, renderKpis, renderMapPanel,
+  renderTeams, renderWarehouses, renderWarnings, showDistrictName, tickCountdowns, unitName, unitPath, warningLevelText,
 } from "./panels.js";
 import { showSignIn, submitSignIn } from "./signin.js";
 
@@ -22,6 +22,14 @@ const ROUTE_OF = {
   respond: "POST /incidents/{incident_id}/dispatches", // verify, dispatch, allocate: the desk
   command: "POST /incidents/{incident_id}/close", // control, close: the commander
   ackDirective: "POST /directives/{directive_id}/acknowledge",
+  situation: "POST /incidents/{incident_id}/situation",
+  level: "POST /incidents/{incident_id}/level",
+  dismiss: "POST /incidents/{incident_id}/dismiss",
+  draftWarning: "POST /warnings",
+  issueWarning: "POST /warnings/{warning_id}/issue",
+  updateWarning: "POST /warnings/{warning_id}/update",
+  liftWarning: "POST /warnings/{warning_id}/lift",
+  signWarning: "POST /warnings/{warning_id}/receipts/{unit_code}/acknowledge",
 };
 const NEW_FOR_MS = 8000;
 const POLL_EVERY_MS = 5000;
@@ -66,11 +74,16 @@ function init() {
   $("#login-form").addEventListener("submit", onLogin);
   $("#lang-toggle").addEventListener("click", toggleLang);
   document.querySelector(".lang-toggle-login").addEventListener("click", toggleLang);
-  $("#sign-out").addEventListener("click", () => signOut());
+  $("#sign-out").addEventListener("click", () => {
+    api.revokeSession();
+    signOut();
+  });
   $("#report-btn").addEventListener("click", () => openReport());
   $("#dispatch-btn").addEventListener("click", () => openDispatch(state.selectedId));
   $("#allocate-btn").addEventListener("click", () => openAllocate(state.selectedId));
   $("#incident-list").addEventListener("click", onIncidentClick);
+  $("#warning-btn").addEventListener("click", () => openWarningDraft());
+  $("#warning-list").addEventListener("click", onWarningClick);
   $("#map").addEventListener("click", onMapClick);
   $("#map").addEventListener("keydown", (e) => {
     if (e.key === "Enter") onMapClick(e);
@@ -281,6 +294,7 @@ function renderAll() {
   renderKpis(ctx);
   renderIncidentPanel(ctx);
   renderDispatches(ctx, view);
+  renderWarnings(ctx, view);
   renderAlerts(ctx, view);
   renderTeams(ctx, view);
   renderAllocations(ctx, view);
@@ -336,6 +350,7 @@ function renderCommandButtons() {
   $("#report-btn").hidden = !may("report");
   $("#dispatch-btn").hidden = !may("respond");
   $("#allocate-btn").hidden = !may("respond");
+  $("#warning-btn").hidden = !may("draftWarning");
 }
 
 function renderConn() {
@@ -401,7 +416,23 @@ function boardView() {
     expandedWh: state.expandedWh,
     stockRows: 3,
     toggleWh: true,
+    warningActions,
   };
+}
+
+/** The desk's controls under a warning: the commander issues a draft, updates or lifts one in force; a street desk signs. */
+function warningActions(w, receipts) {
+  const actions = [];
+  const inForce = w.status === "issued" && parseIso(w.expires) > serverNow();
+  if (w.status === "draft" && may("issueWarning")) actions.push(["issue", "action.issueWarning", "btn-primary"]);
+  if (inForce && may("updateWarning")) actions.push(["update", "action.updateWarning", ""]);
+  if (w.status === "issued" && may("liftWarning")) actions.push(["lift", "action.liftWarning", ""]);
+  const mine = receipts.find((r) => r.unit_code === state.user?.unit_code);
+  if (mine && !mine.signed_at && may("signWarning")) actions.push(["sign", "action.signWarning", "btn-primary"]);
+  const cap = w.status !== "draft"
+    ? `<button type="button" class="btn btn-sm btn-ghost" data-warning-action="cap" data-id="${esc(w.id)}">${esc(t("action.capDoc"))}</button>` : "";
+  if (!actions.length && !cap) return "";
+  return `<div class="inc-actions">${actions.map(([a, k, cls]) => `<button type="button" class="btn btn-sm ${cls}" data-warning-action="${a}" data-id="${esc(w.id)}" data-testid="warning-${a}-${esc(w.id)}">${esc(t(k))}</button>`).join("")}${cap}</div>`;
 }
 
 function incidentDetail(i, dispatches) {
@@ -410,6 +441,11 @@ function incidentDetail(i, dispatches) {
   if (may("respond")) actions.push(["dispatch", "action.dispatchShort", ""], ["allocate", "action.allocateShort", ""]);
   if (may("command") && i.status === "verified") actions.push(["control", "action.control", ""]);
   if (may("command") && (i.status === "verified" || i.status === "controlled")) actions.push(["close", "action.close", ""]);
+  if (INCIDENT_OPEN.includes(i.status)) {
+    if (may("situation")) actions.push(["situation", "action.situation", ""]);
+    if (may("level")) actions.push(["level", "action.level", ""]);
+  }
+  if (may("dismiss") && DISMISSABLE.includes(i.status)) actions.push(["dismiss", "action.dismiss", "btn-ghost"]);
   return `<div class="inc-detail">
       ${i.description ? `<div>${esc(i.description)}</div>` : ""}
       ${i.situation_notes ? `<div>📋 ${esc(i.situation_notes)}</div>` : ""}
@@ -532,7 +568,8 @@ function onIncidentClick(e) {
     e.stopPropagation();
     const id = btn.dataset.id;
     ({ verify: () => openSimple("verify", id), control: () => openSimple("control", id), close: () => openSimple("close", id),
-      dispatch: () => openDispatch(id), allocate: () => openAllocate(id) })[btn.dataset.action]?.();
+      dispatch: () => openDispatch(id), allocate: () => openAllocate(id), situation: () => openSituation(id),
+      level: () => openLevel(id), dismiss: () => openDismiss(id) })[btn.dataset.action]?.();
     return;
   }
   const row = e.target.closest(".incident");
@@ -872,7 +909,214 @@ function openDirective(directiveId) {
   });
 }
 
+// ------------------------------------------------------------------ early warnings (预警)
+
+function findWarning(id) {
+  return state.board?.warning.find((w) => w.id === id) ?? null;
+}
+
+function onWarningClick(e) {
+  const btn = e.target.closest("[data-warning-action]");
+  if (!btn) return;
+  const w = findWarning(btn.dataset.id);
+  if (!w) return;
+  ({ issue: () => openWarningIssue(w), update: () => openWarningUpdate(w), lift: () => openWarningLift(w), sign: () => openWarningSign(w),
+    cap: () => openCap(w) })[btn.dataset.warningAction]?.();
+}
+
+/** The warning's latest CAP 1.2 document in a new tab (fetched with the session's token: CAP follows the scope rule). */
+async function openCap(w) {
+  const tab = window.open("", "_blank");
+  try {
+    const res = await fetch(`/api/v1/warnings/${encodeURIComponent(w.id)}/cap`, { headers: { Authorization: `Bearer ${api.getToken()}` } });
+    const blob = new Blob([await res.text()], { type: "text/xml" });
+    if (tab) tab.location = URL.createObjectURL(blob);
+  } catch {
+    tab?.close();
+    toast(label("errorCode", "network"), true);
+  }
+}
+
+function warningRef(w) {
+  return `<div class="incident-ref wl-${esc(w.level)}" style="--lv:var(--wl-${esc(w.level)})"><b>${esc(warningLevelText(w.level))} · ${esc(w.headline)}</b>
+    <div>${w.exercise ? `【${esc(label("exercise", "true"))}】` : ""}${esc(label("subtype", w.subtype))} · ${esc(fmtDateTime(w.onset))} – ${esc(fmtDateTime(w.expires))}</div>
+    ${w.instruction ? `<div style="margin-top:0.3rem;white-space:pre-wrap">${esc(t("warning.instruction"))}：${esc(w.instruction)}</div>` : ""}</div>`;
+}
+
+function levelRadios(selected) {
+  return `<div class="levels">${WARNING_LEVELS.map((l) => `<label class="wl-${l}"><input type="radio" name="level" value="${l}"${l === selected ? " checked" : ""} required><span>${esc(warningLevelText(l))}</span></label>`).join("")}</div>`;
+}
+
+// 拟制预警 (operators draft; the commander signs off from the panel)
+function openWarningDraft() {
+  if (!state.board) return;
+  const cats = Object.keys(SUBTYPES);
+  const now = serverNow();
+  const units = (state.board.unit ?? []).filter((u) => scopeOk(u.code)).sort((a, b) => a.code.localeCompare(b.code));
+  openDialog({
+    name: "warning",
+    title: t("form.warning.title"),
+    success: t("toast.warningDrafted"),
+    html: `
+      <label><span class="req">${esc(t("form.category"))}</span>
+        <select name="category" required>${cats.map((c) => `<option value="${c}">${esc(label("category", c))}</option>`).join("")}</select></label>
+      <label><span class="req">${esc(t("form.subtype"))}</span><select name="subtype" required></select></label>
+      <div class="wide"><span class="req" style="color:var(--text-2);font-size:0.92rem">${esc(label("warningField", "level"))}</span>${levelRadios("yellow")}</div>
+      <label class="wide"><span class="req">${esc(t("form.warning.headline"))}</span><input name="headline" required maxlength="200" autocomplete="off"></label>
+      <label class="wide"><span>${esc(label("warningField", "description"))}</span><textarea name="description" maxlength="4000" rows="3"></textarea></label>
+      <label class="wide"><span>${esc(label("warningField", "instruction"))}</span><textarea name="instruction" maxlength="2000" rows="2"></textarea></label>
+      <label><span class="req">${esc(label("warningField", "onset"))}</span><input name="onset" type="datetime-local" required value="${toLocalInput(now)}"></label>
+      <label><span class="req">${esc(label("warningField", "expires"))}</span><input name="expires" type="datetime-local" required value="${toLocalInput(now + 12 * 3600 * 1000)}"></label>
+      <label class="wide"><span class="req">${esc(t("form.warning.targets"))}</span>
+        <select name="targets" multiple required size="6">${units.map((u) => `<option value="${esc(u.code)}"${u.kind === "district" ? " selected" : ""}>${esc(u.kind === "village" || u.kind === "community" ? "　" : "")}${esc(u.name)}（${esc(label("unitKind", u.kind))}）</option>`).join("")}</select></label>
+      <label class="wide check"><input type="checkbox" name="exercise"> <span>${esc(t("form.warning.exercise"))}</span></label>`,
+    setup(body) {
+      const cat = body.querySelector("[name=category]");
+      const sub = body.querySelector("[name=subtype]");
+      const fillSub = () => {
+        sub.innerHTML = SUBTYPES[cat.value].map((s) => `<option value="${s}">${esc(label("subtype", s))}</option>`).join("");
+      };
+      cat.addEventListener("change", fillSub);
+      fillSub();
+      sub.value = "rainstorm";
+    },
+    collect(form) {
+      const f = new FormData(form);
+      const onset = fromLocalInput(f.get("onset"));
+      const expires = fromLocalInput(f.get("expires"));
+      if (!onset || !expires) throw new Error(label("warningField", "expires"));
+      return {
+        path: "/warnings",
+        body: {
+          category: f.get("category"), subtype: f.get("subtype"), level: f.get("level"), headline: String(f.get("headline")).trim(),
+          description: String(f.get("description") || "").trim(), instruction: String(f.get("instruction") || "").trim(),
+          onset, expires, targets: f.getAll("targets"), exercise: f.get("exercise") === "on",
+        },
+      };
+    },
+  });
+}
+
+function openWarningIssue(w) {
+  openDialog({
+    name: "warning-issue",
+    title: `${t("action.issueWarning")} · ${w.headline}`,
+    success: t("toast.warningIssued"),
+    html: `${warningRef(w)}<div class="wide">${esc(t("form.warning.targets"))}：${esc(w.targets.map((c) => w.target_names?.[c] ?? c).join("、"))}</div>`,
+    collect: () => ({ path: `/warnings/${encodeURIComponent(w.id)}/issue`, body: {} }),
+  });
+}
+
+function openWarningUpdate(w) {
+  openDialog({
+    name: "warning-update",
+    title: t("form.warning.updateTitle"),
+    success: t("toast.warningUpdated"),
+    html: `${warningRef(w)}
+      <div class="wide"><span style="color:var(--text-2);font-size:0.92rem">${esc(label("warningField", "level"))}</span>${levelRadios(w.level)}</div>
+      <label class="wide"><span>${esc(t("form.warning.headline"))}</span><input name="headline" maxlength="200" value="${esc(w.headline)}"></label>
+      <label class="wide"><span>${esc(label("warningField", "instruction"))}</span><textarea name="instruction" maxlength="2000" rows="2">${esc(w.instruction)}</textarea></label>
+      <label><span>${esc(label("warningField", "expires"))}</span><input name="expires" type="datetime-local" value="${toLocalInput(parseIso(w.expires))}"></label>
+      <label class="wide"><span>${esc(t("form.warning.reason"))}</span><textarea name="reason" rows="2" maxlength="2000"></textarea></label>`,
+    collect(form) {
+      const f = new FormData(form);
+      const body = { reason: String(f.get("reason") || "").trim() };
+      if (f.get("level") !== w.level) body.level = f.get("level");
+      const headline = String(f.get("headline") || "").trim();
+      if (headline && headline !== w.headline) body.headline = headline;
+      const instruction = String(f.get("instruction") || "").trim();
+      if (instruction !== w.instruction) body.instruction = instruction;
+      const expires = fromLocalInput(f.get("expires"));
+      if (expires && parseIso(expires) !== parseIso(w.expires)) body.expires = expires;
+      return { path: `/warnings/${encodeURIComponent(w.id)}/update`, body };
+    },
+  });
+}
+
+function openWarningLift(w) {
+  openDialog({
+    name: "warning-lift",
+    title: t("form.warning.liftTitle"),
+    success: t("toast.warningLifted"),
+    html: `${warningRef(w)}<label class="wide"><span class="req">${esc(t("form.warning.liftReason"))}</span><textarea name="reason" rows="3" required maxlength="2000"></textarea></label>`,
+    collect: (form) => ({ path: `/warnings/${encodeURIComponent(w.id)}/lift`, body: { reason: String(new FormData(form).get("reason") || "").trim() } }),
+  });
+}
+
+function openWarningSign(w) {
+  const unit = state.user.unit_code;
+  openDialog({
+    name: "warning-sign",
+    title: `${t("action.signWarning")} · ${w.headline}`,
+    success: t("toast.warningSigned"),
+    html: `${warningRef(w)}<label class="wide"><span>${esc(t("form.note"))}</span><textarea name="note" rows="2" maxlength="2000"></textarea></label>`,
+    collect: (form) => ({ path: `/warnings/${encodeURIComponent(w.id)}/receipts/${encodeURIComponent(unit)}/acknowledge`,
+      body: { note: String(new FormData(form).get("note") || "").trim() } }),
+  });
+}
+
 // 核实 / 控制 / 结案
+// 更新灾情: the casualty and relief figures as they now stand (each one only when it changed)
+function openSituation(incidentId) {
+  const inc = findIncident(incidentId);
+  if (!inc) return;
+  openDialog({
+    name: "situation",
+    title: t("form.situation.title"),
+    success: t("toast.situation"),
+    html: `${incidentRef(inc)}
+      ${SITUATION_FIELDS.map((k) => `<label><span>${esc(label("situation", k))}</span>
+        <input name="${k}" type="number" min="0" max="1000000" step="1" inputmode="numeric" value="${Number(inc.situation?.[k] ?? 0)}"></label>`).join("")}
+      <label class="wide"><span>${esc(t("form.situationNotes"))}</span><textarea name="notes" rows="3" maxlength="2000"></textarea></label>`,
+    collect(form) {
+      const f = new FormData(form);
+      const body = { notes: String(f.get("notes") || "").trim() };
+      for (const k of SITUATION_FIELDS) {
+        const v = Number(f.get(k));
+        if (Number.isInteger(v) && v !== Number(inc.situation?.[k] ?? 0)) body[k] = v;
+      }
+      if (Object.keys(body).length === 1 && !body.notes) throw new Error(t("form.situationNothing"));
+      return { path: `/incidents/${encodeURIComponent(inc.id)}/situation`, body };
+    },
+  });
+}
+
+// 调整等级
+function openLevel(incidentId) {
+  const inc = findIncident(incidentId);
+  if (!inc) return;
+  openDialog({
+    name: "level",
+    title: t("form.level.title"),
+    success: t("toast.levelChanged"),
+    html: `${incidentRef(inc)}
+      <div class="wide"><span class="req">${esc(t("form.level"))}</span>
+        <div class="levels">${LEVELS.map((l) => `<label class="lv-${l}"><input type="radio" name="level" value="${l}"${l === inc.level ? " checked" : ""} required><span>${LEVEL_NUM[l]} ${esc(label("level", l))}</span></label>`).join("")}</div></div>
+      <label class="wide"><span class="req">${esc(t("form.reason"))}</span><textarea name="reason" rows="3" maxlength="2000" required></textarea></label>`,
+    collect(form) {
+      const f = new FormData(form);
+      if (f.get("level") === inc.level) throw new Error(t("form.levelSame"));
+      return { path: `/incidents/${encodeURIComponent(inc.id)}/level`, body: { level: f.get("level"), reason: String(f.get("reason") || "").trim() } };
+    },
+  });
+}
+
+// 撤销（误报）
+function openDismiss(incidentId) {
+  const inc = findIncident(incidentId);
+  if (!inc) return;
+  openDialog({
+    name: "dismiss",
+    title: t("form.dismiss.title"),
+    success: t("toast.dismissed"),
+    html: `${incidentRef(inc)}
+      <label class="wide"><span class="req">${esc(t("form.reason"))}</span><textarea name="reason" rows="3" maxlength="2000" required></textarea></label>`,
+    collect(form) {
+      return { path: `/incidents/${encodeURIComponent(inc.id)}/dismiss`, body: { reason: String(new FormData(form).get("reason") || "").trim() } };
+    },
+  });
+}
+
 function openSimple(kind, incidentId) {
   const inc = findIncident(incidentId);
   if (!inc) return;

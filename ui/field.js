@@ -79,6 +79,7 @@ function init() {
   $("#sign-out").addEventListener("click", () => {
     const n = outbox.items().length;
     if (n && !window.confirm(t("field.signOutPending", { n }))) return;
+    api.revokeSession();
     signOut();
   });
   $("#main").addEventListener("click", onMainClick);

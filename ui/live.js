@@ -6,7 +6,8 @@ const MAX_DELAY_MS = 10_000;
 const DEAD_AFTER_MS = 30_000; // no frame for this long: the connection is dead
 const OFFLINE_AFTER_FAILURES = 4; // consecutive failed attempts before the indicator turns red
 const CLOSE_TOO_SLOW = 4008;
-const CLOSE_UNAUTHENTICATED = 4401;
+const CLOSE_UNAUTHENTICATED = 4401; // the token no longer holds (expired, revoked, signed out): sign in again
+const CLOSE_REVOKED = 4403; // a hello with a revoked token: sign in again, never retry it
 
 export function liveUrl(path = "/api/v1/board/live") {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -131,7 +132,7 @@ export class LiveConnection {
     ws.onclose = (ev) => {
       if (ws !== this.ws) return;
       this.ws = null;
-      if (ev.code === CLOSE_UNAUTHENTICATED) {
+      if (ev.code === CLOSE_UNAUTHENTICATED || ev.code === CLOSE_REVOKED) {
         this.authError(ev.reason);
         return;
       }

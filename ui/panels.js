@@ -5,17 +5,19 @@
 //   detail(i)          the focused incident's detail and actions (the board's desk), or ""
 //   alertExtra(a)      controls under an alert (the board's 签收 of a directive), or ""
 //   expandedWh, stockRows   which warehouses show every line, how many lines the others show
-import { streetOf, reportUpwardDueMs } from "./board-model.js";
+//   warningActions(w, receipts)   the desk's controls under a warning (issue, update, lift, a street's 签收), or ""
+import { receiptState, streetOf, reportUpwardDueMs, warningInForce, warningShownStatus } from "./board-model.js";
 import { esc, fmtCountdown, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, LEVEL_NUM, parseIso } from "./format.js";
 import { label, materialName, materialUnit, t } from "./i18n.js";
 import { legendHtml, renderMap } from "./map.js";
-import { DISPATCH_FLOW, HARM_FIELDS, LEVELS, ON_BOARD, SITUATION_FIELDS, TEAM_STATUSES } from "./vocab.js";
+import { DISPATCH_FLOW, HARM_FIELDS, LEVELS, ON_BOARD, SITUATION_FIELDS, TEAM_STATUSES, WARNING_LEVELS } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
 const DISPATCH_STEPS = DISPATCH_FLOW.filter((s) => ON_BOARD.dispatch.includes(s)).map((s) => [s, `${s}_at`]);
 
 export const PLAIN_VIEW = Object.freeze({
   mark: () => "", selectedId: null, detail: () => "", alertExtra: () => "", expandedWh: new Set(), stockRows: 3,
+  warningActions: () => "",
 });
 
 /** What every panel looks things up in: the board, units by code, dispatches by incident, and the moment judged. */
@@ -54,7 +56,7 @@ export function levelSort(a, b) {
 
 /** Which alerts are up: when this changes with the clock alone, the panels are drawn again. */
 export function alertKey(alerts) {
-  return alerts.map((a) => `${a.kind}:${a.dispatch_id ?? a.incident_id ?? a.directive_id ?? a.warehouse_id ?? ""}:${a.material ?? ""}`).join(",");
+  return alerts.map((a) => `${a.kind}:${a.dispatch_id ?? a.incident_id ?? a.directive_id ?? a.warehouse_id ?? a.warning_id ?? ""}:${a.material ?? a.units?.length ?? ""}`).join(",");
 }
 
 export function countdownParts(deadlineIso, now) {
@@ -230,6 +232,9 @@ export function renderAlerts(ctx, view = PLAIN_VIEW) {
         const dv = directives.get(a.directive_id);
         return item(a, `${t("alert.directive")}：${a.title}`, dv?.issuer ? `${dv.issuer}${dv.level ? ` · ${dv.level}` : ""}` : "");
       }
+      case "receipt_overdue":
+        return item(a, `${a.exercise ? `【${label("exercise", "true")}】` : ""}${t("alert.receipt_overdue", { street: unitName(ctx, a.unit_code), n: a.units.length })}`,
+          t("alert.receipt_overdue.text", { headline: a.headline, units: a.units.map((c) => unitName(ctx, c)).join("、") }));
       case "danger_overdue":
         return item(a, t("alert.danger_overdue"), t("alert.danger_overdue.text", { title: a.title, unit: unitPath(ctx, a.unit_code) }));
       case "risk_review_overdue":
@@ -327,6 +332,66 @@ export function renderMapPanel(ctx, selectedId) {
   $("#map-legend").innerHTML = legendHtml();
 }
 
+
+/** A warning's level as shown everywhere: 红色预警 · 一级. */
+export function warningLevelText(level) {
+  return `${label("warningLevel", level)} · ${label("warningGrade", level)}`;
+}
+
+/**
+ * The 预警 panel: warnings in force by level (drafts waiting for the commander after them), each with its
+ * targets' receipts per street: signed, signed late, not yet signed with the time left, or overdue (an alarm).
+ */
+export function renderWarnings(ctx, view = PLAIN_VIEW) {
+  const list = $("#warning-list");
+  if (!list) return;
+  const { board, now } = ctx;
+  const byWarning = new Map();
+  for (const r of board.warning_receipt ?? []) {
+    if (!byWarning.has(r.warning_id)) byWarning.set(r.warning_id, []);
+    byWarning.get(r.warning_id).push(r);
+  }
+  const rank = (w) => (w.status === "draft" ? 2 : warningInForce(w, now) ? 0 : 1);
+  const warnings = [...(board.warning ?? [])].sort((a, b) => rank(a) - rank(b) || WARNING_LEVELS.indexOf(a.level) - WARNING_LEVELS.indexOf(b.level)
+    || parseIso(b.issued_at ?? b.drafted_at) - parseIso(a.issued_at ?? a.drafted_at));
+  $("#warning-count").textContent = warnings.filter((w) => warningInForce(w, now)).length;
+  list.innerHTML = warnings.map((w) => {
+    const shown = warningShownStatus(w, now);
+    const receipts = (byWarning.get(w.id) ?? []).sort((a, b) => a.unit_code.localeCompare(b.unit_code));
+    const states = receipts.map((r) => receiptState(r, now));
+    const signed = states.filter((x) => x === "signed" || x === "late").length;
+    const overdue = states.filter((x) => x === "overdue").length;
+    const live = shown === "issued";
+    const streets = new Map();
+    receipts.forEach((r, k) => {
+      const street = streetOf(r.unit_code);
+      if (!streets.has(street)) streets.set(street, []);
+      streets.get(street).push([r, states[k]]);
+    });
+    const streetRows = [...streets.entries()].map(([street, rows]) => {
+      const done = rows.filter(([, st]) => st === "signed" || st === "late").length;
+      const chips = rows.map(([r, st]) => `<span class="rc rs-${st}" data-testid="receipt-${esc(w.id)}-${esc(r.unit_code)}" data-state="${esc(st)}"
+        title="${esc(label("receiptStatus", st))}${r.signed_at ? ` ${esc(fmtHM(r.signed_at))}` : ""}">${esc(unitName(ctx, r.unit_code))}${st === "late" || st === "signed" ? " ✓" : ""}</span>`).join("");
+      return `<div class="warn-street"><div class="ws-head"><span>${esc(unitName(ctx, street))}</span><b>${done}/${rows.length}</b></div><div class="ws-chips">${chips}</div></div>`;
+    }).join("");
+    const pending = live && receipts.some((r) => !r.signed_at);
+    const clock = pending && w.receipt_deadline
+      ? `<div class="countdown"><span class="cd" data-deadline="${esc(w.receipt_deadline)}">${esc(countdownParts(w.receipt_deadline, now).text)}</span><span class="cd-label">${esc(countdownParts(w.receipt_deadline, now).label)}</span></div>`
+      : "";
+    const drill = w.exercise ? `<span class="drill-tag">${esc(label("exercise", "true"))}</span>` : "";
+    const when = w.issued_at
+      ? `${esc(t("warning.issuedAt", { time: fmtHM(w.issued_at) }))} · ${esc(t("warning.expiresAt", { time: fmtDateTime(w.expires) }))}`
+      : esc(t("warning.draftedBy", { who: w.drafted_by?.name || w.drafted_by?.user || "" }));
+    return `<article class="warn wl-${esc(w.level)}${w.exercise ? " is-drill" : ""}${overdue && live ? " overdue" : ""}${view.mark(w)}" data-testid="warning-${esc(w.id)}" data-status="${esc(shown)}">
+      <div class="warn-top"><span class="wl-chip wl-${esc(w.level)}">${esc(warningLevelText(w.level))}</span>${drill}
+        <span class="warn-status">${esc(label("warningStatus", shown))}${w.version > 1 ? ` · ${esc(t("warning.version", { n: w.version }))}` : ""}</span>${clock}</div>
+      <div class="warn-headline">${esc(w.headline)}</div>
+      <div class="warn-sub">${esc(label("subtype", w.subtype))} · ${esc(label("warningSource", w.source))} · ${when}</div>
+      ${receipts.length ? `<div class="warn-sum">${esc(t("warning.signedOf", { n: signed, total: receipts.length }))}${overdue && live ? ` · <span class="hot">${esc(t("warning.overdueN", { n: overdue }))}</span>` : ""}</div>` : ""}
+      ${streetRows}
+      ${view.warningActions(w, receipts)}
+    </article>`;
+  }).join("") || `<div class="empty">${esc(t("empty.warnings"))}</div>`;
 // ------------------------------------------------------------------ 双重预防: the 隐患 panel (board and replay)
 /** Per street the hidden dangers open, overdue and 重大 open (board.dangers_by_street), then every 重大 one until 销号. */
 export function renderDangers(ctx) {

@@ -8,8 +8,8 @@ import { BoardModel } from "./board-model.js";
 import { esc, fmtClock, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, LEVEL_NUM, parseIso, shanghai } from "./format.js";
 import { applyStatic, getLang, label, materialName, materialUnit, onLangChange, setLang, setMaterials, t } from "./i18n.js";
 import {
-  alertKey, boardContext, PLAIN_VIEW, renderAlerts, renderDangers, renderAllocations, renderDispatches, renderIncidents, renderKpis, renderMapPanel,
-  renderTeams, renderWarehouses, showDistrictName, tickCountdowns,
+  alertKey, boardContext, PLAIN_VIEW, renderAlerts, renderAllocations, renderDangers, renderDispatches, renderIncidents, renderKpis,
+  renderMapPanel, renderTeams, renderWarehouses, renderWarnings, showDistrictName, tickCountdowns,
 } from "./panels.js";
 import { showSignIn, submitSignIn } from "./signin.js";
 import { can, INCIDENT_OPEN, SITUATION_FIELDS } from "./vocab.js";
@@ -90,7 +90,10 @@ function init() {
   $("#login-form").addEventListener("submit", onLogin);
   $("#lang-toggle").addEventListener("click", toggleLang);
   document.querySelector(".lang-toggle-login").addEventListener("click", toggleLang);
-  $("#sign-out").addEventListener("click", () => signOut());
+  $("#sign-out").addEventListener("click", () => {
+    api.revokeSession();
+    signOut();
+  });
   $("#scope-select").addEventListener("change", onScope);
   $("#report-btn").addEventListener("click", openPrintable);
 
@@ -471,6 +474,12 @@ function learn(ev) {
     case "directive.received":
       state.names.set(ev.subject, { kind: "directive", name: d.title });
       break;
+    case "warning.drafted":
+      state.names.set(ev.subject, { kind: "warning", name: d.headline, exercise: d.exercise });
+      break;
+    case "warningreceipt.delivered":
+      state.names.set(ev.subject, { kind: "warningreceipt", warning_id: d.warning_id, unit_code: d.unit_code });
+      break;
     default:
   }
 }
@@ -485,6 +494,8 @@ function learnBoard(b) {
   for (const tm of b.team ?? []) state.names.set(tm.id, { kind: "team", name: tm.name });
   for (const w of b.warehouse ?? []) state.names.set(w.id, { kind: "warehouse", name: w.name });
   for (const dv of b.directive ?? []) state.names.set(dv.id, { kind: "directive", name: dv.title });
+  for (const w of b.warning ?? []) state.names.set(w.id, { kind: "warning", name: w.headline, exercise: w.exercise });
+  for (const r of b.warning_receipt ?? []) state.names.set(r.id, { kind: "warningreceipt", warning_id: r.warning_id, unit_code: r.unit_code });
   for (const d of b.dispatch ?? []) {
     state.names.set(d.id, { kind: "dispatch", team_id: d.team_id, incident_id: d.incident_id, team_name: d.team_name, incident_title: d.incident_title });
   }
@@ -587,6 +598,23 @@ function describe(ev) {
       if (d.issuer) detail.push(d.issuer);
       note("replay.ev.note", d.note);
       break;
+    case "warning": {
+      const w = state.names.get(ev.subject);
+      object = `${(d.exercise ?? w?.exercise) ? `【${label("exercise", "true")}】` : ""}${quoted(d.headline ?? nameOf(ev.subject))}`;
+      if (ev.type === "warning.drafted") detail.push(`${label("warningLevel", d.level)} · ${label("subtype", d.subtype)} · ${(d.targets ?? []).map(unitNameOf).join("、")}`);
+      if (d.message?.identifier) detail.push(d.message.identifier);
+      if (d.changes) detail.push(Object.keys(d.changes).map((k) => label("warningField", k)).join("、"));
+      note("replay.ev.reason", d.reason);
+      break;
+    }
+    case "warningreceipt": {
+      const r = state.names.get(ev.subject);
+      object = `${unitNameOf(d.unit_code ?? r?.unit_code)} · ${quoted(nameOf(d.warning_id ?? r?.warning_id))}`;
+      if (ev.type === "warningreceipt.acknowledged" && d.late) detail.push(label("receiptStatus", "late"));
+      if (d.measures) detail.push(Object.entries(d.measures).map(([k, v]) => `${label("responseMeasure", k)} ${v}`).join(" · "));
+      note("replay.ev.note", d.note);
+      break;
+    }
     default:
       object = shortId(ev.subject);
   }
@@ -1051,6 +1079,7 @@ function renderAll() {
   renderKpis(ctx);
   renderIncidents(ctx, view);
   renderDispatches(ctx, view);
+  renderWarnings(ctx, view);
   renderAlerts(ctx, view);
   renderTeams(ctx, view);
   renderDangers(ctx);

@@ -7,10 +7,11 @@ import { esc, fmtHM } from "./format.js";
 import { applyStatic, getLang, onLangChange, setLang, t } from "./i18n.js";
 import { DAILY_REPORT_DUE, REPORTING_KINDS, shanghaiDay } from "./board-model.js";
 import { showSignIn, submitSignIn } from "./signin.js";
+import { WarningsTab } from "./reporter-warnings.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const $ = (sel) => document.querySelector(sel);
-const state = { user: null, unit: null, today: null, week: [] };
+const state = { user: null, unit: null, today: null, week: [], warnings: null, tab: "daily" };
 const fileCommand = new api.Command("/reports/daily");
 let toastTimer = null;
 
@@ -20,12 +21,19 @@ function init() {
   $("#login-form").addEventListener("submit", onLogin);
   $("#lang-toggle").addEventListener("click", toggleLang);
   document.querySelector(".lang-toggle-login").addEventListener("click", toggleLang);
-  $("#sign-out").addEventListener("click", () => signOut());
+  $("#sign-out").addEventListener("click", () => {
+    api.revokeSession();
+    signOut();
+  });
   $("#file-zero").addEventListener("click", () => file(true, ""));
   $("#file-news").addEventListener("click", openSheet);
   $("#sheet-form").addEventListener("submit", onSheetSubmit);
   $("#sheet-cancel").addEventListener("click", () => $("#sheet").close());
-  onLangChange(() => render());
+  for (const tab of document.querySelectorAll("[data-tab]")) tab.addEventListener("click", () => showTab(tab.dataset.tab));
+  onLangChange(() => {
+    render();
+    state.warnings?.render();
+  });
   const token = api.getToken();
   if (!token || api.tokenExpired(token)) {
     if (token) api.clearSession();
@@ -49,6 +57,8 @@ function onLogin(e) {
 }
 
 function signOut(message = "") {
+  state.warnings?.stop();
+  state.warnings = null;
   api.clearSession();
   state.user = state.unit = state.today = null;
   showLogin(message);
@@ -65,7 +75,19 @@ async function start() {
   state.unit = unit;
   $("#login").hidden = true;
   $("#app").hidden = false;
+  state.warnings?.stop();
+  state.warnings = new WarningsTab({ unitCode: unit.code, toast, onNew: () => showTab("warnings") });
+  state.warnings.start();
   await load();
+}
+
+/** 零报告 or 预警: a new warning opens its tab by itself. */
+function showTab(name) {
+  state.tab = name;
+  for (const tab of document.querySelectorAll("[data-tab]")) tab.setAttribute("aria-selected", String(tab.dataset.tab === name));
+  $("#main").hidden = name !== "daily";
+  $("#warnings").hidden = name !== "warnings";
+  if (name === "warnings") state.warnings?.render();
 }
 
 /** Today and the six days before it, as the server counts them (its clock decides "today"). */

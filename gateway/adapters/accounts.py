@@ -12,10 +12,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import Boolean, Column, Connection, DateTime, Engine, Integer, MetaData, String, Table, func, select, update
+from sqlalchemy import Boolean, Column, Connection, DateTime, Engine, Integer, MetaData, String, Table, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from gateway.context import Principal, Role
+from gateway.adapters.passwords import check_password
 from gateway.errors import Conflict, IdempotencyMismatch, NotFound
 
 metadata = MetaData()
@@ -45,6 +47,16 @@ account_requests_table = Table(
     Column("fingerprint", String(64), nullable=False),
     Column("username", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Tokens signed out before they expire (POST /auth/signout), by their id; a row goes once the
+# token would have expired anyway.
+revoked_tokens_table = Table(
+    "revoked_tokens",
+    metadata,
+    Column("jti", String(64), primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -123,6 +135,7 @@ class Accounts:
     def add(self, username: str, password: str, role: str, unit_code: str, team_id: str | None = None,
             display_name: str = "", once: Once | None = None) -> Account:
         Role(role)
+        check_password(username, password)
         try:
             with self.engine.begin() as conn:
                 conn.execute(
@@ -167,6 +180,39 @@ class Accounts:
             r = conn.execute(select(accounts_table).where(accounts_table.c.username == username)).first()
         return _row(r) if r else None
 
+    def get_many(self, usernames: set[str]) -> dict[str, Account]:
+        names = sorted(usernames)
+        found: dict[str, Account] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(names), 500):
+                for r in conn.execute(select(accounts_table).where(accounts_table.c.username.in_(names[i : i + 500]))):
+                    found[r._mapping["username"]] = _row(r)
+        return found
+
+    def token_state(self, username: str, jti: str) -> tuple[Account | None, bool]:
+        """The account and whether this token was signed out, read together."""
+        with self.engine.connect() as conn:
+            r = conn.execute(select(accounts_table).where(accounts_table.c.username == username)).first()
+            revoked = conn.execute(select(revoked_tokens_table.c.jti).where(revoked_tokens_table.c.jti == jti)).first() is not None
+        return (_row(r) if r else None), revoked
+
+    def revoked_among(self, jtis: set[str]) -> set[str]:
+        ids = sorted(jtis)
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for i in range(0, len(ids), 500):
+                found.update(conn.execute(select(revoked_tokens_table.c.jti).where(revoked_tokens_table.c.jti.in_(ids[i : i + 500]))).scalars())
+        return found
+
+    def revoke_token(self, jti: str, username: str, expires_at: datetime) -> None:
+        """Sign a token out: it stops working at once; rows of tokens past their expiry are pruned."""
+        now = datetime.now(timezone.utc)
+        ins = (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)(revoked_tokens_table)
+        with self.engine.begin() as conn:
+            conn.execute(delete(revoked_tokens_table).where(revoked_tokens_table.c.expires_at < now))
+            if expires_at > now:
+                conn.execute(ins.values(jti=jti, username=username, expires_at=expires_at).on_conflict_do_nothing())
+
     def list(self, unit_prefix: str | None = None) -> list[Account]:
         q = select(accounts_table).order_by(accounts_table.c.username)
         if unit_prefix:
@@ -202,6 +248,7 @@ class Accounts:
 
     def set_password(self, username: str, password: str) -> Account:
         """A new password; tokens issued before stop working."""
+        check_password(username, password)
         with self.engine.begin() as conn:
             n = conn.execute(
                 update(accounts_table)
@@ -211,3 +258,25 @@ class Accounts:
         if n != 1:
             raise NotFound(f"user {username} not found")
         return self.get(username)  # type: ignore[return-value]
+
+
+# -- backups: accounts as stored (password hashes, never passwords) ------------------------------
+ACCOUNT_FIELDS = ("username", "password_hash", "role", "unit_code", "team_id", "display_name", "active", "token_version")
+
+
+def dump_accounts(accounts: Accounts) -> list[dict[str, object]]:
+    """Every account with its password hash, for `yingji export`; tokens are not kept."""
+    with accounts.engine.connect() as conn:
+        rows = conn.execute(select(*[accounts_table.c[f] for f in ACCOUNT_FIELDS]).order_by(accounts_table.c.username))
+        return [dict(r._mapping) for r in rows]
+
+
+def restore_accounts(accounts: Accounts, rows: list[dict[str, object]]) -> tuple[int, list[str]]:
+    """Insert exported accounts as they were (hash and all); a username already here is kept and named."""
+    existing = {a.username for a in accounts.list()}
+    fresh = [r for r in rows if r["username"] not in existing]
+    if fresh:
+        now = datetime.now(timezone.utc)
+        with accounts.engine.begin() as conn:
+            conn.execute(accounts_table.insert(), [{f: r[f] for f in ACCOUNT_FIELDS} | {"created_at": now} for r in fresh])
+    return len(fresh), sorted(str(r["username"]) for r in rows if r["username"] in existing)

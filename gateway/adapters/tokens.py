@@ -1,7 +1,15 @@
-"""Bearer tokens: short JWTs (HS256) naming the account and its token version."""
+"""Bearer tokens: short JWTs (HS256) naming the account, its token version and the token's own id (jti).
+
+A token stops working when it expires, when its account is revoked or changes password (the
+account's token version moves on), when the account's role, unit or team changes, and when it is
+signed out (its jti is kept in the accounts store's revoked-tokens table until it would have
+expired anyway). REST checks this on every request; a live board socket at every heartbeat.
+"""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -13,6 +21,36 @@ from gateway.errors import Unauthenticated
 ALGORITHM = "HS256"
 
 
+class TokenRevoked(Unauthenticated):
+    """A token that was good and no longer is (revoked, signed out, its account changed): REST still
+    answers 401; a board socket's new hello with it is refused with 4403."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a token said and the account it stood for when it was checked: enough to check it again."""
+
+    username: str
+    version: int
+    jti: str
+    expires_at: datetime
+    role: str
+    unit_code: str
+    team_id: str | None
+
+    def lapsed(self, account: Account | None, revoked: bool, now: datetime) -> str | None:
+        """Why this grant no longer holds (or None): expiry, revocation, or a change of role or scope."""
+        if now >= self.expires_at:
+            return "the token has expired; sign in again"
+        if revoked:
+            return "signed out; sign in again"
+        if account is None or not account.active or account.token_version != self.version:
+            return "the token has been revoked"
+        if (account.role, account.unit_code, account.team_id) != (self.role, self.unit_code, self.team_id):
+            return "the account's role or scope has changed; sign in again"
+        return None
+
+
 def issue_token(account: Account, secret: str, minutes: int) -> str:
     now = datetime.now(timezone.utc)
     claims: dict[str, Any] = {
@@ -20,6 +58,7 @@ def issue_token(account: Account, secret: str, minutes: int) -> str:
         "role": account.role,
         "unit": account.unit_code,
         "ver": account.token_version,
+        "jti": uuid.uuid4().hex,
         "iat": now,
         "exp": now + timedelta(minutes=minutes),
     }
@@ -28,14 +67,37 @@ def issue_token(account: Account, secret: str, minutes: int) -> str:
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def account_for_token(token: str, secret: str, accounts: Accounts) -> Account:
+def decode_token(token: str, secret: str) -> dict[str, Any]:
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "ver"]})
+        return jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "ver", "jti"]})
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("the token has expired; sign in again") from None
     except jwt.PyJWTError:
         raise Unauthenticated("the token is not valid") from None
-    account = accounts.get(str(claims["sub"]))
-    if account is None or not account.active or account.token_version != claims["ver"]:
+
+
+def grant_for_token(token: str, secret: str, accounts: Accounts) -> tuple[Account, Grant]:
+    """The account behind a token and what to check it against later; refuses a token that does not hold."""
+    claims = decode_token(token, secret)
+    account, revoked = accounts.token_state(str(claims["sub"]), str(claims["jti"]))
+    if account is None:
         raise Unauthenticated("the token has been revoked") from None
-    return account
+    grant = Grant(str(claims["sub"]), int(claims["ver"]), str(claims["jti"]), datetime.fromtimestamp(claims["exp"], timezone.utc),
+                  str(claims.get("role", account.role)), str(claims.get("unit", account.unit_code)), claims.get("team"))
+    if (why := grant.lapsed(account, revoked, datetime.now(timezone.utc))) is not None:
+        raise TokenRevoked(why)
+    return account, grant
+
+
+def account_for_token(token: str, secret: str, accounts: Accounts) -> Account:
+    return grant_for_token(token, secret, accounts)[0]
+
+
+def lapsed_grants(grants: list[Grant], accounts: Accounts) -> dict[int, str]:
+    """Of these grants (a gateway's live sockets), which no longer hold and why: two queries for all."""
+    if not grants:
+        return {}
+    now = datetime.now(timezone.utc)
+    current = accounts.get_many({g.username for g in grants})
+    revoked = accounts.revoked_among({g.jti for g in grants})
+    return {i: why for i, g in enumerate(grants) if (why := g.lapsed(current.get(g.username), g.jti in revoked, now)) is not None}

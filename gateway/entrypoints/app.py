@@ -39,13 +39,16 @@ from gateway.entrypoints.api import (
     units,
     users,
     warehouses,
+    warnings,
 )
 from gateway.entrypoints.authorization import authorize, check_every_route_has_a_row
 from gateway.container import Container
 from gateway.errors import STATUS_OF_CODE, problem
+from gateway.entrypoints.headers import SecurityHeaders
 from gateway.entrypoints.hub import ExposeWebSocketProtocol, Hub
 from gateway.entrypoints.metrics import Metrics
 from gateway.entrypoints.textguard import RefuseNul
+from gateway.adapters.tokens import lapsed_grants
 from gateway.settings import Settings
 
 log = logging.getLogger("yingji.http")
@@ -111,6 +114,36 @@ class BodyLimit:
         await response(scope, lambda: None, send)  # type: ignore[arg-type]
 
 
+READY_REUSE_SECONDS = 15.0
+
+
+class StoreHealth:
+    """Whether the read models read through: checked by /readyz, and marked bad by any read that
+    found the store damaged (SQLite: "database disk image is malformed", "file is not a database")."""
+
+    def __init__(self) -> None:
+        self.checked_at = float("-inf")
+        self.damage: str | None = None
+
+    @staticmethod
+    def is_damage(exc: BaseException) -> bool:
+        from sqlalchemy.exc import DatabaseError
+
+        text = str(exc).lower()
+        return isinstance(exc, DatabaseError) and any(w in text for w in ("malformed", "not a database", "corrupt", "no such table"))
+
+    def failed(self, exc: BaseException) -> None:
+        self.damage = f"{type(exc).__name__}: {exc}"
+        self.checked_at = float("-inf")
+
+    def check(self, store: Any) -> None:
+        now = time.monotonic()
+        if self.damage is None and now - self.checked_at < READY_REUSE_SECONDS:
+            return
+        store.check()  # raises on a damaged store
+        self.damage, self.checked_at = None, now
+
+
 def tune_gc(young_threshold: int) -> None:
     """Shorter and rarer garbage-collector pauses for a long-running server (0 leaves Python's defaults).
 
@@ -137,7 +170,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         c.bootstrap_admin()
         c.start()
         app.state.container = c
-        hub = Hub(c.store, c.bus, c.relay_status, flush_seconds=c.settings.ws_flush_ms / 1000)
+        hub = Hub(c.store, c.bus, c.relay_status, flush_seconds=c.settings.ws_flush_ms / 1000,
+                  lapsed=lambda grants: lapsed_grants(grants, c.accounts))
         await hub.start()
         app.state.hub = hub
         tune_gc(c.settings.gc_young_threshold)
@@ -157,6 +191,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     metrics = Metrics()
     app.state.metrics = metrics
+    app.state.store_health = StoreHealth()
 
     @app.middleware("http")
     async def request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -203,11 +238,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if StoreHealth.is_damage(exc):
+            request.app.state.store_health.failed(exc)
         return problem_response(request, "internal_error", "something went wrong on our side; the command was not applied", 500)
 
     # Every HTTP route is authorised by one table (gateway/authz.py) before its own dependencies run.
     routers = [m.router for m in (afteraction, auth, units, incidents, teams, dispatches, warehouses, materials, allocations, users, board, events,
-                                  relay, replay, reports, prevention)]
+                                  relay, replay, reports, warnings, prevention)]
     for router in routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(authorize)])
     app.include_router(board_live.router, prefix="/api/v1")  # authenticates in its hello message
@@ -220,13 +257,21 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @app.get("/readyz", tags=["health"])
     def readyz(request: Request) -> JSONResponse:
-        """Ready when the event store and the read-model store answer."""
+        """Ready when the event store, the accounts and the read models answer, read through.
+
+        Reading every read-model row costs a scan, so a good result is reused for READY_REUSE_SECONDS;
+        a read that failed on a damaged store anywhere in the app makes it unready at once."""
         c: Container = request.app.state.container
+        health: StoreHealth = request.app.state.store_health
         try:
             c.log.max_position()
-            c.store.position()
+            c.accounts.count()
+            health.check(c.store)
         except Exception as e:  # noqa: BLE001
-            return JSONResponse({"status": "unavailable", "detail": type(e).__name__}, status_code=503)
+            health.failed(e)
+            return JSONResponse({"status": "unavailable", "detail": f"{type(e).__name__}: {str(e)[:200]}",
+                                 "fix": "restart the server, or run `yingji projections rebuild`: the read models are rebuilt from the log"},
+                                status_code=503)
         return JSONResponse({"status": "ready"})
 
     @app.get("/metrics", tags=["health"], response_class=PlainTextResponse)
@@ -271,4 +316,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     upload_bytes = settings.evidence_max_files * settings.evidence_max_bytes + 64 * 1024  # multipart framing
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger={"/api/v1/evidence": upload_bytes})  # type: ignore[arg-type]
     app.add_middleware(ExposeWebSocketProtocol)  # type: ignore[arg-type]  # the hub's direct path to board sockets
+    app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]  # outermost: every answer, refusals included
     return wrapped

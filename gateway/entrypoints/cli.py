@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -70,10 +71,17 @@ def cmd_seed_demo(args: argparse.Namespace) -> None:
 def cmd_users_add(args: argparse.Namespace) -> None:
     from gateway.container import Container
 
+    from domain.common import DomainError
+    from gateway.service_layer.accounts import check_account_shape
+
     password = args.password or os.environ.get("YINGJI_NEW_PASSWORD") or getpass.getpass("password: ")
     c = Container.build(_settings(args))
     try:
+        # The same rules as POST /users: a consistent account, a password the policy allows.
+        check_account_shape(c.store, args.role, args.unit, args.team, c.settings.district_code)
         account = c.accounts.add(args.username, password, args.role, args.unit, args.team, args.display_name or "")
+    except DomainError as e:
+        raise SystemExit(f"yingji users add: refused ({e.code}): {e.detail}") from None
     finally:
         c.close()
     print(f"user {account.username} ({account.role}, {account.unit_code}) created")
@@ -131,14 +139,21 @@ def cmd_export(args: argparse.Namespace) -> None:
     c = Container.build(settings)
     try:
         source = f"/districts/{settings.district_code}"
+        if args.archive:
+            from gateway.tools.backup import export_archive
+
+            if args.file == "-":
+                raise SystemExit("an archive needs a file name")
+            manifest = export_archive(c.log, c.accounts, c.relay_state, source, settings.district_code, Path(args.file))
+            print(f"exported {manifest['counts']['events']} events and {manifest['counts']['accounts']} accounts "
+                  f"to {args.file} (head position {manifest['head']})", file=sys.stderr)
+            return
         if args.file == "-":
             count = export_log(c.log, source, sys.stdout)
         else:
             with open(args.file, "w", encoding="utf-8") as out:
                 count = export_log(c.log, source, out)
         if args.evidence:
-            from pathlib import Path
-
             from gateway.tools.backup import export_evidence
 
             print(f"exported {export_evidence(c.evidence, Path(args.evidence))} evidence files", file=sys.stderr)
@@ -151,13 +166,26 @@ def cmd_import(args: argparse.Namespace) -> None:
     from gateway.tools.backup import RestoreRefused, import_log
     from gateway.container import Container
 
-    c = Container.build(_settings(args, run_projector=False))
+    import zipfile
+
+    from gateway.tools.backup import import_archive
+
+    settings = _settings(args, run_projector=False)
+    c = Container.build(settings)
     try:
+        if zipfile.is_zipfile(args.file):
+            done = import_archive(c.log, c.accounts, c.relay_state, Path(args.file), settings.district_code,
+                                  until_position=args.until_position, until=args.until)
+            c.rebuild()
+            kept = f"; kept the accounts already here: {', '.join(done['accounts_kept'])}" if done["accounts_kept"] else ""
+            print(f"imported {done['events']} events (head {done['head']}) and {done['accounts']} accounts{kept}, "
+                  f"relay position {done['relay_position']}; rebuilt the read models")
+            return
+        if args.until_position is not None or args.until is not None:
+            raise SystemExit("--until and --until-position need an archive (yingji export --archive)")
         with open(args.file, encoding="utf-8") as lines:
             count = import_log(c.log, lines)
         if args.evidence:
-            from pathlib import Path
-
             from gateway.tools.backup import import_evidence
 
             print(f"imported {import_evidence(c.evidence, Path(args.evidence))} evidence files")
@@ -230,12 +258,15 @@ def main(argv: list[str] | None = None) -> None:
     rl.add_argument("--metrics-port", type=int, help=metrics_help)
     rl.set_defaults(func=cmd_relay)
     sub.add_parser("upstream", help="run the stand-in of the city platform (demos, tests); see `yingji upstream --help`")
-    ex = sub.add_parser("export", help="write the log as CloudEvents JSON lines (backup)")
-    ex.add_argument("file", help="output file, or - for stdout")
+    ex = sub.add_parser("export", help="back up: the whole district as one archive (--archive), or the log as CloudEvents JSON lines")
+    ex.add_argument("file", help="output file, or - for stdout (log only)")
+    ex.add_argument("--archive", action="store_true", help="a zip with the log, accounts (password hashes), relay position and a checksummed manifest")
     ex.add_argument("--evidence", help="also write the evidence files (photos, documents) into this directory")
     ex.set_defaults(func=cmd_export)
-    im = sub.add_parser("import", help="load an export into an empty store (restore)")
+    im = sub.add_parser("import", help="restore an archive or a log export into an empty store")
     im.add_argument("file")
+    im.add_argument("--until-position", type=int, help="restore the log up to this position (an investigation copy)")
+    im.add_argument("--until", type=datetime.fromisoformat, help="restore the log up to this moment (ISO 8601 with time zone)")
     im.add_argument("--evidence", help="also load the evidence files an export wrote into this directory")
     im.set_defaults(func=cmd_import)
     pr = sub.add_parser("projections", help="read models").add_subparsers(dest="projections_command", required=True)

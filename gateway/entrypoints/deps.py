@@ -15,7 +15,7 @@ from gateway.adapters.accounts import Account, Once
 from gateway.container import Container
 from gateway.context import CommandContext, Principal
 from gateway.errors import ProjectionLag, Unauthenticated
-from gateway.adapters.tokens import account_for_token
+from gateway.adapters.tokens import grant_for_token
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -36,8 +36,9 @@ def current_account(request: Request) -> Account:
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("sign in and send 'Authorization: Bearer <token>'")
     container: Container = request.app.state.container
-    account = account_for_token(token, container.settings.resolved_secret_key, container.accounts)
+    account, grant = grant_for_token(token, container.settings.resolved_secret_key, container.accounts)
     request.state.account = account
+    request.state.grant = grant
     return account
 
 

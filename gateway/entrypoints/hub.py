@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from gateway.adapters.bus import Bus
+from gateway.adapters.tokens import Grant
 from gateway.context import Principal
 from projections.board import BOARD_KINDS, assemble, on_board
 from projections.projector import Batch, Delta
@@ -41,6 +42,7 @@ FLUSH_SECONDS = 0.04  # the longest a change is held back to be fanned out with 
 FLUSH_DUTY = 0.2  # between flushes, wait so that fanning out takes at most this share of the loop
 SNAPSHOT_REUSE_SECONDS = 1.0  # a finished snapshot serves clients of its scope this long (if recent enough)
 CLOSE_TOO_SLOW = 4008
+CLOSE_UNAUTHENTICATED = 4401  # the token no longer holds: sign in again (a new hello with it gets 4403)
 
 Visible = Callable[[str, dict[str, Any]], bool]
 ClientScope = tuple[str, str, str]
@@ -138,6 +140,7 @@ class Client:
     principal: Principal
     visible: Visible
     queue_frames: int = QUEUE_FRAMES
+    grant: Grant | None = None  # what its token said: checked again at every heartbeat
     sent_upto: int = 0  # frames at or below this position are already covered
     closed: bool = False
     ready: bool = False  # its snapshot or backlog is sent: live frames may flow
@@ -192,17 +195,28 @@ def flush_pause(cost: float, duty: float, longest: float) -> float:
     return min(longest, cost * (1 - duty) / duty)
 
 
+@dataclass(frozen=True)
+class _Built:
+    position: int
+    text: str  # the socket's snapshot frame
+    data: bytes  # the same, serialized as a WebSocket frame
+    board: str  # the board alone: GET /board's answer
+
+
 @dataclass(eq=False)
 class _SnapshotBuild:
     launched_at: int  # the hub's position when it was launched: the snapshot is at least there
-    future: asyncio.Future[tuple[int, str, bytes]]
+    future: asyncio.Future[_Built]
     done_at: float | None = None  # loop time
 
 
 class Hub:
     def __init__(self, store: DocStore, bus: Bus, relay_status: Callable[[], dict[str, Any] | None] = lambda: None,
-                 flush_seconds: float = FLUSH_SECONDS, flush_duty: float = FLUSH_DUTY):
+                 flush_seconds: float = FLUSH_SECONDS, flush_duty: float = FLUSH_DUTY,
+                 lapsed: Callable[[list[Grant]], dict[int, str]] | None = None):
         self.store = store
+        self.lapsed = lapsed  # which clients' grants no longer hold (gateway.adapters.tokens.lapsed_grants)
+        self.auth_closed = 0
         self.bus = bus
         self.relay_status = relay_status
         self.flush_seconds = flush_seconds
@@ -316,9 +330,30 @@ class Hub:
                 log.exception("gap check failed")
             if ticks % 2 == 0:
                 await self._relay_changed()
-            if ticks % int(HEARTBEAT_SECONDS / GAP_CHECK_SECONDS) == 0:
+            if ticks % max(1, int(HEARTBEAT_SECONDS / GAP_CHECK_SECONDS)) == 0:
+                try:
+                    await self.recheck()
+                except Exception:
+                    log.exception("re-checking board clients' tokens failed")
                 self.flush_now()  # a heartbeat must never claim a position whose changes are still held back
                 self._broadcast_raw({"type": "heartbeat", "position": self.position, "at": datetime.now(timezone.utc).isoformat()})
+
+    async def recheck(self) -> None:
+        """Close (4401) every client whose token no longer holds: expired, revoked, signed out, or its
+        account's role or scope changed. Two reads of the accounts store for all clients."""
+        if self.lapsed is None:
+            return
+        clients = [c for c in self.clients if c.grant is not None and not c.closed]
+        if not clients:
+            return
+        lapsed = await run_in_threadpool(self.lapsed, [c.grant for c in clients])  # type: ignore[misc]
+        for i, why in lapsed.items():
+            self.close_unauthenticated(clients[i], why)
+
+    def close_unauthenticated(self, client: Client, why: str) -> None:
+        if not client.closed:
+            self.auth_closed += 1
+            self._close_soon(client, CLOSE_UNAUTHENTICATED, why)
 
     async def _relay_changed(self) -> None:
         """Relay health is not in the log: poll it and push a `relay` frame when it changes."""
@@ -497,20 +532,31 @@ class Hub:
 
     # -- snapshots -----------------------------------------------------------
     async def snapshot(self, client: Client, at_least: int) -> tuple[int, str, bytes]:
-        """A snapshot frame for the client's scope at a position >= `at_least`: (position, text, frame bytes).
+        """A snapshot frame for the client's scope at a position >= `at_least`: (position, text, frame bytes)."""
+        built = await self._snapshot_of(client.scope, client.visible, at_least)
+        return built.position, built.text, built.data
 
-        Clients of one scope connecting at about the same time share one build (and its encoded
-        text). A build launched when the hub was at `at_least` or later is at least there (the
-        hub never runs ahead of the store); an older one is only used if it turned out recent enough.
+    async def board_json(self, principal: Principal, visible: Visible, at_least: int) -> str:
+        """`GET /board`'s answer, already encoded: the same per-scope build the sockets share."""
+        built = await self._snapshot_of(scope_of(principal), visible, at_least)
+        return built.board
+
+    async def _snapshot_of(self, scope: ClientScope, visible: Visible, at_least: int) -> _Built:
+        """The board of one scope at a position >= `at_least`, encoded once.
+
+        Clients of one scope connecting at about the same time (sockets and GET /board alike) share
+        one build and its encoded text. A build launched when the hub was at `at_least` or later is
+        at least there (the hub never runs ahead of the store); an older one is only used if it
+        turned out recent enough.
         """
         loop = asyncio.get_running_loop()
         for _attempt in range(3):
-            build = self._builds.get(client.scope)
+            build = self._builds.get(scope)
             if build is None or not self._usable(build, at_least, loop.time()):
-                build = self._launch(client)
-            position, text, data = await asyncio.shield(build.future)
-            if position >= at_least:
-                return position, text, data
+                build = self._launch(scope, visible)
+            built = await asyncio.shield(build.future)
+            if built.position >= at_least:
+                return built
         raise RuntimeError(f"no snapshot at or after {at_least}")  # pragma: no cover - cannot happen, see above
 
     @staticmethod
@@ -520,27 +566,28 @@ class Hub:
             return build.launched_at >= at_least
         if fut.cancelled() or fut.exception() is not None or build.done_at is None:
             return False
-        return now - build.done_at <= SNAPSHOT_REUSE_SECONDS and fut.result()[0] >= at_least
+        return now - build.done_at <= SNAPSHOT_REUSE_SECONDS and fut.result().position >= at_least
 
-    def _launch(self, client: Client) -> _SnapshotBuild:
+    def _launch(self, scope: ClientScope, visible: Visible) -> _SnapshotBuild:
         self.snapshot_builds += 1
-        fut: asyncio.Future[tuple[int, str, bytes]] = asyncio.ensure_future(run_in_threadpool(self._build_snapshot, client.visible))
+        fut: asyncio.Future[_Built] = asyncio.ensure_future(run_in_threadpool(self._build_snapshot, visible))
         build = _SnapshotBuild(self.position, fut)
-        self._builds[client.scope] = build
+        self._builds[scope] = build
         loop = asyncio.get_running_loop()
 
-        def done(f: asyncio.Future[tuple[int, str, bytes]]) -> None:
+        def done(f: asyncio.Future[_Built]) -> None:
             build.done_at = loop.time()
-            if (f.cancelled() or f.exception() is not None) and self._builds.get(client.scope) is build:
-                del self._builds[client.scope]
+            if (f.cancelled() or f.exception() is not None) and self._builds.get(scope) is build:
+                del self._builds[scope]
 
         fut.add_done_callback(done)
         return build
 
-    def _build_snapshot(self, visible: Visible) -> tuple[int, str, bytes]:
+    def _build_snapshot(self, visible: Visible) -> _Built:
         """Runs in a worker thread: read, assemble, encode and serialize once for a whole scope."""
         position, docs = self.store.snapshot(BOARD_KINDS)
         relay = self.relay_status()
-        board = assemble(docs, position, datetime.now(timezone.utc), visible, relay=relay)
-        text = encode({"type": "snapshot", "position": position, "board": board})
-        return position, text, frame_bytes(text)
+        board = encode(assemble(docs, position, datetime.now(timezone.utc), visible, relay=relay))
+        # The frame is the board's text inside an envelope: encoded once, used by both answers.
+        text = f'{{"type":"snapshot","position":{position},"board":{board}}}'
+        return _Built(position, text, frame_bytes(text), board)

@@ -20,6 +20,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 from domain.incidents import Category, Level
 from domain.teams import TeamKind
 from domain.units import UnitKind
+from domain.warnings import WarningLevel
 
 
 def _aware(value: datetime) -> datetime:
@@ -280,6 +281,48 @@ class DailyReportIn(Body):
     summary: Text = ""
 
 
+# -- early warnings (预警) ------------------------------------------------------
+Headline = Annotated[str, Field(min_length=1, max_length=200)]
+Description = Annotated[str, Field(max_length=4000), MULTILINE]
+
+
+class WarningIn(Body):
+    """A warning drafted at the desk; the commander issues it (签发)."""
+
+    category: Category
+    subtype: Annotated[str, Field(min_length=1, max_length=40)]
+    level: WarningLevel
+    headline: Headline
+    description: Description = ""
+    instruction: Text = ""
+    onset: AwareDatetime
+    expires: AwareDatetime
+    targets: Annotated[list[UnitCode], Field(min_length=1, max_length=1000)]
+    exercise: bool = Field(default=False, strict=True)
+
+
+class WarningChangesIn(Body):
+    """An update: only the fields that change, and why (a new version superseding the last)."""
+
+    level: WarningLevel | None = None
+    headline: Headline | None = None
+    description: Description | None = None
+    instruction: Text | None = None
+    onset: AwareDatetime | None = None
+    expires: AwareDatetime | None = None
+    reason: Text = ""
+
+    def changes(self) -> dict[str, Any]:
+        return {k: (v.value if isinstance(v, WarningLevel) else v) for k, v in self.model_dump(exclude_unset=True, exclude={"reason"}).items()
+                if v is not None}
+
+
+class ResponseIn(Body):
+    """响应措施: what the target unit did, with counts (patrols, people moved, roads closed...)."""
+
+    measures: dict[Annotated[str, Field(max_length=40)], Annotated[int, Field(strict=True, ge=0, le=1_000_000)]] = Field(
+        default_factory=dict, max_length=20)
+    note: Text = ""
 # -- 双重预防: risk points, inspections, hidden dangers ---------------------------------------
 from domain.prevention import (  # noqa: E402  (kept in one block with the bodies it serves)
     CONTROL_TIERS, FIVE_IN_PLACE, MAX_EVIDENCE, AssessMethod, CheckResult, DangerGrade, InspectionKind, RiskLevel,

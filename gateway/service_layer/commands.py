@@ -264,6 +264,86 @@ class FileDailyReport(Command):
     summary: str = ""
 
 
+# -- early warnings (预警) -----------------------------------------------------
+@dataclass(frozen=True)
+class DraftWarning(Command):
+    category: str
+    subtype: str
+    level: str
+    headline: str
+    onset: datetime
+    expires: datetime
+    targets: list[str]
+    description: str = ""
+    instruction: str = ""
+    exercise: bool = False
+
+
+@dataclass(frozen=True)
+class IssueWarning(Command):
+    warning_id: UUID
+
+
+@dataclass(frozen=True)
+class UpdateWarning(Command):
+    warning_id: UUID
+    changes: dict[str, Any]
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class LiftWarning(Command):
+    warning_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True)
+class AcknowledgeWarning(Command):
+    warning_id: UUID
+    unit_code: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ReportWarningResponse(Command):
+    warning_id: UUID
+    unit_code: str
+    measures: dict[str, int]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class EscalateWarningReceipt(Command):
+    receipt_id: UUID
+
+
+@dataclass(frozen=True)
+class CityAlert:
+    """A CAP 1.2 alert from the city, verified and read (gateway.citylink.cap.read_alert): plain values only."""
+
+    sender: str
+    identifier: str
+    sent: datetime
+    exercise: bool  # status Exercise
+    msg_type: str  # Alert | Update | Cancel
+    references: list[str]  # the identifiers of the earlier messages it names
+    category: str
+    subtype: str
+    level: str
+    headline: str
+    description: str
+    instruction: str
+    onset: datetime
+    expires: datetime
+    sender_name: str
+    area_codes: list[str]  # 12-digit division codes of its areas' geocodes
+
+
+@dataclass(frozen=True)
+class ReceiveCityWarning(Command):
+    alert: CityAlert
+
+
 # Which row of the role × route table authorises each command (None: the platform's own).
 ROUTE_OF: dict[type[Command], str | None] = {
     RegisterUnit: "POST /units",
@@ -298,6 +378,14 @@ ROUTE_OF: dict[type[Command], str | None] = {
     ReturnAllocation: "POST /allocations/{allocation_id}/return",
     CancelAllocation: "POST /allocations/{allocation_id}/cancel",
     FileDailyReport: "POST /reports/daily",
+    DraftWarning: "POST /warnings",
+    IssueWarning: "POST /warnings/{warning_id}/issue",
+    UpdateWarning: "POST /warnings/{warning_id}/update",
+    LiftWarning: "POST /warnings/{warning_id}/lift",
+    AcknowledgeWarning: "POST /warnings/{warning_id}/receipts/{unit_code}/acknowledge",
+    ReportWarningResponse: "POST /warnings/{warning_id}/receipts/{unit_code}/response",
+    EscalateWarningReceipt: None,  # the watchdog, when a receipt deadline passes
+    ReceiveCityWarning: None,  # the city, through its signed route
 }
 
 

@@ -22,23 +22,32 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from domain.allocations import Allocation
-from domain.common import InvalidValue
+from domain.common import DomainError, InvalidTransition, InvalidValue
 from domain.directives import Directive
 from domain.dispatches import Dispatch
 from domain.incidents import Incident
-from domain.policy import DEFAULT_RISK_REVIEW_DAYS, local_day
+from domain.policy import DEFAULT_RECEIPT_MINUTES, DEFAULT_RISK_REVIEW_DAYS, local_day, receipt_due_at
 from domain.prevention import DangerGrade, HiddenDanger, Inspection, RiskPoint
 from domain.reports import REPORTING_KINDS, DailyReport, daily_report_id
 from domain.teams import Team
 from domain.units import Unit, parent_code, unit_id
 from domain.warehouses import Warehouse
+from domain.warnings import (
+    Warning,
+    WarningCounter,
+    WarningReceipt,
+    cap_identifier,
+    city_warning_id,
+    counter_id,
+    receipt_id,
+)
+from domain.units import code_level, within
 from gateway.authz import MATRIX, Public
 from gateway.context import CommandContext, Principal, Role, not_found
 from gateway.service_layer import commands as c
 from gateway.errors import Conflict, Forbidden, IdempotencyMismatch, NotFound, VersionConflict
 from gateway.adapters.eventstore import DistrictLog, IdempotencyRecord, StoredAnswer
 from gateway.adapters.evidence import EvidenceStore
-from domain.units import code_level
 
 A = TypeVar("A", bound=Aggregate)
 Decision = tuple[UUID, list[Aggregate]]
@@ -62,6 +71,13 @@ class CommandService:
         self.ack_minutes = ack_minutes
         self.arrive_minutes = arrive_minutes or {}
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+        # Early warnings: receipt deadlines by level, the GB/T 35965.1 sector and extension codes, the
+        # district (issuer of the city's forwarded warnings) and where the unit tree is read from (the
+        # composition root points it at the unit read model; by default the log itself is read).
+        self.receipt_minutes: dict[str, int] = dict(DEFAULT_RECEIPT_MINUTES)
+        self.cap_codes: tuple[str, str] = ("000", "00")
+        self.district_code = "411099000000"
+        self.unit_codes: Callable[[], list[str]] | None = None
 
     # -- the command pipeline ---------------------------------------------
     def handle(self, ctx: CommandContext, command: c.Command) -> Accepted:
@@ -74,7 +90,14 @@ class CommandService:
         if key and (answer := self.log.find_answer(key)):
             return self._replayed(ctx, answer)
         for attempt in range(MAX_ATTEMPTS):
-            result_id, aggregates = decide()
+            try:
+                result_id, aggregates = decide()
+            except DomainError:
+                # The same request, sent twice at once, may have been applied between our first look for its
+                # key and this decision (which it changed: "already signed"): answer as the first time did.
+                if key and (answer := self.log.find_answer(key)):
+                    return self._replayed(ctx, answer)
+                raise
             pending = [e for agg in aggregates for e in agg.pending_events]
             if not pending:  # nothing left to do (e.g. someone else recorded it meanwhile)
                 return Accepted(str(result_id), self.log.max_position())
@@ -415,6 +438,179 @@ class CommandService:
 
         return self._execute(ctx, decide)
 
+    # -- early warnings (预警) ---------------------------------------------
+    def _all_unit_codes(self) -> list[str]:
+        if self.unit_codes is not None:
+            return self.unit_codes()
+        codes: list[str] = []
+        after = 0
+        while batch := self.log.read(after, 5000):
+            for n in batch:
+                if n.topic.endswith(":Unit.Registered"):
+                    codes.append(self.log.decode(n).code)
+            after = batch[-1].id
+        return codes
+
+    def _receivers(self, targets: list[str]) -> list[str]:
+        """Every street and village a warning reaches: the targets and each unit under them (never the district itself)."""
+        return sorted(code for code in set(self._all_unit_codes()) if code_level(code) > 0 and any(within(t, code) for t in targets))
+
+    def _load_warning(self, ctx: CommandContext, warning_id: UUID | str) -> Warning:
+        w = self._load(Warning, warning_id, "warning")
+        if not ctx.principal.can_read_warning(w.issuer_unit, w.targets, w.status):
+            raise not_found("warning", warning_id)
+        return w
+
+    def _numbered(self, ctx: CommandContext, unit_code: str, sent: datetime) -> tuple[str, WarningCounter]:
+        """The next GB/T 35965.1 identifier of the issuing unit, and its counter to save with the message."""
+        try:
+            counter = self._load(WarningCounter, counter_id(unit_code), "warning counter")
+        except NotFound:
+            counter = WarningCounter(unit_code=unit_code, by=ctx.actor)
+        sector, extension = self.cap_codes
+        return cap_identifier(unit_code, sector, extension, sent, counter.next(ctx.actor)), counter
+
+    def _issue(self, ctx: CommandContext, w: Warning, forwarded_from: str = "") -> list[Aggregate]:
+        now = self.clock()
+        identifier, counter = self._numbered(ctx, w.issuer_unit, now)
+        receivers = self._receivers(w.targets)
+        deadline = receipt_due_at(now, w.level, self.receipt_minutes)
+        w.issue(identifier, now, deadline, receivers, by=ctx.actor, forwarded_from=forwarded_from)
+        receipts = [WarningReceipt(warning_id=w.id, unit_code=u, level=w.level, exercise=w.exercise, deadline=deadline, by=ctx.actor)
+                    for u in receivers]
+        return [w, counter, *receipts]
+
+    def draft_warning(self, ctx: CommandContext, **fields: Any) -> Accepted:
+        def decide() -> Decision:
+            p = ctx.principal
+            issuer = p.unit_code or self.district_code
+            self._unit(issuer)
+            for code in fields["targets"]:
+                if isinstance(code, str) and len(code) == 12:
+                    p.check_unit(code, "the warning's target")
+            w = Warning.draft(issuer_unit=issuer, issuer_name=ctx.actor.name or ctx.actor.user, by=ctx.actor, **fields)
+            return w.id, [w]
+
+        return self._execute(ctx, decide)
+
+    def issue_warning(self, ctx: CommandContext, warning_id: UUID) -> Accepted:
+        def decide() -> Decision:
+            w = self._load_warning(ctx, warning_id)
+            ctx.principal.check_unit(w.issuer_unit, "the warning")
+            return w.id, self._issue(ctx, w)
+
+        return self._execute(ctx, decide)
+
+    def update_warning(self, ctx: CommandContext, warning_id: UUID, changes: dict[str, Any], reason: str = "") -> Accepted:
+        def decide() -> Decision:
+            w = self._load_warning(ctx, warning_id)
+            ctx.principal.check_unit(w.issuer_unit, "the warning")
+            now = self.clock()
+            identifier, counter = self._numbered(ctx, w.issuer_unit, now)
+            w.update(changes, reason, identifier, now, by=ctx.actor)
+            return w.id, [w, counter]
+
+        return self._execute(ctx, decide)
+
+    def lift_warning(self, ctx: CommandContext, warning_id: UUID, reason: str) -> Accepted:
+        def decide() -> Decision:
+            w = self._load_warning(ctx, warning_id)
+            ctx.principal.check_unit(w.issuer_unit, "the warning")
+            now = self.clock()
+            identifier, counter = self._numbered(ctx, w.issuer_unit, now)
+            w.lift(reason, identifier, now, by=ctx.actor)
+            return w.id, [w, counter]
+
+        return self._execute(ctx, decide)
+
+    def _receipt(self, ctx: CommandContext, warning_id: UUID, unit_code: str) -> WarningReceipt:
+        """A target's own copy: out of scope reads as not found; in scope but another unit's is forbidden."""
+        r = self._load_readable(ctx, WarningReceipt, receipt_id(warning_id, str(unit_code)), "warning_receipt", "warning receipt")
+        p = ctx.principal
+        if not p.is_admin and p.unit_code != r.unit_code:
+            raise Forbidden("a warning is signed for, and its response reported, by the target unit's own account", reason="scope")
+        return r
+
+    def acknowledge_warning(self, ctx: CommandContext, warning_id: UUID, unit_code: str, note: str = "") -> Accepted:
+        def decide() -> Decision:
+            r = self._receipt(ctx, warning_id, unit_code)
+            r.acknowledge(self.clock(), by=ctx.actor, note=note)
+            return r.id, [r]
+
+        return self._execute(ctx, decide)
+
+    def report_warning_response(self, ctx: CommandContext, warning_id: UUID, unit_code: str, measures: dict[str, int],
+                                note: str = "") -> Accepted:
+        def decide() -> Decision:
+            r = self._receipt(ctx, warning_id, unit_code)
+            r.report_response(measures, note, by=ctx.actor)
+            return r.id, [r]
+
+        return self._execute(ctx, decide)
+
+    def escalate_warning_receipt(self, ctx: CommandContext, receipt_id: UUID) -> Accepted:
+        """The watchdog's command: one durable escalation per receipt missed while its warning is in force."""
+
+        def decide() -> Decision:
+            r = self._load(WarningReceipt, receipt_id, "warning receipt")
+            w = self._load(Warning, r.warning_id, "warning")
+            now = self.clock()
+            if not w.in_force(now):
+                raise InvalidTransition(f"the warning is no longer in force ({w.status})")
+            r.escalate(now, by=ctx.actor)
+            return r.id, [r]
+
+        return self._execute(ctx, decide)
+
+    def receive_city_warning(self, ctx: CommandContext, alert: c.CityAlert) -> Accepted:
+        """A CAP alert from the city: an Alert becomes a district warning forwarded to the targets it names (or the
+        whole district); an Update or Cancel changes or lifts the copy of the alert it references. A message already
+        applied, or older than one applied (it does not reference it), is refused; so is one whose alert has not come."""
+
+        def decide() -> Decision:
+            district = self.district_code
+            if alert.msg_type == "Alert":
+                if city_warning_id(alert.sender, alert.identifier) in self.log.repository:
+                    raise Conflict("this alert was already received", identifier=alert.identifier)
+                known = set(self._all_unit_codes())
+                targets = [code for code in alert.area_codes if code in known and within(district, code)] or [district]
+                w = Warning.draft(
+                    category=alert.category, subtype=alert.subtype, level=alert.level, headline=alert.headline,
+                    description=alert.description, instruction=alert.instruction, onset=alert.onset, expires=alert.expires,
+                    targets=targets, issuer_unit=district, issuer_name=alert.sender_name or alert.sender, exercise=alert.exercise,
+                    source="city", upstream={"sender": alert.sender, "identifier": alert.identifier, "sent": alert.sent.isoformat()},
+                    by=ctx.actor,
+                )
+                return w.id, self._issue(ctx, w, forwarded_from=alert.identifier)
+            w = None
+            for ref in alert.references:
+                wid = city_warning_id(alert.sender, ref)
+                if wid in self.log.repository:
+                    w = self._load(Warning, wid, "warning")
+                    break
+            if w is None:
+                raise Conflict("the alert this message references has not been received (out of order); send it first",
+                               references=list(alert.references))
+            if alert.identifier in w.upstream_messages:
+                raise Conflict("this message was already applied", identifier=alert.identifier)
+            missing = [m for m in w.upstream_messages if m not in alert.references]
+            if missing:
+                raise Conflict("this message is older than one already applied (it does not reference it)", identifier=alert.identifier,
+                               not_referenced=missing)
+            if bool(alert.exercise) != w.exercise:
+                raise InvalidValue("an update cannot change whether the warning is an exercise", field="status")
+            now = self.clock()
+            identifier, counter = self._numbered(ctx, w.issuer_unit, now)
+            if alert.msg_type == "Cancel":
+                w.lift(f"市级解除：{alert.headline}", identifier, now, by=ctx.actor, upstream_message=alert.identifier)
+            else:
+                changes = {k: getattr(alert, k) for k in ("level", "headline", "description", "instruction", "onset", "expires")}
+                changes = {k: v for k, v in changes.items() if getattr(w, k) != v}
+                w.update(changes, "市级更新", identifier, now, by=ctx.actor, upstream_message=alert.identifier)
+            return w.id, [w, counter]
+
+        return self._execute(ctx, decide)
+
 
     # -- 双重预防: risk points, inspections, hidden dangers ----------------------
     def _files(self, shas: list[str], unit_code: str) -> list[dict[str, Any]]:
@@ -583,6 +779,14 @@ HANDLERS: dict[type[c.Command], Callable[..., Accepted]] = {
     c.ReturnAllocation: CommandService.return_allocation,
     c.CancelAllocation: CommandService.cancel_allocation,
     c.FileDailyReport: CommandService.file_daily_report,
+    c.DraftWarning: CommandService.draft_warning,
+    c.IssueWarning: CommandService.issue_warning,
+    c.UpdateWarning: CommandService.update_warning,
+    c.LiftWarning: CommandService.lift_warning,
+    c.AcknowledgeWarning: CommandService.acknowledge_warning,
+    c.ReportWarningResponse: CommandService.report_warning_response,
+    c.EscalateWarningReceipt: CommandService.escalate_warning_receipt,
+    c.ReceiveCityWarning: CommandService.receive_city_warning,
     c.RegisterRiskPoint: CommandService.register_risk_point,
     c.AssessRiskPoint: CommandService.assess_risk_point,
     c.SetRiskControls: CommandService.set_risk_controls,

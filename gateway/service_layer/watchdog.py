@@ -1,9 +1,9 @@
-"""The deadline watchdog: turns a missed acknowledgement or arrival, or a missed rectification deadline of a
-hidden danger, into one durable escalation event.
+"""The deadline watchdog: turns a missed acknowledgement, arrival, warning receipt or rectification deadline of a
+hidden danger into one durable escalation event.
 
 It finds candidates in the read models (cheap, possibly stale) and asks the
-Dispatch (or HiddenDanger) aggregate to escalate; the aggregate refuses a second escalation
-for the same reason and anything no longer overdue. So several watchdogs, or
+Dispatch (or WarningReceipt, or HiddenDanger) aggregate to escalate; the aggregate refuses a second
+escalation for the same reason and anything no longer overdue. So several watchdogs, or
 one restarted, still record each missed deadline exactly once.
 """
 
@@ -18,6 +18,7 @@ from uuid import UUID
 from domain.common import DomainError
 from domain.dispatches import RUNNING_DEADLINE, running_deadline
 from domain.prevention import DANGER_RUNNING, danger_overdue
+from domain.warnings import ReceiptStatus
 from gateway.context import CommandContext, Principal
 from gateway.service_layer.service import CommandService
 from projections.store import DocStore
@@ -47,6 +48,16 @@ class Watchdog:
                 due.append((d["id"], reason))
         return due
 
+    def receipt_candidates(self, now: datetime) -> list[str]:
+        """Unsigned warning receipts past their deadline, not yet escalated, whose warning is in force."""
+        receipts, _ = self.store.list("warning_receipt", statuses=[ReceiptStatus.PENDING], limit=10_000_000)
+        due = [r for r in receipts if not r.get("escalated_at") and datetime.fromisoformat(r["deadline"]) <= now]
+        if not due:
+            return []
+        warnings = self.store.get_many({("warning", r["warning_id"]) for r in due})
+        in_force = {k[1] for k, w in warnings.items() if w["status"] == "issued" and datetime.fromisoformat(w["expires"]) > now}
+        return [r["id"] for r in due if r["warning_id"] in in_force]
+
     def overdue_dangers(self, now: datetime) -> list[str]:
         """Hidden dangers past their rectification deadline whose current deadline is not yet escalated."""
         docs, _ = self.store.list("hidden_danger", statuses=[str(s) for s in DANGER_RUNNING], limit=100_000)
@@ -62,6 +73,12 @@ class Watchdog:
                 count += 1
             except DomainError as e:  # reported or moved meanwhile, or another watchdog was first
                 log.debug("not escalating hidden danger %s: %s", danger_id, e.detail)
+        for receipt_id in self.receipt_candidates(self.clock()):
+            try:
+                self.service.escalate_warning_receipt(CommandContext(WATCHDOG, request_id="watchdog"), UUID(receipt_id))
+                count += 1
+            except DomainError as e:  # signed meanwhile, lifted, or another watchdog was first
+                log.debug("not escalating receipt %s: %s", receipt_id, e.detail)
         for dispatch_id, reason in self.candidates(self.clock()):
             try:
                 self.service.escalate_dispatch(CommandContext(WATCHDOG, request_id="watchdog"), UUID(dispatch_id), reason)

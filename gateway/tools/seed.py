@@ -97,6 +97,7 @@ def seed_demo(c: Container) -> dict[str, int]:
         ("field", "field", f"{prefix}001000", team_ids["001"], "新兴综合队 队长"),
         ("reporter", "reporter", villages[0], None, "灾害信息员 赵敏"),
         ("observer", "observer", district, None, "观察员"),
+        ("xinxing", "operator", f"{prefix}001000", None, "新兴街道值班员 周杰"),  # a street desk: signs for its street
     ]
     for username, role, unit, team, display in accounts:
         if c.accounts.get(username) is None:
@@ -123,12 +124,29 @@ def seed_demo(c: Container) -> dict[str, int]:
         if vcode not in silent:
             news = vcode == villages[8]
             s.file_daily_report(admin, vcode, today, zero=not news, summary="村北道路积水已排除，无人员伤亡" if news else "")
+    # An early warning in force (预警): drafted at the desk, signed off by the commander, half of its targets signed for.
+    c.projector.catch_up()  # issuing reads the unit tree from the read models
+    operator = CommandContext(Principal("operator", "operator", district, name="值班员 李静"), request_id="seed")
+    commander = CommandContext(Principal("commander", "commander", district, name="指挥长 王强"), request_id="seed")
+    warning = s.draft_warning(
+        operator, category="natural_disaster", subtype="rainstorm", level="orange", headline="东城区暴雨橙色预警",
+        description="受强对流天气影响，预计今天夜间到明天白天新兴街道、东城街道累计降雨量将达80～120毫米，局地伴有短时强降水和雷暴大风。",
+        instruction="1. 各街道、村（社区）加强值守，做好防汛抢险准备；2. 转移低洼地带、危旧房屋群众；3. 停止户外作业，切断危险地带电源。",
+        onset=now, expires=now + timedelta(hours=12), targets=[f"{prefix}001000", f"{prefix}002000"], exercise=False)
+    s.issue_warning(commander, warning.id)
+    street_desk = CommandContext(Principal("xinxing", "operator", f"{prefix}001000", name="新兴街道值班员 周杰"), request_id="seed")
+    s.acknowledge_warning(street_desk, warning.id, f"{prefix}001000", "已转发各村（社区）")
+    for vcode in villages[1:5]:
+        reporter = CommandContext(Principal(f"reporter-{vcode[-3:]}", "reporter", vcode), request_id="seed")
+        s.acknowledge_warning(reporter, warning.id, vcode)
+    s.report_warning_response(CommandContext(Principal("reporter-002", "reporter", villages[1]), request_id="seed"), warning.id,
+                              villages[1], {"patrols": 6, "people_moved": 18, "danger_points": 3}, "已转移村西低洼处群众")
     counts = seed_prevention(c, admin, now)
     return {"units": 1 + len(STREETS) + len(villages), "teams": len(team_ids) + len(TEAM_EXTRAS), "warehouses": len(warehouses), **counts}
 
 
 # -- 双重预防: risk points at all four levels, hidden dangers at every stage --------------------------
-INSPECTOR = ("xinxing", "operator", "新兴街道安监员 孙磊")  # a street's safety officer: the inspector phone page's demo account
+INSPECTOR = ("xinxing", "operator", "新兴街道值班员 周杰")  # the street desk (main seed), also its safety inspector on the phone page
 
 
 def demo_png(rgb: tuple[int, int, int], stripe: tuple[int, int, int] = (255, 255, 255), w: int = 96, h: int = 64) -> bytes:

@@ -3,6 +3,7 @@
 Run deliberately, never in the test run:
 
     .venv/bin/python -m tests.golden.generate
+    .venv/bin/python -m tests.golden.generate --views-only   # a read model changed on purpose: the log stays
 
 It rewrites tests/golden/district.jsonl.gz (a `yingji export` of the log, gzipped) and
 tests/golden/expected/ (the views of tests/golden/views.py after importing it). Regenerate only
@@ -34,10 +35,15 @@ from uuid import UUID
 
 import eventsourcing.domain
 
+from dataclasses import replace
+
 from domain.common import DomainError
+from domain.units import within
+from domain.warnings import receipt_id
 from gateway.container import Container
 from gateway.context import CommandContext, Principal
-from gateway.errors import Forbidden, NotFound
+from gateway.errors import Conflict, Forbidden, NotFound
+from gateway.service_layer.commands import CityAlert
 from gateway.settings import Settings
 from gateway.tools import seed
 from gateway.tools.backup import export_log, import_log
@@ -137,7 +143,7 @@ class History:
         """A command the simulation may send at a moment it no longer fits (as people do): refused, nothing written."""
         try:
             return command()
-        except (DomainError, Forbidden, NotFound) as e:
+        except (DomainError, Forbidden, NotFound, Conflict) as e:
             self.refused[f"{what}: {getattr(e, 'code', type(e).__name__)}"] += 1
             return None
 
@@ -200,6 +206,12 @@ class History:
             if d % 3 == 1:
                 self.at(local0 + timedelta(hours=15), self.unit_parts)
         self.at(NOW - timedelta(minutes=70), self.last_hour)
+        # Early warnings (预警): a red one to the whole district on day 2, one from the city (CAP Alert, Update,
+        # Cancel) on day 5, an exercise on day 7.
+        day = lambda d: datetime.combine(start_day + timedelta(days=d), datetime.min.time(), tzinfo=SHANGHAI)  # noqa: E731
+        self.at(day(1) + timedelta(hours=7, minutes=40), lambda: self.district_warning("red", [DISTRICT], False))
+        self.at(day(4) + timedelta(hours=9, minutes=10), self.city_warning)
+        self.at(day(6) + timedelta(hours=10), lambda: self.district_warning("blue", [DISTRICT[:6] + "005000"], True))
 
     def daily_reports(self, day: date, local0: datetime) -> None:
         last = day == NOW.astimezone(SHANGHAI).date()
@@ -230,6 +242,66 @@ class History:
             issuer="许昌市应急指挥中心", issued_at=now - timedelta(minutes=5), unit_code=DISTRICT)
         if d < DAYS - 1:
             self.at(now + self.minutes(5, 60), lambda: self.s.acknowledge_directive(self.ctx(COMMANDER), UUID(r.id), "已部署落实"))
+
+    def desk(self, code: str) -> Principal:
+        """Whoever signs for a unit: its reporter (village, community) or its street desk."""
+        return self.reporters.get(code) or p(f"desk-{code[6:9]}", "operator", code, f"街道值班员 {code[6:9]}号")
+
+    def receivers(self, targets: list[str]) -> list[str]:
+        return sorted(code for code, kind in self.units.items() if kind != "district" and any(within(t, code) for t in targets))
+
+    def warning_receipts(self, wid: str, targets: list[str], issued: datetime, minutes: int) -> None:
+        """Most sign in time, some late, a few never; the watchdog escalates every receipt still unsigned at the deadline."""
+        deadline = issued + timedelta(minutes=minutes)
+        for code in self.receivers(targets):
+            roll = self.rng.random()
+            signed = None if roll < 0.08 else issued + self.minutes(1, minutes * 0.9) if roll < 0.8 else deadline + self.minutes(1, 40)
+            if signed is not None:
+                self.at(signed, lambda code=code: self.attempt("warning receipt", lambda: self.s.acknowledge_warning(
+                    self.ctx(self.desk(code), key=True), UUID(wid), code, "")))
+                if self.rng.random() < 0.4:
+                    measures = {"patrols": self.rng.randint(1, 12), "people_moved": self.rng.randint(0, 60),
+                                "danger_points": self.rng.randint(0, 5)}
+                    self.at(signed + self.minutes(30, 180), lambda code=code, m=measures: self.attempt("warning response", lambda: (
+                        self.s.report_warning_response(self.ctx(self.desk(code), key=True), UUID(wid), code, m, "已落实防御措施"))))
+            if signed is None or signed > deadline:
+                self.at(deadline + timedelta(minutes=1), lambda code=code: self.attempt("warning escalation", lambda: (
+                    self.s.escalate_warning_receipt(self.ctx(WATCHDOG), receipt_id(wid, code)))))
+
+    def district_warning(self, level: str, targets: list[str], exercise: bool) -> None:
+        now = self.clock.now()
+        subtype, headline = ("rainstorm", "东城区暴雨红色预警") if level == "red" else ("strong_wind", "丁庄街道大风蓝色预警（演练）")
+        wid = self.s.draft_warning(self.ctx(OPERATOR), category="natural_disaster", subtype=subtype, level=level, headline=headline,
+                                   description="预计未来6小时降雨量将达100毫米以上，可能引发城乡积涝和山洪地质灾害。",
+                                   instruction="转移低洼地带和危旧房屋群众，停止户外作业和集会。", onset=now,
+                                   expires=now + timedelta(hours=12), targets=targets, exercise=exercise).id
+        issued = now + self.minutes(4, 10)
+        minutes = {"red": 15, "orange": 30, "yellow": 60, "blue": 120}[level]
+        self.at(issued, lambda: self.s.issue_warning(self.ctx(COMMANDER, key=True), UUID(wid)))
+        self.warning_receipts(wid, targets, issued, minutes)
+        if not exercise:
+            self.at(issued + timedelta(hours=2), lambda: self.s.update_warning(
+                self.ctx(COMMANDER), UUID(wid), {"level": "orange", "headline": "东城区暴雨橙色预警"}, "雨势减弱，降级为橙色"))
+        self.at(issued + timedelta(hours=6), lambda: self.s.lift_warning(self.ctx(COMMANDER), UUID(wid), "降雨过程结束"))
+
+    def city_warning(self) -> None:
+        now = self.clock.now()
+        street = DISTRICT[:6] + "003000"
+        alert = CityAlert(sender="xuchang-qxt", identifier="41100041600000_20260605091000_0001", sent=now, exercise=False,
+                          msg_type="Alert", references=[], category="natural_disaster", subtype="strong_wind", level="yellow",
+                          headline="许昌市大风黄色预警", description="预计今天下午半截河街道有6～8级阵风。", instruction="加固临时搭建物。",
+                          onset=now, expires=now + timedelta(hours=8), sender_name="许昌市气象台", area_codes=[street])
+        wid = self.s.receive_city_warning(self.ctx(CITY), alert).id
+        self.warning_receipts(wid, [street], now, 60)
+        later = now + timedelta(hours=1)
+        update = replace(alert, identifier="41100041600000_20260605101000_0002", sent=later, msg_type="Update",
+                         references=[alert.identifier], level="orange", headline="许昌市大风橙色预警")
+        self.at(later, lambda: self.s.receive_city_warning(self.ctx(CITY), update))
+        # The same update again, and a stale one that does not reference it: both refused, nothing written.
+        self.at(later + timedelta(minutes=5), lambda: self.attempt("city update", lambda: self.s.receive_city_warning(self.ctx(CITY), update)))
+        cancel = replace(alert, identifier="41100041600000_20260605131000_0003", sent=now + timedelta(hours=4), msg_type="Cancel",
+                         references=[alert.identifier, update.identifier])
+        self.at(now + timedelta(hours=4), lambda: self.s.receive_city_warning(self.ctx(CITY), cancel))
 
     def duty_rotation(self) -> None:
         idle = [tid for tid, t in sorted(self.teams.items()) if not t["busy"] and not t["off"]]
@@ -455,7 +527,35 @@ def manifest_of(c: Container, history: History) -> dict[str, Any]:
     }
 
 
+def write_expected(manifest: dict[str, Any], expected: dict[str, Any]) -> None:
+    shutil.rmtree(EXPECTED, ignore_errors=True)
+    EXPECTED.mkdir()
+    (EXPECTED / "manifest.json").write_text(dump(manifest), encoding="utf-8")
+    for name, view in expected.items():
+        (EXPECTED / f"{name}.json").write_text(dump(view), encoding="utf-8")
+
+
+def views_only() -> int:
+    """Rewrite only the expected views from the committed log (a read model changed on purpose; the log stays)."""
+    work = Path(tempfile.mkdtemp(prefix="yingji-golden-"))
+    try:
+        manifest = json.loads((EXPECTED / "manifest.json").read_text(encoding="utf-8"))
+        restored = Container.build(Settings(data_dir=work / "restored", secret_key=SECRET))
+        with gzip.open(FIXTURE, "rt", encoding="utf-8") as lines:
+            import_log(restored.log, lines)
+        restored.rebuild()
+        expected = views(restored, manifest)
+        restored.close()
+        write_expected(manifest, expected)
+        print(json.dumps({"views": len(expected)}))
+        return 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> int:
+    if "--views-only" in sys.argv[1:]:
+        return views_only()
     work = Path(tempfile.mkdtemp(prefix="yingji-golden-"))
     try:
         c, history = build(work / "original")
@@ -475,11 +575,7 @@ def main() -> int:
         expected = views(restored, manifest)
         restored.close()
         assert expected == original, "the restored log does not rebuild to the original's views"
-        shutil.rmtree(EXPECTED, ignore_errors=True)
-        EXPECTED.mkdir()
-        (EXPECTED / "manifest.json").write_text(dump(manifest), encoding="utf-8")
-        for name, view in expected.items():
-            (EXPECTED / f"{name}.json").write_text(dump(view), encoding="utf-8")
+        write_expected(manifest, expected)
         print(json.dumps({"events": count, "fixture_bytes": FIXTURE.stat().st_size, "views": len(expected),
                           "refused_commands": sum(history.refused.values())}, ensure_ascii=False))
         return 0

@@ -24,6 +24,7 @@ from gateway.entrypoints.api.relay import list_directives
 from gateway.entrypoints.api.reports import daily_reports
 from gateway.entrypoints.api.teams import list_teams
 from gateway.entrypoints.api.warehouses import list_warehouses
+from gateway.entrypoints.api.warnings import list_warnings, responses
 from projections.board import BOARD_KINDS, assemble
 from projections.replay import BoardState
 
@@ -63,10 +64,13 @@ def views(c: Container, manifest: dict[str, Any]) -> dict[str, Any]:
         "warehouses": list_warehouses(**args, **paged),
         "teams": list_teams(**args, status=None, **paged),
         "directives": list_directives(**args, **paged),
+        "warnings": list_warnings(**args, status=None, **paged),
         "hidden-dangers": list_hidden_dangers(**args, status=None, grade=None, street=None, overdue=None, **paged),
         "hidden-danger-stats": hidden_danger_stats(**args, start=None, end=None),
         "risk-points": list_risk_points(**args, level=None, **paged),
     }
+    for w in out["warnings"]["items"]:
+        out[f"warning-responses-{w['id']}"] = responses(w["id"], c, ADMIN, position)
     for day in manifest["days"]:
         out[f"daily-reports-{day}"] = daily_reports(**args, day=date.fromisoformat(day))
     for incident_id in manifest["after_action"]:

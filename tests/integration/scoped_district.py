@@ -59,6 +59,10 @@ MARKERS: dict[str, frozenset[str]] = {
     "ALA-DEST": frozenset("AVF"), "ALA2-DEST": frozenset("A"), "ALB-DEST": frozenset("B"),
     # the city's directive is the district's
     "D-DIR": frozenset(), "D-DIRTEXT": frozenset(),
+    # early warnings: read by the units they target, those under them and above them; drafts by the issuing unit
+    "WA-WARN": frozenset("AVF"), "WB1-WARN": frozenset("B"), "WD-WARN": frozenset("ABVF"), "WDRAFT-WARN": frozenset(),
+    # receipts: by the subtree rule on the receiving unit (a street sees its villages' only)
+    "A1-SIGN": frozenset("AVF"), "A2-RESP": frozenset("AF"), "B1-SIGN": frozenset("B"),
     # daily reports
     "A1-DAILY": frozenset("AVF"), "A2-DAILY": frozenset("AF"), "B1-DAILY": frozenset("B"),
     # changes made while the board sockets are open
@@ -142,6 +146,18 @@ def seed(c: Container) -> dict[str, str]:
     today = now.astimezone(SHANGHAI).date()
     for unit, tag in ((A1, "A1"), (A2, "A2"), (B1, "B1")):
         s.file_daily_report(ADMIN, unit, today, zero=False, summary=m(f"{tag}-DAILY"))
+    c.projector.catch_up()  # issuing reads the unit tree from the read models
+    warning = lambda tag, targets: s.draft_warning(  # noqa: E731
+        ADMIN, category="natural_disaster", subtype="rainstorm", level="orange", headline=m(f"{tag}-WARN"), onset=now,
+        expires=now + timedelta(hours=6), targets=targets, exercise=False).id
+    for tag, targets in (("WA", [A]), ("WB1", [B1]), ("WD", [D])):
+        ids[f"warning-{tag}"] = warning(tag, targets)
+        s.issue_warning(ADMIN, ids[f"warning-{tag}"])
+    ids["warning-WDRAFT"] = warning("WDRAFT", [A])
+    s.acknowledge_warning(CommandContext(Principal("v", "reporter", A1), request_id="s"), ids["warning-WA"], A1, m("A1-SIGN"))
+    s.report_warning_response(CommandContext(Principal("v2", "reporter", A2), request_id="s"), ids["warning-WD"], A2, {"patrols": 1},
+                              m("A2-RESP"))
+    s.acknowledge_warning(CommandContext(Principal("b1", "reporter", B1), request_id="s"), ids["warning-WD"], B1, m("B1-SIGN"))
     for tag, unit in (("A1", A1), ("B1", B1)):  # 双重预防
         sha = c.evidence.put(f"%PDF-1.4 {m(f'{tag}-FILE')}".encode(), unit_code=unit, name="f.pdf", uploaded_by="setup")["sha256"]
         ids[f"F{tag}"] = sha

@@ -45,6 +45,7 @@ def path_values(d: District) -> dict[str, list[str]]:
         "warehouse_id": [ids[k] for k in ("WA", "WB")],
         "allocation_id": [ids[k] for k in ("ALA", "ALA2", "ALB")],
         "directive_id": [ids["DIR"]],
+        "warning_id": [ids[f"warning-{k}"] for k in ("WA", "WB1", "WD", "WDRAFT")],
         "risk_point_id": [ids["RA1"], ids["RB1"]],
         "danger_id": [ids["DA1"], ids["DB1"]],
         "sha256": [ids["FA1"], ids["FB1"]],
@@ -62,6 +63,11 @@ def query_values(d: District, head: int) -> dict[str, list[Any]]:
         "end": [(now + timedelta(days=1)).isoformat()],
         "position": [head],
         "day": [now.astimezone(SHANGHAI).date().isoformat()],
+        # list filters: another scope's unit, text that only another scope's records hold, a record of another scope
+        "unit": [A, B, "411099001001", "411099002001"],
+        "q": ["QZ-", "B1-INC", "TB2-TASK", "A2-INC"],
+        "incident_id": path_values(d)["incident_id"],
+        "limit": [1],
     }
 
 
@@ -81,7 +87,7 @@ def requests_of(d: District) -> list[tuple[str, dict[str, Any]]]:
         assert not unfillable, f"the sweep cannot fill {unfillable} of GET {template}: add values for them"
         if "position" in required and "at" in {p["name"] for p in params}:
             pass  # replay: position is given, `at` left out (exactly one of the two)
-        optional = [p["name"] for p in params if p["in"] == "query" and not p.get("required") and p["name"] in ("team_id", "format")]
+        optional = [p["name"] for p in params if p["in"] == "query" and not p.get("required") and p["name"] in ("team_id", "format", "unit", "q", "incident_id", "limit")]
         for combo in itertools.product(*(paths[n] for n in in_path)):
             path = template
             for name, value in zip(in_path, combo, strict=True):

@@ -68,6 +68,23 @@ def board() -> dict[str, list[dict[str, Any]]]:
     warehouse = [{"id": "w1", "name": "库", "unit_code": streets[0],
                   "stock": {"SANDBAG": {"on_hand": 100, "reserved": 60, "minimum": 50}, "PUMP": {"on_hand": 4, "reserved": 0, "minimum": 2}}}]
     directive = [{"id": "v1", "title": "防汛指令", "received_at": iso(at(6)), "unit_code": "411099000000"}]
+    # a real red warning to every unit (deadline 9:15, expires 16:00), an exercise one lifted before (its receipts closed
+    # are off the board), and an expired yellow one: overdue receipts alarm only while their warning is in force
+    warning = [
+        {"id": "wa", "status": "issued", "level": "red", "headline": "暴雨红色预警", "exercise": False, "expires": iso(at(16, 0))},
+        {"id": "wb", "status": "issued", "level": "yellow", "headline": "大风黄色预警（演练）", "exercise": True, "expires": iso(at(23, 0))},
+        {"id": "wc", "status": "issued", "level": "blue", "headline": "过期", "exercise": False, "expires": iso(at(8, 0))},
+        {"id": "wd", "status": "draft", "level": "orange", "headline": "草稿", "exercise": False, "expires": iso(at(20, 0))},
+    ]
+    receipt = []
+    for n, code in enumerate(streets + villages):
+        signed = iso(at(9, 5)) if n % 3 == 0 else iso(at(9, 40)) if n % 3 == 1 else None
+        receipt.append({"id": f"ra{n}", "warning_id": "wa", "unit_code": code, "deadline": iso(at(9, 15)), "signed_at": signed,
+                        "late": signed is not None and n % 3 == 1, "escalated_at": iso(at(9, 16)) if n == 2 else None})
+        receipt.append({"id": f"rb{n}", "warning_id": "wb", "unit_code": code, "deadline": iso(at(10, 30)), "signed_at": None,
+                        "late": False, "escalated_at": None})
+        receipt.append({"id": f"rc{n}", "warning_id": "wc", "unit_code": code, "deadline": iso(at(7, 0)), "signed_at": None,
+                        "late": False, "escalated_at": None})
     hidden_danger = [  # 双重预防: rectification deadlines, one already escalated; a review date
         {"id": "h1", "status": "rectifying", "grade": "major", "deadline": iso(at(10, 30)), "escalations": [], "title": "阀门", "unit_code": villages[0]},
         {"id": "h2", "status": "reported", "grade": "general", "deadline": iso(at(9, 0)), "escalations": [], "title": "通道", "unit_code": villages[1]},
@@ -78,7 +95,8 @@ def board() -> dict[str, list[dict[str, Any]]]:
     risk_point = [{"id": "r1", "name": "储罐", "level": "major", "review_due": iso(at(9, 10)), "unit_code": villages[2]},
                   {"id": "r2", "name": "配电", "level": "low", "review_due": None, "unit_code": villages[3]}]
     return {"unit": units, "dispatch": dispatch, "incident": incident, "daily_status": daily_status, "team": team,
-            "warehouse": warehouse, "directive": directive, "allocation": [], "hidden_danger": hidden_danger, "risk_point": risk_point}
+            "warehouse": warehouse, "directive": directive, "allocation": [], "warning": warning, "warning_receipt": receipt,
+            "hidden_danger": hidden_danger, "risk_point": risk_point}
 
 
 MOMENTS = [at(h, m) for h, m in [(0, 0), (8, 59), (9, 0), (9, 1), (9, 10), (10, 30), (10, 31), (15, 59), (16, 0), (16, 6), (23, 59)]]
@@ -123,7 +141,7 @@ def test_the_page_and_the_server_derive_the_same_board_at_every_moment() -> None
         kinds_seen |= {a["kind"] for a in py["alerts"]}
     # the moments chosen exercise every alert the board derives
     assert kinds_seen == {"ack_overdue", "arrival_overdue", "report_overdue", "directive", "relay_alarm", "stock_low",
-                          "daily_report_missing", "danger_overdue", "risk_review_overdue"}
+                          "daily_report_missing", "receipt_overdue", "danger_overdue", "risk_review_overdue"}
 
 
 def test_the_pages_lec_level_is_the_domains() -> None:

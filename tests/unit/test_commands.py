@@ -21,7 +21,8 @@ from uuid import UUID, uuid4
 import pytest
 
 from domain.common import DomainError
-from domain.policy import DEFAULT_ACK_MINUTES, DEFAULT_ARRIVE_MINUTES, local_day
+from domain.policy import DEFAULT_ACK_MINUTES, DEFAULT_ARRIVE_MINUTES, DEFAULT_RECEIPT_MINUTES, local_day
+from domain.warnings import receipt_id
 from gateway.adapters.eventstore import DistrictLog
 from gateway.adapters.evidence import EvidenceStore
 from gateway.authz import MATRIX, ROLES
@@ -68,6 +69,7 @@ class World:
         self.log = log or memory_log()
         self.service = CommandService(self.log, dict(DEFAULT_ACK_MINUTES), clock=lambda: self.now,
                                       arrive_minutes=dict(DEFAULT_ARRIVE_MINUTES), evidence=EVIDENCE)
+        self.service.receipt_minutes = {**DEFAULT_RECEIPT_MINUTES, "red": 1}  # the red warning's receipts are overdue by now
         self.ids: dict[str, UUID] = dict(ids or {})
         if ids is None:
             self._build()
@@ -115,6 +117,12 @@ class World:
         self.ids["directive"] = self.handle(SYSTEM, c.ReceiveDirective(
             upstream_id="XC-2026-0720", title="做好强降雨防范", content="加强巡查", level="high", issuer="许昌市应急管理局",
             issued_at=T0, unit_code=DISTRICT)).id
+        warning = {"category": "natural_disaster", "subtype": "rainstorm", "level": "red", "headline": "暴雨红色预警",
+                   "onset": T0, "expires": T0 + timedelta(hours=6), "targets": [STREET_A]}
+        self.ids["warning"] = do(c.DraftWarning(**warning))
+        do(c.IssueWarning(warning_id=self.ids["warning"]))
+        self.ids["receipt_a"] = receipt_id(self.ids["warning"], STREET_A)
+        self.ids["warning_draft"] = do(c.DraftWarning(**warning))
         self._build_prevention()
 
     def _build_prevention(self) -> None:
@@ -151,6 +159,7 @@ class Case:
     command: Callable[[World], c.Command]
     team: str = "team_a0"
     scoped: bool = True  # False: no unit to be out of (admin-only or platform-only commands)
+    unit: str | None = None  # the in-scope account's unit when it must be that very unit (a target signing its warning)
 
 
 CASES: dict[type[c.Command], Case] = {
@@ -190,6 +199,20 @@ CASES: dict[type[c.Command], Case] = {
     c.ReturnAllocation: Case(lambda w: c.ReturnAllocation(allocation_id=w.ids["delivered"], lines={"SANDBAG": 5})),
     c.CancelAllocation: Case(lambda w: c.CancelAllocation(allocation_id=w.ids["reserved"], reason="需求取消")),
     c.FileDailyReport: Case(lambda w: c.FileDailyReport(unit_code=VILLAGE_A, day=local_day(w.now), zero=True)),
+    c.DraftWarning: Case(lambda w: c.DraftWarning(category="natural_disaster", subtype="strong_wind", level="yellow", headline="大风黄色预警",
+                                                  onset=w.now, expires=w.now + timedelta(hours=3), targets=[STREET_A])),
+    c.IssueWarning: Case(lambda w: c.IssueWarning(warning_id=w.ids["warning_draft"])),
+    c.UpdateWarning: Case(lambda w: c.UpdateWarning(warning_id=w.ids["warning"], changes={"level": "orange"}, reason="雨势减弱")),
+    c.LiftWarning: Case(lambda w: c.LiftWarning(warning_id=w.ids["warning"], reason="降雨结束")),
+    c.AcknowledgeWarning: Case(lambda w: c.AcknowledgeWarning(warning_id=w.ids["warning"], unit_code=STREET_A), unit=STREET_A),
+    c.ReportWarningResponse: Case(lambda w: c.ReportWarningResponse(warning_id=w.ids["warning"], unit_code=STREET_A,
+                                                                    measures={"patrols": 4}, note="已巡查"), unit=STREET_A),
+    c.EscalateWarningReceipt: Case(lambda w: c.EscalateWarningReceipt(receipt_id=w.ids["receipt_a"]), scoped=False),
+    c.ReceiveCityWarning: Case(lambda w: c.ReceiveCityWarning(alert=c.CityAlert(
+        sender="xuchang-yjj", identifier="41100041600000_20260720090000_0001", sent=T0, exercise=False, msg_type="Alert",
+        references=[], category="natural_disaster", subtype="rainstorm", level="orange", headline="许昌市暴雨橙色预警",
+        description="", instruction="", onset=T0, expires=T0 + timedelta(hours=6), sender_name="许昌市气象台",
+        area_codes=[STREET_A])), scoped=False),
     c.RegisterRiskPoint: Case(lambda w: c.RegisterRiskPoint(unit_code=VILLAGE_A, name="加油站", subject="某加油站", hazard="火灾爆炸",
                                                             method="direct", level="larger", basis="重点监管")),
     c.AssessRiskPoint: Case(lambda w: c.AssessRiskPoint(risk_point_id=w.ids["risk_point"], method="lec", l=1, e=6, c=7)),
@@ -227,8 +250,8 @@ def principal(world: World, role: str, case: Case, *, in_scope: bool) -> Princip
         team = case.team if in_scope else "team_b"
         return Principal(f"{team}-phone", "field", STREET_A if in_scope else STREET_B, team_id=str(world.ids[team]))
     if role == "reporter":
-        return Principal("reporter", "reporter", VILLAGE_A if in_scope else VILLAGE_B)
-    return Principal(role, role, DISTRICT if in_scope else STREET_B)
+        return Principal("reporter", "reporter", (case.unit or VILLAGE_A) if in_scope else VILLAGE_B)
+    return Principal(role, role, (case.unit or DISTRICT) if in_scope else STREET_B)
 
 
 def refused(world: World, who: Principal, command: c.Command) -> str:
@@ -266,7 +289,7 @@ def test_roles_outside_the_table_are_refused_before_anything_is_read(shared_worl
 
 
 # Commands that name a place by its unit code: units are public, so refusing them reveals nothing.
-AT_A_UNIT = {c.ReportIncident, c.RegisterTeam, c.RegisterWarehouse, c.UpdateUnitParts, c.FileDailyReport, c.RegisterRiskPoint,
+AT_A_UNIT = {c.ReportIncident, c.RegisterTeam, c.RegisterWarehouse, c.UpdateUnitParts, c.FileDailyReport, c.DraftWarning, c.RegisterRiskPoint,
              c.RecordInspection, c.ReportHiddenDanger}
 
 
@@ -317,6 +340,26 @@ def test_cross_aggregate_rules_hold_in_the_pipeline() -> None:
     assert refused(w, ADMIN, c.OrderDispatch(incident_id=w.ids["verified"], team_id=w.ids["team_a5"], task="x")) == "validation_error"
 
 
+def test_a_retry_racing_its_first_send_answers_as_the_first_time_even_when_the_decision_changed() -> None:
+    """Two sends of one request at once: the second looked for its key before the first was saved, then found the
+    receipt already signed (by the first). It answers as the first did, not 409."""
+    w = GIVEN.copy()
+    ctx = CommandContext(Principal("desk", "operator", STREET_A), request_id="r", idempotency_key="k-sign", request_hash="h")
+    command = c.AcknowledgeWarning(warning_id=w.ids["warning"], unit_code=STREET_A)
+    first = w.service.handle(ctx, command)
+    real = w.log.find_answer
+    looks: list[str] = []
+
+    def not_yet_then_real(key: str) -> Any:
+        looks.append(key)
+        return None if len(looks) == 1 else real(key)  # the first look happened before the first send was saved
+
+    w.log.find_answer = not_yet_then_real  # type: ignore[method-assign]
+    again = w.service.handle(ctx, command)
+    assert (again.id, again.position, again.replayed) == (first.id, first.position, True) and len(looks) == 2
+    other = CommandContext(Principal("desk", "operator", STREET_A), request_id="r", idempotency_key="k-other", request_hash="h")
+    w.log.find_answer = real  # type: ignore[method-assign]
+    assert refused(w, other.principal, command) == "invalid_transition"  # a new key is a new request: refused
 # -- 双重预防 rules that take more than one aggregate or the caller into account -------------
 def test_a_major_hidden_danger_is_assigned_by_the_district_with_the_five_in_place() -> None:
     w = GIVEN.copy()

@@ -432,7 +432,7 @@ def test_apply_event_reports_changes_per_kind_and_memory_docs_tracks_position():
     assert docs.position == 42
     assert [d["id"] for d in docs.of_kind("team")] == [str(team.id)]
     assert set(KINDS) == {"unit", "unit_by_id", "incident", "team", "dispatch", "warehouse", "allocation", "directive",
-                          "daily_report", "daily_status", "risk_point", "inspection", "hidden_danger"}
+                          "daily_report", "daily_status", "warning", "warning_receipt", "risk_point", "inspection", "hidden_danger"}
 
 
 # -- the board ---------------------------------------------------------------
@@ -461,9 +461,10 @@ def test_board_alerts_and_counts(log: Log):
     assert [a["dispatch_id"] for a in overdue] == [str(dispatch.id)]
 
     counts = before_deadline["counts_by_street"]
-    assert counts[STREET] == {"incidents": 1, "teams_busy": 1, "teams_idle": 0, "dispatches": 1, "daily_due": 1, "daily_filed": 0}
+    assert counts[STREET] == {"incidents": 1, "teams_busy": 1, "teams_idle": 0, "dispatches": 1, "daily_due": 1, "daily_filed": 0,
+                              "warning_receipts": 0, "warning_signed": 0}
     assert counts[OTHER_STREET] == {"incidents": 0, "teams_busy": 0, "teams_idle": 1, "dispatches": 0, "daily_due": 0,
-                                    "daily_filed": 0}
+                                    "daily_filed": 0, "warning_receipts": 0, "warning_signed": 0}
     assert len(before_deadline["allocation"]) == 1 and len(before_deadline["unit"]) == 4
 
     # an acknowledged dispatch is no longer overdue

@@ -74,8 +74,9 @@ def test_every_text_field_of_every_command_refuses_a_bidi_override(model: type[B
             continue
         is_map = any(typing.get_origin(a) is dict for a in (field.annotation, *typing.get_args(field.annotation)))
         is_list = any(typing.get_origin(a) is list for a in (field.annotation, *typing.get_args(field.annotation)))
+        value = {"RTL \u202eexe": 1} if is_map else ["RTL \u202eexe"] if is_list else "RTL \u202eexe"
         with pytest.raises(ValidationError) as refused:
-            model.model_validate({name: {"RTL \u202eexe": 1} if is_map else ["RTL \u202eexe"] if is_list else "RTL \u202eexe"})
+            model.model_validate({name: value})
         errors = [e for e in refused.value.errors() if e["loc"][:1] == (name,)]
         patterned = errors and errors[0]["type"] == "string_pattern_mismatch"  # codes, usernames: refused by their pattern
         assert errors and (patterned or "bidirectional override" in errors[0]["msg"]), (model.__name__, name, refused.value.errors())

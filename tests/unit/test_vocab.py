@@ -69,6 +69,8 @@ def test_the_glossary_has_both_languages_for_every_code_the_domain_defines() -> 
         "level": v["LEVELS"], "category": v["CATEGORIES"], "subtype": [s for subs in v["SUBTYPES"].values() for s in subs],
         "role": v["ROLES"], "situation": v["SITUATION_FIELDS"], "teamStatus": v["TEAM_STATUSES"], "unitKind": v["UNIT_KINDS"],
         "dispatchStatus": v["DISPATCH_ACTIVE"] + v["DISPATCH_FINAL"],
+        "warningLevel": v["WARNING_LEVELS"], "warningGrade": v["WARNING_LEVELS"], "responseMeasure": v["RESPONSE_MEASURES"],
+        "warningStatus": ["draft", "issued", "expired", "lifted"], "receiptStatus": ["pending", "signed", "late", "overdue"],
     }
     for group, codes in needed.items():
         missing = set(codes) - set(GLOSSARY[group])

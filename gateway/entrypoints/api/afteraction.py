@@ -14,10 +14,15 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from domain.glossary import term
+from domain.incidents import SITUATION_FIELDS, Level
+from domain.materials import CATALOGUE
 from domain.policy import SHANGHAI
 from gateway.entrypoints.api.common import unit_prefix, visible_doc
 from gateway.entrypoints.deps import ContainerDep, PrincipalDep
+from gateway.entrypoints.xlsx import Sheet, download, heading
+from projections.columns import utc_key
 from projections.afteraction import district_summary, incident_report
+from projections.store import ListFilter
 
 router = APIRouter(tags=["after-action"])
 
@@ -29,11 +34,10 @@ def _local(value: str | None) -> str:
 
 
 def build_report(container: Any, incident_id: str) -> dict[str, Any]:
-    dispatches, _ = container.store.list("dispatch", limit=100_000)
-    allocations, _ = container.store.list("allocation", limit=100_000)
-    ids = [UUID(incident_id)]
-    ids += [UUID(d["id"]) for d in dispatches if d["incident_id"] == incident_id]
-    ids += [UUID(a["id"]) for a in allocations if a["incident_id"] == incident_id]
+    of_incident = ListFilter(ref_id=incident_id)
+    dispatches, _ = container.store.list("dispatch", limit=10_000, filters=of_incident)
+    allocations, _ = container.store.list("allocation", limit=10_000, filters=of_incident)
+    ids = [UUID(incident_id)] + [UUID(d["id"]) for d in dispatches] + [UUID(a["id"]) for a in allocations]
     events = [e for i in ids for e in container.log.events.get(i)]
     events.sort(key=lambda e: e.timestamp)
     return incident_report(events)
@@ -67,6 +71,39 @@ def to_csv(report: dict[str, Any]) -> str:
     return out.getvalue()
 
 
+# Fields a reader has no use for in a timeline: record ids, map positions, transport details.
+_UNSHOWN = frozenset({"incident_id", "team_id", "warehouse_id", "batch_id", "lat", "lon", "unit_code"})
+
+
+def describe(data: dict[str, Any]) -> str:
+    """An event's data in words: glossary names for fields and codes, local times, material names; no ids."""
+    parts = []
+    for key, value in data.items():
+        if key in _UNSHOWN or value in (None, "", {}, []):
+            continue
+        name = term("eventField", key)
+        if key == "level":
+            text = term("levelShort", value)
+        elif key == "category":
+            text = term("category", value)
+        elif key == "subtype":
+            text = term("subtype", value)
+        elif key == "reason" and value in ("ack_overdue", "arrival_overdue"):
+            text = term("escalationReason", value)
+        elif key == "figures" and isinstance(value, dict):
+            text = " ".join(f"{term('situation', k)}{v}" for k, v in value.items())
+        elif key == "lines" and isinstance(value, dict):
+            text = "、".join(f"{material_name(k)}×{v}" for k, v in value.items())
+        elif isinstance(value, bool):
+            text = "是" if value else "否"
+        elif isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+            text = _local(value)
+        else:
+            text = str(value)
+        parts.append(f"{name}：{text}")
+    return "；".join(parts)
+
+
 def to_html(report: dict[str, Any]) -> str:
     i, f = report["incident"], report["figures"]
     e = html.escape
@@ -74,17 +111,17 @@ def to_html(report: dict[str, Any]) -> str:
     rows = "".join(
         f"<tr><td>{_local(t['time'])}</td><td>{e(term('eventKind', t['aggregate']))}</td>"
         f"<td>{e(term('eventType', t['aggregate'] + '.' + t['event'].lower()))}</td><td>{e(t['actor'].get('user', ''))}</td>"
-        f"<td class=data>{e(json.dumps(t['data'], ensure_ascii=False))[:300]}</td></tr>"
+        f"<td>{e(describe(t['data']))[:400]}</td></tr>"
         for t in report["timeline"]
     )
     drows = "".join(
         f"<tr><td>{e(d['task'] or '')}</td><td>{_local(d['ordered_at'])}</td><td>{fig(d['minutes_to_acknowledge'])}</td>"
         f"<td>{fig(d['minutes_to_depart'])}</td><td>{fig(d['minutes_to_arrive'])}</td><td>{fig(d['minutes_to_complete'])}</td>"
-        f"<td>{e(d['outcome'])}</td></tr>"
+        f"<td>{e(term('dispatchOutcome', d['outcome']))}</td></tr>"
         for d in report["dispatches"]
     )
     mats = "".join(
-        f"<tr><td>{e(code)}</td>" + "".join(f"<td>{report['materials'][k].get(code, 0)}</td>" for k in ("reserved", "issued", "returned", "cancelled")) + "</tr>"
+        f"<tr><td>{e(material_name(code))}</td>" + "".join(f"<td>{report['materials'][k].get(code, 0)}</td>" for k in ("reserved", "issued", "returned", "cancelled")) + "</tr>"
         for code in sorted({c for m in report["materials"].values() for c in m})
     )
     upward = {True: "按时（2小时内）", False: "超时", None: "尚未报送"}[f["upward_report_within_2h"]]
@@ -93,7 +130,7 @@ def to_html(report: dict[str, Any]) -> str:
 td,th{{border:1px solid #999;padding:4px 6px;font-size:13px;text-align:left}}th{{background:#eee}}td.data{{font-family:monospace;font-size:11px}}
 h1{{font-size:22px}}h2{{font-size:16px;margin-top:20px}}@media print{{body{{margin:0}}}}</style></head><body>
 <h1>事件复盘报告：{e(i.get('title', ''))}</h1>
-<p>级别 {e(i.get('level', ''))}　类别 {e(i.get('category', ''))}/{e(i.get('subtype', ''))}　地点 {e(i.get('address', ''))}（{e(i.get('unit_code', ''))}）　发生时间 {_local(i.get('occurred_at'))}</p>
+<p>级别 {e(term('levelShort', i.get('level', '')))}　类别 {e(term('category', i.get('category', '')))}·{e(term('subtype', i.get('subtype', '')))}　地点 {e(i.get('address', ''))}（{e(i.get('unit_name') or i.get('unit_code', ''))}）　发生时间 {_local(i.get('occurred_at'))}</p>
 <h2>响应时间</h2><table><tr><th>发生→上报</th><th>上报→核实</th><th>上报→首次调度</th><th>向市级报送</th></tr>
 <tr><td>{fig(f['minutes_occurrence_to_report'])}</td><td>{fig(f['minutes_report_to_verification'])}</td><td>{fig(f['minutes_report_to_first_dispatch'])}</td>
 <td>{_local(f['reported_upward_at'])}　{upward}</td></tr></table>
@@ -109,13 +146,55 @@ def summary(
     principal: PrincipalDep,
     start: Annotated[datetime, Query(description="ISO-8601 with time zone")],
     end: Annotated[datetime, Query(description="ISO-8601 with time zone")],
-) -> dict[str, Any]:
+    format: Literal["json", "xlsx"] = "json",
+) -> Any:
+    """Incidents occurring in [start, end) in the caller's scope, the work done for them, and per street."""
     if start.tzinfo is None or end.tzinfo is None or end <= start:
         from domain.common import InvalidValue
 
         raise InvalidValue("start and end need time zones and end must be after start", field="start")
     prefix = unit_prefix(principal)
-    incidents, _ = container.store.list("incident", unit_prefix=prefix, limit=1_000_000)
-    dispatches, _ = container.store.list("dispatch", unit_prefix=prefix, limit=1_000_000)
-    allocations, _ = container.store.list("allocation", unit_prefix=prefix, limit=1_000_000)
-    return district_summary(incidents, dispatches, allocations, start, end)
+    # Only the window is read (the indexed `at` column): incidents occurring in it, and the work
+    # ordered since it began (nothing for an incident in the window is ordered before it).
+    window = ListFilter(since=utc_key(start.isoformat()), until=utc_key(end.isoformat()))
+    incidents, _ = container.store.list("incident", unit_prefix=prefix, limit=1_000_000, filters=window)
+    since = ListFilter(since=window.since)
+    dispatches, _ = container.store.list("dispatch", unit_prefix=prefix, limit=1_000_000, filters=since)
+    allocations, _ = container.store.list("allocation", unit_prefix=prefix, limit=1_000_000, filters=since)
+    result = district_summary(incidents, dispatches, allocations, start, end)
+    if format == "xlsx":
+        names = {u["code"]: u["name"] for u in container.store.list("unit", limit=100_000)[0]}
+        return download(summary_sheets(result, names), f"summary-{start.date()}-{end.date()}.xlsx")
+    return result
+
+
+LEVELS = [str(lv) for lv in Level]
+
+
+def material_name(code: str) -> str:
+    """A material's Chinese name and counting unit, never its catalogue code."""
+    m = CATALOGUE.get(code)
+    return f"{m.name_zh}（{m.unit}）" if m else code
+
+
+def summary_sheets(s: dict[str, Any], unit_names: dict[str, str]) -> list[Sheet]:
+    """The summary as the bureau files it: overview, per street, per type, materials used."""
+    timing = ("minutes_occurrence_to_report", "minutes_to_acknowledge", "minutes_to_arrive")
+    overview = [[heading("window_start"), _local(s["window"]["start"])], [heading("window_end"), _local(s["window"]["end"])],
+                [heading("incidents"), s["incidents"]], [heading("dispatches"), s["dispatches"]], [heading("teams_used"), s["teams_used"]]]
+    overview += [[f"{term('level', lv)}（{term('levelShort', lv)}）", s["by_level"].get(lv, 0)] for lv in LEVELS]
+    overview += [[f"{heading(k)} · {heading('median_minutes')}", s[k]["median"]] for k in timing]
+    overview += [[f"{heading(k)} · {heading('p90_minutes')}", s[k]["p90"]] for k in timing]
+    streets = [[unit_names.get(code, code), row["incidents"], *[row["by_level"].get(lv, 0) for lv in LEVELS],
+                *[row["situation"][k] for k in SITUATION_FIELDS], row["dispatches"], row["reported_upward_in_time"],
+                row["reported_upward_late"]] for code, row in s["by_street"].items()]
+    types = [[f"{term('category', t.split('/')[0])} · {term('subtype', t.split('/')[1])}", n] for t, n in sorted(s["by_type"].items())]
+    return [
+        Sheet("sheet_summary", ["type", "count"], overview),
+        Sheet("sheet_streets", ["street", "incidents", *[term("levelShort", lv) for lv in LEVELS],
+                                *[term("situation", k) for k in SITUATION_FIELDS], "dispatches", "reported_upward_in_time",
+                                "reported_upward_late"], streets),
+        Sheet("sheet_types", ["type", "count"], types),
+        Sheet("sheet_materials", ["material", "quantity_used"],
+              [[material_name(code), qty] for code, qty in s["materials_used"].items()]),
+    ]

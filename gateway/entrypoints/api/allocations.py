@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from gateway.entrypoints.api.common import Limit, Offset, answer, page, scoped_list, visible_doc
+from gateway.entrypoints.api.common import NO_FILTER, Filters, Limit, Offset, answer, page, scoped_list, visible_doc
 from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition
 from gateway.entrypoints.schemas import Accepted, AllocationIn, DeliverIn, ReasonIn, ReturnIn, ShipIn
 from gateway.service_layer import commands as c
@@ -21,12 +22,15 @@ def list_allocations(
     principal: PrincipalDep,
     position: ReadPosition,
     status: Annotated[list[str] | None, Query()] = None,
+    incident_id: UUID | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
+    filters: Filters = NO_FILTER,
 ) -> dict[str, Any]:
     # Scope: `Principal.can_read("allocation", ...)` (a field account: materials sent to its team).
-    items, total = scoped_list(container.store, principal, "allocation", statuses=status, limit=limit, offset=offset)
-    return page(items, total, position, limit, offset)
+    filters = replace(filters, ref_id=None if incident_id is None else str(incident_id))
+    items, total = scoped_list(container.store, principal, "allocation", statuses=status, limit=limit, offset=offset, filters=filters)
+    return page(items, total, position, limit, offset, container.store, "allocation")
 
 
 @router.get("/{allocation_id}")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Request, Response
 
 from gateway.entrypoints.deps import AccountDep, ContainerDep
 from gateway.errors import Unauthenticated
-from gateway.adapters.tokens import issue_token
+from gateway.adapters.tokens import Grant, issue_token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -29,6 +29,14 @@ def token(
         "expires_in": s.token_minutes * 60,
         "user": account.public(),
     }
+
+
+@router.post("/signout", status_code=204)
+def signout(request: Request, container: ContainerDep, account: AccountDep) -> Response:
+    """Sign this token out: it stops working at once, here and on every open board socket (at its next heartbeat)."""
+    grant: Grant = request.state.grant
+    container.accounts.revoke_token(grant.jti, account.username, grant.expires_at)
+    return Response(status_code=204)
 
 
 @router.get("/me")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from gateway.context import Principal
-from gateway.entrypoints.deps import ContainerDep, PrincipalDep, ReadPosition
-from projections.board import BOARD_KINDS, assemble
+from gateway.entrypoints.deps import PrincipalDep, ReadPosition
 
 router = APIRouter(prefix="/board", tags=["board"])
 
@@ -24,6 +23,9 @@ def visible_to(principal: Principal):  # type: ignore[no-untyped-def]
 
 
 @router.get("")
-def board(container: ContainerDep, principal: PrincipalDep, position: ReadPosition) -> dict[str, Any]:
-    position, docs = container.store.snapshot(BOARD_KINDS)
-    return assemble(docs, position, datetime.now(timezone.utc), visible_to(principal), relay=container.relay_status())
+async def board(request: Request, principal: PrincipalDep, position: ReadPosition) -> Response:
+    """The whole board in the caller's scope: the per-scope snapshot the live sockets share, built
+    and encoded once for everyone of that scope asking within a second (the hub's reuse window)."""
+    text = await request.app.state.hub.board_json(principal, visible_to(principal), position)
+    return Response(text, media_type="application/json")
+

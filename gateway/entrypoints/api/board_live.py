@@ -13,8 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from domain.common import DomainError
 from gateway.entrypoints.api.board import visible_to
 from gateway.container import Container
-from gateway.entrypoints.hub import Client, Hub, delta_frame, encode
-from gateway.adapters.tokens import account_for_token
+from gateway.entrypoints.hub import CLOSE_UNAUTHENTICATED, Client, Hub, delta_frame, encode
+from gateway.adapters.tokens import TokenRevoked, grant_for_token
 from projections.projector import Delta
 
 router = APIRouter(tags=["board"])
@@ -23,6 +23,7 @@ log = logging.getLogger("yingji.ws")
 HELLO_SECONDS = 10.0
 MAX_BACKLOG = 20_000  # deltas; a client further behind gets a snapshot
 BACKLOG_CHUNK = 500  # changes per catch-up frame
+CLOSE_REVOKED = 4403  # a hello with a token that was revoked or signed out
 
 
 async def _reject(ws: WebSocket, code: str, detail: str, close_code: int = 4400) -> None:
@@ -49,14 +50,21 @@ async def board_live(ws: WebSocket) -> None:
     except WebSocketDisconnect:
         return
     try:
-        account = await run_in_threadpool(account_for_token, token, container.settings.resolved_secret_key, container.accounts)
+        account, grant = await run_in_threadpool(grant_for_token, token, container.settings.resolved_secret_key, container.accounts)
+    except TokenRevoked as e:  # a token that held once: refused for good, not "try again"
+        await _reject(ws, e.code, e.detail, CLOSE_REVOKED)
+        return
     except DomainError as e:
-        await _reject(ws, e.code, e.detail, 4401)
+        await _reject(ws, e.code, e.detail, CLOSE_UNAUTHENTICATED)
         return
 
     principal = account.principal
-    client = Client(ws, principal, visible_to(principal), queue_frames=container.settings.ws_queue_frames)
+    client = Client(ws, principal, visible_to(principal), queue_frames=container.settings.ws_queue_frames, grant=grant)
     registered_at = hub.register(client)  # live frames after this position collect from here ...
+    # Expiry needs no heartbeat: the socket closes when the token runs out.
+    expiry = asyncio.get_running_loop().call_later(
+        max(0.0, (grant.expires_at - datetime.now(timezone.utc)).total_seconds()),
+        hub.close_unauthenticated, client, "the token has expired; sign in again")
     try:
         await _initial(ws, container, hub, client, after, registered_at)
         hub.start_sending(client)  # ... and flow once the catch-up is sent
@@ -70,6 +78,7 @@ async def board_live(ws: WebSocket) -> None:
     except Exception:
         log.exception("board connection failed")
     finally:
+        expiry.cancel()
         await hub.unregister(client)
 
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date, datetime, time
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Depends, Query
 from fastapi.responses import JSONResponse
 
+from domain.policy import SHANGHAI
 from domain.units import scope_prefix
-from gateway.context import TEAM_WORK, Principal, Role, not_found
+from gateway.context import TARGETED, TEAM_WORK, Principal, Role, not_found
 from gateway.service_layer.service import Accepted
-from projections.store import DocStore
+from projections.columns import utc_key
+from projections.store import DocStore, ListFilter
 
 
 def answer(result: Accepted, created: bool = False) -> JSONResponse:
@@ -39,24 +43,67 @@ def visible_doc(store: DocStore, principal: Principal, kind: str, doc_id: str, w
 
 
 def scoped_list(store: DocStore, principal: Principal, kind: str, *, statuses: Sequence[str] | None = None,
-                limit: int = 100, offset: int = 0, where: Callable[[dict[str, Any]], bool] | None = None,
+                limit: int = 100, offset: int = 0, filters: ListFilter | None = None,
                 ) -> tuple[list[dict[str, Any]], int]:
-    """A page of `kind` within the caller's scope (`Principal.can_read`), optionally narrowed by `where`.
+    """A page of `kind` within the caller's scope (`Principal.can_read`), narrowed by `filters`.
 
-    When the scope is a unit subtree and nothing else narrows the list, the store pages it; otherwise
-    (a field account's team work, a filter) the subtree is read and filtered here.
+    The scope is SQL on indexed columns, like every filter: a unit subtree by `unit_code`, a field
+    account's own team work by `team_id`. Nothing is read beyond the page returned.
     """
-    team_scoped = principal.role == Role.FIELD and kind in TEAM_WORK
-    if where is None and not team_scoped:
-        return store.list(kind, unit_prefix=unit_prefix(principal), statuses=statuses, limit=limit, offset=offset)
-    items, _ = store.list(kind, unit_prefix=None if team_scoped else unit_prefix(principal), statuses=statuses, limit=10_000_000)
-    items = [d for d in items if principal.can_read_doc(kind, d) and (where is None or where(d))]
-    return items[offset : offset + limit], len(items)
+    filters = filters or ListFilter()
+    if kind in TARGETED:
+        # Read by the units a record targets (a list per record, not one column): the kind's few
+        # records in force are read whole, within the filters, and judged by the one rule here.
+        items, _ = store.list(kind, statuses=statuses, limit=100_000, filters=filters)
+        items = [d for d in items if principal.can_read_doc(kind, d)]
+        return items[offset : offset + limit], len(items)
+    if principal.role == Role.FIELD and kind in TEAM_WORK:
+        if principal.team_id is None or filters.team_id not in (None, principal.team_id):
+            return [], 0
+        return store.list(kind, statuses=statuses, limit=limit, offset=offset, filters=replace(filters, team_id=principal.team_id))
+    return store.list(kind, unit_prefix=unit_prefix(principal), statuses=statuses, limit=limit, offset=offset, filters=filters)
+
+
+def _day_start(value: date | datetime) -> str | None:
+    moment = value if isinstance(value, datetime) else datetime.combine(value, time.min, tzinfo=SHANGHAI)
+    return utc_key((moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)).isoformat())
+
+
+def list_filter(
+    q: Annotated[str | None, Query(max_length=100, description="text in the title, address, description, task…")] = None,
+    unit: Annotated[str | None, Query(pattern=r"^\d{12}$", description="a street's or village's code: its subtree")] = None,
+    category: Annotated[list[str] | None, Query()] = None,
+    level: Annotated[list[str] | None, Query()] = None,
+    since: Annotated[date | datetime | None, Query(description="from this day (Asia/Shanghai) or moment")] = None,
+    until: Annotated[date | datetime | None, Query(description="before this day (exclusive) or moment")] = None,
+    cursor: Annotated[str | None, Query(pattern=r"^\d+\.[0-9A-Za-z-]{1,64}$", description="`next` of the previous page")] = None,
+) -> ListFilter:
+    """The filters every list offers, each on an indexed read-model column (projections.columns)."""
+    after = None
+    if cursor:
+        position, doc_id = cursor.split(".", 1)
+        after = (int(position), doc_id)
+    return ListFilter(
+        unit_prefix=scope_prefix(unit) if unit else None,
+        categories=tuple(category or ()), levels=tuple(level or ()),
+        since=_day_start(since) if since else None, until=_day_start(until) if until else None,
+        text=q.strip() or None if q else None, after=after,
+    )
+
+
+Filters = Annotated[ListFilter, Depends(list_filter)]
+NO_FILTER = ListFilter()  # the default when a route function is called directly (golden views, tests)
 
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0, le=2**53)]
 
 
-def page(items: list[dict[str, Any]], total: int, position: int, limit: int, offset: int) -> dict[str, Any]:
-    return {"items": items, "total": total, "limit": limit, "offset": offset, "position": position}
+def page(items: list[dict[str, Any]], total: int, position: int, limit: int, offset: int,
+         store: DocStore | None = None, kind: str | None = None) -> dict[str, Any]:
+    """A page of a list; with the store and kind, also the keyset cursor of the next page (`?cursor=`)."""
+    body: dict[str, Any] = {"items": items, "total": total, "limit": limit, "offset": offset, "position": position}
+    if store is not None and kind is not None and len(items) == limit and items:
+        last = store.cursor_of(kind, items[-1]["id"])
+        body["next"] = f"{last[0]}.{last[1]}" if last else None
+    return body

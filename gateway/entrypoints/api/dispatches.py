@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from gateway.entrypoints.api.common import Limit, Offset, answer, page, scoped_list, visible_doc
+from gateway.entrypoints.api.common import NO_FILTER, Filters, Limit, Offset, answer, page, scoped_list, visible_doc
 from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition
 from gateway.entrypoints.schemas import Accepted, EmptyIn, NoteIn, ReasonIn
 from gateway.service_layer import commands as c
@@ -25,12 +26,15 @@ def list_dispatches(
     position: ReadPosition,
     status: Annotated[list[str] | None, Query()] = None,
     team_id: UUID | None = None,
+    incident_id: UUID | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
+    filters: Filters = NO_FILTER,
 ) -> dict[str, Any]:
-    where = None if team_id is None else (lambda d: d["team_id"] == str(team_id))
-    items, total = scoped_list(container.store, principal, "dispatch", statuses=status, limit=limit, offset=offset, where=where)
-    return page(items, total, position, limit, offset)
+    filters = replace(filters, team_id=None if team_id is None else str(team_id),
+                      ref_id=None if incident_id is None else str(incident_id))
+    items, total = scoped_list(container.store, principal, "dispatch", statuses=status, limit=limit, offset=offset, filters=filters)
+    return page(items, total, position, limit, offset, container.store, "dispatch")
 
 
 @router.get("/{dispatch_id}")

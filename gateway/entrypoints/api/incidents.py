@@ -7,10 +7,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from gateway.entrypoints.api.common import Limit, Offset, answer, page, scoped_list, unit_prefix, visible_doc
+from gateway.entrypoints.api.common import NO_FILTER, Filters, Limit, Offset, answer, page, scoped_list, visible_doc
 from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition
 from gateway.entrypoints.schemas import Accepted, DispatchIn, IncidentIn, LevelIn, NoteIn, ReasonIn, SituationIn, SummaryIn
 from gateway.service_layer import commands as c
+from projections.store import ListFilter
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
@@ -24,9 +25,11 @@ def list_incidents(
     status: Annotated[list[str] | None, Query()] = None,
     limit: Limit = 100,
     offset: Offset = 0,
+    filters: Filters = NO_FILTER,
 ) -> dict[str, Any]:
-    items, total = container.store.list("incident", unit_prefix=unit_prefix(principal), statuses=status, limit=limit, offset=offset)
-    return page(items, total, position, limit, offset)
+    """Incidents in the caller's scope, newest change first: by status, text, street or village, category, level, dates."""
+    items, total = scoped_list(container.store, principal, "incident", statuses=status, limit=limit, offset=offset, filters=filters)
+    return page(items, total, position, limit, offset, container.store, "incident")
 
 
 @router.get("/{incident_id}")
@@ -74,8 +77,8 @@ def dismiss(incident_id: UUID, body: ReasonIn, ctx: CommandCtx, container: Conta
 def incident_dispatches(incident_id: UUID, container: ContainerDep, principal: PrincipalDep, position: ReadPosition) -> dict[str, Any]:
     visible_doc(container.store, principal, "incident", str(incident_id), "incident")
     # The same rule as GET /dispatches: a field account sees its own team's dispatches here too.
-    items, total = scoped_list(container.store, principal, "dispatch", limit=10_000_000, where=lambda d: d["incident_id"] == str(incident_id))
-    return page(items, total, position, total, 0)
+    items, total = scoped_list(container.store, principal, "dispatch", limit=1000, filters=ListFilter(ref_id=str(incident_id)))
+    return page(items, total, position, 1000, 0)
 
 
 @router.post("/{incident_id}/dispatches", status_code=201, response_model=Accepted)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from domain.common import InvalidValue
-from domain.units import within
+from domain.units import scope_prefix
 from gateway.context import not_found
 from gateway.entrypoints.api.common import Limit, Offset, answer, page, scoped_list, visible_doc
 from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition
@@ -23,6 +23,7 @@ from gateway.adapters.evidence import UnsupportedType, sniff
 from gateway.errors import PayloadTooLarge, UnsupportedMediaType
 from gateway.service_layer import commands as c
 from projections.prevention import danger_stats, is_overdue
+from projections.store import ListFilter
 
 router = APIRouter(tags=["双重预防"])
 
@@ -90,15 +91,15 @@ def list_hidden_dangers(
     limit: Limit = 100, offset: Offset = 0,
 ) -> dict[str, Any]:
     now = container.service.clock()
-    filters = []
-    if grade:
-        filters.append(lambda d: d["grade"] == grade)
-    if street:
-        filters.append(lambda d: within(street, d["unit_code"]))
-    if overdue is not None:
-        filters.append(lambda d: is_overdue(d, now) == overdue)
-    where = (lambda d: all(f(d) for f in filters)) if filters else None
-    items, total = scoped_list(container.store, principal, "hidden_danger", statuses=status, limit=limit, offset=offset, where=where)
+    # The street is an indexed column (its subtree, within the caller's scope); grade and overdue are judged here.
+    narrowed = ListFilter(unit_prefix=scope_prefix(street)) if street else None
+    if grade is None and overdue is None:
+        items, total = scoped_list(container.store, principal, "hidden_danger", statuses=status, limit=limit, offset=offset,
+                                   filters=narrowed)
+    else:
+        every, _ = scoped_list(container.store, principal, "hidden_danger", statuses=status, limit=1_000_000, filters=narrowed)
+        every = [d for d in every if (grade is None or d["grade"] == grade) and (overdue is None or is_overdue(d, now) == overdue)]
+        items, total = every[offset : offset + limit], len(every)
     for d in items:
         d["overdue"] = is_overdue(d, now)
     return page(items, total, position, limit, offset) | {"at": now.isoformat()}

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from pydantic import Field
 
-from gateway.entrypoints.api.common import Limit, Offset, answer, page, unit_prefix
+from gateway.entrypoints.api.common import NO_FILTER, Filters, Limit, Offset, answer, page, scoped_list
 from gateway.context import CommandContext, Principal
 from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition
 from gateway.errors import NotFound, Unauthenticated
@@ -67,9 +67,10 @@ async def receive_directive(request: Request, container: ContainerDep) -> Any:
 
 
 @router.get("/directives")
-def list_directives(container: ContainerDep, principal: PrincipalDep, position: ReadPosition, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
-    items, total = container.store.list("directive", unit_prefix=unit_prefix(principal), limit=limit, offset=offset)
-    return page(items, total, position, limit, offset)
+def list_directives(container: ContainerDep, principal: PrincipalDep, position: ReadPosition, limit: Limit = 100, offset: Offset = 0,
+                    filters: Filters = NO_FILTER) -> dict[str, Any]:
+    items, total = scoped_list(container.store, principal, "directive", limit=limit, offset=offset, filters=filters)
+    return page(items, total, position, limit, offset, container.store, "directive")
 
 
 @router.post("/directives/{directive_id}/acknowledge", response_model=Accepted)

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from gateway.entrypoints.api.common import Limit, Offset, answer, page, replayed, unit_prefix, visible_doc
+from gateway.entrypoints.api.common import NO_FILTER, Filters, Limit, Offset, answer, page, replayed, scoped_list, visible_doc
 from gateway.entrypoints.deps import AccountOnce, CommandCtx, ContainerDep, PrincipalDep, ReadPosition
 from gateway.entrypoints.schemas import Accepted, DutyIn, TeamAccountIn, TeamIn
 from gateway.service_layer import commands as c
@@ -24,9 +24,10 @@ def list_teams(
     status: Annotated[list[str] | None, Query()] = None,
     limit: Limit = 100,
     offset: Offset = 0,
+    filters: Filters = NO_FILTER,
 ) -> dict[str, Any]:
-    items, total = container.store.list("team", unit_prefix=unit_prefix(principal), statuses=status, limit=limit, offset=offset)
-    return page(items, total, position, limit, offset)
+    items, total = scoped_list(container.store, principal, "team", statuses=status, limit=limit, offset=offset, filters=filters)
+    return page(items, total, position, limit, offset, container.store, "team")
 
 
 @router.get("/{team_id}")

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from gateway.entrypoints.api.common import replayed, unit_prefix
 from gateway.entrypoints.deps import AccountOnce, ContainerDep, PrincipalDep
 from gateway.errors import Forbidden, NotFound
+from gateway.service_layer.accounts import check_account_shape
 from gateway.entrypoints.schemas import EmptyIn, UserIn
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -24,16 +25,8 @@ def list_users(container: ContainerDep, principal: PrincipalDep) -> dict[str, An
 def add_user(body: UserIn, container: ContainerDep, principal: PrincipalDep, once: AccountOnce) -> Any:
     if once is not None and (done := container.accounts.done_before(once)) is not None:
         return replayed(container.accounts.get(done).public(), 201)  # type: ignore[union-attr]
-    if container.store.get("unit", body.unit_code) is None:
-        raise NotFound(f"unit {body.unit_code} not found")
     team_id = str(body.team_id) if body.team_id else None
-    if body.role == "field":
-        from domain.common import InvalidValue
-
-        if team_id is None:
-            raise InvalidValue("a field account needs a team_id", field="team_id")
-        if container.store.get("team", team_id) is None:
-            raise NotFound(f"team {team_id} not found")
+    check_account_shape(container.store, body.role, body.unit_code, team_id, container.settings.district_code)
     account = container.accounts.add(body.username, body.password, body.role, body.unit_code, team_id, body.display_name, once)
     return account.public()
 

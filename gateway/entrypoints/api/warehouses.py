@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from gateway.entrypoints.api.common import Limit, Offset, answer, page, unit_prefix, visible_doc
+from gateway.entrypoints.api.common import NO_FILTER, Filters, Limit, Offset, answer, page, scoped_list, visible_doc
 from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition
 from gateway.entrypoints.schemas import Accepted, CountIn, MinimumIn, ReceiptIn, WarehouseIn
 from gateway.service_layer import commands as c
@@ -16,9 +16,10 @@ router = APIRouter(prefix="/warehouses", tags=["warehouses"])
 
 
 @router.get("")
-def list_warehouses(container: ContainerDep, principal: PrincipalDep, position: ReadPosition, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
-    items, total = container.store.list("warehouse", unit_prefix=unit_prefix(principal), limit=limit, offset=offset)
-    return page(items, total, position, limit, offset)
+def list_warehouses(container: ContainerDep, principal: PrincipalDep, position: ReadPosition, limit: Limit = 100, offset: Offset = 0,
+                    filters: Filters = NO_FILTER) -> dict[str, Any]:
+    items, total = scoped_list(container.store, principal, "warehouse", limit=limit, offset=offset, filters=filters)
+    return page(items, total, position, limit, offset, container.store, "warehouse")
 
 
 @router.get("/{warehouse_id}")

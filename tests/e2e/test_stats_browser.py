@@ -1,0 +1,67 @@
+"""Statistics (stats.html) in a real headless Chromium against the demo server.
+
+A commander opens the last 30 days: the figures per street equal GET /reports/summary's; the
+period is kept in the address; the workbook downloads and reads back with openpyxl; every state
+passes axe-core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import openpyxl
+import pytest
+
+from tests.conftest import Server, screenshot_dir
+from tests.e2e.browser import assert_accessible, backend, browser, sync_api  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.browser
+SCREENSHOTS = screenshot_dir()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:  # noqa: F811
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai", accept_downloads=True)
+    yield ctx.new_page()
+    ctx.close()
+
+
+def test_a_commander_reads_the_month_per_street_and_exports_it(server: Server, page: Any, tmp_path: Any) -> None:
+    expect = sync_api.expect
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server.base_url + "/ui/stats.html")
+    page.fill("#login-username", "commander")
+    page.fill("#login-password", "yingji2026")
+    page.click("#login-submit")
+    expect(page.locator("#street-body tr").first).to_be_visible(timeout=15_000)
+    expect(page.locator("#kpis .stat-kpi").first).to_contain_text("事件数")
+    assert "preset=30" in page.url
+
+    since, until = page.input_value("#w-since"), page.input_value("#w-until")
+    api = server.client("commander")
+    summary = api.get("/reports/summary", params={"start": f"{since}T00:00:00+08:00", "end": f"{until}T00:00:00+08:00"}).json()
+    api.close()
+    assert summary["incidents"] >= 3
+    shown = {r.locator("th").inner_text(): int(r.locator("td").first.inner_text()) for r in page.locator("#street-body tr").all()}
+    assert sum(shown.values()) == summary["incidents"]
+    assert len(shown) == len(summary["by_street"])
+    expect(page.locator("#street-chart svg")).to_have_attribute("role", "img")
+    assert_accessible(page, "statistics, last 30 days")
+    page.screenshot(path=str(SCREENSHOTS / "stats.png"), full_page=True)
+
+    with page.expect_download() as done:
+        page.click("#export-summary")
+    path = tmp_path / "summary.xlsx"
+    done.value.save_as(path)
+    wb = openpyxl.load_workbook(path, read_only=True)
+    assert wb.sheetnames[:2] == ["统计概况", "分街道统计"]
+    streets = list(wb["分街道统计"].iter_rows(values_only=True))
+    assert sum(r[1] for r in streets[1:]) == summary["incidents"]
+
+    page.select_option("#w-preset", "7")
+    page.wait_for_function("() => location.hash.includes('preset=7')")
+    page.click("#lang-toggle")
+    expect(page.locator("#street-title")).to_have_text("By street")
+    assert errors == []

@@ -1,0 +1,187 @@
+// Records search (记录检索): incidents, dispatches and allocations filtered on the server's indexed
+// columns (text, street or village, category, level, status, dates), a page at a time by the
+// server's keyset cursor. The address keeps the filter, so a search can be shared or bookmarked.
+import * as api from "./api.js";
+import { esc, fmtDateTime } from "./format.js";
+import { label, labels, materialName, onLangChange, setMaterials, t } from "./i18n.js";
+import { startShell } from "./shell.js";
+import { CATEGORIES, HARM_FIELDS, LEVELS, UNIT_KINDS } from "./vocab.js";
+
+const $ = (sel) => document.querySelector(sel);
+const PAGE = 50;
+
+// What each kind of record lists: its route, the glossary group of its statuses, and its columns.
+const KINDS = {
+  incidents: {
+    route: "/incidents", statusGroup: "incidentStatus",
+    columns: [
+      ["records.col.occurred", (d) => esc(fmtDateTime(d.occurred_at))],
+      ["records.col.title", (d) => `<a href="replay.html#incident=${encodeURIComponent(d.id)}">${esc(d.title)}</a>`],
+      ["records.col.place", (d) => esc([unitName(d.unit_code), d.address].filter(Boolean).join(" · "))],
+      ["records.col.type", (d) => esc(`${label("category", d.category)} · ${label("subtype", d.subtype)}`)],
+      ["records.col.level", (d) => `<span class="lv lv-${esc(d.level)}">${esc(label("levelShort", d.level))}</span>`],
+      ["records.col.status", (d) => esc(label("incidentStatus", d.status))],
+      ["records.col.harm", (d) => esc(harm(d.situation))],
+    ],
+  },
+  dispatches: {
+    route: "/dispatches", statusGroup: "dispatchStatus",
+    columns: [
+      ["records.col.ordered", (d) => esc(fmtDateTime(d.ordered_at))],
+      ["records.col.incident", (d) => `<a href="replay.html#incident=${encodeURIComponent(d.incident_id)}">${esc(d.incident_title)}</a>`],
+      ["records.col.team", (d) => esc(d.team_name)],
+      ["records.col.task", (d) => esc(d.task)],
+      ["records.col.level", (d) => `<span class="lv lv-${esc(d.incident_level)}">${esc(label("levelShort", d.incident_level))}</span>`],
+      ["records.col.status", (d) => esc(label("dispatchStatus", d.status))],
+    ],
+  },
+  allocations: {
+    route: "/allocations", statusGroup: "allocationStatus",
+    columns: [
+      ["records.col.requested", (d) => esc(fmtDateTime(d.requested_at))],
+      ["records.col.incident", (d) => `<a href="replay.html#incident=${encodeURIComponent(d.incident_id)}">${esc(d.incident_title)}</a>`],
+      ["records.col.destination", (d) => esc(d.destination)],
+      ["records.col.lines", (d) => esc(Object.entries(d.lines || {}).map(([code, n]) => `${materialName(code)}×${n}`).join("、"))],
+      ["records.col.status", (d) => esc(label("allocationStatus", d.status))],
+    ],
+  },
+};
+const FIELDS = ["q", "unit", "category", "level", "status", "since", "until"];
+
+const state = { units: [], kind: "incidents", cursors: [null], page: 0, last: null };
+
+function unitName(code) {
+  return state.units.find((u) => u.code === code)?.name || code || "";
+}
+
+function harm(s) {
+  if (!s) return "";
+  const parts = HARM_FIELDS.filter((k) => s[k]).map((k) => `${label("situation", k)}${s[k]}`);
+  return parts.join(" ") || "—";
+}
+
+function options(select, entries, anyKey) {
+  const current = select.value;
+  select.innerHTML = `<option value="">${esc(t(anyKey))}</option>` +
+    entries.map(([value, text]) => `<option value="${esc(value)}">${esc(text)}</option>`).join("");
+  if ([...select.options].some((o) => o.value === current)) select.value = current;
+}
+
+function renderChoices() {
+  const kinds = UNIT_KINDS.filter((k) => k !== "district");
+  const units = state.units.filter((u) => kinds.includes(u.kind)).sort((a, b) => a.code.localeCompare(b.code));
+  options($("#f-unit"), units.map((u) => [u.code, `${u.kind === "street" || u.kind === "cluster" ? "" : "　"}${u.name}`]), "records.anyUnit");
+  options($("#f-category"), CATEGORIES.map((c) => [c, label("category", c)]), "records.any");
+  options($("#f-level"), LEVELS.map((l) => [l, label("levelShort", l)]), "records.any");
+  options($("#f-status"), Object.entries(labels(KINDS[state.kind].statusGroup)), "records.any");
+  for (const el of document.querySelectorAll("[data-only]")) el.hidden = !el.dataset.only.split(" ").includes(state.kind);
+}
+
+/** The filter in the address bar (#kind=…&q=…): what is shared is what is searched. */
+function readAddress() {
+  const h = new URLSearchParams(location.hash.replace(/^#/, ""));
+  state.kind = KINDS[h.get("kind")] ? h.get("kind") : "incidents";
+  for (const radio of document.querySelectorAll('input[name="kind"]')) radio.checked = radio.value === state.kind;
+  renderChoices();
+  for (const f of FIELDS) $(`#f-${f}`).value = h.get(f) || "";
+}
+
+function writeAddress() {
+  const h = new URLSearchParams({ kind: state.kind });
+  for (const f of FIELDS) if ($(`#f-${f}`).value && !$(`#f-${f}`).closest("[hidden]")) h.set(f, $(`#f-${f}`).value);
+  const hash = `#${h}`;
+  if (location.hash !== hash) history.replaceState(null, "", hash);
+}
+
+function query(cursor) {
+  const p = new URLSearchParams({ limit: String(PAGE) });
+  for (const f of FIELDS) {
+    const el = $(`#f-${f}`);
+    if (el.value && !el.closest("[hidden]")) p.set(f, f === "q" ? el.value.trim() : el.value);
+  }
+  if (cursor) p.set("cursor", cursor);
+  return `${KINDS[state.kind].route}?${p}`;
+}
+
+async function search(page = 0) {
+  const err = $("#results-error");
+  err.hidden = true;
+  $("#f-submit").disabled = true;
+  try {
+    const body = await api.get(query(state.cursors[page]));
+    state.page = page;
+    state.cursors[page + 1] = body.next || null;
+    state.cursors.length = page + 2;
+    state.last = body;
+    renderResults();
+  } catch (ex) {
+    err.hidden = false;
+    err.textContent = `${ex.heading}${ex.detail ? ` — ${ex.detail}` : ""}${ex.fieldErrors?.length ? ` (${ex.fieldErrors.join("; ")})` : ""}`;
+  } finally {
+    $("#f-submit").disabled = false;
+  }
+}
+
+function renderResults() {
+  const kind = KINDS[state.kind];
+  $("#results-head").innerHTML = `<tr>${kind.columns.map(([key]) => `<th scope="col">${esc(t(key))}</th>`).join("")}</tr>`;
+  const body = state.last;
+  if (!body) return;
+  $("#results-body").innerHTML = body.items.length
+    ? body.items.map((d) => `<tr>${kind.columns.map(([, cell]) => `<td>${cell(d)}</td>`).join("")}</tr>`).join("")
+    : `<tr><td colspan="${kind.columns.length}" class="empty">${esc(t("records.none"))}</td></tr>`;
+  const from = state.page * PAGE + (body.items.length ? 1 : 0);
+  $("#results-count").textContent = t("records.count", { total: body.total });
+  $("#page-info").textContent = t("records.range", { from, to: state.page * PAGE + body.items.length, total: body.total });
+  $("#page-first").disabled = state.page === 0;
+  $("#page-next").disabled = !state.cursors[state.page + 1];
+}
+
+function onSubmit(e) {
+  e.preventDefault();
+  writeAddress();
+  state.cursors = [null];
+  search(0);
+}
+
+function init() {
+  $("#filters").addEventListener("submit", onSubmit);
+  $("#filters").addEventListener("change", (e) => {
+    if (e.target.name !== "kind") return;
+    state.kind = e.target.value;
+    renderChoices();
+    onSubmit(e);
+  });
+  $("#f-reset").addEventListener("click", () => {
+    for (const f of FIELDS) $(`#f-${f}`).value = "";
+    onSubmit(new Event("submit"));
+  });
+  $("#page-next").addEventListener("click", () => search(state.page + 1));
+  $("#page-first").addEventListener("click", () => search(0));
+  window.addEventListener("hashchange", () => {
+    readAddress();
+    state.cursors = [null];
+    search(0);
+  });
+  onLangChange(() => {
+    renderChoices();
+    renderResults();
+  });
+  startShell({
+    route: "GET /incidents",
+    onStart: async () => {
+      const [units, materials] = await Promise.all([api.get("/units").catch(() => ({ items: [] })),
+        api.get("/materials").catch(() => ({ items: [] }))]);
+      state.units = units.items || [];
+      setMaterials(materials.items || []);
+      readAddress();
+      await search(0);
+    },
+    onSignOut: () => {
+      state.last = null;
+      $("#results-body").innerHTML = "";
+    },
+  });
+}
+
+init();
