@@ -17,7 +17,7 @@ const DISPATCH_STEPS = DISPATCH_FLOW.filter((s) => ON_BOARD.dispatch.includes(s)
 
 export const PLAIN_VIEW = Object.freeze({
   mark: () => "", selectedId: null, detail: () => "", alertExtra: () => "", expandedWh: new Set(), stockRows: 3,
-  warningActions: () => "",
+  warningActions: () => "", allocationActions: () => "",
 });
 
 /** What every panel looks things up in: the board, units by code, dispatches by incident, and the moment judged. */
@@ -284,7 +284,7 @@ export function renderAllocations(ctx, view = PLAIN_VIEW) {
         <span class="alloc-route">${esc(a.warehouse_name)}<span class="arrow">➜</span>${esc(a.destination || unitName(ctx, a.unit_code))}</span>
         <span class="alert-time">${esc(fmtHM(a.shipped_at || a.requested_at))}</span></div>
       <div class="alloc-inc">${esc(a.incident_title)}</div>
-      <div class="alloc-lines">${linesHtml(a.lines)}</div>
+      <div class="alloc-lines">${linesHtml(a.lines)}</div>${(view.allocationActions ?? PLAIN_VIEW.allocationActions)(a)}
     </div>`).join("") || `<div class="empty">${esc(t("empty.allocations"))}</div>`;
 }
 
@@ -392,6 +392,8 @@ export function renderWarnings(ctx, view = PLAIN_VIEW) {
       ${view.warningActions(w, receipts)}
     </article>`;
   }).join("") || `<div class="empty">${esc(t("empty.warnings"))}</div>`;
+}
+
 // ------------------------------------------------------------------ 双重预防: the 隐患 panel (board and replay)
 /** Per street the hidden dangers open, overdue and 重大 open (board.dangers_by_street), then every 重大 one until 销号. */
 export function renderDangers(ctx) {
