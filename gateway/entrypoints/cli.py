@@ -144,7 +144,7 @@ def cmd_export(args: argparse.Namespace) -> None:
 
             if args.file == "-":
                 raise SystemExit("an archive needs a file name")
-            manifest = export_archive(c.log, c.accounts, c.relay_state, source, settings.district_code, Path(args.file))
+            manifest = export_archive(c.log, c.accounts, c.relay_state, source, settings.district_code, Path(args.file), evidence=c.evidence)
             print(f"exported {manifest['counts']['events']} events and {manifest['counts']['accounts']} accounts "
                   f"to {args.file} (head position {manifest['head']})", file=sys.stderr)
             return
@@ -175,11 +175,11 @@ def cmd_import(args: argparse.Namespace) -> None:
     try:
         if zipfile.is_zipfile(args.file):
             done = import_archive(c.log, c.accounts, c.relay_state, Path(args.file), settings.district_code,
-                                  until_position=args.until_position, until=args.until)
+                                  until_position=args.until_position, until=args.until, evidence=c.evidence)
             c.rebuild()
             kept = f"; kept the accounts already here: {', '.join(done['accounts_kept'])}" if done["accounts_kept"] else ""
             print(f"imported {done['events']} events (head {done['head']}) and {done['accounts']} accounts{kept}, "
-                  f"relay position {done['relay_position']}; rebuilt the read models")
+                  f"{done['evidence']} evidence files, relay position {done['relay_position']}; rebuilt the read models")
             return
         if args.until_position is not None or args.until is not None:
             raise SystemExit("--until and --until-position need an archive (yingji export --archive)")

@@ -304,3 +304,39 @@ def test_evidence_files_go_out_and_back_with_a_backup(settings: Settings, tmp_pa
     finally:
         c.close()
         target.close()
+
+
+def test_an_archive_carries_the_evidence_files(settings: Settings, tmp_path: Any) -> None:
+    """`yingji export --archive` / `import`: the files travel inside the archive, checked against their SHA-256."""
+    import zipfile
+
+    from gateway.tools.backup import RestoreRefused, export_archive, import_archive
+
+    c = Container.build(settings.model_copy(update={"run_projector": False}))
+    target = Container.build(Settings(data_dir=tmp_path / "restored", secret_key="test-secret-of-at-least-32-bytes!", run_projector=False))
+    try:
+        c.service.register_unit(CommandContext(Principal("setup", "admin", D)), code=D, name="东城区", kind="district")
+        kept = [c.evidence.put(jpeg_with_gps(bytes([n])), unit_code=A1, name=f"{n}.jpg", uploaded_by="op_a") for n in range(2)]
+        archive = tmp_path / "district.zip"
+        manifest = export_archive(c.log, c.accounts, c.relay_state, "/districts/x", c.settings.district_code, archive, evidence=c.evidence)
+        assert manifest["counts"]["evidence"] == 2
+        done = import_archive(target.log, target.accounts, target.relay_state, archive, c.settings.district_code, evidence=target.evidence)
+        assert done["evidence"] == 2
+        for m in kept:
+            assert target.evidence.content(m["sha256"]) == c.evidence.content(m["sha256"])
+        # An archive whose files were altered is refused before anything is written.
+        altered = tmp_path / "altered.zip"
+        with zipfile.ZipFile(archive) as src, zipfile.ZipFile(altered, "w") as dst:
+            for item in src.infolist():
+                data = src.read(item.filename)
+                dst.writestr(item, data.replace(b'"1.jpg"', b'"2.jpg"') if item.filename == "evidence.jsonl" else data)
+        third = Container.build(Settings(data_dir=tmp_path / "third", secret_key="test-secret-of-at-least-32-bytes!", run_projector=False))
+        try:
+            with pytest.raises(RestoreRefused):
+                import_archive(third.log, third.accounts, third.relay_state, altered, c.settings.district_code, evidence=third.evidence)
+            assert third.log.max_position() == 0 and third.evidence.count() == 0
+        finally:
+            third.close()
+    finally:
+        c.close()
+        target.close()
