@@ -147,6 +147,8 @@ GLOSSARY: dict[str, dict[str, tuple[str, str]]] = {
         'unsupported_media_type': ('不支持的内容类型', 'Unsupported media type'),
         'internal_error': ('服务器内部错误，命令未执行', 'Server error; the command was not applied'),
         'network': ('网络错误，无法连接服务器', 'Network error: the server cannot be reached'),
+        'too_many_attempts': ('尝试次数过多，请稍后再试', 'Too many attempts; try again later'),
+        'busy': ('服务器繁忙，请稍后再试', 'Server busy; try again shortly'),
     },
     'warningLevel': {
         'red': ('红色预警', 'Red warning'),

@@ -14,6 +14,7 @@ from gateway.adapters.bus import Bus, make_bus
 from gateway.adapters.evidence import EvidenceStore
 from gateway.errors import Conflict
 from gateway.adapters.eventstore import DistrictLog
+from gateway.adapters.throttle import HashingPool, SignInThrottle
 from gateway.adapters.filestore import adopt_legacy_accounts, recover_read_model_file
 from gateway.citylink.relay import Relay, RelayState, make_lease, relay_status
 from gateway.service_layer.service import CommandService
@@ -117,6 +118,8 @@ class Container:
     projector: Projector
     bus: Bus
     accounts_engine: Engine | None = None  # None: the read models' engine (PostgreSQL)
+    signin_throttle: SignInThrottle = field(default_factory=SignInThrottle)
+    hashing: HashingPool | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _waker: object | None = None
@@ -142,7 +145,8 @@ class Container:
         bus = make_bus(settings.redis_url, settings.district_code)
         projector = Projector(event_log, store, publish=bus.publish)
         event_log.on_saved(projector.wake)
-        return cls(settings, event_log, engine, store, accounts, service, projector, bus, accounts_engine)
+        return cls(settings, event_log, engine, store, accounts, service, projector, bus, accounts_engine,
+                   hashing=HashingPool(settings.hash_workers, settings.hash_queue))
 
     def bootstrap_admin(self) -> None:
         spec = self.settings.bootstrap_admin
@@ -254,6 +258,8 @@ class Container:
         for t in self._threads:
             t.join(timeout=5)
         self.log.close()
+        if self.hashing is not None:
+            self.hashing.close()
         self.engine.dispose()
         if self.accounts_engine is not None:
             self.accounts_engine.dispose()

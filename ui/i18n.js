@@ -1299,6 +1299,26 @@ Object.assign(DICT.en, {
   "reporter.incident.sent": "Incident reported: {title}",
 });
 
+// ------------------------------------------------------------------ materials on the board (ship, cancel)
+Object.assign(DICT.zh, {
+  "action.ship": "发运",
+  "action.cancelAllocation": "取消调拨",
+  "form.ship.title": "物资发运",
+  "form.cancelAllocation.title": "取消物资调拨",
+  "form.vehicle": "车辆（车牌号）",
+  "toast.shipped": "物资已发运",
+  "toast.allocationCancelled": "调拨已取消",
+});
+Object.assign(DICT.en, {
+  "action.ship": "Ship",
+  "action.cancelAllocation": "Cancel",
+  "form.ship.title": "Ship materials",
+  "form.cancelAllocation.title": "Cancel the allocation",
+  "form.vehicle": "Vehicle (plate)",
+  "toast.shipped": "Materials shipped",
+  "toast.allocationCancelled": "Allocation cancelled",
+});
+
 // ------------------------------------------------------------------ 双重预防: the board's 隐患 panel, the desk register (dangers.html), the inspector phone (inspect.html)
 Object.assign(DICT.zh, {
   "panel.dangers": "隐患治理",

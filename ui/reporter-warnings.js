@@ -206,6 +206,7 @@ export class WarningsTab {
   settled(item, outcome) {
     if (outcome.ok) {
       if (item.action === "acknowledge") this.toast(t("toast.warningSigned"));
+      if (item.kind === "incident") this.toast(t("reporter.incident.sent", { title: item.meta?.title ?? "" }));
     } else {
       const p = outcome.problem ?? {};
       this.toast(`${label("errorCode", p.code) || p.title || ""}${p.detail ? ` — ${p.detail}` : ""}`);

@@ -7,11 +7,12 @@ import { esc, fmtHM } from "./format.js";
 import { applyStatic, getLang, onLangChange, setLang, t } from "./i18n.js";
 import { DAILY_REPORT_DUE, REPORTING_KINDS, shanghaiDay } from "./board-model.js";
 import { showSignIn, submitSignIn } from "./signin.js";
+import { IncidentForm } from "./reporter-incident.js";
 import { WarningsTab } from "./reporter-warnings.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const $ = (sel) => document.querySelector(sel);
-const state = { user: null, unit: null, today: null, week: [], warnings: null, tab: "daily" };
+const state = { user: null, unit: null, today: null, week: [], warnings: null, incidentForm: null, tab: "daily" };
 const fileCommand = new api.Command("/reports/daily");
 let toastTimer = null;
 
@@ -78,6 +79,12 @@ async function start() {
   state.warnings?.stop();
   state.warnings = new WarningsTab({ unitCode: unit.code, toast, onNew: () => showTab("warnings") });
   state.warnings.start();
+  // One outbox per phone: the incident report queues with the warnings tab's taps.
+  if (!state.incidentForm) {
+    state.incidentForm = new IncidentForm({ outbox: state.warnings.outbox, unit, toast, reporterName: state.user.display_name });
+    state.incidentForm.start();
+  }
+  Object.assign(state.incidentForm, { outbox: state.warnings.outbox, unit, reporterName: state.user.display_name });
   await load();
 }
 

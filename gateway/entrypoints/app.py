@@ -45,6 +45,7 @@ from gateway.entrypoints.authorization import authorize, check_every_route_has_a
 from gateway.container import Container
 from gateway.errors import STATUS_OF_CODE, problem
 from gateway.entrypoints.headers import SecurityHeaders
+from gateway.entrypoints.logs import request_id_var
 from gateway.entrypoints.hub import ExposeWebSocketProtocol, Hub
 from gateway.entrypoints.metrics import Metrics
 from gateway.entrypoints.textguard import RefuseNul
@@ -52,6 +53,8 @@ from gateway.adapters.tokens import lapsed_grants
 from gateway.settings import Settings
 
 log = logging.getLogger("yingji.http")
+access_log = logging.getLogger("yingji.access")
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes: debug level
 PROBLEM = "application/problem+json"
 UI_DIR = Path(__file__).resolve().parents[2] / "ui"
 
@@ -61,8 +64,10 @@ def problem_response(request: Request, code: str, detail: str, status: int | Non
     body = problem(code, detail, instance=request.url.path, request_id=getattr(request.state, "request_id", None), **extra)
     if status is not None:
         body["status"] = status
-    headers = {"WWW-Authenticate": "Bearer"} if code == "unauthenticated" else None
-    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM, headers=headers)
+    headers = {"WWW-Authenticate": "Bearer"} if code == "unauthenticated" else {}
+    if isinstance(extra.get("retry_after"), int):
+        headers["Retry-After"] = str(extra["retry_after"])
+    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM, headers=headers or None)
 
 
 class BodyLimit:
@@ -195,15 +200,22 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @app.middleware("http")
     async def request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
-        rid = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+        rid = "".join(ch for ch in request.headers.get("x-request-id", "")[:64] if ch.isprintable()) or uuid.uuid4().hex
         request.state.request_id = rid
+        request_id_var.set(rid)  # every log line of this request carries it (logs.JsonFormatter)
         started = time.perf_counter()
         response = await call_next(request)
         response.headers["X-Request-ID"] = rid
         metrics.count_request(request.method, response.status_code)
         route = getattr(request.state, "route", "")  # set by the authorisation step of every API route
+        elapsed = time.perf_counter() - started
         if route:  # route templates only: ids would make a label per incident
-            metrics.observe_duration(request.method, route, time.perf_counter() - started)
+            metrics.observe_duration(request.method, route, elapsed)
+        account = getattr(request.state, "account", None)
+        access_log.log(logging.DEBUG if request.url.path in QUIET_PATHS else logging.INFO, "request", extra={
+            "request_id": rid, "actor": account.username if account else "", "route": route or request.url.path,
+            "method": request.method, "status": response.status_code, "duration_ms": round(elapsed * 1000, 1),
+            "client": request.client.host if request.client else ""})
         return response
 
     @app.exception_handler(DomainError)

@@ -45,7 +45,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
         c.close()
     app = create_app(settings)
     print(f"Yingji serving on http://{args.host}:{args.port}/  (board: /ui/board.html, API docs: /docs)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws_per_message_deflate=False)
+    # ws_max_size: uvicorn's default (16 MiB) let unauthenticated hellos grow the process for good.
+    # log_config=None: uvicorn's loggers go through the process's (JSON) logging; its access log is
+    # replaced by yingji.access, which knows the actor and route.
+    if isinstance(level := logging.getLevelName(args.log_level.upper()), int):
+        logging.getLogger().setLevel(level)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws_per_message_deflate=False,
+                ws_max_size=settings.ws_max_bytes, log_config=None, access_log=False)
 
 
 def cmd_db_init(args: argparse.Namespace) -> None:
@@ -222,7 +228,9 @@ def main(argv: list[str] | None = None) -> None:
 
         upstream_main(argv[1:])
         return
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from gateway.entrypoints.logs import configure_logging
+
+    configure_logging()  # JSON lines (YINGJI_LOG_FORMAT=text for plain ones)
     p = argparse.ArgumentParser(prog="yingji", description="Yingji 应急 command and dispatch platform")
     p.add_argument("--data-dir", type=Path, help="where the embedded SQLite files live (YINGJI_DATA_DIR)")
     sub = p.add_subparsers(dest="command", required=True)

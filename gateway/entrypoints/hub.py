@@ -217,6 +217,7 @@ class Hub:
         self.store = store
         self.lapsed = lapsed  # which clients' grants no longer hold (gateway.adapters.tokens.lapsed_grants)
         self.auth_closed = 0
+        self.awaiting_hello = 0  # board sockets accepted and not yet past their hello (api/board_live.py)
         self.bus = bus
         self.relay_status = relay_status
         self.flush_seconds = flush_seconds
@@ -349,6 +350,10 @@ class Hub:
         lapsed = await run_in_threadpool(self.lapsed, [c.grant for c in clients])  # type: ignore[misc]
         for i, why in lapsed.items():
             self.close_unauthenticated(clients[i], why)
+
+    async def close_for(self, client: Client, code: int, why: str) -> None:
+        """Close one client for what it did (too big, too chatty)."""
+        await self._close(client, code, why)
 
     def close_unauthenticated(self, client: Client, why: str) -> None:
         if not client.closed:

@@ -128,3 +128,20 @@ def test_accounts_in_an_older_read_model_file_move_to_the_accounts_file(settings
     state.close()
     settings.accounts_path.unlink()
     _signs_in_and_reads(settings, incidents)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_rebuild_never_touches_accounts_revoked_tokens_or_the_relay_position(settings: Settings) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    _seeded(settings)
+    c = Container.build(settings)
+    try:
+        c.accounts.revoke_token("a-signed-out-token", "chief", datetime.now(timezone.utc) + timedelta(hours=1))
+        before = [a.public() for a in c.accounts.list()]
+        c.rebuild()
+        assert [a.public() for a in c.accounts.list()] == before and len(before) == len(VIEWERS) + 1
+        assert c.accounts.revoked_among({"a-signed-out-token"}) == {"a-signed-out-token"}
+        assert c.relay_state.read()["position"] == RELAY_AT
+    finally:
+        c.close()

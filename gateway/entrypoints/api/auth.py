@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from gateway.entrypoints.deps import AccountDep, ContainerDep
 from gateway.errors import Unauthenticated
@@ -14,14 +15,26 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/token")
-def token(
+async def token(
+    request: Request,
     container: ContainerDep,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=200)],
 ) -> dict[str, Any]:
-    account = container.accounts.authenticate(username, password)
+    """Sign in. Failed attempts are throttled per account and address (429 with Retry-After, the
+    password not even checked); password checks run on a small pool of their own (503 busy when it
+    is full), so a flood of sign-ins cannot starve the requests the desks depend on."""
+    address = request.client.host if request.client else ""
+    throttle = container.signin_throttle
+    throttle.check(username, address)
+    if container.hashing is None:
+        account = await run_in_threadpool(container.accounts.authenticate, username, password)
+    else:
+        account = await container.hashing.run(container.accounts.authenticate, username, password)
     if account is None:
+        throttle.failed(username, address)
         raise Unauthenticated("wrong username or password")
+    throttle.succeeded(username, address)
     s = container.settings
     return {
         "access_token": issue_token(account, s.resolved_secret_key, s.token_minutes),
