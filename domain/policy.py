@@ -105,3 +105,6 @@ def receipt_due_at(issued_at: datetime, level: str, minutes: dict[str, int] | No
 def warning_in_force(status: str, expires: datetime, now: datetime) -> bool:
     """An issued warning is in force until its expiry: past it, it reads as expired without anyone acting."""
     return status == "issued" and now < expires
+# 双重预防: how often a risk point must be reassessed, in days, by its level (most dangerous most
+# often); settings (YINGJI_RISK_REVIEW_DAYS) may override them. A review not done by then is an alarm.
+DEFAULT_RISK_REVIEW_DAYS = {"major": 30, "larger": 90, "general": 180, "low": 365}

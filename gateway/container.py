@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 
 from gateway.adapters.accounts import Accounts
 from gateway.adapters.bus import Bus, make_bus
+from gateway.adapters.evidence import EvidenceStore
 from gateway.errors import Conflict
 from gateway.adapters.eventstore import DistrictLog
 from gateway.adapters.throttle import HashingPool, SignInThrottle
@@ -86,6 +87,7 @@ def init_schema(settings: Settings) -> None:
     accounts_engine = make_accounts_engine(settings)
     Accounts(accounts_engine).create_schema()
     RelayState(accounts_engine, settings.district_code).create_schema()
+    EvidenceStore(accounts_engine, None).create_schema()  # evidence records: kept, never rebuilt
     accounts_engine.dispose()
 
 
@@ -99,6 +101,12 @@ def prepare_files(settings: Settings) -> None:
     adopt_legacy_accounts(settings.read_model_path, settings.accounts_path)
     check_accounts_file(settings.accounts_path)
     recover_read_model_file(settings.read_model_path)
+
+
+def make_evidence(settings: Settings, engine: Engine) -> EvidenceStore:
+    """Evidence files (双重预防): their records beside the accounts (not derived from the log, so never dropped);
+    the bytes on disk under the data directory (embedded), in PostgreSQL on the scaled layout."""
+    return EvidenceStore(engine, None if settings.is_postgres else settings.data_dir / "evidence")
 
 
 @dataclass
@@ -129,9 +137,11 @@ class Container:
         store = DocStore(engine)
         accounts_engine = None if settings.is_postgres else make_accounts_engine(settings)
         accounts = Accounts(accounts_engine or engine)
+        evidence = make_evidence(settings, accounts_engine or engine)
         service = CommandService(event_log, settings.ack_minutes, arrive_minutes=settings.arrive_minutes,
                                  verified_days=settings.verified_report_days,
-                                 handover_grace=timedelta(minutes=settings.handover_grace_minutes))
+                                 handover_grace=timedelta(minutes=settings.handover_grace_minutes),
+                                 evidence=evidence, risk_review_days=settings.risk_review_days)
         service.receipt_minutes = dict(settings.receipt_minutes)
         service.cap_codes = (settings.cap_sector, settings.cap_extension)
         service.district_code = settings.district_code
@@ -158,6 +168,10 @@ class Container:
             from gateway.adapters.pgwake import PgWaker
 
             self._waker = PgWaker(self.settings.database_url, "stored_events", self.projector.wake).start()
+
+    @property
+    def evidence(self) -> EvidenceStore:
+        return self.service.evidence  # type: ignore[return-value]
 
     @property
     def checkpoints(self) -> Checkpoints:

@@ -35,6 +35,14 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(DomainError):
+    code = "unsupported_media_type"
+
+
 class TooManyAttempts(DomainError):
     """Too many failed sign-ins: wait `retry_after` seconds (429, Retry-After)."""
 

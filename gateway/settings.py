@@ -10,7 +10,14 @@ from urllib.parse import unquote, urlparse
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from domain.policy import DEFAULT_ACK_MINUTES, DEFAULT_ARRIVE_MINUTES, DEFAULT_RECEIPT_MINUTES, HANDOVER_GRACE, VERIFIED_REPORT_DAYS
+from domain.policy import (
+    DEFAULT_ACK_MINUTES,
+    DEFAULT_ARRIVE_MINUTES,
+    DEFAULT_RECEIPT_MINUTES,
+    DEFAULT_RISK_REVIEW_DAYS,
+    HANDOVER_GRACE,
+    VERIFIED_REPORT_DAYS,
+)
 
 
 
@@ -67,6 +74,10 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     # PostgreSQL: concurrent commands share one transaction (gateway.adapters.groupcommit); off = the library's path
     group_commit: bool = True
+    # 双重预防: days between reviews of a risk point by level; evidence uploads' limits (per file, per request)
+    risk_review_days: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_RISK_REVIEW_DAYS))
+    evidence_max_bytes: int = 8 * 1024 * 1024
+    evidence_max_files: int = 6
 
     @field_validator("secret_key")
     @classmethod

@@ -11,8 +11,8 @@ import {
 import { LiveConnection } from "./live.js";
 import { can, DISMISSABLE, INCIDENT_OPEN, LEVELS, SITUATION_FIELDS, SUBTYPES, WARNING_LEVELS } from "./vocab.js";
 import {
-  alertKey, boardContext, levelSort, linesHtml, renderAlerts, renderAllocations, renderDispatches, renderIncidents, renderKpis, renderMapPanel, renderTeams,
-  renderWarehouses, renderWarnings, showDistrictName, tickCountdowns, unitName, unitPath, warningLevelText,
+  alertKey, boardContext, levelSort, linesHtml, renderAlerts, renderAllocations, renderDangers, renderDispatches, renderIncidents, renderKpis,
+  renderMapPanel, renderTeams, renderWarehouses, renderWarnings, showDistrictName, tickCountdowns, unitName, unitPath, warningLevelText,
 } from "./panels.js";
 import { showSignIn, submitSignIn } from "./signin.js";
 
@@ -333,6 +333,7 @@ function renderAll() {
   renderAllocations(ctx, view);
   renderWarehouses(ctx, view);
   renderStreets(ctx);
+  renderDangers(ctx);
   if (state.mapDirty) {
     renderMapPanel(ctx, state.selectedId);
     state.mapDirty = false;

@@ -256,6 +256,12 @@ export function renderAlerts(ctx, view = PLAIN_VIEW) {
       case "receipt_overdue":
         return item(a, `${a.exercise ? `【${label("exercise", "true")}】` : ""}${t("alert.receipt_overdue", { street: unitName(ctx, a.unit_code), n: a.units.length })}`,
           t("alert.receipt_overdue.text", { headline: a.headline, units: a.units.map((c) => unitName(ctx, c)).join("、") }));
+      case "danger_overdue":
+        return item(a, t("alert.danger_overdue"), t("alert.danger_overdue.text", { title: a.title, unit: unitPath(ctx, a.unit_code) }));
+      case "risk_review_overdue":
+        return item(a, t("alert.risk_review_overdue"), t("alert.risk_review_overdue.text", {
+          title: a.title, unit: unitPath(ctx, a.unit_code), level: label("riskLevel", a.risk_level),
+        }));
       case "stock_low":
         return item(a, t("alert.stock_low"), t("alert.stock_low.text", {
           warehouse: a.warehouse_name, material: materialName(a.material), available: a.available, minimum: a.minimum,
@@ -407,4 +413,35 @@ export function renderWarnings(ctx, view = PLAIN_VIEW) {
       ${view.warningActions(w, receipts)}
     </article>`;
   }).join("") || `<div class="empty">${esc(t("empty.warnings"))}</div>`;
+}
+
+// ------------------------------------------------------------------ 双重预防: the 隐患 panel (board and replay)
+/** Per street the hidden dangers open, overdue and 重大 open (board.dangers_by_street), then every 重大 one until 销号. */
+export function renderDangers(ctx) {
+  const box = $("#danger-list");
+  if (!box) return;
+  const counts = ctx.board.dangers_by_street ?? {};
+  const dangers = ctx.board.hidden_danger ?? [];
+  const codes = Object.keys(counts).sort();
+  const total = { open: 0, overdue: 0, major_open: 0 };
+  const cell = (v, cls) => `<td class="${v ? cls : "zero"}">${v}</td>`;
+  const rows = codes.map((code) => {
+    const c = counts[code];
+    for (const k of Object.keys(total)) total[k] += c[k];
+    return `<tr data-danger-street="${esc(code)}"><td>${esc(unitName(ctx, code))}</td>${cell(c.open, "busy")}${cell(c.overdue, "hot")}${cell(c.major_open, "hot")}</tr>`;
+  }).join("");
+  const count = $("#danger-count");
+  if (count) count.textContent = total.open;
+  const now = ctx.now;
+  const major = dangers.filter((h) => h.grade === "major").sort((a, b) => (a.deadline ?? "").localeCompare(b.deadline ?? ""));
+  const majorHtml = major.map((h) => {
+    const late = h.deadline && parseIso(h.deadline) < now && h.status === "rectifying";
+    return `<div class="danger-major${late ? " is-late" : ""}" data-testid="danger-${esc(h.id)}">
+      <div class="danger-title"><span class="chip grade-major">${esc(label("dangerGrade", "major"))}</span> ${esc(h.title)}</div>
+      <div class="danger-meta">${esc(unitPath(ctx, h.unit_code))} · ${esc(label("dangerStatus", h.status))}${h.deadline ? ` · ${esc(t("danger.deadline"))} ${esc(fmtDateTime(h.deadline))}` : ""}${h.supervision ? ` · ${esc(t("danger.supervised"))}` : ""}</div></div>`;
+  }).join("");
+  box.innerHTML = codes.length ? `<table class="tbl"><thead><tr><th>${esc(t("streets.street"))}</th><th>${esc(t("danger.open"))}</th><th>${esc(t("danger.overdue"))}</th><th>${esc(t("danger.majorOpen"))}</th></tr></thead>
+    <tbody>${rows}<tr class="total"><td>${esc(t("streets.total"))}</td><td>${total.open}</td><td>${total.overdue}</td><td>${total.major_open}</td></tr></tbody></table>
+    <div class="sub-head">${esc(t("danger.majorList"))} <span class="n">${major.length}</span></div>${majorHtml}`
+    : `<div class="empty">${esc(t("empty.dangers"))}</div>`;
 }

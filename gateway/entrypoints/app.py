@@ -32,6 +32,7 @@ from gateway.entrypoints.api import (
     events,
     incidents,
     materials,
+    prevention,
     relay,
     replay,
     reports,
@@ -69,20 +70,24 @@ def problem_response(request: Request, code: str, detail: str, status: int | Non
 
 
 class BodyLimit:
-    """Refuse bodies over the limit with 413 before the app reads them (pure ASGI: streams stay untouched)."""
+    """Refuse bodies over the limit with 413 before the app reads them (pure ASGI: streams stay untouched).
 
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    `larger`: paths that take bigger bodies (evidence uploads), with their own limit."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None):
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_bytes = max_bytes
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope.get("path", ""), self.default_bytes)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, send, limit)
             return
         seen = 0
         refused = False
@@ -94,10 +99,10 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     if not refused:
                         refused = True
-                        await self._refuse(scope, send)
+                        await self._refuse(scope, send, limit)
                     return {"type": "http.disconnect"}
             return message
 
@@ -107,8 +112,8 @@ class BodyLimit:
 
         await self.app(scope, limited, guarded_send)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
-        body = problem("payload_too_large", f"request bodies are limited to {self.max_bytes} bytes", instance=scope.get("path", ""))
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
+        body = problem("payload_too_large", f"request bodies are limited to {limit} bytes", instance=scope.get("path", ""))
         response = JSONResponse(body, status_code=413, media_type=PROBLEM)
         await response(scope, lambda: None, send)  # type: ignore[arg-type]
 
@@ -234,7 +239,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     # Every HTTP route is authorised by one table (gateway/authz.py) before its own dependencies run.
     routers = [m.router for m in (afteraction, auth, units, incidents, teams, dispatches, warehouses, materials, allocations, users, board, events,
-                                  relay, replay, reports, warnings, disaster_reports, duty)]
+                                  relay, replay, reports, warnings, disaster_reports, duty, prevention)]
     for router in routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(authorize)])
     app.include_router(board_live.router, prefix="/api/v1")  # authenticates in its hello message
@@ -308,7 +313,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     check_every_route_has_a_row(app, routers)
     wrapped = app
     app.add_middleware(RefuseNul)  # type: ignore[arg-type]  # NUL in a path, query or form: 422 (PostgreSQL cannot hold it)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
+    upload_bytes = settings.evidence_max_files * settings.evidence_max_bytes + 64 * 1024  # multipart framing
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger={"/api/v1/evidence": upload_bytes})  # type: ignore[arg-type]
     app.add_middleware(ExposeWebSocketProtocol)  # type: ignore[arg-type]  # the hub's direct path to board sockets
     app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]  # outermost: every answer, refusals included
     return wrapped

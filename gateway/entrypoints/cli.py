@@ -154,7 +154,7 @@ def cmd_export(args: argparse.Namespace) -> None:
 
             if args.file == "-":
                 raise SystemExit("an archive needs a file name")
-            manifest = export_archive(c.log, c.accounts, c.relay_state, source, settings.district_code, Path(args.file))
+            manifest = export_archive(c.log, c.accounts, c.relay_state, source, settings.district_code, Path(args.file), evidence=c.evidence)
             print(f"exported {manifest['counts']['events']} events and {manifest['counts']['accounts']} accounts "
                   f"to {args.file} (head position {manifest['head']})", file=sys.stderr)
             return
@@ -163,6 +163,10 @@ def cmd_export(args: argparse.Namespace) -> None:
         else:
             with open(args.file, "w", encoding="utf-8") as out:
                 count = export_log(c.log, source, out)
+        if args.evidence:
+            from gateway.tools.backup import export_evidence
+
+            print(f"exported {export_evidence(c.evidence, Path(args.evidence))} evidence files", file=sys.stderr)
     finally:
         c.close()
     print(f"exported {count} events", file=sys.stderr)
@@ -181,16 +185,20 @@ def cmd_import(args: argparse.Namespace) -> None:
     try:
         if zipfile.is_zipfile(args.file):
             done = import_archive(c.log, c.accounts, c.relay_state, Path(args.file), settings.district_code,
-                                  until_position=args.until_position, until=args.until)
+                                  until_position=args.until_position, until=args.until, evidence=c.evidence)
             c.rebuild()
             kept = f"; kept the accounts already here: {', '.join(done['accounts_kept'])}" if done["accounts_kept"] else ""
             print(f"imported {done['events']} events (head {done['head']}) and {done['accounts']} accounts{kept}, "
-                  f"relay position {done['relay_position']}; rebuilt the read models")
+                  f"{done['evidence']} evidence files, relay position {done['relay_position']}; rebuilt the read models")
             return
         if args.until_position is not None or args.until is not None:
             raise SystemExit("--until and --until-position need an archive (yingji export --archive)")
         with open(args.file, encoding="utf-8") as lines:
             count = import_log(c.log, lines)
+        if args.evidence:
+            from gateway.tools.backup import import_evidence
+
+            print(f"imported {import_evidence(c.evidence, Path(args.evidence))} evidence files")
         c.rebuild()
     except RestoreRefused as e:
         raise SystemExit(f"import refused: {e}") from None
@@ -265,11 +273,13 @@ def main(argv: list[str] | None = None) -> None:
     ex = sub.add_parser("export", help="back up: the whole district as one archive (--archive), or the log as CloudEvents JSON lines")
     ex.add_argument("file", help="output file, or - for stdout (log only)")
     ex.add_argument("--archive", action="store_true", help="a zip with the log, accounts (password hashes), relay position and a checksummed manifest")
+    ex.add_argument("--evidence", help="also write the evidence files (photos, documents) into this directory")
     ex.set_defaults(func=cmd_export)
     im = sub.add_parser("import", help="restore an archive or a log export into an empty store")
     im.add_argument("file")
     im.add_argument("--until-position", type=int, help="restore the log up to this position (an investigation copy)")
     im.add_argument("--until", type=datetime.fromisoformat, help="restore the log up to this moment (ISO 8601 with time zone)")
+    im.add_argument("--evidence", help="also load the evidence files an export wrote into this directory")
     im.set_defaults(func=cmd_import)
     pr = sub.add_parser("projections", help="read models").add_subparsers(dest="projections_command", required=True)
     pr.add_parser("rebuild", help="rebuild every read model from the log").set_defaults(func=cmd_rebuild)

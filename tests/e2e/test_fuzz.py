@@ -35,6 +35,9 @@ class Target:
                                         ("warehouse", "warehouses"), ("allocation", "allocations"), ("unit", "units")]}
         self.real_ids = {f"{name}_id": doc["id"] for name, doc in first.items() if name != "unit"}
         self.real_ids |= {"code": first["unit"]["code"], "username": "field"}
+        danger = self.http.get("/api/v1/hidden-dangers", headers=self.auth).json()["items"][0]  # 双重预防
+        self.real_ids |= {"danger_id": danger["id"], "sha256": danger["evidence"][0]["sha256"],
+                          "risk_point_id": self.http.get("/api/v1/risk-points", headers=self.auth).json()["items"][0]["id"]}
 
     def sign_in(self) -> None:
         r = self.http.post("/api/v1/auth/token", data={"username": "admin", "password": DEMO_PASSWORD})
