@@ -9,6 +9,9 @@ so responses made before the app runs — 413, 422 for a NUL — get them too).
 - X-Content-Type-Options: nosniff; Referrer-Policy: no-referrer; Cross-Origin-Opener-Policy: same-origin.
 - Cache-Control: no-store on API answers (tokens, records), health and metrics; static files keep
   their validators.
+
+A route that sets one of these itself keeps its own (evidence files: `Content-Security-Policy:
+sandbox`, cached privately by their content hash); a policy of its own still gets `frame-ancestors 'none'`.
 """
 
 from __future__ import annotations
@@ -76,7 +79,12 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in extra.items():
-                    headers[name] = value
+                    own = headers.get(name)
+                    if own is None:
+                        headers[name] = value
+                    elif name == "content-security-policy" and "frame-ancestors" not in own:
+                        headers[name] = f"{own}; frame-ancestors 'none'"  # a route's own policy, never frameable
+                    # otherwise the route decided (e.g. evidence files: `sandbox`, cached privately)
             await send(message)
 
         await self.app(scope, receive, with_headers)

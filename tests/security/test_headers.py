@@ -106,3 +106,20 @@ def test_inline_script_would_be_refused_and_the_browser_check_sees_it(district: 
     finally:
         server.should_exit = True
         t.join(5)
+
+
+def test_a_route_that_sets_its_own_policy_keeps_it_and_still_cannot_be_framed() -> None:
+    from fastapi.testclient import TestClient
+
+    from gateway.entrypoints.headers import SecurityHeaders
+
+    async def evidence_like(scope, receive, send):  # type: ignore[no-untyped-def]
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"image/png"), (b"content-security-policy", b"sandbox"),
+            (b"cache-control", b"private, max-age=86400, immutable")]})
+        await send({"type": "http.response.body", "body": b"png"})
+
+    r = TestClient(SecurityHeaders(evidence_like)).get("/api/v1/evidence/abc")
+    assert r.headers["content-security-policy"] == "sandbox; frame-ancestors 'none'"
+    assert r.headers["cache-control"] == "private, max-age=86400, immutable"
+    assert r.headers["x-frame-options"] == "DENY" and r.headers["x-content-type-options"] == "nosniff"
