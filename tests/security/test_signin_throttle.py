@@ -110,7 +110,9 @@ def test_password_checks_run_bounded_off_the_event_loop() -> None:
     pool.close()
     assert most == 1 and all(name.startswith("password-hash") for name in threads)
     assert sum(r is True for r in results) == 3 and sum(isinstance(r, Busy) for r in results) == 9
-    assert worst_tick < 0.04, "the event loop kept turning while passwords were checked"
+    # On the loop, the three admitted checks alone would stall it 150 ms; off it, a tick waits only for
+    # the machine (0.1 s leaves room for a loaded 2-core CI runner).
+    assert worst_tick < 0.1, "the event loop stalled while passwords were checked"
 
 
 def test_a_busy_sign_in_answers_503_with_retry_after(district: District) -> None:
