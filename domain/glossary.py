@@ -395,6 +395,14 @@ GLOSSARY: dict[str, dict[str, tuple[str, str]]] = {
         'sheet_types': ('分类型统计', 'By type'),
         'sheet_materials': ('物资消耗', 'Materials used'),
         'sheet_daily': ('零报告', 'Daily reports'),
+        'sheet_warnings': ('预警签收', 'Warning receipts'),
+        'warnings_issued': ('发布预警（不含演练）', 'Warnings issued (exercises excluded)'),
+        'warning_exercises': ('预警演练', 'Warning exercises'),
+        'warning_receipts': ('应签收单位', 'Receipts due'),
+        'signed_in_time': ('按时签收', 'Signed in time'),
+        'signed_late': ('逾期签收', 'Signed late'),
+        'unsigned': ('未签收', 'Not signed'),
+        'escalated': ('超时告警', 'Escalated'),
     },
     # what an event's fields are called where a report shows them (the after-action timeline)
     'eventField': {

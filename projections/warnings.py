@@ -246,3 +246,32 @@ def rollup(receipts: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
             for m, v in (r.get("measures") or {}).items():
                 target["measures"][m] = target["measures"].get(m, 0) + v
     return {"streets": [streets[k] for k in sorted(streets)], "total": total}
+
+
+def warning_statistics(warnings: list[dict[str, Any]], receipts: list[dict[str, Any]], start: datetime, end: datetime) -> dict[str, Any]:
+    """Warnings issued in [start, end) and how their targets signed, per street: real warnings only.
+
+    Exercises (演练) never enter these figures; they are counted apart, as drills. A receipt's figures are
+    its latest version's (an upgrade asks for a new signature); `escalated` counts receipts escalated at
+    any version.
+    """
+    issued = [w for w in warnings if w.get("issued_at") and start <= datetime.fromisoformat(w["issued_at"]) < end]
+    real = {w["id"]: w for w in issued if not w["exercise"]}
+    by_level: dict[str, int] = {}
+    for w in real.values():
+        by_level[w["level"]] = by_level.get(w["level"], 0) + 1
+    streets: dict[str, dict[str, int]] = {}
+    total = {"receipts": 0, "signed_in_time": 0, "signed_late": 0, "unsigned": 0, "escalated": 0}
+    for r in receipts:
+        if r["warning_id"] not in real:
+            continue
+        row = streets.setdefault(r["street_code"], dict.fromkeys(total, 0))
+        key = ("signed_late" if r.get("late") else "signed_in_time") if r.get("signed_at") else "unsigned"
+        escalated = bool(r.get("escalated_at")) or any(e.get("escalated_at") for e in r.get("earlier", []))
+        for target in (row, total):
+            target["receipts"] += 1
+            target[key] += 1
+            target["escalated"] += int(escalated)
+    return {"issued": len(real), "by_level": by_level, "lifted": sum(1 for w in real.values() if w["status"] == "lifted"),
+            "receipts": total, "by_street": {k: streets[k] for k in sorted(streets)},
+            "exercises": len(issued) - len(real)}

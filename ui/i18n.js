@@ -1672,3 +1672,25 @@ Object.assign(DICT.en, {
   "risk.level": "Risk level",
   "risk.basis": "Basis",
 });
+
+// ------------------------------------------------------------------ the statistics page: early warnings
+Object.assign(DICT.zh, {
+  "stats.warnings": "预警签收（不含演练）",
+  "stats.warningsIssued": "发布预警 {n} 条（{levels}）；另有演练 {drills} 条，不计入统计。",
+  "stats.total": "合计",
+  "stats.w.receipts": "应签收",
+  "stats.w.signed_in_time": "按时签收",
+  "stats.w.signed_late": "逾期签收",
+  "stats.w.unsigned": "未签收",
+  "stats.w.escalated": "超时告警",
+});
+Object.assign(DICT.en, {
+  "stats.warnings": "Warning receipts (exercises excluded)",
+  "stats.warningsIssued": "{n} warnings issued ({levels}); {drills} exercises, not counted.",
+  "stats.total": "Total",
+  "stats.w.receipts": "Due",
+  "stats.w.signed_in_time": "Signed in time",
+  "stats.w.signed_late": "Signed late",
+  "stats.w.unsigned": "Not signed",
+  "stats.w.escalated": "Escalated",
+});

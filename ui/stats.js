@@ -5,7 +5,7 @@ import * as api from "./api.js";
 import { esc, fmtNumber } from "./format.js";
 import { label, materialName, onLangChange, setMaterials, t } from "./i18n.js";
 import { startShell } from "./shell.js";
-import { LEVELS, SHANGHAI_UTC_OFFSET_MS, SITUATION_FIELDS } from "./vocab.js";
+import { LEVELS, SHANGHAI_UTC_OFFSET_MS, SITUATION_FIELDS, WARNING_LEVELS } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
 const LEVEL_COLOURS = { I: "#ff3b3b", II: "#ff8a1f", III: "#ffd21f", IV: "#3d8bff" };
@@ -124,6 +124,20 @@ function render() {
 
   const used = Object.entries(s.materials_used).sort((a, b) => b[1] - a[1]).map(([code, n]) => ({ label: materialName(code), values: { n } }));
   $("#material-chart").innerHTML = bars(used, [{ key: "n", name: t("stats.used"), colour: "#2fd3c6" }], t("stats.materials"));
+  renderWarnings(s.warnings);
+}
+
+/** Early warnings issued in the window and how their targets signed, per street (exercises counted apart). */
+function renderWarnings(w) {
+  if (!w) return;
+  const levels = WARNING_LEVELS.filter((lv) => w.by_level[lv]).map((lv) => `${label("warningLevel", lv)} ${w.by_level[lv]}`).join("、");
+  $("#warn-summary").textContent = t("stats.warningsIssued", { n: w.issued, levels: levels || "—", drills: w.exercises });
+  const keys = ["receipts", "signed_in_time", "signed_late", "unsigned", "escalated"];
+  $("#warn-head").innerHTML = `<tr><th scope="col">${esc(t("stats.street"))}</th>${keys.map((k) => `<th scope="col">${esc(t(`stats.w.${k}`))}</th>`).join("")}</tr>`;
+  const rows = Object.entries(w.by_street);
+  $("#warn-body").innerHTML = rows.length
+    ? [...rows, [null, w.receipts]].map(([code, r]) => `<tr><th scope="row">${esc(code ? unitName(code) : t("stats.total"))}</th>${keys.map((k) => `<td>${r[k]}</td>`).join("")}</tr>`).join("")
+    : `<tr><td colspan="${keys.length + 1}" class="empty">${esc(t("stats.none"))}</td></tr>`;
 }
 
 // ------------------------------------------------------------------ loading and exports

@@ -48,6 +48,13 @@ def test_a_commander_reads_the_month_per_street_and_exports_it(server: Server, p
     assert sum(shown.values()) == summary["incidents"]
     assert len(shown) == len(summary["by_street"])
     expect(page.locator("#street-chart svg")).to_have_attribute("role", "img")
+    # The demo's orange warning to two streets: its receipts per street and in total, as the summary says.
+    w = summary["warnings"]
+    assert w["issued"] == 1 and w["receipts"]["signed_in_time"] == 5
+    total = page.locator("[data-testid=warning-stats] tbody tr").last
+    expect(total).to_contain_text("合计")
+    assert [int(c.inner_text()) for c in total.locator("td").all()] == [w["receipts"][k] for k in (
+        "receipts", "signed_in_time", "signed_late", "unsigned", "escalated")]
     assert_accessible(page, "statistics, last 30 days")
     page.screenshot(path=str(SCREENSHOTS / "stats.png"), full_page=True)
 

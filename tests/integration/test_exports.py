@@ -44,7 +44,8 @@ def test_the_summary_counts_per_street_within_scope(district: District) -> None:
 def test_the_summary_workbook_says_what_the_json_says(district: District) -> None:  # noqa: F811
     summary = district.get("A", "/reports/summary", params=WINDOW).json()
     wb = workbook(district.get("A", "/reports/summary", params=WINDOW | {"format": "xlsx"}))
-    assert wb.sheetnames == [term("statistic", s) for s in ("sheet_summary", "sheet_streets", "sheet_types", "sheet_materials")]
+    assert wb.sheetnames == [term("statistic", s) for s in ("sheet_summary", "sheet_streets", "sheet_types", "sheet_materials",
+                                                             "sheet_warnings")]
     overview = {r[0]: (r[1] if len(r) > 1 else None) for r in rows(wb, "sheet_summary")[1:]}
     assert overview[term("statistic", "incidents")] == summary["incidents"] == 2
     assert overview[term("statistic", "dispatches")] == summary["dispatches"]
@@ -53,6 +54,10 @@ def test_the_summary_workbook_says_what_the_json_says(district: District) -> Non
     assert streets[1][:2] == ["新兴街道", summary["by_street"][A]["incidents"]]
     types = rows(wb, "sheet_types")
     assert types[1] == [f"{term('category', 'natural_disaster')} · {term('subtype', 'flood')}", 2]
+    warned = rows(wb, "sheet_warnings")  # early warnings' receipts per street, real warnings only
+    row = summary["warnings"]["by_street"][A]
+    assert warned[1] == ["新兴街道", *[row[k] for k in ("receipts", "signed_in_time", "signed_late", "unsigned", "escalated")]]
+    assert overview[term("statistic", "warnings_issued")] == summary["warnings"]["issued"] == 2  # WA and WD reach street A
 
 
 def test_the_daily_reports_workbook_lists_every_village_in_words(district: District) -> None:  # noqa: F811

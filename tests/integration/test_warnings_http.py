@@ -244,3 +244,24 @@ def test_the_city_alert_tool_sends_what_the_district_accepts(http: Http) -> None
     http.settle()
     doc = http.get("cmd", f"/warnings/{r.json()['id']}").json()
     assert (doc["exercise"], doc["targets"], doc["status"]) == (True, [A], "lifted")
+
+
+def test_the_summary_counts_real_warnings_and_keeps_exercises_apart(http: Http) -> None:
+    h = http
+    now = datetime.now(timezone.utc)
+    ids = {}
+    for name, exercise in (("real", False), ("drill", True)):
+        body = {"category": "natural_disaster", "subtype": "rainstorm", "level": "red", "headline": f"暴雨红色预警 {name}",
+                "onset": now.isoformat(), "expires": (now + timedelta(hours=3)).isoformat(), "targets": [A], "exercise": exercise}
+        ids[name] = h.post("op", "/warnings", body).json()["id"]
+        assert h.post("cmd", f"/warnings/{ids[name]}/issue", {}).status_code == 200
+        assert h.post("rep_a1", f"/warnings/{ids[name]}/receipts/{A1}/acknowledge", {}).status_code == 200
+    h.settle()
+    window = {"start": (now - timedelta(hours=1)).isoformat(), "end": (now + timedelta(hours=1)).isoformat()}
+    w = h.get("cmd", "/reports/summary", params=window).json()["warnings"]
+    assert (w["issued"], w["exercises"], w["by_level"]) == (1, 1, {"red": 1})  # the drill is not a real warning
+    assert w["receipts"] == {"receipts": 3, "signed_in_time": 1, "signed_late": 0, "unsigned": 2, "escalated": 0}
+    assert w["by_street"] == {A: w["receipts"]}
+    assert h.get("rep_b1", "/reports/summary", params=window).status_code == 403  # statistics are the desk's
+    xlsx = h.get("cmd", "/reports/summary", params=window | {"format": "xlsx"})
+    assert xlsx.status_code == 200 and len(xlsx.content) > 1000

@@ -21,6 +21,8 @@ from gateway.entrypoints.api.common import unit_prefix, visible_doc
 from gateway.entrypoints.deps import ContainerDep, PrincipalDep
 from gateway.entrypoints.xlsx import Sheet, download, heading
 from projections.columns import utc_key
+from domain.warnings import LEVELS_HIGH_FIRST
+from projections.warnings import warning_statistics
 from projections.afteraction import district_summary, incident_report
 from projections.store import ListFilter
 
@@ -162,6 +164,10 @@ def summary(
     dispatches, _ = container.store.list("dispatch", unit_prefix=prefix, limit=1_000_000, filters=since)
     allocations, _ = container.store.list("allocation", unit_prefix=prefix, limit=1_000_000, filters=since)
     result = district_summary(incidents, dispatches, allocations, start, end)
+    # Early warnings issued in the window (real ones; exercises are counted apart), read by the warnings' scope rule.
+    warnings, _ = container.store.list("warning", statuses=["issued", "lifted"], limit=100_000)
+    receipts, _ = container.store.list("warning_receipt", unit_prefix=prefix, limit=10_000_000)
+    result["warnings"] = warning_statistics([w for w in warnings if principal.can_read_doc("warning", w)], receipts, start, end)
     if format == "xlsx":
         names = {u["code"]: u["name"] for u in container.store.list("unit", limit=100_000)[0]}
         return download(summary_sheets(result, names), f"summary-{start.date()}-{end.date()}.xlsx")
@@ -169,6 +175,7 @@ def summary(
 
 
 LEVELS = [str(lv) for lv in Level]
+WARNING_LEVELS = [str(lv) for lv in LEVELS_HIGH_FIRST]
 
 
 def material_name(code: str) -> str:
@@ -189,6 +196,12 @@ def summary_sheets(s: dict[str, Any], unit_names: dict[str, str]) -> list[Sheet]
                 *[row["situation"][k] for k in SITUATION_FIELDS], row["dispatches"], row["reported_upward_in_time"],
                 row["reported_upward_late"]] for code, row in s["by_street"].items()]
     types = [[f"{term('category', t.split('/')[0])} · {term('subtype', t.split('/')[1])}", n] for t, n in sorted(s["by_type"].items())]
+    w = s.get("warnings")
+    if w:
+        overview += [[heading("warnings_issued"), w["issued"]], [heading("warning_exercises"), w["exercises"]]]
+        overview += [[f"{heading('warnings_issued')} · {term('warningLevel', lv)}", w["by_level"].get(lv, 0)] for lv in WARNING_LEVELS]
+    receipt_keys = ("receipts", "signed_in_time", "signed_late", "unsigned", "escalated")
+    warning_rows = [[unit_names.get(code, code), *[row[k] for k in receipt_keys]] for code, row in (w or {}).get("by_street", {}).items()]
     return [
         Sheet("sheet_summary", ["type", "count"], overview),
         Sheet("sheet_streets", ["street", "incidents", *[term("levelShort", lv) for lv in LEVELS],
@@ -197,4 +210,5 @@ def summary_sheets(s: dict[str, Any], unit_names: dict[str, str]) -> list[Sheet]
         Sheet("sheet_types", ["type", "count"], types),
         Sheet("sheet_materials", ["material", "quantity_used"],
               [[material_name(code), qty] for code, qty in s["materials_used"].items()]),
+        Sheet("sheet_warnings", ["street", "warning_receipts", "signed_in_time", "signed_late", "unsigned", "escalated"], warning_rows),
     ]
