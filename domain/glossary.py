@@ -147,6 +147,8 @@ GLOSSARY: dict[str, dict[str, tuple[str, str]]] = {
         'unsupported_media_type': ('不支持的内容类型', 'Unsupported media type'),
         'internal_error': ('服务器内部错误，命令未执行', 'Server error; the command was not applied'),
         'network': ('网络错误，无法连接服务器', 'Network error: the server cannot be reached'),
+        'too_many_attempts': ('尝试次数过多，请稍后再试', 'Too many attempts; try again later'),
+        'busy': ('服务器繁忙，请稍后再试', 'Server busy; try again shortly'),
     },
     'warningLevel': {
         'red': ('红色预警', 'Red warning'),
@@ -309,6 +311,7 @@ GLOSSARY: dict[str, dict[str, tuple[str, str]]] = {
         'warningreceipt.acknowledged': ('预警签收', 'Warning signed for'),
         'warningreceipt.escalated': ('预警超时未签收告警', 'Warning receipt overdue'),
         'warningreceipt.responded': ('报告响应措施', 'Response reported'),
+        'warningreceipt.redelivered': ('预警升级，重新送达待签收', 'Warning raised: delivered again to sign'),
         'warningcounter.started': ('启用预警编号', 'Warning numbering started'),
         'warningcounter.advanced': ('预警编号递增', 'Warning number taken'),
         'dailyreport.corrected': ('更正日报', 'Daily report corrected'),
@@ -323,6 +326,19 @@ GLOSSARY: dict[str, dict[str, tuple[str, str]]] = {
         'handover.signed': ('交班签字', 'Handover signed'),
         'handover.confirmed': ('接班确认', 'Handover confirmed'),
         'handover.escalated': ('交接班超时告警', 'Handover not confirmed'),
+        'riskpoint.registered': ('登记风险点', 'Risk point registered'),
+        'riskpoint.assessed': ('风险评估', 'Risk assessed'),
+        'riskpoint.controlsset': ('落实管控措施', 'Controls set'),
+        'inspection.recorded': ('隐患排查', 'Inspection recorded'),
+        'hiddendanger.found': ('发现隐患', 'Hidden danger found'),
+        'hiddendanger.assigned': ('下达整改', 'Rectification assigned'),
+        'hiddendanger.progressnoted': ('整改进展', 'Progress noted'),
+        'hiddendanger.deadlinemoved': ('调整整改期限', 'Deadline moved'),
+        'hiddendanger.rectificationreported': ('整改完成上报', 'Rectification reported'),
+        'hiddendanger.verified': ('整改验收', 'Rectification verified'),
+        'hiddendanger.rejected': ('验收不通过', 'Verification rejected'),
+        'hiddendanger.closed': ('隐患销号', 'Closed (销号)'),
+        'hiddendanger.escalated': ('整改超期告警', 'Rectification overdue'),
     },
     # the record an event belongs to
     'eventKind': {
@@ -341,6 +357,9 @@ GLOSSARY: dict[str, dict[str, tuple[str, str]]] = {
         'warning': ('预警', 'Warning'),
         'warningreceipt': ('预警签收', 'Warning receipt'),
         'warningcounter': ('预警编号', 'Warning numbering'),
+        'riskpoint': ('风险点', 'Risk point'),
+        'inspection': ('排查', 'Inspection'),
+        'hiddendanger': ('隐患', 'Hidden danger'),
     },
     # column headings of statistics and exports (reports/summary, daily reports)
     'statistic': {
@@ -423,6 +442,76 @@ GLOSSARY: dict[str, dict[str, tuple[str, str]]] = {
         'due': ('待报送', 'Due'),
         'missing': ('未报送', 'Missing'),
         'late': ('迟报', 'Late'),
+    },
+    # 双重预防 (risk grading and hidden-danger rectification)
+    'riskLevel': {
+        'major': ('重大风险', 'Major risk'),
+        'larger': ('较大风险', 'Significant risk'),
+        'general': ('一般风险', 'General risk'),
+        'low': ('低风险', 'Low risk'),
+    },
+    'riskColour': {
+        'red': ('红', 'Red'),
+        'orange': ('橙', 'Orange'),
+        'yellow': ('黄', 'Yellow'),
+        'blue': ('蓝', 'Blue'),
+    },
+    'assessMethod': {
+        'lec': ('LEC评价法', 'LEC method'),
+        'direct': ('直接判定', 'Direct grading'),
+    },
+    'controlTier': {
+        'enterprise': ('企业', 'Enterprise'),
+        'street': ('街道', 'Street'),
+        'district': ('区行业部门', 'District department'),
+    },
+    'inspectionKind': {
+        'planned': ('计划排查', 'Planned'),
+        'ad_hoc': ('专项排查', 'Ad hoc'),
+    },
+    'checkResult': {
+        'ok': ('合格', 'Pass'),
+        'fail': ('不合格', 'Fail'),
+        'na': ('不适用', 'N/A'),
+    },
+    'dangerGrade': {
+        'general': ('一般隐患', 'General'),
+        'major': ('重大隐患', 'Major'),
+    },
+    'dangerStatus': {
+        'found': ('待整改', 'Found'),
+        'rectifying': ('整改中', 'Rectifying'),
+        'reported': ('待验收', 'Awaiting verification'),
+        'verified': ('已验收', 'Verified'),
+        'closed': ('已销号', 'Closed'),
+    },
+    'dangerStep': {
+        'found': ('发现', 'Found'),
+        'assigned': ('下达整改', 'Assigned'),
+        'progress': ('整改进展', 'Progress'),
+        'deadline_moved': ('调整期限', 'Deadline moved'),
+        'reported': ('整改完成', 'Reported rectified'),
+        'verified': ('验收通过', 'Verified'),
+        'rejected': ('验收不通过', 'Rejected'),
+        'closed': ('销号', 'Closed'),
+        'escalated': ('超期告警', 'Overdue'),
+    },
+    'fiveInPlace': {
+        'responsibility': ('责任落实', 'Responsibility'),
+        'measures': ('措施落实', 'Measures'),
+        'funds': ('资金落实', 'Funds'),
+        'time_limit': ('时限落实', 'Time limit'),
+        'plan': ('预案落实', 'Contingency plan'),
+    },
+    'dangerStat': {
+        'found': ('发现隐患', 'Found'),
+        'rectified': ('已整改', 'Rectified'),
+        'rectified_on_time': ('按期整改', 'On time'),
+        'on_time_rate': ('按期整改率', 'On-time rate'),
+        'overdue': ('超期', 'Overdue'),
+        'major_found': ('重大隐患', 'Major found'),
+        'major_closed': ('重大隐患销号', 'Major closed'),
+        'avg_days_to_close': ('平均销号天数', 'Average days to close'),
     },
 }
 

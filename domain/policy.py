@@ -35,6 +35,8 @@ DEFAULT_ARRIVE_MINUTES = {"I": 30, "II": 45, "III": 60, "IV": 90}
 # Minutes a target unit has to sign for an early warning (预警签收), by warning level;
 # settings (YINGJI_RECEIPT_MINUTES) may override them per deployment.
 DEFAULT_RECEIPT_MINUTES = {"red": 15, "orange": 30, "yellow": 60, "blue": 120}
+# How long an expired warning (nobody lifted it) stays on the board and the phones, marked expired.
+EXPIRED_WARNING_SHOWN_FOR = timedelta(hours=24)
 
 
 # 灾情报告 (staged disaster reports, domain.disaster_reports): the 初报 is due within REPORT_UPWARD_WITHIN
@@ -103,3 +105,6 @@ def receipt_due_at(issued_at: datetime, level: str, minutes: dict[str, int] | No
 def warning_in_force(status: str, expires: datetime, now: datetime) -> bool:
     """An issued warning is in force until its expiry: past it, it reads as expired without anyone acting."""
     return status == "issued" and now < expires
+# 双重预防: how often a risk point must be reassessed, in days, by its level (most dangerous most
+# often); settings (YINGJI_RISK_REVIEW_DAYS) may override them. A review not done by then is an alarm.
+DEFAULT_RISK_REVIEW_DAYS = {"major": 30, "larger": 90, "general": 180, "low": 365}

@@ -43,6 +43,11 @@ class WarningLevel(StrEnum):
 LEVELS_HIGH_FIRST = (WarningLevel.RED, WarningLevel.ORANGE, WarningLevel.YELLOW, WarningLevel.BLUE)
 
 
+def raises_level(old: str, new: str) -> bool:
+    """An upgrade (蓝→黄→橙→红): the targets must sign for the new version again."""
+    return LEVELS_HIGH_FIRST.index(WarningLevel(new)) < LEVELS_HIGH_FIRST.index(WarningLevel(old))
+
+
 class WarningStatus(StrEnum):
     DRAFT = "draft"  # 待签发
     ISSUED = "issued"  # 已发布 (in force until its expiry, when it reads as expired)
@@ -158,6 +163,7 @@ class Warning(Aggregate):  # noqa: A001  (the domain's word; the builtin is not 
         self.revision = 0  # 1 when issued, +1 per update (the aggregate's own `version` counts its events)
         self.messages: list[dict[str, str]] = []  # every CAP message sent: identifier, sent, msg_type
         self.upstream_messages: list[str] = []  # the city's CAP identifiers applied to this copy
+        self.receivers: list[str] = []  # the units it was delivered to, one receipt each
 
     @property
     def unit_code(self) -> str:
@@ -223,6 +229,7 @@ class Warning(Aggregate):  # noqa: A001  (the domain's word; the builtin is not 
                 by: Actor) -> None:
         self.status = WarningStatus.ISSUED.value
         self.revision = 1
+        self.receivers = list(receivers)
         self.messages = [*self.messages, message]
         if forwarded_from:
             self.upstream_messages = [*self.upstream_messages, forwarded_from]
@@ -298,6 +305,24 @@ class WarningReceipt(Aggregate):
         self.status = ReceiptStatus.PENDING.value
         self.escalated = False
         self.measures: dict[str, int] = {}
+        self.revision = 1  # the warning's version this receipt is for
+
+    def redeliver(self, revision: int, level: str, deadline: datetime, by: Actor) -> None:
+        """The warning was raised to a higher level (a new version): signed or not, the target signs again,
+        within the new level's deadline, and a missed deadline escalates again (once)."""
+        if revision <= self.revision:
+            raise InvalidTransition(f"the receipt is already for version {self.revision}")
+        if deadline.tzinfo is None:
+            raise InvalidValue("deadline needs a time zone", field="deadline")
+        self._redelivered(revision=revision, level=parse_enum(WarningLevel, level, "level"), deadline=deadline, by=by)
+
+    @event("Redelivered")
+    def _redelivered(self, revision: int, level: str, deadline: datetime, by: Actor) -> None:
+        self.revision = revision
+        self.level = level
+        self.deadline = deadline
+        self.status = ReceiptStatus.PENDING.value
+        self.escalated = False
 
     def acknowledge(self, now: datetime, by: Actor, note: str = "") -> None:
         """签收, once; after the deadline it is recorded as late."""
@@ -341,7 +366,7 @@ class WarningReceipt(Aggregate):
         self.measures = dict(measures)
 
 
-event_versions(WarningReceipt, Delivered=1, Acknowledged=1, Escalated=1, Responded=1)
+event_versions(WarningReceipt, Delivered=1, Acknowledged=1, Escalated=1, Responded=1, Redelivered=1)
 
 
 class WarningCounter(Aggregate):

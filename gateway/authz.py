@@ -147,6 +147,27 @@ MATRIX: dict[str, Rule] = {
     "POST /warnings/{warning_id}/receipts/{unit_code}/acknowledge": only("commander", "operator", "reporter"),
     "POST /warnings/{warning_id}/receipts/{unit_code}/response": only("commander", "operator", "reporter"),
     "POST /upstream/warnings": Public("signed by the city platform (Standard Webhooks), CAP 1.2 validated against the OASIS schema"),
+    # 双重预防: risk points, inspections, hidden dangers and their evidence (street desks act within their street)
+    "GET /risk-points": ANY,
+    "GET /risk-points/{risk_point_id}": ANY,
+    "POST /risk-points": DESK,
+    "POST /risk-points/{risk_point_id}/assessments": DESK,
+    "POST /risk-points/{risk_point_id}/controls": DESK,
+    "GET /inspections": ANY,
+    "POST /inspections": DESK,
+    "GET /hidden-dangers": ANY,
+    "GET /hidden-dangers/stats": ANY,
+    "GET /hidden-dangers/{danger_id}": ANY,
+    "POST /hidden-dangers": DESK,
+    "POST /hidden-dangers/{danger_id}/assign": DESK,  # a major one: district accounts only (挂牌督办)
+    "POST /hidden-dangers/{danger_id}/progress": DESK,
+    "POST /hidden-dangers/{danger_id}/deadline": DESK,
+    "POST /hidden-dangers/{danger_id}/rectified": DESK,
+    "POST /hidden-dangers/{danger_id}/verify": DESK,  # never by the account that reported it rectified
+    "POST /hidden-dangers/{danger_id}/reject": DESK,
+    "POST /hidden-dangers/{danger_id}/close": DESK,
+    "POST /evidence": DESK,
+    "GET /evidence/{sha256}": ANY,  # only when the file's unit is in the caller's scope
 }
 
 # Not HTTP: the board's WebSocket authenticates with the token in its hello message, any role.

@@ -12,9 +12,11 @@ from sqlalchemy import Engine, create_engine, event
 
 from gateway.adapters.accounts import Accounts
 from gateway.adapters.bus import Bus, make_bus
+from gateway.adapters.evidence import EvidenceStore
 from gateway.errors import Conflict
 from gateway.adapters.eventstore import DistrictLog
-from gateway.adapters.filestore import adopt_legacy_accounts, recover_read_model_file
+from gateway.adapters.throttle import HashingPool, SignInThrottle
+from gateway.adapters.filestore import adopt_legacy_accounts, check_accounts_file, recover_read_model_file
 from gateway.citylink.relay import Relay, RelayState, make_lease, relay_status
 from gateway.service_layer.service import CommandService
 from gateway.settings import Settings
@@ -85,6 +87,7 @@ def init_schema(settings: Settings) -> None:
     accounts_engine = make_accounts_engine(settings)
     Accounts(accounts_engine).create_schema()
     RelayState(accounts_engine, settings.district_code).create_schema()
+    EvidenceStore(accounts_engine, None).create_schema()  # evidence records: kept, never rebuilt
     accounts_engine.dispose()
 
 
@@ -96,7 +99,14 @@ def prepare_files(settings: Settings) -> None:
     """The embedded default: accounts moved out of an older read-model file, then a damaged
     read-model file set aside so that a new one is made and folded from the log."""
     adopt_legacy_accounts(settings.read_model_path, settings.accounts_path)
+    check_accounts_file(settings.accounts_path)
     recover_read_model_file(settings.read_model_path)
+
+
+def make_evidence(settings: Settings, engine: Engine) -> EvidenceStore:
+    """Evidence files (双重预防): their records beside the accounts (not derived from the log, so never dropped);
+    the bytes on disk under the data directory (embedded), in PostgreSQL on the scaled layout."""
+    return EvidenceStore(engine, None if settings.is_postgres else settings.data_dir / "evidence")
 
 
 @dataclass
@@ -110,6 +120,8 @@ class Container:
     projector: Projector
     bus: Bus
     accounts_engine: Engine | None = None  # None: the read models' engine (PostgreSQL)
+    signin_throttle: SignInThrottle = field(default_factory=SignInThrottle)
+    hashing: HashingPool | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _waker: object | None = None
@@ -125,9 +137,11 @@ class Container:
         store = DocStore(engine)
         accounts_engine = None if settings.is_postgres else make_accounts_engine(settings)
         accounts = Accounts(accounts_engine or engine)
+        evidence = make_evidence(settings, accounts_engine or engine)
         service = CommandService(event_log, settings.ack_minutes, arrive_minutes=settings.arrive_minutes,
                                  verified_days=settings.verified_report_days,
-                                 handover_grace=timedelta(minutes=settings.handover_grace_minutes))
+                                 handover_grace=timedelta(minutes=settings.handover_grace_minutes),
+                                 evidence=evidence, risk_review_days=settings.risk_review_days)
         service.receipt_minutes = dict(settings.receipt_minutes)
         service.cap_codes = (settings.cap_sector, settings.cap_extension)
         service.district_code = settings.district_code
@@ -135,7 +149,8 @@ class Container:
         bus = make_bus(settings.redis_url, settings.district_code)
         projector = Projector(event_log, store, publish=bus.publish)
         event_log.on_saved(projector.wake)
-        return cls(settings, event_log, engine, store, accounts, service, projector, bus, accounts_engine)
+        return cls(settings, event_log, engine, store, accounts, service, projector, bus, accounts_engine,
+                   hashing=HashingPool(settings.hash_workers, settings.hash_queue))
 
     def bootstrap_admin(self) -> None:
         spec = self.settings.bootstrap_admin
@@ -153,6 +168,10 @@ class Container:
             from gateway.adapters.pgwake import PgWaker
 
             self._waker = PgWaker(self.settings.database_url, "stored_events", self.projector.wake).start()
+
+    @property
+    def evidence(self) -> EvidenceStore:
+        return self.service.evidence  # type: ignore[return-value]
 
     @property
     def checkpoints(self) -> Checkpoints:
@@ -243,6 +262,8 @@ class Container:
         for t in self._threads:
             t.join(timeout=5)
         self.log.close()
+        if self.hashing is not None:
+            self.hashing.close()
         self.engine.dispose()
         if self.accounts_engine is not None:
             self.accounts_engine.dispose()

@@ -35,6 +35,26 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(DomainError):
+    code = "unsupported_media_type"
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed sign-ins: wait `retry_after` seconds (429, Retry-After)."""
+
+    code = "too_many_attempts"
+
+
+class Busy(DomainError):
+    """The server refuses more of this kind of work for a moment (503, Retry-After)."""
+
+    code = "busy"
+
+
 STATUS_OF_CODE = {
     "validation_error": 422,
     "bad_request": 400,
@@ -53,6 +73,8 @@ STATUS_OF_CODE = {
     "method_not_allowed": 405,
     "unsupported_media_type": 415,
     "internal_error": 500,
+    "too_many_attempts": 429,
+    "busy": 503,
 }
 
 TITLES = {
@@ -73,6 +95,8 @@ TITLES = {
     "method_not_allowed": "Method not allowed",
     "unsupported_media_type": "Unsupported media type",
     "internal_error": "Internal error",
+    "too_many_attempts": "Too many attempts",
+    "busy": "Busy; try again shortly",
 }
 
 

@@ -10,7 +10,14 @@ from urllib.parse import unquote, urlparse
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from domain.policy import DEFAULT_ACK_MINUTES, DEFAULT_ARRIVE_MINUTES, DEFAULT_RECEIPT_MINUTES, HANDOVER_GRACE, VERIFIED_REPORT_DAYS
+from domain.policy import (
+    DEFAULT_ACK_MINUTES,
+    DEFAULT_ARRIVE_MINUTES,
+    DEFAULT_RECEIPT_MINUTES,
+    DEFAULT_RISK_REVIEW_DAYS,
+    HANDOVER_GRACE,
+    VERIFIED_REPORT_DAYS,
+)
 
 
 
@@ -47,11 +54,18 @@ class Settings(BaseSettings):
     cap_sender: str = ""  # empty: "yingji-<district code>"
     watchdog_seconds: float = 5.0  # how often deadlines are checked; 0 turns the watchdog off
     max_body_bytes: int = 1024 * 1024
+    # Password checks (scrypt) run on this many threads of their own; this many more sign-ins may wait, then 503 busy.
+    hash_workers: int = 1
+    hash_queue: int = 16
     # Whether this process creates the schema (embedded default) or expects `yingji db init` ran.
     create_schema: bool = True
     run_projector: bool = True
     read_wait_seconds: float = 3.0
     checkpoint_every: int = 5000  # events between replay checkpoints
+    # The largest WebSocket message a client may send (uvicorn's ws_max_size, which cuts a bigger frame at its
+    # header, before any of it is buffered); the hub allows a hello only this big and far less after it.
+    ws_max_bytes: int = 4096
+    log_format: str = "json"  # "json": one JSON object a line with request id, actor, route; "text": plain lines
     ws_queue_frames: int = 1000  # frames a board client may fall behind before it is closed (4008)
     gc_young_threshold: int = 20_000  # the server's GC tuning (gateway.entrypoints.app.tune_gc); 0 keeps Python's defaults
     ws_flush_ms: float = 40.0  # board changes are fanned out at most this often (at once after a quiet spell)
@@ -60,6 +74,10 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     # PostgreSQL: concurrent commands share one transaction (gateway.adapters.groupcommit); off = the library's path
     group_commit: bool = True
+    # 双重预防: days between reviews of a risk point by level; evidence uploads' limits (per file, per request)
+    risk_review_days: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_RISK_REVIEW_DAYS))
+    evidence_max_bytes: int = 8 * 1024 * 1024
+    evidence_max_files: int = 6
 
     @field_validator("secret_key")
     @classmethod

@@ -16,12 +16,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from domain import allocations, disaster_reports, dispatches, duty, incidents, reports, units, warnings
+from domain import allocations, disaster_reports, dispatches, duty, incidents, prevention, reports, units, warnings
 from domain.glossary import GLOSSARY, by_language
 from domain.policy import (
     CONTINUING_REPORT_DUE,
     CONTINUING_REPORT_LEVELS,
     DAILY_REPORT_DUE,
+    EXPIRED_WARNING_SHOWN_FOR,
     REPORT_UPWARD_WITHIN,
     ROSTER_AHEAD_DAYS,
     SHANGHAI_UTC_OFFSET,
@@ -64,6 +65,7 @@ def vocabulary() -> dict[str, Any]:
         "UNIT_KINDS": [str(k) for k in units.UnitKind],
         "WARNING_LEVELS": [str(x) for x in warnings.LEVELS_HIGH_FIRST],  # highest first: red (一级) … blue (四级)
         "RESPONSE_MEASURES": list(warnings.RESPONSE_MEASURES),
+        "EXPIRED_WARNING_SHOWN_MS": int(EXPIRED_WARNING_SHOWN_FOR.total_seconds() * 1000),
         "DAILY_REPORT_DUE": DAILY_REPORT_DUE.strftime("%H:%M"),
         "REPORT_UPWARD_WITHIN_MS": int(REPORT_UPWARD_WITHIN.total_seconds() * 1000),
         "SHANGHAI_UTC_OFFSET_MS": int(SHANGHAI_UTC_OFFSET.total_seconds() * 1000),
@@ -84,6 +86,20 @@ def vocabulary() -> dict[str, Any]:
         "OPEN_ITEM_KINDS": list(duty.OPEN_ITEM_KINDS),
         "ROSTER_AHEAD_DAYS": ROSTER_AHEAD_DAYS,
         "MAX_OFFICERS": duty.MAX_OFFICERS,
+        # 双重预防: risk levels (gravest first) and colours, the LEC tables and bands, the hidden danger's steps
+        "RISK_LEVELS": [str(x) for x in prevention.RISK_LEVELS],
+        "RISK_COLOUR": {str(k): v for k, v in prevention.RISK_COLOUR.items()},
+        "LEC_BANDS": [{"above": floor, "inclusive": inclusive, "level": str(level)} for floor, inclusive, level in prevention.LEC_BANDS],
+        "LEC_VALUES": {"l": list(prevention.LEC_L), "e": list(prevention.LEC_E), "c": list(prevention.LEC_C)},
+        "ASSESS_METHODS": [str(m) for m in prevention.AssessMethod],
+        "CONTROL_TIERS": list(prevention.CONTROL_TIERS),
+        "DANGER_GRADES": [str(g) for g in prevention.DangerGrade],
+        "DANGER_FLOW": [str(s) for s in prevention.DANGER_FLOW],
+        "DANGER_OPEN": values(prevention.DANGER_OPEN),
+        "DANGER_RUNNING": values(prevention.DANGER_RUNNING),
+        "DANGER_STEPS": {step: {"target": str(t), "from": values(froms)} for step, (t, froms) in prevention.DANGER_STEPS.items()},
+        "FIVE_IN_PLACE": list(prevention.FIVE_IN_PLACE),
+        "MAX_EVIDENCE": prevention.MAX_EVIDENCE,
         "GLOSSARY": by_language(),
     }
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.dispatches import running_deadline
+from domain.prevention import DANGER_OPEN, danger_overdue, review_overdue
 from domain.policy import DAILY_REPORT_DUE, SHANGHAI, VERIFIED_REPORT_DAYS, daily_report_due_at, report_upward_due_at
 from domain.reports import REPORTING_KINDS
 from projections.disaster_reports import owing
@@ -30,6 +31,8 @@ ON_BOARD = {
     "warning_receipt": {"pending", "signed"},  # each target's copy while its warning is not lifted
     "report_schedule": {"open"},  # per natural-disaster incident: the staged reports it owes (projections.disaster_reports)
     "handover": {"signed"},  # a shift handover until the incoming officer confirms it
+    "hidden_danger": {str(s) for s in DANGER_OPEN},  # 隐患 until 销号
+    "risk_point": None,  # every risk point: an overdue review is an alarm
 }
 BOARD_KINDS = tuple(ON_BOARD)
 Visible = Callable[[str, Doc], bool]  # (kind, document) -> may this board's viewer see it
@@ -162,7 +165,27 @@ def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | N
         bump(u["code"], "daily_due")
         if u["code"] in filed_today:
             bump(u["code"], "daily_filed")
-    return {"alerts": alerts, "counts_by_street": counts}
+    return {"alerts": alerts, "counts_by_street": counts, **derive_prevention(board, now, alerts)}
+
+
+def derive_prevention(board: dict[str, list[Doc]], now: datetime, alerts: list[dict[str, Any]]) -> dict[str, Any]:
+    """双重预防 on the board: overdue rectifications and reviews as alerts; per street the hidden dangers
+    open, overdue and 重大 open (ui/board-model.js derives the same)."""
+    per_street: dict[str, dict[str, int]] = {}
+    for h in board.get("hidden_danger", []):
+        row = per_street.setdefault(street_of(h["unit_code"]), {"open": 0, "overdue": 0, "major_open": 0})
+        row["open"] += 1
+        row["major_open"] += h["grade"] == "major"
+        if danger_overdue(h["status"], datetime.fromisoformat(h["deadline"]) if h.get("deadline") else None, now):
+            row["overdue"] += 1
+            alerts.append({"kind": "danger_overdue", "level": "danger", "danger_id": h["id"], "title": h["title"],
+                           "grade": h["grade"], "since": h["deadline"], "unit_code": h["unit_code"],
+                           "escalated": any(x["deadline"] == h["deadline"] for x in h.get("escalations", []))})
+    for r in board.get("risk_point", []):
+        if review_overdue(datetime.fromisoformat(r["review_due"]) if r.get("review_due") else None, now):
+            alerts.append({"kind": "risk_review_overdue", "level": "warning", "risk_point_id": r["id"], "title": r["name"],
+                           "risk_level": r["level"], "since": r["review_due"], "unit_code": r["unit_code"]})
+    return {"dangers_by_street": dict(sorted(per_street.items()))}
 
 
 def assemble(docs: Iterable[tuple[str, Doc]], position: int, now: datetime, visible: Visible = lambda kind, doc: True,

@@ -134,6 +134,8 @@ def _delivered(get: Get, e: Any) -> Changes:
             "responded_at": None,
             "responses": 0,
             "closed": False,
+            "revision": 1,
+            "earlier": [],
             "updated_at": iso(e.timestamp),
         }
     }
@@ -184,7 +186,20 @@ def _receipts_updated(get: Get, e: Any) -> Changes:
     return out
 
 
+def _redelivered(get: Get, e: Any) -> Changes:
+    """A new, higher level: the receipt waits for a new signature; the earlier one is kept beside it."""
+    doc = get(R, str(e.originator_id))
+    if doc is None:
+        return {}
+    earlier = [*doc.get("earlier", []), {"revision": doc.get("revision", 1), "signed_at": doc.get("signed_at"), "late": doc.get("late", False),
+                                          "escalated_at": doc.get("escalated_at")}]
+    status = "closed" if doc.get("closed") else "pending"
+    return updated(get, R, e, status=status, revision=e.revision, level=e.level, deadline=iso(e.deadline), signed_at=None, signed_by=None,
+                   late=False, escalated_at=None, earlier=earlier)
+
+
 RECEIPTS = Reducer(R, {
+    "WarningReceipt.Redelivered": _redelivered,
     "WarningReceipt.Delivered": _delivered,
     "WarningReceipt.Acknowledged": _acknowledged,
     "WarningReceipt.Escalated": lambda get, e: updated(get, R, e, escalated_at=iso(e.timestamp)),

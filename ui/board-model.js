@@ -5,8 +5,8 @@
 // many moments and requires the same answer.
 import { parseIso } from "./format.js";
 import {
-  CONTINUING_REPORT_DUE, CONTINUING_REPORT_LEVELS, DAILY_REPORT_DUE, INCIDENT_OPEN, ON_BOARD as ON_BOARD_STATUSES,
-  REPORT_STAGES, REPORT_UPWARD_WITHIN_MS, REPORTING_KINDS as REPORTING, RUNNING_DEADLINE, SHANGHAI_UTC_OFFSET_MS,
+  CONTINUING_REPORT_DUE, CONTINUING_REPORT_LEVELS, DAILY_REPORT_DUE, DANGER_RUNNING, EXPIRED_WARNING_SHOWN_MS, INCIDENT_OPEN, LEC_BANDS,
+  ON_BOARD as ON_BOARD_STATUSES, REPORT_STAGES, REPORT_UPWARD_WITHIN_MS, REPORTING_KINDS as REPORTING, RUNNING_DEADLINE, SHANGHAI_UTC_OFFSET_MS,
   VERIFIED_REPORT_DAYS,
 } from "./vocab.js";
 
@@ -80,6 +80,11 @@ export function warningInForce(w, nowMs) {
 /** projections.warnings.shown_status: draft, issued, expired or lifted. */
 export function warningShownStatus(w, nowMs) {
   return w.status === "issued" && !warningInForce(w, nowMs) ? "expired" : w.status;
+}
+
+/** Whether a warning is still shown: in force, a draft, or expired less than EXPIRED_WARNING_SHOWN_MS ago. */
+export function warningShown(w, nowMs) {
+  return w.status !== "issued" || nowMs - parseIso(w.expires) < EXPIRED_WARNING_SHOWN_MS;
 }
 
 /** projections.warnings.receipt_state: pending, overdue, signed or late. */
@@ -227,7 +232,39 @@ export function derive(board, nowMs, relay = null) {
     bump(u.code, "daily_due");
     if (filedToday.has(u.code)) bump(u.code, "daily_filed");
   }
-  return { alerts, counts_by_street: counts };
+  return { alerts, counts_by_street: counts, ...derivePrevention(board, nowMs, alerts) };
+}
+
+/** The level of an LEC score, by the bands domain.prevention defines (LEC_BANDS; a test compares it with lec_level). */
+export function lecLevel(d) {
+  const band = LEC_BANDS.find((b) => d > b.above || (b.inclusive && d === b.above));
+  return band ? band.level : LEC_BANDS[LEC_BANDS.length - 1].level;
+}
+
+/** 双重预防 on the board, as projections.board.derive_prevention: overdue rectifications and reviews, per-street counts. */
+export function derivePrevention(board, nowMs, alerts) {
+  const perStreet = {};
+  for (const h of board.hidden_danger ?? []) {
+    const row = (perStreet[streetOf(h.unit_code)] ??= { open: 0, overdue: 0, major_open: 0 });
+    row.open += 1;
+    if (h.grade === "major") row.major_open += 1;
+    if (DANGER_RUNNING.includes(h.status) && h.deadline && parseIso(h.deadline) < nowMs) {
+      row.overdue += 1;
+      alerts.push({
+        kind: "danger_overdue", level: "danger", danger_id: h.id, title: h.title, grade: h.grade, since: h.deadline,
+        unit_code: h.unit_code, escalated: (h.escalations ?? []).some((x) => x.deadline === h.deadline),
+      });
+    }
+  }
+  for (const r of board.risk_point ?? []) {
+    if (r.review_due && parseIso(r.review_due) < nowMs) {
+      alerts.push({
+        kind: "risk_review_overdue", level: "warning", risk_point_id: r.id, title: r.name, risk_level: r.level,
+        since: r.review_due, unit_code: r.unit_code,
+      });
+    }
+  }
+  return { dangers_by_street: Object.fromEntries(sortedEntries(perStreet)) };
 }
 
 /**

@@ -11,8 +11,8 @@ import {
 import { LiveConnection } from "./live.js";
 import { can, DISMISSABLE, INCIDENT_OPEN, LEVELS, SITUATION_FIELDS, SUBTYPES, WARNING_LEVELS } from "./vocab.js";
 import {
-  alertKey, boardContext, levelSort, renderAlerts, renderAllocations, renderDispatches, renderIncidents, renderKpis, renderMapPanel, renderTeams,
-  renderWarehouses, renderWarnings, showDistrictName, tickCountdowns, unitName, unitPath, warningLevelText,
+  alertKey, boardContext, levelSort, linesHtml, renderAlerts, renderAllocations, renderDangers, renderDispatches, renderIncidents, renderKpis,
+  renderMapPanel, renderTeams, renderWarehouses, renderWarnings, showDistrictName, tickCountdowns, unitName, unitPath, warningLevelText,
 } from "./panels.js";
 import { showSignIn, submitSignIn } from "./signin.js";
 
@@ -25,6 +25,8 @@ const ROUTE_OF = {
   situation: "POST /incidents/{incident_id}/situation",
   level: "POST /incidents/{incident_id}/level",
   dismiss: "POST /incidents/{incident_id}/dismiss",
+  shipAllocation: "POST /allocations/{allocation_id}/ship",
+  cancelAllocation: "POST /allocations/{allocation_id}/cancel",
   draftWarning: "POST /warnings",
   issueWarning: "POST /warnings/{warning_id}/issue",
   updateWarning: "POST /warnings/{warning_id}/update",
@@ -84,6 +86,7 @@ function init() {
   $("#dispatch-btn").addEventListener("click", () => openDispatch(state.selectedId));
   $("#allocate-btn").addEventListener("click", () => openAllocate(state.selectedId));
   $("#incident-list").addEventListener("click", onIncidentClick);
+  $("#allocation-list").addEventListener("click", onAllocationClick);
   $("#warning-btn").addEventListener("click", () => openWarningDraft());
   $("#warning-list").addEventListener("click", onWarningClick);
   $("#map").addEventListener("click", onMapClick);
@@ -330,6 +333,7 @@ function renderAll() {
   renderAllocations(ctx, view);
   renderWarehouses(ctx, view);
   renderStreets(ctx);
+  renderDangers(ctx);
   if (state.mapDirty) {
     renderMapPanel(ctx, state.selectedId);
     state.mapDirty = false;
@@ -448,7 +452,40 @@ function boardView() {
     stockRows: 3,
     toggleWh: true,
     warningActions,
+    allocationActions,
   };
+}
+
+/** The desk ships reserved materials (with the vehicle) or cancels a request not yet shipped. */
+function allocationActions(a) {
+  if (a.status !== "reserved") return "";
+  const actions = [];
+  if (may("shipAllocation")) actions.push(["ship", "action.ship", "btn-primary"]);
+  if (may("cancelAllocation")) actions.push(["cancel", "action.cancelAllocation", "btn-ghost"]);
+  return actions.length ? `<div class="inc-actions">${actions.map(([act, k, cls]) =>
+    `<button type="button" class="btn btn-sm ${cls}" data-allocation-action="${act}" data-id="${esc(a.id)}" data-testid="allocation-${act}-${esc(a.id)}">${esc(t(k))}</button>`).join("")}</div>` : "";
+}
+
+function onAllocationClick(e) {
+  const btn = e.target.closest("[data-allocation-action]");
+  if (!btn) return;
+  const a = state.board?.allocation.find((x) => x.id === btn.dataset.id);
+  if (!a) return;
+  const ship = btn.dataset.allocationAction === "ship";
+  openDialog({
+    name: ship ? "ship" : "cancelAllocation",
+    title: t(ship ? "form.ship.title" : "form.cancelAllocation.title"),
+    success: t(ship ? "toast.shipped" : "toast.allocationCancelled"),
+    html: `<div class="incident-ref"><b>${esc(a.incident_title)}</b><div>${esc(a.warehouse_name)} ➜ ${esc(a.destination || "")}</div>
+        <div class="alloc-lines">${linesHtml(a.lines)}</div></div>
+      ${ship ? `<label class="wide"><span>${esc(t("form.vehicle"))}</span><input name="vehicle" maxlength="100" autocomplete="off"></label>`
+        : `<label class="wide"><span class="req">${esc(t("form.reason"))}</span><textarea name="reason" rows="3" maxlength="2000" required></textarea></label>`}`,
+    collect(form) {
+      const f = new FormData(form);
+      const path = `/allocations/${encodeURIComponent(a.id)}/${ship ? "ship" : "cancel"}`;
+      return { path, body: ship ? { vehicle: String(f.get("vehicle") || "").trim() } : { reason: String(f.get("reason") || "").trim() } };
+    },
+  });
 }
 
 /** The desk's controls under a warning: the commander issues a draft, updates or lifts one in force; a street desk signs. */

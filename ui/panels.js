@@ -6,7 +6,7 @@
 //   alertExtra(a)      controls under an alert (the board's 签收 of a directive), or ""
 //   expandedWh, stockRows   which warehouses show every line, how many lines the others show
 //   warningActions(w, receipts)   the desk's controls under a warning (issue, update, lift, a street's 签收), or ""
-import { receiptState, reportsOwing, streetOf, reportUpwardDueMs, warningInForce, warningShownStatus } from "./board-model.js";
+import { receiptState, reportsOwing, streetOf, reportUpwardDueMs, warningInForce, warningShown, warningShownStatus } from "./board-model.js";
 import { esc, fmtCountdown, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, LEVEL_NUM, parseIso } from "./format.js";
 import { label, materialName, materialUnit, t } from "./i18n.js";
 import { legendHtml, renderMap } from "./map.js";
@@ -17,7 +17,7 @@ const DISPATCH_STEPS = DISPATCH_FLOW.filter((s) => ON_BOARD.dispatch.includes(s)
 
 export const PLAIN_VIEW = Object.freeze({
   mark: () => "", selectedId: null, detail: () => "", alertExtra: () => "", expandedWh: new Set(), stockRows: 3,
-  warningActions: () => "",
+  warningActions: () => "", allocationActions: () => "",
 });
 
 /** What every panel looks things up in: the board, units by code, dispatches by incident, and the moment judged. */
@@ -256,6 +256,12 @@ export function renderAlerts(ctx, view = PLAIN_VIEW) {
       case "receipt_overdue":
         return item(a, `${a.exercise ? `【${label("exercise", "true")}】` : ""}${t("alert.receipt_overdue", { street: unitName(ctx, a.unit_code), n: a.units.length })}`,
           t("alert.receipt_overdue.text", { headline: a.headline, units: a.units.map((c) => unitName(ctx, c)).join("、") }));
+      case "danger_overdue":
+        return item(a, t("alert.danger_overdue"), t("alert.danger_overdue.text", { title: a.title, unit: unitPath(ctx, a.unit_code) }));
+      case "risk_review_overdue":
+        return item(a, t("alert.risk_review_overdue"), t("alert.risk_review_overdue.text", {
+          title: a.title, unit: unitPath(ctx, a.unit_code), level: label("riskLevel", a.risk_level),
+        }));
       case "stock_low":
         return item(a, t("alert.stock_low"), t("alert.stock_low.text", {
           warehouse: a.warehouse_name, material: materialName(a.material), available: a.available, minimum: a.minimum,
@@ -299,7 +305,7 @@ export function renderAllocations(ctx, view = PLAIN_VIEW) {
         <span class="alloc-route">${esc(a.warehouse_name)}<span class="arrow">➜</span>${esc(a.destination || unitName(ctx, a.unit_code))}</span>
         <span class="alert-time">${esc(fmtHM(a.shipped_at || a.requested_at))}</span></div>
       <div class="alloc-inc">${esc(a.incident_title)}</div>
-      <div class="alloc-lines">${linesHtml(a.lines)}</div>
+      <div class="alloc-lines">${linesHtml(a.lines)}</div>${(view.allocationActions ?? PLAIN_VIEW.allocationActions)(a)}
     </div>`).join("") || `<div class="empty">${esc(t("empty.allocations"))}</div>`;
 }
 
@@ -367,7 +373,7 @@ export function renderWarnings(ctx, view = PLAIN_VIEW) {
     byWarning.get(r.warning_id).push(r);
   }
   const rank = (w) => (w.status === "draft" ? 2 : warningInForce(w, now) ? 0 : 1);
-  const warnings = [...(board.warning ?? [])].sort((a, b) => rank(a) - rank(b) || WARNING_LEVELS.indexOf(a.level) - WARNING_LEVELS.indexOf(b.level)
+  const warnings = (board.warning ?? []).filter((w) => warningShown(w, now)).sort((a, b) => rank(a) - rank(b) || WARNING_LEVELS.indexOf(a.level) - WARNING_LEVELS.indexOf(b.level)
     || parseIso(b.issued_at ?? b.drafted_at) - parseIso(a.issued_at ?? a.drafted_at));
   $("#warning-count").textContent = warnings.filter((w) => warningInForce(w, now)).length;
   list.innerHTML = warnings.map((w) => {
@@ -407,4 +413,35 @@ export function renderWarnings(ctx, view = PLAIN_VIEW) {
       ${view.warningActions(w, receipts)}
     </article>`;
   }).join("") || `<div class="empty">${esc(t("empty.warnings"))}</div>`;
+}
+
+// ------------------------------------------------------------------ 双重预防: the 隐患 panel (board and replay)
+/** Per street the hidden dangers open, overdue and 重大 open (board.dangers_by_street), then every 重大 one until 销号. */
+export function renderDangers(ctx) {
+  const box = $("#danger-list");
+  if (!box) return;
+  const counts = ctx.board.dangers_by_street ?? {};
+  const dangers = ctx.board.hidden_danger ?? [];
+  const codes = Object.keys(counts).sort();
+  const total = { open: 0, overdue: 0, major_open: 0 };
+  const cell = (v, cls) => `<td class="${v ? cls : "zero"}">${v}</td>`;
+  const rows = codes.map((code) => {
+    const c = counts[code];
+    for (const k of Object.keys(total)) total[k] += c[k];
+    return `<tr data-danger-street="${esc(code)}"><td>${esc(unitName(ctx, code))}</td>${cell(c.open, "busy")}${cell(c.overdue, "hot")}${cell(c.major_open, "hot")}</tr>`;
+  }).join("");
+  const count = $("#danger-count");
+  if (count) count.textContent = total.open;
+  const now = ctx.now;
+  const major = dangers.filter((h) => h.grade === "major").sort((a, b) => (a.deadline ?? "").localeCompare(b.deadline ?? ""));
+  const majorHtml = major.map((h) => {
+    const late = h.deadline && parseIso(h.deadline) < now && h.status === "rectifying";
+    return `<div class="danger-major${late ? " is-late" : ""}" data-testid="danger-${esc(h.id)}">
+      <div class="danger-title"><span class="chip grade-major">${esc(label("dangerGrade", "major"))}</span> ${esc(h.title)}</div>
+      <div class="danger-meta">${esc(unitPath(ctx, h.unit_code))} · ${esc(label("dangerStatus", h.status))}${h.deadline ? ` · ${esc(t("danger.deadline"))} ${esc(fmtDateTime(h.deadline))}` : ""}${h.supervision ? ` · ${esc(t("danger.supervised"))}` : ""}</div></div>`;
+  }).join("");
+  box.innerHTML = codes.length ? `<table class="tbl"><thead><tr><th>${esc(t("streets.street"))}</th><th>${esc(t("danger.open"))}</th><th>${esc(t("danger.overdue"))}</th><th>${esc(t("danger.majorOpen"))}</th></tr></thead>
+    <tbody>${rows}<tr class="total"><td>${esc(t("streets.total"))}</td><td>${total.open}</td><td>${total.overdue}</td><td>${total.major_open}</td></tr></tbody></table>
+    <div class="sub-head">${esc(t("danger.majorList"))} <span class="n">${major.length}</span></div>${majorHtml}`
+    : `<div class="empty">${esc(t("empty.dangers"))}</div>`;
 }

@@ -8,8 +8,8 @@ import { BoardModel } from "./board-model.js";
 import { esc, fmtClock, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, LEVEL_NUM, parseIso, shanghai } from "./format.js";
 import { applyStatic, getLang, label, materialName, materialUnit, onLangChange, setLang, setMaterials, t } from "./i18n.js";
 import {
-  alertKey, boardContext, PLAIN_VIEW, renderAlerts, renderAllocations, renderDispatches, renderIncidents, renderKpis, renderMapPanel,
-  renderTeams, renderWarehouses, renderWarnings, showDistrictName, tickCountdowns,
+  alertKey, boardContext, PLAIN_VIEW, renderAlerts, renderAllocations, renderDangers, renderDispatches, renderIncidents, renderKpis,
+  renderMapPanel, renderTeams, renderWarehouses, renderWarnings, showDistrictName, tickCountdowns,
 } from "./panels.js";
 import { showSignIn, submitSignIn } from "./signin.js";
 import { can, INCIDENT_OPEN, SITUATION_FIELDS } from "./vocab.js";
@@ -1082,6 +1082,7 @@ function renderAll() {
   renderWarnings(ctx, view);
   renderAlerts(ctx, view);
   renderTeams(ctx, view);
+  renderDangers(ctx);
   renderAllocations(ctx, view);
   renderWarehouses(ctx, view);
   if (state.mapDirty) {

@@ -4,7 +4,7 @@
 // outbox (field-queue.js): written to localStorage with its own Idempotency-Key before it is sent,
 // kept through a lost network or a reload, and sent once when the way to the server is open again.
 import * as api from "./api.js";
-import { BoardModel, receiptState, warningInForce, warningShownStatus } from "./board-model.js";
+import { BoardModel, receiptState, warningInForce, warningShown, warningShownStatus } from "./board-model.js";
 import { Outbox } from "./field-queue.js";
 import { esc, fmtDateTime, fmtHM } from "./format.js";
 import { label, t } from "./i18n.js";
@@ -78,7 +78,7 @@ export class WarningsTab {
   warnings() {
     const now = Date.now();
     const receipts = new Map(this.model.list("warning_receipt").filter((r) => r.unit_code === this.unitCode).map((r) => [r.warning_id, r]));
-    return this.model.list("warning").filter((w) => w.status !== "draft" && receipts.has(w.id))
+    return this.model.list("warning").filter((w) => w.status !== "draft" && receipts.has(w.id) && warningShown(w, now))
       .map((w) => ({ w, r: receipts.get(w.id), live: warningInForce(w, now) }))
       .sort((a, b) => Number(b.live) - Number(a.live) || WARNING_LEVELS.indexOf(a.w.level) - WARNING_LEVELS.indexOf(b.w.level));
   }
@@ -86,8 +86,10 @@ export class WarningsTab {
   /** A warning not seen before on this phone: sound, vibration and a banner (once per warning); one that
    * arrives while the page is open also opens the tab (at sign-in the badge on the tab says it). */
   arrived(live) {
-    const fresh = this.warnings().filter(({ w, r, live }) => live && !r.signed_at && !this.seen.has(w.id));
-    for (const { w } of fresh) this.seen.add(w.id);
+    // A warning raised to a higher level comes again (its receipt's revision): a new version to sign for.
+    const key = (w, r) => `${w.id}:${r.revision ?? 1}`;
+    const fresh = this.warnings().filter(({ w, r, live }) => live && !r.signed_at && !this.seen.has(key(w, r)));
+    for (const { w, r } of fresh) this.seen.add(key(w, r));
     try {
       localStorage.setItem(SEEN_KEY, JSON.stringify([...this.seen].slice(-200)));
     } catch {
@@ -242,7 +244,8 @@ export class WarningsTab {
       if (r.signed_at) status = t(r.late ? "reporter.warn.signedLate" : "reporter.warn.signedAt", { time: fmtHM(r.signed_at) });
       else if (queued) status = t("reporter.warn.queued");
       else if (!live) status = t("reporter.warn.closed");
-      else status = t(state === "overdue" ? "reporter.warn.overdue" : "reporter.warn.deadline", { time: fmtHM(r.deadline) });
+      else status = t(state === "overdue" ? "reporter.warn.overdue" : "reporter.warn.deadline", { time: fmtHM(r.deadline) })
+        + ((r.revision ?? 1) > 1 ? ` · ${t("reporter.warn.raised")}` : "");
       const measures = Object.entries(r.measures ?? {}).filter(([, v]) => v).map(([k, v]) => `${label("responseMeasure", k)} ${v}`).join("、");
       const respondQueued = this.outbox.pendingFor("warning-response", w.id).length > 0;
       return `<article class="warn-card wl-${esc(w.level)}${w.exercise ? " is-drill" : ""}" data-testid="warn-card-${esc(w.id)}" data-state="${esc(r.signed_at ? "signed" : queued ? "queued" : state)}">

@@ -74,7 +74,10 @@ export function startShell({ route, forbiddenKey = "login.forbidden", onStart, o
   $("#login-form").addEventListener("submit", (e) => submitSignIn(e, { onSignedIn: () => start() }));
   $("#lang-toggle")?.addEventListener("click", toggleLang);
   document.querySelector(".lang-toggle-login")?.addEventListener("click", toggleLang);
-  $("#sign-out")?.addEventListener("click", () => signOut());
+  $("#sign-out")?.addEventListener("click", () => {
+    api.revokeSession(); // the server revokes the token, then the session is dropped
+    signOut();
+  });
   onLangChange(() => renderUser(user));
 
   const token = api.getToken();

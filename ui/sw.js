@@ -3,15 +3,19 @@
 // (both in localStorage). Network first, so a deployment reaches the phones at the next load; the
 // cache answers only when the network fails or is too slow. The API (/api/...) is never touched:
 // the outbox must see real network errors, and answers must never come from a cache.
-const CACHE = "yingji-field-v3"; // bump when SHELL changes, so phones drop the old copy
+// The inspector's phone (inspect.html, 双重预防) registers this worker as sw.js?page=inspect with its own shell and cache.
+const PAGE = new URL(self.location.href).searchParams.get("page") === "inspect" ? "inspect" : "field";
+const CACHE = PAGE === "inspect" ? "yingji-inspect-v1" : "yingji-field-v3"; // bump when SHELL changes, so phones drop the old copy
 const SHELL = ["field.html", "field.css", "field.js", "field-queue.js", "api.js", "live.js", "i18n.js", "format.js", "board-model.js", "signin.js", "vocab.js"];
+const INSPECT_SHELL = ["inspect.html", "inspect.css", "field.css", "inspect.js", "api.js", "i18n.js", "format.js", "signin.js", "vocab.js"];
+const PAGE_SHELL = PAGE === "inspect" ? INSPECT_SHELL : SHELL;
 const NETWORK_WAIT_MS = 4000;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches
       .open(CACHE)
-      .then((cache) => cache.addAll(SHELL.map((f) => new Request(f, { cache: "reload" }))))
+      .then((cache) => cache.addAll(PAGE_SHELL.map((f) => new Request(f, { cache: "reload" }))))
       .then(() => self.skipWaiting()),
   );
 });
@@ -20,7 +24,7 @@ self.addEventListener("activate", (event) => {
   event.waitUntil(
     caches
       .keys()
-      .then((keys) => Promise.all(keys.filter((k) => k.startsWith("yingji-field-") && k !== CACHE).map((k) => caches.delete(k))))
+      .then((keys) => Promise.all(keys.filter((k) => k.startsWith(`yingji-${PAGE}-`) && k !== CACHE).map((k) => caches.delete(k))))
       .then(() => self.clients.claim()),
   );
 });

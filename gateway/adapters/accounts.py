@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -121,9 +122,14 @@ def _row(r: object) -> Account:
     return Account(m["username"], m["role"], m["unit_code"], m["team_id"], m["display_name"], m["active"], m["token_version"])
 
 
+TOKEN_STATE_SECONDS = 1.0  # how long a token's account and sign-out state are reused (see token_state)
+TOKEN_STATE_ENTRIES = 10_000
+
+
 class Accounts:
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._token_states: dict[tuple[str, str], tuple[float, tuple[Account | None, bool]]] = {}
 
     def create_schema(self) -> None:
         metadata.create_all(self.engine)
@@ -190,11 +196,31 @@ class Accounts:
         return found
 
     def token_state(self, username: str, jti: str) -> tuple[Account | None, bool]:
-        """The account and whether this token was signed out, read together."""
+        """The account and whether this token was signed out, read together.
+
+        Every authenticated request asks this, so answers are kept for TOKEN_STATE_SECONDS: this
+        process forgets them at once when it revokes, signs out or changes a password; another
+        gateway's change reaches this one within that time (and its live sockets at their next
+        heartbeat, which reads the store).
+        """
+        key = (username, jti)
+        now = time.monotonic()
+        hit = self._token_states.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
         with self.engine.connect() as conn:
             r = conn.execute(select(accounts_table).where(accounts_table.c.username == username)).first()
             revoked = conn.execute(select(revoked_tokens_table.c.jti).where(revoked_tokens_table.c.jti == jti)).first() is not None
-        return (_row(r) if r else None), revoked
+        state = (_row(r) if r else None), revoked
+        if state[0] is not None:
+            if len(self._token_states) >= TOKEN_STATE_ENTRIES:
+                self._token_states.clear()
+            self._token_states[key] = (now + TOKEN_STATE_SECONDS, state)
+        return state
+
+    def _forget(self, username: str | None = None, jti: str | None = None) -> None:
+        for key in [k for k in self._token_states if k[0] == username or k[1] == jti]:
+            self._token_states.pop(key, None)
 
     def revoked_among(self, jtis: set[str]) -> set[str]:
         ids = sorted(jtis)
@@ -206,6 +232,7 @@ class Accounts:
 
     def revoke_token(self, jti: str, username: str, expires_at: datetime) -> None:
         """Sign a token out: it stops working at once; rows of tokens past their expiry are pruned."""
+        self._forget(jti=jti)
         now = datetime.now(timezone.utc)
         ins = (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)(revoked_tokens_table)
         with self.engine.begin() as conn:
@@ -244,6 +271,8 @@ class Accounts:
         except IntegrityError:
             if once is None or self.done_before(once) is None:
                 raise
+        finally:
+            self._forget(username=username)
         return self.get(username)  # type: ignore[return-value]
 
     def set_password(self, username: str, password: str) -> Account:
@@ -255,6 +284,7 @@ class Accounts:
                 .where(accounts_table.c.username == username)
                 .values(password_hash=hash_password(password), token_version=accounts_table.c.token_version + 1)
             ).rowcount
+        self._forget(username=username)
         if n != 1:
             raise NotFound(f"user {username} not found")
         return self.get(username)  # type: ignore[return-value]

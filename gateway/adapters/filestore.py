@@ -52,6 +52,20 @@ def set_aside(path: Path, why: str) -> Path:
     return target
 
 
+class AccountsFileDamaged(RuntimeError):
+    """The accounts file cannot be read: nothing can rebuild it, so the process must not start."""
+
+
+def check_accounts_file(path: Path) -> None:
+    """Refuse to go on with a damaged accounts file (it is left exactly as it is, for salvage)."""
+    if (why := sqlite_problem(path)) is not None:
+        raise AccountsFileDamaged(
+            f"the accounts file {path} is damaged ({why}). It holds accounts, signed-out tokens and the relay's "
+            f"position, which the log cannot give back: restore it from a backup (`yingji import --archive FILE` "
+            f"into an empty data directory, or a copy of the file), or move it away to start with no accounts "
+            f"(YINGJI_BOOTSTRAP_ADMIN then creates the first admin, and the relay starts again from position 0).")
+
+
 def recover_read_model_file(path: Path) -> Path | None:
     """Make the read-model file usable: a damaged one is set aside (returned) and a new one starts empty.
 

@@ -69,20 +69,26 @@ def issue_token(account: Account, secret: str, minutes: int) -> str:
 
 def decode_token(token: str, secret: str) -> dict[str, Any]:
     try:
-        return jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "ver", "jti"]})
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "ver", "jti"]})
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("the token has expired; sign in again") from None
     except jwt.PyJWTError:
         raise Unauthenticated("the token is not valid") from None
+    if not isinstance(claims["ver"], int) or isinstance(claims["ver"], bool):  # we issue an integer; "1" is not ours
+        raise Unauthenticated("the token is not valid")
+    return claims
 
 
 def grant_for_token(token: str, secret: str, accounts: Accounts) -> tuple[Account, Grant]:
     """The account behind a token and what to check it against later; refuses a token that does not hold."""
     claims = decode_token(token, secret)
+    ver, jti = claims["ver"], claims["jti"]
+    if not isinstance(ver, int) or isinstance(ver, bool) or not isinstance(jti, str) or not isinstance(claims["sub"], str):
+        raise Unauthenticated("the token is not valid")
     account, revoked = accounts.token_state(str(claims["sub"]), str(claims["jti"]))
     if account is None:
         raise Unauthenticated("the token has been revoked") from None
-    grant = Grant(str(claims["sub"]), int(claims["ver"]), str(claims["jti"]), datetime.fromtimestamp(claims["exp"], timezone.utc),
+    grant = Grant(claims["sub"], ver, jti, datetime.fromtimestamp(claims["exp"], timezone.utc),
                   str(claims.get("role", account.role)), str(claims.get("unit", account.unit_code)), claims.get("team"))
     if (why := grant.lapsed(account, revoked, datetime.now(timezone.utc))) is not None:
         raise TokenRevoked(why)

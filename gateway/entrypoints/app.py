@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -33,6 +32,7 @@ from gateway.entrypoints.api import (
     events,
     incidents,
     materials,
+    prevention,
     relay,
     replay,
     reports,
@@ -48,6 +48,7 @@ from gateway.errors import STATUS_OF_CODE, problem
 from gateway.entrypoints.headers import SecurityHeaders
 from gateway.entrypoints.hub import ExposeWebSocketProtocol, Hub
 from gateway.entrypoints.metrics import Metrics
+from gateway.entrypoints.requestlog import RequestContext
 from gateway.entrypoints.textguard import RefuseNul
 from gateway.adapters.tokens import lapsed_grants
 from gateway.settings import Settings
@@ -62,25 +63,31 @@ def problem_response(request: Request, code: str, detail: str, status: int | Non
     body = problem(code, detail, instance=request.url.path, request_id=getattr(request.state, "request_id", None), **extra)
     if status is not None:
         body["status"] = status
-    headers = {"WWW-Authenticate": "Bearer"} if code == "unauthenticated" else None
-    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM, headers=headers)
+    headers = {"WWW-Authenticate": "Bearer"} if code == "unauthenticated" else {}
+    if isinstance(extra.get("retry_after"), int):
+        headers["Retry-After"] = str(extra["retry_after"])
+    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM, headers=headers or None)
 
 
 class BodyLimit:
-    """Refuse bodies over the limit with 413 before the app reads them (pure ASGI: streams stay untouched)."""
+    """Refuse bodies over the limit with 413 before the app reads them (pure ASGI: streams stay untouched).
 
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    `larger`: paths that take bigger bodies (evidence uploads), with their own limit."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None):
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_bytes = max_bytes
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope.get("path", ""), self.default_bytes)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, send, limit)
             return
         seen = 0
         refused = False
@@ -92,10 +99,10 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     if not refused:
                         refused = True
-                        await self._refuse(scope, send)
+                        await self._refuse(scope, send, limit)
                     return {"type": "http.disconnect"}
             return message
 
@@ -105,8 +112,8 @@ class BodyLimit:
 
         await self.app(scope, limited, guarded_send)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
-        body = problem("payload_too_large", f"request bodies are limited to {self.max_bytes} bytes", instance=scope.get("path", ""))
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
+        body = problem("payload_too_large", f"request bodies are limited to {limit} bytes", instance=scope.get("path", ""))
         response = JSONResponse(body, status_code=413, media_type=PROBLEM)
         await response(scope, lambda: None, send)  # type: ignore[arg-type]
 
@@ -191,18 +198,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.metrics = metrics
     app.state.store_health = StoreHealth()
 
-    @app.middleware("http")
-    async def request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
-        rid = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
-        request.state.request_id = rid
-        started = time.perf_counter()
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = rid
-        metrics.count_request(request.method, response.status_code)
-        route = getattr(request.state, "route", "")  # set by the authorisation step of every API route
-        if route:  # route templates only: ids would make a label per incident
-            metrics.observe_duration(request.method, route, time.perf_counter() - started)
-        return response
+    # Request id, metrics and the access log: a plain ASGI middleware (gateway/entrypoints/requestlog.py).
+    app.add_middleware(RequestContext, metrics=metrics)  # type: ignore[arg-type]
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
@@ -242,7 +239,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     # Every HTTP route is authorised by one table (gateway/authz.py) before its own dependencies run.
     routers = [m.router for m in (afteraction, auth, units, incidents, teams, dispatches, warehouses, materials, allocations, users, board, events,
-                                  relay, replay, reports, warnings, disaster_reports, duty)]
+                                  relay, replay, reports, warnings, disaster_reports, duty, prevention)]
     for router in routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(authorize)])
     app.include_router(board_live.router, prefix="/api/v1")  # authenticates in its hello message
@@ -283,6 +280,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             "yingji_hub_position": ("Position this gateway has fanned out", lambda: hub.position),
             "yingji_ws_clients": ("Board WebSocket clients connected to this gateway", lambda: len(hub.clients)),
             "yingji_ws_slow_closed_total": ("Board clients closed for falling behind", lambda: hub.slow_closed),
+            "yingji_ws_auth_closed_total": ("Board clients closed because their token no longer held (4401)", lambda: hub.auth_closed),
+            "yingji_ws_awaiting_hello": ("Board sockets accepted and not yet past their hello", lambda: hub.awaiting_hello),
+            "yingji_signin_throttled_total": ("Sign-ins refused by the throttle (429)", lambda: c.signin_throttle.refused),
+            "yingji_signin_busy_total": ("Sign-ins refused because the password-check pool was full (503)",
+                                         lambda: c.hashing.refused if c.hashing else None),
             "yingji_hub_gap_fills_total": ("Bus gaps filled from the store", lambda: hub.gap_fills),
             "yingji_hub_batches_total": ("Projector batches the hub accepted", lambda: hub.accepted_batches),
             "yingji_hub_flushes_total": ("Fan-outs to the board clients (each covers one or more batches)", lambda: hub.delivered_batches),
@@ -311,7 +313,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     check_every_route_has_a_row(app, routers)
     wrapped = app
     app.add_middleware(RefuseNul)  # type: ignore[arg-type]  # NUL in a path, query or form: 422 (PostgreSQL cannot hold it)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
+    upload_bytes = settings.evidence_max_files * settings.evidence_max_bytes + 64 * 1024  # multipart framing
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger={"/api/v1/evidence": upload_bytes})  # type: ignore[arg-type]
     app.add_middleware(ExposeWebSocketProtocol)  # type: ignore[arg-type]  # the hub's direct path to board sockets
     app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]  # outermost: every answer, refusals included
     return wrapped

@@ -35,6 +35,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from gateway.entrypoints.app import create_app
 
     settings = _settings(args)
+    if not settings.is_postgres:  # before uvicorn, which would report it as a traceback
+        from gateway.adapters.filestore import check_accounts_file
+
+        check_accounts_file(settings.accounts_path)
     if args.demo:
         c = Container.build(settings)
         if c.log.max_position() == 0:
@@ -45,7 +49,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
         c.close()
     app = create_app(settings)
     print(f"Yingji serving on http://{args.host}:{args.port}/  (board: /ui/board.html, API docs: /docs)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws_per_message_deflate=False)
+    # ws_max_size: uvicorn's default (16 MiB) let unauthenticated hellos grow the process for good.
+    # log_config=None: uvicorn's loggers go through the process's (JSON) logging; its access log is
+    # replaced by yingji.access, which knows the actor and route.
+    if isinstance(level := logging.getLevelName(args.log_level.upper()), int):
+        logging.getLogger().setLevel(level)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws_per_message_deflate=False,
+                ws_max_size=settings.ws_max_bytes, log_config=None, access_log=False)
 
 
 def cmd_db_init(args: argparse.Namespace) -> None:
@@ -144,7 +154,7 @@ def cmd_export(args: argparse.Namespace) -> None:
 
             if args.file == "-":
                 raise SystemExit("an archive needs a file name")
-            manifest = export_archive(c.log, c.accounts, c.relay_state, source, settings.district_code, Path(args.file))
+            manifest = export_archive(c.log, c.accounts, c.relay_state, source, settings.district_code, Path(args.file), evidence=c.evidence)
             print(f"exported {manifest['counts']['events']} events and {manifest['counts']['accounts']} accounts "
                   f"to {args.file} (head position {manifest['head']})", file=sys.stderr)
             return
@@ -153,6 +163,10 @@ def cmd_export(args: argparse.Namespace) -> None:
         else:
             with open(args.file, "w", encoding="utf-8") as out:
                 count = export_log(c.log, source, out)
+        if args.evidence:
+            from gateway.tools.backup import export_evidence
+
+            print(f"exported {export_evidence(c.evidence, Path(args.evidence))} evidence files", file=sys.stderr)
     finally:
         c.close()
     print(f"exported {count} events", file=sys.stderr)
@@ -171,16 +185,20 @@ def cmd_import(args: argparse.Namespace) -> None:
     try:
         if zipfile.is_zipfile(args.file):
             done = import_archive(c.log, c.accounts, c.relay_state, Path(args.file), settings.district_code,
-                                  until_position=args.until_position, until=args.until)
+                                  until_position=args.until_position, until=args.until, evidence=c.evidence)
             c.rebuild()
             kept = f"; kept the accounts already here: {', '.join(done['accounts_kept'])}" if done["accounts_kept"] else ""
             print(f"imported {done['events']} events (head {done['head']}) and {done['accounts']} accounts{kept}, "
-                  f"relay position {done['relay_position']}; rebuilt the read models")
+                  f"{done['evidence']} evidence files, relay position {done['relay_position']}; rebuilt the read models")
             return
         if args.until_position is not None or args.until is not None:
             raise SystemExit("--until and --until-position need an archive (yingji export --archive)")
         with open(args.file, encoding="utf-8") as lines:
             count = import_log(c.log, lines)
+        if args.evidence:
+            from gateway.tools.backup import import_evidence
+
+            print(f"imported {import_evidence(c.evidence, Path(args.evidence))} evidence files")
         c.rebuild()
     except RestoreRefused as e:
         raise SystemExit(f"import refused: {e}") from None
@@ -214,7 +232,9 @@ def main(argv: list[str] | None = None) -> None:
 
         upstream_main(argv[1:])
         return
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from gateway.entrypoints.logs import configure_logging
+
+    configure_logging()  # JSON lines (YINGJI_LOG_FORMAT=text for plain ones)
     p = argparse.ArgumentParser(prog="yingji", description="Yingji 应急 command and dispatch platform")
     p.add_argument("--data-dir", type=Path, help="where the embedded SQLite files live (YINGJI_DATA_DIR)")
     sub = p.add_subparsers(dest="command", required=True)
@@ -253,17 +273,24 @@ def main(argv: list[str] | None = None) -> None:
     ex = sub.add_parser("export", help="back up: the whole district as one archive (--archive), or the log as CloudEvents JSON lines")
     ex.add_argument("file", help="output file, or - for stdout (log only)")
     ex.add_argument("--archive", action="store_true", help="a zip with the log, accounts (password hashes), relay position and a checksummed manifest")
+    ex.add_argument("--evidence", help="also write the evidence files (photos, documents) into this directory")
     ex.set_defaults(func=cmd_export)
     im = sub.add_parser("import", help="restore an archive or a log export into an empty store")
     im.add_argument("file")
     im.add_argument("--until-position", type=int, help="restore the log up to this position (an investigation copy)")
     im.add_argument("--until", type=datetime.fromisoformat, help="restore the log up to this moment (ISO 8601 with time zone)")
+    im.add_argument("--evidence", help="also load the evidence files an export wrote into this directory")
     im.set_defaults(func=cmd_import)
     pr = sub.add_parser("projections", help="read models").add_subparsers(dest="projections_command", required=True)
     pr.add_parser("rebuild", help="rebuild every read model from the log").set_defaults(func=cmd_rebuild)
 
     args = p.parse_args(argv)
-    args.func(args)
+    from gateway.adapters.filestore import AccountsFileDamaged
+
+    try:
+        args.func(args)
+    except AccountsFileDamaged as e:  # say what to do, not a traceback
+        raise SystemExit(f"yingji: {e}") from None
 
 
 if __name__ == "__main__":

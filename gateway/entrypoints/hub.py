@@ -50,6 +50,19 @@ ClientScope = tuple[str, str, str]
 Item = tuple[int, int, str]  # (first change position, frame position, text); -1 first position marks a heartbeat
 
 
+def recheck_from_thread(hub: Hub | None) -> None:
+    """After an account change made on a worker thread of this gateway (revoke, sign-out): re-check
+    its board sockets now rather than at the next heartbeat. Other gateways see it at theirs."""
+    if hub is None:
+        return
+    try:
+        import anyio.from_thread
+
+        anyio.from_thread.run(hub.recheck)
+    except Exception as e:  # noqa: BLE001 - not on an anyio worker thread, or the loop is stopping: the heartbeat will do
+        log.debug("immediate re-check skipped: %r", e)
+
+
 def encode(frame: dict[str, Any]) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
@@ -219,6 +232,7 @@ class Hub:
         self.verified_days = verified_days  # the deployment's 核报 period, judged on the board (settings)
         self.lapsed = lapsed  # which clients' grants no longer hold (gateway.adapters.tokens.lapsed_grants)
         self.auth_closed = 0
+        self.awaiting_hello = 0  # board sockets accepted and not yet past their hello (api/board_live.py)
         self.bus = bus
         self.relay_status = relay_status
         self.flush_seconds = flush_seconds
@@ -351,6 +365,10 @@ class Hub:
         lapsed = await run_in_threadpool(self.lapsed, [c.grant for c in clients])  # type: ignore[misc]
         for i, why in lapsed.items():
             self.close_unauthenticated(clients[i], why)
+
+    async def close_for(self, client: Client, code: int, why: str) -> None:
+        """Close one client for what it did (too big, too chatty)."""
+        await self._close(client, code, why)
 
     def close_unauthenticated(self, client: Client, why: str) -> None:
         if not client.closed:

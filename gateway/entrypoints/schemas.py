@@ -371,3 +371,125 @@ class ResponseIn(Body):
     measures: dict[Annotated[str, Field(max_length=40)], Annotated[int, Field(strict=True, ge=0, le=1_000_000)]] = Field(
         default_factory=dict, max_length=20)
     note: Text = ""
+# -- 双重预防: risk points, inspections, hidden dangers ---------------------------------------
+from domain.prevention import (  # noqa: E402  (kept in one block with the bodies it serves)
+    CONTROL_TIERS, FIVE_IN_PLACE, MAX_EVIDENCE, AssessMethod, CheckResult, DangerGrade, InspectionKind, RiskLevel,
+)
+
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of a file uploaded with POST /evidence")]
+Evidence = Annotated[list[Sha256], Field(max_length=MAX_EVIDENCE)]
+FutureDatetime = Annotated[datetime, AfterValidator(_aware)]
+Short = Annotated[str, Field(min_length=1, max_length=200)]
+LecL = Annotated[float, Field(ge=0.1, le=10)]
+LecE = Annotated[float, Field(ge=0.5, le=10)]
+LecC = Annotated[float, Field(ge=1, le=100)]
+
+
+class AssessmentIn(Body):
+    """LEC (`l`, `e`, `c` from the method's tables) or a level given directly with its basis."""
+
+    method: AssessMethod
+    l: LecL | None = None  # noqa: E741
+    e: LecE | None = None
+    c: LecC | None = None
+    level: RiskLevel | None = None
+    basis: Text = ""
+
+
+class RiskPointIn(AssessmentIn):
+    unit_code: UnitCode
+    name: Name
+    subject: Name
+    hazard: Annotated[str, Field(min_length=1, max_length=2000), MULTILINE]
+    industry: Annotated[str, Field(max_length=100)] = ""
+    address: Line = ""
+    lat: Lat | None = None
+    lon: Lon | None = None
+
+
+class ControlIn(Body):
+    tier: Annotated[str, Field(pattern="^(" + "|".join(CONTROL_TIERS) + ")$")]
+    measures: Annotated[str, Field(min_length=1, max_length=2000), MULTILINE]
+    person: Short
+
+
+class ControlsIn(Body):
+    controls: Annotated[list[ControlIn], Field(min_length=1, max_length=len(CONTROL_TIERS))]
+
+
+class CheckIn(Body):
+    item: Short
+    result: CheckResult
+    note: Text = ""
+
+
+class FindingIn(Body):
+    grade: DangerGrade
+    title: Name
+    description: Text = ""
+    risk_point_id: UUID | None = None
+    site: Line = ""
+    evidence: Evidence = Field(default_factory=list)
+
+
+class InspectionIn(Body):
+    unit_code: UnitCode
+    kind: InspectionKind
+    inspected_at: PastDatetime
+    checklist: Annotated[list[CheckIn], Field(min_length=1, max_length=200)]
+    risk_point_ids: Annotated[list[UUID], Field(max_length=50)] = Field(default_factory=list)
+    site: Line = ""
+    inspectors: Annotated[str, Field(max_length=200)] = ""
+    findings: Annotated[list[FindingIn], Field(max_length=50)] = Field(default_factory=list)
+
+
+class HiddenDangerIn(Body):
+    unit_code: UnitCode
+    grade: DangerGrade
+    title: Name
+    description: Text = ""
+    risk_point_id: UUID | None = None
+    site: Line = ""
+    evidence: Evidence = Field(default_factory=list)
+
+
+class FiveIn(Body):
+    """重大隐患 五落实: each one said in words."""
+
+    responsibility: Text = ""
+    measures: Text = ""
+    funds: Text = ""
+    time_limit: Text = ""
+    plan: Text = ""
+
+
+assert tuple(FiveIn.model_fields) == FIVE_IN_PLACE
+
+
+class AssignIn(Body):
+    rectifier: Short
+    responsible: Short
+    deadline: FutureDatetime
+    measures: Annotated[str, Field(min_length=1, max_length=4000), MULTILINE]
+    five: FiveIn | None = None
+    supervision: Annotated[str, Field(max_length=200)] = ""
+
+
+class ProgressIn(Body):
+    note: Annotated[str, Field(min_length=1, max_length=4000), MULTILINE]
+    evidence: Evidence = Field(default_factory=list)
+
+
+class DeadlineIn(Body):
+    deadline: FutureDatetime
+    reason: Annotated[str, Field(min_length=1, max_length=2000), MULTILINE]
+
+
+class RectifiedIn(Body):
+    evidence: Annotated[list[Sha256], Field(min_length=1, max_length=MAX_EVIDENCE)]
+    note: Text = ""
+
+
+class RejectIn(Body):
+    reason: Annotated[str, Field(min_length=1, max_length=2000), MULTILINE]
+    deadline: FutureDatetime

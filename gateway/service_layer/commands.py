@@ -468,3 +468,136 @@ ROUTE_OF: dict[type[Command], str | None] = {
     EscalateWarningReceipt: None,  # the watchdog, when a receipt deadline passes
     ReceiveCityWarning: None,  # the city, through its signed route
 }
+
+
+# -- 双重预防: risk points, inspections, hidden dangers ----------------------------
+# Evidence is named by SHA-256: files uploaded first (POST /evidence), then named in a command.
+@dataclass(frozen=True)
+class RegisterRiskPoint(Command):
+    unit_code: str
+    name: str
+    subject: str
+    hazard: str
+    method: str
+    industry: str = ""
+    address: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    l: float | None = None  # noqa: E741
+    e: float | None = None
+    c: float | None = None
+    level: str | None = None
+    basis: str = ""
+
+
+@dataclass(frozen=True)
+class AssessRiskPoint(Command):
+    risk_point_id: UUID
+    method: str
+    l: float | None = None  # noqa: E741
+    e: float | None = None
+    c: float | None = None
+    level: str | None = None
+    basis: str = ""
+
+
+@dataclass(frozen=True)
+class SetRiskControls(Command):
+    risk_point_id: UUID
+    controls: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class RecordInspection(Command):
+    unit_code: str
+    kind: str
+    inspected_at: datetime
+    checklist: list[dict[str, str]]
+    risk_point_ids: list[UUID] = field(default_factory=list)
+    site: str = ""
+    inspectors: str = ""
+    findings: list[dict[str, Any]] = field(default_factory=list)  # each raises a hidden danger: grade, title, ...
+
+
+@dataclass(frozen=True)
+class ReportHiddenDanger(Command):
+    unit_code: str
+    grade: str
+    title: str
+    description: str = ""
+    risk_point_id: UUID | None = None
+    site: str = ""
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AssignHiddenDanger(Command):
+    danger_id: UUID
+    rectifier: str
+    responsible: str
+    deadline: datetime
+    measures: str
+    five: dict[str, str] | None = None
+    supervision: str = ""
+
+
+@dataclass(frozen=True)
+class NoteDangerProgress(Command):
+    danger_id: UUID
+    note: str
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MoveDangerDeadline(Command):
+    danger_id: UUID
+    deadline: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReportDangerRectified(Command):
+    danger_id: UUID
+    evidence: list[str]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class VerifyHiddenDanger(Command):
+    danger_id: UUID
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RejectHiddenDanger(Command):
+    danger_id: UUID
+    reason: str
+    deadline: datetime
+
+
+@dataclass(frozen=True)
+class CloseHiddenDanger(Command):
+    danger_id: UUID
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class EscalateHiddenDanger(Command):
+    danger_id: UUID
+
+
+ROUTE_OF.update({
+    RegisterRiskPoint: "POST /risk-points",
+    AssessRiskPoint: "POST /risk-points/{risk_point_id}/assessments",
+    SetRiskControls: "POST /risk-points/{risk_point_id}/controls",
+    RecordInspection: "POST /inspections",
+    ReportHiddenDanger: "POST /hidden-dangers",
+    AssignHiddenDanger: "POST /hidden-dangers/{danger_id}/assign",
+    NoteDangerProgress: "POST /hidden-dangers/{danger_id}/progress",
+    MoveDangerDeadline: "POST /hidden-dangers/{danger_id}/deadline",
+    ReportDangerRectified: "POST /hidden-dangers/{danger_id}/rectified",
+    VerifyHiddenDanger: "POST /hidden-dangers/{danger_id}/verify",
+    RejectHiddenDanger: "POST /hidden-dangers/{danger_id}/reject",
+    CloseHiddenDanger: "POST /hidden-dangers/{danger_id}/close",
+    EscalateHiddenDanger: None,  # the watchdog, when a rectification deadline passes
+})

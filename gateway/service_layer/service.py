@@ -39,6 +39,7 @@ from domain.duty import DutyDay, Handover, duty_day_id, handover_id
 from domain.incidents import Incident
 from domain.policy import (
     DEFAULT_RECEIPT_MINUTES,
+    DEFAULT_RISK_REVIEW_DAYS,
     HANDOVER_GRACE,
     VERIFIED_REPORT_DAYS,
     continuing_report_due_at,
@@ -49,6 +50,7 @@ from domain.policy import (
     shift_starts_at,
     verified_report_due_at,
 )
+from domain.prevention import DangerGrade, HiddenDanger, Inspection, RiskPoint
 from domain.reports import REPORTING_KINDS, DailyReport, daily_report_id
 from domain.teams import Team
 from domain.units import Unit, parent_code, unit_id
@@ -60,6 +62,7 @@ from domain.warnings import (
     cap_identifier,
     city_warning_id,
     counter_id,
+    raises_level,
     receipt_id,
 )
 from domain.units import code_level, within
@@ -68,6 +71,7 @@ from gateway.context import CommandContext, Principal, Role, not_found
 from gateway.service_layer import commands as c
 from gateway.errors import Conflict, Forbidden, IdempotencyMismatch, NotFound, VersionConflict
 from gateway.adapters.eventstore import DistrictLog, IdempotencyRecord, StoredAnswer
+from gateway.adapters.evidence import EvidenceStore
 
 A = TypeVar("A", bound=Aggregate)
 Decision = tuple[UUID, list[Aggregate]]
@@ -84,8 +88,11 @@ class Accepted:
 class CommandService:
     def __init__(self, log: DistrictLog, ack_minutes: dict[str, int], clock: Callable[[], datetime] | None = None,
                  arrive_minutes: dict[str, int] | None = None, verified_days: int = VERIFIED_REPORT_DAYS,
-                 handover_grace: timedelta = HANDOVER_GRACE):
+                 handover_grace: timedelta = HANDOVER_GRACE, evidence: EvidenceStore | None = None,
+                 risk_review_days: dict[str, int] | None = None):
         self.log = log
+        self.evidence = evidence
+        self.risk_review_days = risk_review_days or dict(DEFAULT_RISK_REVIEW_DAYS)
         self.ack_minutes = ack_minutes
         self.arrive_minutes = arrive_minutes or {}
         self.clock = clock or (lambda: datetime.now(timezone.utc))
@@ -508,6 +515,7 @@ class CommandService:
             for code in fields["targets"]:
                 if isinstance(code, str) and len(code) == 12:
                     p.check_unit(code, "the warning's target")
+                    self._unit(code)  # a target is a unit of the tree: an unknown code is not found
             w = Warning.draft(issuer_unit=issuer, issuer_name=ctx.actor.name or ctx.actor.user, by=ctx.actor, **fields)
             return w.id, [w]
 
@@ -527,10 +535,27 @@ class CommandService:
             ctx.principal.check_unit(w.issuer_unit, "the warning")
             now = self.clock()
             identifier, counter = self._numbered(ctx, w.issuer_unit, now)
+            old_level = w.level
             w.update(changes, reason, identifier, now, by=ctx.actor)
-            return w.id, [w, counter]
+            return w.id, [w, counter, *self._redelivered(ctx, w, old_level, now)]
 
         return self._execute(ctx, decide)
+
+    def _redelivered(self, ctx: CommandContext, w: Warning, old_level: str, now: datetime) -> list[Aggregate]:
+        """An update that raises the level (e.g. 黄→红) is delivered again: every target signs for the new version."""
+        if not raises_level(old_level, w.level):
+            return []
+        deadline = receipt_due_at(now, w.level, self.receipt_minutes)
+        receipts: list[Aggregate] = []
+        for code in self._receipt_units(w):
+            r = self._load(WarningReceipt, receipt_id(w.id, code), "warning receipt")
+            r.redeliver(w.revision, w.level, deadline, by=ctx.actor)
+            receipts.append(r)
+        return receipts
+
+    def _receipt_units(self, w: Warning) -> list[str]:
+        """The units the warning was delivered to (its Issued event names them)."""
+        return list(w.receivers)
 
     def lift_warning(self, ctx: CommandContext, warning_id: UUID, reason: str) -> Accepted:
         def decide() -> Decision:
@@ -626,7 +651,9 @@ class CommandService:
             else:
                 changes = {k: getattr(alert, k) for k in ("level", "headline", "description", "instruction", "onset", "expires")}
                 changes = {k: v for k, v in changes.items() if getattr(w, k) != v}
+                old_level = w.level
                 w.update(changes, "市级更新", identifier, now, by=ctx.actor, upstream_message=alert.identifier)
+                return w.id, [w, counter, *self._redelivered(ctx, w, old_level, now)]
             return w.id, [w, counter]
 
         return self._execute(ctx, decide)
@@ -784,6 +811,129 @@ class CommandService:
         return self._execute(ctx, decide)
 
 
+    # -- 双重预防: risk points, inspections, hidden dangers ----------------------
+    def _files(self, shas: list[str], unit_code: str) -> list[dict[str, Any]]:
+        """The records of uploaded files named in a command; each must have been uploaded for the record's unit."""
+        files = []
+        for sha in shas:
+            meta = self.evidence.meta(sha, unit_code) if self.evidence is not None else None
+            if meta is None:
+                raise InvalidValue(f"no file {sha} was uploaded for unit {unit_code}", field="evidence")
+            files.append({k: meta[k] for k in ("sha256", "media_type", "size", "name")})
+        return files
+
+    def register_risk_point(self, ctx: CommandContext, *, unit_code: str, method: str, l: float | None = None,  # noqa: E741
+                            e: float | None = None, c: float | None = None, level: str | None = None, basis: str = "",
+                            **fields: Any) -> Accepted:
+        def decide() -> Decision:
+            self._unit(unit_code)
+            ctx.principal.check_unit(unit_code, "the risk point's unit")
+            point = RiskPoint.register(unit_code=unit_code, by=ctx.actor, **fields)
+            point.assess(method=method, now=self.clock(), review_days=self.risk_review_days, l=l, e=e, c=c, level=level,
+                         basis=basis, by=ctx.actor)
+            return point.id, [point]
+
+        return self._execute(ctx, decide)
+
+    def _risk_point_command(self, ctx: CommandContext, risk_point_id: UUID, act: Callable[[RiskPoint], None]) -> Accepted:
+        def decide() -> Decision:
+            point = self._load_readable(ctx, RiskPoint, risk_point_id, "risk_point", "risk point")
+            act(point)
+            return point.id, [point]
+
+        return self._execute(ctx, decide)
+
+    def assess_risk_point(self, ctx: CommandContext, risk_point_id: UUID, method: str, l: float | None = None,  # noqa: E741
+                          e: float | None = None, c: float | None = None, level: str | None = None, basis: str = "") -> Accepted:
+        return self._risk_point_command(ctx, risk_point_id, lambda p: p.assess(
+            method=method, now=self.clock(), review_days=self.risk_review_days, l=l, e=e, c=c, level=level, basis=basis, by=ctx.actor))
+
+    def set_risk_controls(self, ctx: CommandContext, risk_point_id: UUID, controls: list[dict[str, str]]) -> Accepted:
+        return self._risk_point_command(ctx, risk_point_id, lambda p: p.set_controls(controls, by=ctx.actor))
+
+    def record_inspection(self, ctx: CommandContext, *, unit_code: str, kind: str, inspected_at: datetime,
+                          checklist: list[dict[str, str]], risk_point_ids: list[UUID] | None = None, site: str = "",
+                          inspectors: str = "", findings: list[dict[str, Any]] | None = None) -> Accepted:
+        """One inspection, and a hidden danger for each finding, saved together."""
+
+        def decide() -> Decision:
+            self._unit(unit_code)
+            ctx.principal.check_unit(unit_code, "the inspection's unit")
+            points = [self._load_readable(ctx, RiskPoint, p, "risk_point", "risk point") for p in risk_point_ids or []]
+            inspection = Inspection.record(unit_code=unit_code, kind=kind, inspected_at=inspected_at, checklist=checklist,
+                                           risk_point_ids=[p.id for p in points], site=site, inspectors=inspectors, by=ctx.actor)
+            dangers: list[Aggregate] = []
+            for f in findings or []:
+                # a finding is at the risk point it names, or at the inspection's only one, or at its site
+                rp = f.get("risk_point_id") or (points[0].id if len(points) == 1 else None)
+                if rp is not None and UUID(str(rp)) not in {p.id for p in points}:
+                    raise InvalidValue("a finding's risk point is one the inspection covers", field="findings")
+                dangers.append(HiddenDanger.find(
+                    unit_code=unit_code, grade=str(f.get("grade", "")), title=str(f.get("title", "")),
+                    description=str(f.get("description", "")), risk_point_id=UUID(str(rp)) if rp else None,
+                    site=str(f.get("site", "") or site), inspection_id=inspection.id,
+                    evidence=self._files(list(f.get("evidence", [])), unit_code), by=ctx.actor))
+            return inspection.id, [inspection, *dangers]
+
+        return self._execute(ctx, decide)
+
+    def report_hidden_danger(self, ctx: CommandContext, *, unit_code: str, grade: str, title: str, description: str = "",
+                             risk_point_id: UUID | None = None, site: str = "", evidence: list[str] | None = None) -> Accepted:
+        def decide() -> Decision:
+            self._unit(unit_code)
+            ctx.principal.check_unit(unit_code, "the hidden danger's unit")
+            if risk_point_id is not None:
+                point = self._load_readable(ctx, RiskPoint, risk_point_id, "risk_point", "risk point")
+                if point.unit_code != unit_code:
+                    raise InvalidValue("the risk point belongs to another unit", field="risk_point_id")
+            danger = HiddenDanger.find(unit_code=unit_code, grade=grade, title=title, description=description,
+                                       risk_point_id=risk_point_id, site=site, evidence=self._files(evidence or [], unit_code),
+                                       by=ctx.actor)
+            return danger.id, [danger]
+
+        return self._execute(ctx, decide)
+
+    def _danger_command(self, ctx: CommandContext, danger_id: UUID, act: Callable[[HiddenDanger], None]) -> Accepted:
+        def decide() -> Decision:
+            danger = self._load_readable(ctx, HiddenDanger, danger_id, "hidden_danger", "hidden danger")
+            act(danger)
+            return danger.id, [danger]
+
+        return self._execute(ctx, decide)
+
+    def assign_hidden_danger(self, ctx: CommandContext, danger_id: UUID, rectifier: str, responsible: str, deadline: datetime,
+                             measures: str, five: dict[str, str] | None = None, supervision: str = "") -> Accepted:
+        def act(d: HiddenDanger) -> None:
+            if d.grade == DangerGrade.MAJOR and not (ctx.principal.is_admin or code_level(ctx.principal.unit_code) == 0):
+                raise Forbidden("a major hidden danger is assigned and supervised (挂牌督办) by the district")
+            d.assign(rectifier=rectifier, responsible=responsible, deadline=deadline, measures=measures, five=five,
+                     supervision=supervision, now=self.clock(), by=ctx.actor)
+
+        return self._danger_command(ctx, danger_id, act)
+
+    def note_danger_progress(self, ctx: CommandContext, danger_id: UUID, note: str, evidence: list[str] | None = None) -> Accepted:
+        return self._danger_command(ctx, danger_id, lambda d: d.note_progress(note, ctx.actor, self._files(evidence or [], d.unit_code)))
+
+    def move_danger_deadline(self, ctx: CommandContext, danger_id: UUID, deadline: datetime, reason: str) -> Accepted:
+        return self._danger_command(ctx, danger_id, lambda d: d.move_deadline(deadline, reason, self.clock(), by=ctx.actor))
+
+    def report_danger_rectified(self, ctx: CommandContext, danger_id: UUID, evidence: list[str], note: str = "") -> Accepted:
+        return self._danger_command(ctx, danger_id, lambda d: d.report_rectified(note, self._files(evidence, d.unit_code), by=ctx.actor))
+
+    def verify_hidden_danger(self, ctx: CommandContext, danger_id: UUID, note: str = "") -> Accepted:
+        return self._danger_command(ctx, danger_id, lambda d: d.verify(note, by=ctx.actor))
+
+    def reject_hidden_danger(self, ctx: CommandContext, danger_id: UUID, reason: str, deadline: datetime) -> Accepted:
+        return self._danger_command(ctx, danger_id, lambda d: d.reject(reason, deadline, self.clock(), by=ctx.actor))
+
+    def close_hidden_danger(self, ctx: CommandContext, danger_id: UUID, note: str = "") -> Accepted:
+        return self._danger_command(ctx, danger_id, lambda d: d.close(note, by=ctx.actor))
+
+    def escalate_hidden_danger(self, ctx: CommandContext, danger_id: UUID) -> Accepted:
+        """The watchdog's command: one durable escalation per missed deadline (the aggregate refuses a second)."""
+        return self._danger_command(ctx, danger_id, lambda d: d.escalate(self.clock(), by=ctx.actor))
+
+
 def authorise(principal: Principal, command: c.Command) -> None:
     """Whether `principal` may send `command` at all, by the same table the HTTP routes obey (scope comes later)."""
     if principal.role == Role.SYSTEM:  # the platform's own processes: watchdog, relay, the city's signed route
@@ -846,4 +996,17 @@ HANDLERS: dict[type[c.Command], Callable[..., Accepted]] = {
     c.ReportWarningResponse: CommandService.report_warning_response,
     c.EscalateWarningReceipt: CommandService.escalate_warning_receipt,
     c.ReceiveCityWarning: CommandService.receive_city_warning,
+    c.RegisterRiskPoint: CommandService.register_risk_point,
+    c.AssessRiskPoint: CommandService.assess_risk_point,
+    c.SetRiskControls: CommandService.set_risk_controls,
+    c.RecordInspection: CommandService.record_inspection,
+    c.ReportHiddenDanger: CommandService.report_hidden_danger,
+    c.AssignHiddenDanger: CommandService.assign_hidden_danger,
+    c.NoteDangerProgress: CommandService.note_danger_progress,
+    c.MoveDangerDeadline: CommandService.move_danger_deadline,
+    c.ReportDangerRectified: CommandService.report_danger_rectified,
+    c.VerifyHiddenDanger: CommandService.verify_hidden_danger,
+    c.RejectHiddenDanger: CommandService.reject_hidden_danger,
+    c.CloseHiddenDanger: CommandService.close_hidden_danger,
+    c.EscalateHiddenDanger: CommandService.escalate_hidden_danger,
 }

@@ -2,11 +2,12 @@
 
 Missed deadlines: a dispatch's acknowledgement or arrival; a warning receipt; a staged disaster
 report's (初报, each day's 续报, 核报: `projections.disaster_reports.owing`); a shift handover the
-incoming officer has not confirmed in time. It finds candidates in the read models (cheap,
-possibly stale) and asks the aggregates to escalate; they refuse a second escalation of the same
-miss and anything no longer overdue (a report's miss is an aggregate named by incident, stage and
-day, so a second record of it is the same aggregate). So several watchdogs, or one restarted,
-still record each missed deadline exactly once.
+incoming officer has not confirmed in time; a hidden danger's rectification deadline. It finds
+candidates in the read models (cheap, possibly stale) and sends the escalation commands through
+the command pipeline; the aggregates refuse a second escalation of the same miss and anything no
+longer overdue (a report's miss is an aggregate named by incident, stage and day, so a second
+record of it is the same aggregate). So several watchdogs, or one restarted, still record each
+missed deadline exactly once.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from uuid import UUID
 from domain.common import DomainError
 from domain.disaster_reports import CONTINUING_LOOKBACK_DAYS
 from domain.dispatches import RUNNING_DEADLINE, running_deadline
+from domain.prevention import DANGER_RUNNING, danger_overdue
 from domain.warnings import ReceiptStatus
 from gateway.context import CommandContext, Principal
 from gateway.service_layer import commands as c
@@ -73,10 +75,18 @@ class Watchdog:
         return [c.EscalateHandover(UUID(d["id"])) for d in docs
                 if not d.get("escalated_at") and datetime.fromisoformat(d["confirm_by"]) <= now]
 
+    def overdue_dangers(self, now: datetime) -> list[str]:
+        """Hidden dangers past their rectification deadline whose current deadline is not yet escalated."""
+        docs, _ = self.store.list("hidden_danger", statuses=[str(s) for s in DANGER_RUNNING], limit=100_000)
+        return [d["id"] for d in docs
+                if d.get("deadline") and danger_overdue(d["status"], datetime.fromisoformat(d["deadline"]), now)
+                and d["deadline"] not in {x["deadline"] for x in d.get("escalations", [])}]
+
     def run_once(self) -> int:
         count = 0
         now = self.clock()
-        commands: list[c.Command] = [c.EscalateWarningReceipt(UUID(r)) for r in self.receipt_candidates(now)]
+        commands: list[c.Command] = [c.EscalateHiddenDanger(UUID(d)) for d in self.overdue_dangers(now)]
+        commands += [c.EscalateWarningReceipt(UUID(r)) for r in self.receipt_candidates(now)]
         commands += [c.EscalateDispatch(UUID(d), reason) for d, reason in self.candidates(now)]
         commands += self.report_candidates(now) + self.handover_candidates(now)
         for command in commands:

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
+from uuid import UUID
+
+import eventsourcing.domain as es_domain
 
 from gateway.container import Container
 from gateway.context import CommandContext, Principal
@@ -142,7 +145,8 @@ def seed_demo(c: Container) -> dict[str, int]:
     s.report_warning_response(CommandContext(Principal("reporter-002", "reporter", villages[1]), request_id="seed"), warning.id,
                               villages[1], {"patrols": 6, "people_moved": 18, "danger_points": 3}, "已转移村西低洼处群众")
     seed_duty_desk(c, villages)
-    return {"units": 1 + len(STREETS) + len(villages), "teams": len(team_ids) + len(TEAM_EXTRAS), "warehouses": len(warehouses)}
+    counts = seed_prevention(c, admin, now)
+    return {"units": 1 + len(STREETS) + len(villages), "teams": len(team_ids) + len(TEAM_EXTRAS), "warehouses": len(warehouses), **counts}
 
 
 LEADERS = ["张建国", "刘卫东", "陈志强", "杨海燕", "赵立新", "孙红梅", "周文斌"]
@@ -198,3 +202,155 @@ def seed_duty_desk(c: Container, villages: list[str]) -> None:
     items = open_items(incidents, dispatches, schedules, now, c.settings.verified_report_days)
     handle(night, cmd.SignHandover(district, items, "夜间强降雨，许田村已转移群众；集聚区火情待队伍确认。请白班继续跟进续报。",
                                    duty_day(now) - timedelta(days=1)))
+
+
+
+
+# -- 双重预防: risk points at all four levels, hidden dangers at every stage --------------------------
+INSPECTOR = ("xinxing", "operator", "新兴街道值班员 周杰")  # the street desk (main seed), also its safety inspector on the phone page
+
+
+def demo_png(rgb: tuple[int, int, int], stripe: tuple[int, int, int] = (255, 255, 255), w: int = 96, h: int = 64) -> bytes:
+    """A small striped PNG standing in for a site photo (made here: no image library needed)."""
+    import struct
+    import zlib
+
+    rows = b"".join(b"\x00" + b"".join(bytes(stripe if (x + y) // 8 % 4 == 0 else rgb) for x in range(w)) for y in range(h))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows)) + \
+        chunk(b"IEND", b"")
+
+
+def seed_prevention(c: Container, admin: CommandContext, now: datetime) -> dict[str, int]:
+    district = c.settings.district_code
+    prefix = district[:6]
+    s = c.service
+    xinxing = f"{prefix}001000"
+    user, role, display = INSPECTOR
+    if c.accounts.get(user) is None:
+        c.accounts.add(user, DEMO_PASSWORD, role, xinxing, None, display)
+    officer = CommandContext(Principal(user, role, xinxing, name=display), request_id="seed")
+    clock = s.clock
+    stamp = es_domain.datetime_now_with_tzinfo
+
+    def back(days: float) -> None:
+        """Records made `days` ago: the service's clock and the events' timestamps set back for them."""
+        s.clock = lambda: clock() - timedelta(days=days)
+        es_domain.datetime_now_with_tzinfo = s.clock
+
+    def present() -> None:
+        s.clock = clock
+        es_domain.datetime_now_with_tzinfo = stamp
+
+    def photo(unit: str, rgb: tuple[int, int, int], name: str) -> str:
+        return c.evidence.put(demo_png(rgb), unit_code=unit, name=name, uploaded_by=user)["sha256"]
+
+    points: dict[str, str] = {}
+    try:
+        for key, unit, name, subject, industry, hazard, assess, days_ago in [
+            ("ammonia", f"{prefix}006001", "液氨制冷机房", "许昌瑞冷冷链物流有限公司", "冷链物流", "液氨泄漏，中毒、爆炸",
+             {"method": "lec", "l": 3, "e": 6, "c": 40}, 0),  # D = 720: 重大
+            ("pit", f"{prefix}001002", "综合楼深基坑", "东城建工集团（许田安置房项目）", "建筑施工", "基坑坍塌、高处坠落",
+             {"method": "lec", "l": 3, "e": 3, "c": 40}, 45),  # D = 360: 重大, review overdue
+            ("fuel", f"{prefix}001001", "储油罐区", "中石化东城加油站", "成品油零售", "油气泄漏，火灾爆炸",
+             {"method": "lec", "l": 1, "e": 6, "c": 40}, 0),  # D = 240: 较大
+            ("gas", f"{prefix}004003", "老旧小区燃气管线", "祖师街道芙蓉社区", "城镇燃气", "管线老化泄漏，燃爆",
+             {"method": "lec", "l": 3, "e": 6, "c": 7}, 0),  # D = 126: 一般
+            ("levee", f"{prefix}001003", "清潩河魏庄段堤防", "魏庄村", "防汛", "汛期漫堤、管涌",
+             {"method": "direct", "level": "general", "basis": "汛期重点部位，近十年无险情，按一般风险管控"}, 0),
+            ("switch", f"{prefix}002001", "配电室", "东城纺织有限公司", "纺织", "触电、电气火灾",
+             {"method": "lec", "l": 1, "e": 3, "c": 15}, 0),  # D = 45: 低
+        ]:
+            back(days_ago)
+            points[key] = s.register_risk_point(admin, unit_code=unit, name=name, subject=subject, industry=industry, hazard=hazard,
+                                                **assess).id
+            s.set_risk_controls(admin, UUID(points[key]), [
+                {"tier": "enterprise", "measures": "每班巡检，隐患当班上报", "person": f"{subject[:4]}安全员"},
+                {"tier": "street", "measures": "每月检查一次，汛期加密", "person": "街道安监站 孙磊"},
+                {"tier": "district", "measures": "行业部门季度督查", "person": "区应急管理局 王强"}])
+        present()
+        # A planned inspection of the cold store: one finding, a 重大 hidden danger under the district's 挂牌督办.
+        back(6)
+        ammonia_unit = f"{prefix}006001"
+        valve = photo(ammonia_unit, (150, 60, 40), "阀门锈蚀.png")
+        inspection = s.record_inspection(admin, unit_code=ammonia_unit, kind="planned", inspected_at=s.clock(),
+                                         risk_point_ids=[UUID(points["ammonia"])], inspectors="区应急管理局 王强、街道安监站 孙磊",
+                                         checklist=[{"item": "液氨储罐压力表校验", "result": "ok", "note": ""},
+                                                    {"item": "氨气泄漏报警装置", "result": "ok", "note": ""},
+                                                    {"item": "管道阀门完好", "result": "fail", "note": "主管道阀门锈蚀"},
+                                                    {"item": "应急喷淋装置", "result": "na", "note": "改造中"}],
+                                         findings=[{"grade": "major", "title": "液氨主管道阀门锈蚀，存在泄漏风险",
+                                                    "description": "机房主管道两处阀门锈蚀严重，密封件老化。", "evidence": [valve]}])
+        major = c.log.repository.get(UUID(inspection.id)).id
+        major_id = next(str(n.originator_id) for n in c.log.read(0, 1_000_000)
+                        if n.topic.endswith("HiddenDanger.Found") and c.log.decode(n).inspection_id == major)
+        s.assign_hidden_danger(admin, UUID(major_id), rectifier="许昌瑞冷冷链物流有限公司", responsible="总经理 陈建国",
+                               deadline=now + timedelta(days=24), measures="更换主管道阀门及密封件，整改期间降低运行压力",
+                               five={"responsibility": "企业主要负责人陈建国牵头，设备部具体实施", "measures": "更换阀门、密封件，加装泄漏检测",
+                                     "funds": "企业自筹18万元，已到位", "time_limit": "30日内完成", "plan": "液氨泄漏专项应急预案（已演练）"},
+                               supervision="东应急督〔2026〕7号 区安委办挂牌督办")
+        present()
+        s.note_danger_progress(admin, UUID(major_id), "新阀门已到货，计划周末停机更换")
+
+        def found(unit: str, title: str, rgb: tuple[int, int, int], grade: str = "general", point: str | None = None,
+                  site: str = "", by: CommandContext = officer) -> UUID:
+            sha = photo(unit, rgb, f"{title[:6]}.png")
+            return UUID(s.report_hidden_danger(by, unit_code=unit, grade=grade, title=title, site=site,
+                                               risk_point_id=UUID(points[point]) if point else None, evidence=[sha]).id)
+
+        def assign(d: UUID, days: float, rectifier: str) -> None:
+            s.assign_hidden_danger(admin, d, rectifier=rectifier, responsible=f"{rectifier[:4]}负责人", deadline=s.clock() + timedelta(days=days),
+                                   measures="限期整改，整改完成后报街道验收")
+
+        v1, v2, v3 = f"{prefix}001001", f"{prefix}001002", f"{prefix}001003"
+        # found (not yet assigned)
+        found(v1, "加油站卸油口静电接地线断开", (90, 90, 110), point="fuel")
+        found(f"{prefix}006002", "仓储厂房消防通道堆放货物", (120, 100, 60), site="集聚区纬三路仓储厂房", by=admin)
+        # rectifying, in time
+        d = found(v3, "堤防护坡局部塌陷", (70, 110, 70), point="levee")
+        assign(d, 5, "魏庄村民委员会")
+        s.move_danger_deadline(admin, d, s.clock() + timedelta(days=8), "需待河道清淤完成后施工，延期3天")
+        # two overdue: assigned earlier, deadlines passed, each escalated by the watchdog when it was missed
+        back(12)
+        pit = found(v2, "基坑临边防护栏杆缺失", (140, 120, 40), point="pit")
+        assign(pit, 7, "东城建工集团项目部")
+        back(9)
+        gas = found(f"{prefix}004003", "燃气调压箱锈蚀未更换", (110, 80, 80), point="gas", by=admin)
+        assign(gas, 6, "许昌新奥燃气东城分公司")
+        watchdog = CommandContext(Principal("watchdog", "system", ""), request_id="watchdog")
+        back(4.9)
+        s.escalate_hidden_danger(watchdog, pit)
+        back(2.9)
+        s.escalate_hidden_danger(watchdog, gas)
+        present()
+        # reported rectified, awaiting verification
+        back(4)
+        d = found(v1, "站房灭火器压力不足", (160, 40, 40), point="fuel")
+        assign(d, 10, "中石化东城加油站")
+        present()
+        s.report_danger_rectified(officer, d, [photo(v1, (40, 140, 60), "更换后灭火器.png")], "已更换8具灭火器")
+        # verified, awaiting 销号
+        back(8)
+        d = found(v2, "施工现场临时用电私拉乱接", (100, 100, 40), point="pit")
+        assign(d, 5, "东城建工集团项目部")
+        back(4)
+        s.report_danger_rectified(officer, d, [photo(v2, (60, 120, 160), "规范布线.png")], "已按规范重新布线")
+        s.verify_hidden_danger(admin, d, "街道复查合格")
+        # closed (销号), once rejected on the way
+        back(20)
+        d = found(v3, "村委会应急物资库漏雨", (80, 80, 140), site="魏庄村委会物资库")
+        assign(d, 7, "魏庄村民委员会")
+        back(15)
+        s.report_danger_rectified(officer, d, [photo(v3, (90, 90, 160), "屋面修补.png")], "屋面已修补")
+        s.reject_hidden_danger(admin, d, "雨后复查仍有渗漏", s.clock() + timedelta(days=5))
+        back(12)
+        s.report_danger_rectified(officer, d, [photo(v3, (100, 150, 170), "防水层.png")], "重新做防水层")
+        s.verify_hidden_danger(admin, d, "雨后复查无渗漏")
+        s.close_hidden_danger(admin, d, "对标销号")
+    finally:
+        present()
+    return {"risk_points": len(points), "hidden_dangers": 9}
+

@@ -36,6 +36,15 @@ def counts(settings: Settings) -> tuple[int, int]:
         c.close()
 
 
+def evidence_files(settings: Settings) -> dict[str, bytes | None]:
+    """The district's evidence files (双重预防's photos) by SHA-256 and unit, with their bytes."""
+    c = Container.build(settings.model_copy(update={"run_projector": False}))
+    try:
+        return {f"{r['sha256']}:{r['unit_code']}": c.evidence.content(r["sha256"]) for r in c.evidence.records()}
+    finally:
+        c.close()
+
+
 def test_a_postgres_district_restores_into_an_empty_embedded_store(source: Settings, tmp_path: Path) -> None:
     archive = tmp_path / "backup.zip"
     out = yingji(source, "export", "--archive", str(archive))
@@ -44,13 +53,15 @@ def test_a_postgres_district_restores_into_an_empty_embedded_store(source: Setti
     with zipfile.ZipFile(archive) as z:
         manifest = json.loads(z.read("manifest.json"))
         stored = z.read("accounts.jsonl").decode()
-    assert manifest["head"] == head and manifest["counts"] == {"events": head, "accounts": accounts}
+    files = evidence_files(source)
+    assert manifest["head"] == head and manifest["counts"] == {"events": head, "accounts": accounts, "evidence": len(files)}
     assert "yingji2026" not in stored and stored.count("\"scrypt$") == accounts  # hashes, never passwords
 
     target = Settings(data_dir=tmp_path / "restored", secret_key=KEY)
     out = yingji(target, "import", str(archive))
     assert f"imported {head} events (head {head}) and {accounts} accounts" in out.stdout
     assert read_models(target) == read_models(source)  # the same board, lists and reports
+    assert evidence_files(target) == files and files  # the photos, PostgreSQL -> files under the data directory
     c = Container.build(target.model_copy(update={"run_projector": False}))
     try:  # the same people sign in with the same passwords
         assert c.accounts.authenticate("commander", "yingji2026") is not None

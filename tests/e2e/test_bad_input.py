@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import time
 import uuid
 import warnings
@@ -222,7 +223,7 @@ def refused(demo: Demo, send: Any, status: int, code: str) -> dict[str, Any]:
 
 
 def make_token(sub: str = "commander", key: str = SECRET, alg: str = "HS256", **claims: Any) -> str:
-    payload = {"sub": sub, "role": "commander", "unit": DISTRICT, "ver": 1,
+    payload = {"sub": sub, "role": "commander", "unit": DISTRICT, "ver": 1, "jti": secrets.token_hex(16),
                "exp": datetime.now(timezone.utc) + timedelta(minutes=30)} | claims
     payload = {k: v for k, v in payload.items() if v is not None}
     with warnings.catch_warnings():

@@ -67,3 +67,21 @@ def test_an_observer_sees_no_action_and_an_operator_dismisses(server: Server, pa
     assert_accessible(page, "the dismiss dialog")
     page.click("#cmd-submit")
     expect(page.locator(".incident", has_text="道路边坡小面积滑塌")).to_have_count(0, timeout=10_000)  # off the board
+
+
+def test_the_desk_ships_reserved_materials_from_the_board(server: Server, page: Any) -> None:
+    expect = sync_api.expect
+    sign_in(page, server, "operator")
+    api = server.client("operator")
+    try:
+        reserved = [a for a in api.get("/allocations").json()["items"] if a["status"] == "reserved"]
+        assert reserved, "the demo has materials reserved for the flood"
+        a = reserved[0]
+        page.click(f'[data-testid="allocation-ship-{a["id"]}"]')
+        page.locator("#cmd-form [name=vehicle]").fill("豫K·A1234")
+        assert_accessible(page, "the ship dialog")
+        page.click("#cmd-submit")
+        expect(page.locator(f'[data-testid="allocation-{a["id"]}"] .chip')).to_have_text("运输中", timeout=10_000)
+        assert api.get(f"/allocations/{a['id']}").json()["status"] == "shipped"
+    finally:
+        api.close()

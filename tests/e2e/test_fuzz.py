@@ -28,15 +28,21 @@ class Target:
     def __init__(self, server: Server):
         self.server = server
         self.http = httpx.Client(base_url=server.base_url, timeout=30)
-        r = self.http.post("/api/v1/auth/token", data={"username": "admin", "password": DEMO_PASSWORD})
-        assert r.status_code == 200, r.text
-        self.auth = {"Authorization": "Bearer " + r.json()["access_token"]}
+        self.sign_in()
         # Real ids too, so that generated commands reach the aggregates and not only the 404 of a lookup.
         first = {name: self.http.get(f"/api/v1/{resource}", headers=self.auth).json()["items"][0]
                  for name, resource in [("incident", "incidents"), ("team", "teams"), ("dispatch", "dispatches"),
                                         ("warehouse", "warehouses"), ("allocation", "allocations"), ("unit", "units")]}
         self.real_ids = {f"{name}_id": doc["id"] for name, doc in first.items() if name != "unit"}
         self.real_ids |= {"code": first["unit"]["code"], "username": "field"}
+        danger = self.http.get("/api/v1/hidden-dangers", headers=self.auth).json()["items"][0]  # 双重预防
+        self.real_ids |= {"danger_id": danger["id"], "sha256": danger["evidence"][0]["sha256"],
+                          "risk_point_id": self.http.get("/api/v1/risk-points", headers=self.auth).json()["items"][0]["id"]}
+
+    def sign_in(self) -> None:
+        r = self.http.post("/api/v1/auth/token", data={"username": "admin", "password": DEMO_PASSWORD})
+        assert r.status_code == 200, r.text
+        self.auth = {"Authorization": "Bearer " + r.json()["access_token"]}
 
     def head(self) -> int:
         return int(self.http.get("/healthz").json()["log_position"])
@@ -69,6 +75,8 @@ def test_any_input_is_answered_without_a_5xx_and_a_refusal_writes_nothing(
     takes_input = bool(operation.definition.raw.get("parameters")) or "requestBody" in operation.definition.raw
     for mode in [GenerationMode.POSITIVE] + [GenerationMode.NEGATIVE] * takes_input:
         fuzz(operation, mode, fuzz_target)
+    if route == "POST /auth/signout":
+        fuzz_target.sign_in()  # the fuzzer signed its own token out
 
 
 def fuzz(operation: Any, mode: GenerationMode, fuzz_target: Target) -> None:

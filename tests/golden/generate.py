@@ -121,6 +121,7 @@ class History:
         self.incidents: list[str] = []
         self.seeded_dispatches: list[str] = []
         self.reporters: dict[str, Principal] = {}
+        self.dangers: list[str] = []  # hidden dangers the demo seeded
 
     # -- plumbing ------------------------------------------------------------
     def at(self, t: datetime, action: Callable[[], None]) -> None:
@@ -168,6 +169,8 @@ class History:
                 self.incidents.append(str(e.originator_id))
             elif name == "Dispatch.Ordered":
                 self.seeded_dispatches.append(str(e.originator_id))
+            elif name == "HiddenDanger.Found":
+                self.dangers.append(str(e.originator_id))
         for code, kind in self.units.items():
             if kind in ("village", "community"):
                 self.reporters[code] = p(f"reporter-{code[-6:]}", "reporter", code, f"灾害信息员 {code[-3:]}号")
@@ -185,6 +188,10 @@ class History:
         self.at(T0 + timedelta(minutes=6), lambda: self.s.escalate_dispatch(self.ctx(WATCHDOG), UUID(self.seeded_dispatches[1]), "ack_overdue"))
         self.at(T0 + timedelta(minutes=40), lambda: self.s.cancel_dispatch(self.ctx(COMMANDER), UUID(self.seeded_dispatches[1]), "改派就近队伍"))
         self.at(T0 + timedelta(minutes=20), lambda: self.s.verify_incident(self.ctx(OPERATOR), UUID(slope), "现场核实"))
+        # 双重预防: the levee's rectification (due in 8 days) is missed late in the history: the watchdog escalates it once
+        for did in self.dangers:
+            self.at(T0 + timedelta(days=8, hours=1), lambda did=did: self.attempt("escalate hidden danger", lambda: self.s.escalate_hidden_danger(
+                self.ctx(WATCHDOG), UUID(did))))
         for d in range(DAYS):
             day = start_day + timedelta(days=d)
             local0 = datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI)

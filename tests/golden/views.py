@@ -22,6 +22,7 @@ from gateway.entrypoints.api.disaster_reports import list_reports
 from gateway.entrypoints.api.duty import list_handovers
 from gateway.entrypoints.api.dispatches import list_dispatches
 from gateway.entrypoints.api.incidents import list_incidents
+from gateway.entrypoints.api.prevention import hidden_danger_stats, list_hidden_dangers, list_risk_points
 from gateway.entrypoints.api.relay import list_directives
 from gateway.entrypoints.api.reports import daily_reports
 from gateway.entrypoints.api.teams import list_teams
@@ -70,6 +71,9 @@ def views(c: Container, manifest: dict[str, Any]) -> dict[str, Any]:
         "disaster-reports": list_reports(**args, incident_id=None, status=None, **paged),
         "disaster-reports-due": reports_due(**args),
         "handovers": list_handovers(**args, status=None, **paged),
+        "hidden-dangers": list_hidden_dangers(**args, status=None, grade=None, street=None, overdue=None, **paged),
+        "hidden-danger-stats": hidden_danger_stats(**args, start=None, end=None),
+        "risk-points": list_risk_points(**args, level=None, **paged),
     }
     for w in out["warnings"]["items"]:
         out[f"warning-responses-{w['id']}"] = responses(w["id"], c, ADMIN, position)

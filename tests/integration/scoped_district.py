@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from uuid import UUID
 
 from fastapi.testclient import TestClient
 
@@ -72,6 +73,9 @@ MARKERS: dict[str, frozenset[str]] = {
     # staged disaster reports (灾情报告) of A1's and B1's incidents; the streets' duty rosters and handovers
     "A1-REP": frozenset("AVF"), "B1-REP": frozenset("B"),
     "A-DUTY": frozenset("AF"), "B-DUTY": frozenset("B"), "A-HAND": frozenset("AF"), "B-HAND": frozenset("B"),
+    # 双重预防: risk points, inspections, hidden dangers and their files, by place
+    "A1-RISK": frozenset("AVF"), "B1-RISK": frozenset("B"), "A1-INSP": frozenset("AVF"), "B1-INSP": frozenset("B"),
+    "A1-HD": frozenset("AVF"), "B1-HD": frozenset("B"), "A1-FILE": frozenset("AVF"), "B1-FILE": frozenset("B"),
 }
 MARKER_RE = re.compile(r"QZ-([A-Z0-9]+-[A-Z0-9]+)-QZ")
 
@@ -162,6 +166,16 @@ def seed(c: Container) -> dict[str, str]:
     for unit, tag in ((A, "A"), (B, "B")):
         s.schedule_duty(ADMIN, unit, today, {"name": m(f"{tag}-DUTY"), "phone": "13900000000"}, [{"name": "值班员", "phone": ""}])
         ids[f"H{tag}"] = s.sign_handover(ADMIN, unit, [], m(f"{tag}-HAND")).id
+    for tag, unit in (("A1", A1), ("B1", B1)):  # 双重预防
+        sha = c.evidence.put(f"%PDF-1.4 {m(f'{tag}-FILE')}".encode(), unit_code=unit, name="f.pdf", uploaded_by="setup")["sha256"]
+        ids[f"FI{tag}"] = sha
+        ids[f"RP{tag}"] = s.register_risk_point(ADMIN, unit_code=unit, name=m(f"{tag}-RISK"), subject="x", hazard="y", method="lec",
+                                               l=3, e=6, c=15).id
+        ids[f"IN{tag}"] = s.record_inspection(ADMIN, unit_code=unit, kind="planned", inspected_at=now, site=m(f"{tag}-INSP"),
+                                             checklist=[{"item": "i", "result": "fail"}], risk_point_ids=[UUID(ids[f"RP{tag}"])],
+                                             findings=[{"grade": "general", "title": m(f"{tag}-HD"), "evidence": [sha]}]).id
+        ids[f"HD{tag}"] = next(str(n.originator_id) for n in c.log.read(0, 100_000)
+                              if n.topic.endswith("HiddenDanger.Found") and str(c.log.decode(n).inspection_id) == str(ids[f"IN{tag}"]))
     for viewer, (username, role, unit, team_key) in VIEWERS.items():
         c.accounts.add(username, PASSWORD, role, unit, ids[team_key] if team_key else None, f"{viewer}的账号")
     return {k: str(v) for k, v in ids.items()}

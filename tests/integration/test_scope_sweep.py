@@ -48,6 +48,9 @@ def path_values(d: District) -> dict[str, list[str]]:
         "report_id": [ids["RA1"], ids["RB1"]],
         "handover_id": [ids["HA"], ids["HB"]],
         "warning_id": [ids[f"warning-{k}"] for k in ("WA", "WB1", "WD", "WDRAFT")],
+        "risk_point_id": [ids["RPA1"], ids["RPB1"]],
+        "danger_id": [ids["HDA1"], ids["HDB1"]],
+        "sha256": [ids["FIA1"], ids["FIB1"]],
         "code": [D, A, B, "411099001001", "411099001002", "411099002001"],
         "username": [u for u, *_ in VIEWERS.values()],
     }

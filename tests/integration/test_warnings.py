@@ -308,3 +308,39 @@ def test_a_changed_document_fails_the_schema() -> None:
     assert schema().validate(root)
     root.find(f"{{{CAP_NS}}}status").text = "Real"
     assert not schema().validate(root)
+
+
+def test_an_upgrade_asks_every_target_to_sign_again_and_a_downgrade_does_not(world: tuple[Container, Clock]) -> None:
+    container, clock = world
+    s = container.service
+    w = draft(container, "yellow", [A])
+    issue(container, w)
+    rep_a1 = Principal("rep_a1", "reporter", A1)
+    s.handle(ctx(rep_a1), c.AcknowledgeWarning(w, A1))
+    clock.advance(minutes=61)  # A and A2 missed the yellow deadline
+    container.projector.catch_up()
+    assert Watchdog(s, container.store, clock).run_once() == 2
+    s.handle(ctx(COMMANDER), c.UpdateWarning(w, {"level": "red"}, "雨势加强，升级为红色"))  # 黄→红
+    container.projector.catch_up()
+    receipts = {r["unit_code"]: r for r in container.store.list("warning_receipt", limit=100)[0]}
+    assert {u: (r["status"], r["revision"], r["level"], r["signed_at"]) for u, r in receipts.items()} == {
+        u: ("pending", 2, "red", None) for u in (A, A1, A2)}
+    assert {r["deadline"] for r in receipts.values()} == {(clock() + timedelta(minutes=15)).isoformat()}  # red: 15 minutes from now
+    assert receipts[A1]["earlier"][0]["signed_at"] is not None  # the first signature is kept
+    clock.advance(minutes=16)
+    container.projector.catch_up()
+    assert Watchdog(s, container.store, clock).run_once() == 3  # the new version's deadline escalates again, once each
+    container.projector.catch_up()
+    assert Watchdog(s, container.store, clock).run_once() == 0
+    s.handle(ctx(rep_a1), c.AcknowledgeWarning(w, A1))  # signs the red version (late)
+    head = container.log.max_position()
+    s.handle(ctx(COMMANDER), c.UpdateWarning(w, {"level": "orange"}, "降级"))  # a downgrade: no new delivery
+    assert [n.topic.rsplit(":", 1)[1] for n in container.log.read(head, 100)] == ["Warning.Updated", "WarningCounter.Advanced"]
+
+
+def test_a_target_that_is_no_unit_is_refused_and_nothing_is_written(world: tuple[Container, Clock]) -> None:
+    container, _ = world
+    head = container.log.max_position()
+    with pytest.raises(DomainError) as info:
+        draft(container, targets=[A, "411099009009"])
+    assert info.value.code == "not_found" and container.log.max_position() == head

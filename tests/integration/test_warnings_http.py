@@ -230,3 +230,17 @@ def test_the_desk_drafts_the_commander_issues_targets_sign_and_the_feed_lists_it
     assert [e for e in etree.fromstring(h.get("cmd", "/warnings/feed").content).iter(atom + "entry")] == []
     board = h.get("desk_a", "/board").json()
     assert [r for r in board["warning_receipt"] if r["warning_id"] == wid] == []  # lifted: off the board
+
+
+def test_the_city_alert_tool_sends_what_the_district_accepts(http: Http) -> None:
+    """gateway/tools/cityalert.py (for demos and drills) builds valid CAP: an Alert to a street, then its Cancel."""
+    from gateway.tools.cityalert import build
+
+    alert = build("DRILL-1", "Alert", [], "red", "许昌市暴雨红色预警（演练）", [A], True, 3)
+    schema().assertValid(etree.fromstring(alert))
+    r = send(http, alert)
+    assert r.status_code == 201, r.text
+    assert send(http, build("DRILL-2", "Cancel", ["DRILL-1"], "red", "解除", [A], True, 3)).status_code == 201
+    http.settle()
+    doc = http.get("cmd", f"/warnings/{r.json()['id']}").json()
+    assert (doc["exercise"], doc["targets"], doc["status"]) == (True, [A], "lifted")

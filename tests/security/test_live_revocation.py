@@ -89,7 +89,16 @@ def test_a_change_of_scope_closes_the_open_socket(district: District) -> None:
             conn.execute(update(accounts_table).where(accounts_table.c.username == "op_a").values(unit_code=B))
         code, reason = _closed_with(ws)
     assert code == 4401 and "scope" in reason
-    assert district.get("A", "/incidents").status_code == 401
+    # A change made outside this process (here: straight in the store) reaches REST within the
+    # accounts' token-state reuse window; this process's own revocations act at once (tests above).
+    import time
+
+    from gateway.adapters.accounts import TOKEN_STATE_SECONDS
+
+    deadline = time.monotonic() + TOKEN_STATE_SECONDS + 1.0
+    while district.get("A", "/incidents").status_code != 401:
+        assert time.monotonic() < deadline, "REST still answers a token whose account moved to another scope"
+        time.sleep(0.05)
 
 
 def test_signed_out_rows_are_pruned_after_expiry(district: District) -> None:
@@ -107,3 +116,16 @@ def test_signed_out_rows_are_pruned_after_expiry(district: District) -> None:
     with accounts.engine.connect() as conn:
         assert list(conn.execute(select(revoked_tokens_table.c.jti))) == [("new",)]
         assert conn.execute(select(func.count()).select_from(revoked_tokens_table)).scalar() == 1
+
+
+@pytest.mark.parametrize("how", ["revoke", "signout"])
+def test_revocation_made_on_this_gateway_closes_its_sockets_at_once(district: District, how: str,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hub_module, "HEARTBEAT_SECONDS", 3600.0)  # no heartbeat will come to help
+    viewer, user = ("F", "field_a") if how == "revoke" else ("A", "op_a")
+    with _live(district, district.tokens[viewer]) as ws:
+        if how == "revoke":
+            assert district.post(CHIEF, f"/users/{user}/revoke").status_code == 200
+        else:
+            assert district.post(viewer, "/auth/signout").status_code == 204
+        assert _closed_with(ws, frames=3)[0] == 4401

@@ -128,3 +128,31 @@ def test_accounts_in_an_older_read_model_file_move_to_the_accounts_file(settings
     state.close()
     settings.accounts_path.unlink()
     _signs_in_and_reads(settings, incidents)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_rebuild_never_touches_accounts_revoked_tokens_or_the_relay_position(settings: Settings) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    _seeded(settings)
+    c = Container.build(settings)
+    try:
+        c.accounts.revoke_token("a-signed-out-token", "chief", datetime.now(timezone.utc) + timedelta(hours=1))
+        before = [a.public() for a in c.accounts.list()]
+        c.rebuild()
+        assert [a.public() for a in c.accounts.list()] == before and len(before) == len(VIEWERS) + 1
+        assert c.accounts.revoked_among({"a-signed-out-token"}) == {"a-signed-out-token"}
+        assert c.relay_state.read()["position"] == RELAY_AT
+    finally:
+        c.close()
+
+
+def test_a_damaged_accounts_file_stops_the_start_with_what_to_do_and_is_left_alone(settings: Settings) -> None:
+    _seeded(settings)
+    corrupt_header(settings.accounts_path)
+    damaged = settings.accounts_path.read_bytes()
+    for command in (["projections", "rebuild"], ["serve", "--port", "0"]):
+        out = yingji(settings, *command, check=False)
+        assert out.returncode != 0 and "accounts file" in out.stderr and "yingji import --archive" in out.stderr, out.stderr[-2000:]
+        assert "Traceback" not in out.stderr
+    assert settings.accounts_path.read_bytes() == damaged, "never set aside, never rewritten"

@@ -101,9 +101,18 @@ def board() -> dict[str, list[dict[str, Any]]]:
     ]
     handover = [{"id": "h1", "day": "2026-07-19", "unit_code": streets[0], "confirm_by": iso(at(9, 10)), "escalated_at": None},
                 {"id": "h2", "day": "2026-07-19", "unit_code": streets[1], "confirm_by": iso(at(23, 0)), "escalated_at": iso(at(8, 0))}]
+    hidden_danger = [  # 双重预防: rectification deadlines, one already escalated; a review date
+        {"id": "h1", "status": "rectifying", "grade": "major", "deadline": iso(at(10, 30)), "escalations": [], "title": "阀门", "unit_code": villages[0]},
+        {"id": "h2", "status": "reported", "grade": "general", "deadline": iso(at(9, 0)), "escalations": [], "title": "通道", "unit_code": villages[1]},
+        {"id": "h3", "status": "found", "grade": "general", "deadline": None, "escalations": [], "title": "灭火器", "unit_code": villages[4]},
+        {"id": "h4", "status": "rectifying", "grade": "general", "deadline": iso(at(16, 0)),
+         "escalations": [{"deadline": iso(at(16, 0))}], "title": "护栏", "unit_code": streets[1]},
+    ]
+    risk_point = [{"id": "r1", "name": "储罐", "level": "major", "review_due": iso(at(9, 10)), "unit_code": villages[2]},
+                  {"id": "r2", "name": "配电", "level": "low", "review_due": None, "unit_code": villages[3]}]
     return {"unit": units, "dispatch": dispatch, "incident": incident, "daily_status": daily_status, "team": team,
             "warehouse": warehouse, "directive": directive, "allocation": [], "warning": warning, "warning_receipt": receipt,
-            "report_schedule": report_schedule, "handover": handover}
+            "report_schedule": report_schedule, "handover": handover, "hidden_danger": hidden_danger, "risk_point": risk_point}
 
 
 MOMENTS = [at(h, m) for h, m in [(0, 0), (8, 59), (9, 0), (9, 1), (9, 10), (10, 30), (10, 31), (15, 59), (16, 0), (16, 6), (23, 59)]]
@@ -144,7 +153,22 @@ def test_the_page_and_the_server_derive_the_same_board_at_every_moment() -> None
         moment = datetime.fromtimestamp(ms / 1000, SHANGHAI).isoformat()
         assert [normal(a) for a in js["alerts"]] == [normal(a) for a in py["alerts"]], moment
         assert js["counts_by_street"] == py["counts_by_street"], moment
+        assert js["dangers_by_street"] == py["dangers_by_street"], moment
         kinds_seen |= {a["kind"] for a in py["alerts"]}
     # the moments chosen exercise every alert the board derives
     assert kinds_seen == {"ack_overdue", "arrival_overdue", "report_overdue", "directive", "relay_alarm", "stock_low",
-                          "daily_report_missing", "receipt_overdue", "disaster_report_overdue", "handover_unconfirmed"}
+                          "daily_report_missing", "receipt_overdue", "disaster_report_overdue", "handover_unconfirmed",
+                          "danger_overdue", "risk_review_overdue"}
+
+
+def test_the_pages_lec_level_is_the_domains() -> None:
+    from domain.prevention import LEC_C, LEC_E, LEC_L, lec_level
+
+    scores = sorted({round(l * e * c, 2) for l in LEC_L for e in LEC_E for c in LEC_C} | {70, 160, 320, 69.99, 320.01})  # noqa: E741
+    script = f"""
+        import {{ lecLevel }} from {json.dumps((UI / "board-model.js").as_uri())};
+        process.stdout.write(JSON.stringify({json.dumps(scores)}.map(lecLevel)));
+    """
+    run = subprocess.run([NODE, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == [lec_level(d) for d in scores]

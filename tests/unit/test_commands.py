@@ -24,6 +24,7 @@ from domain.common import DomainError
 from domain.policy import DEFAULT_ACK_MINUTES, DEFAULT_ARRIVE_MINUTES, DEFAULT_RECEIPT_MINUTES, local_day
 from domain.warnings import receipt_id
 from gateway.adapters.eventstore import DistrictLog
+from gateway.adapters.evidence import EvidenceStore
 from gateway.authz import MATRIX, ROLES
 from gateway.context import CommandContext, Principal
 from gateway.service_layer import commands as c
@@ -34,6 +35,21 @@ VILLAGE_A, VILLAGE_B = "411099001001", "411099002001"
 T0 = datetime(2026, 7, 20, 1, 30, tzinfo=timezone.utc)  # 09:30 in Shanghai
 SYSTEM = Principal("watchdog", "system", "")
 ADMIN = Principal("admin", "admin", DISTRICT)
+INSPECTOR_A = Principal("xinxing", "operator", STREET_A)  # a street's safety officer at the desk of street A
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def memory_evidence() -> EvidenceStore:
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import StaticPool
+
+    store = EvidenceStore(create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}), None)
+    store.create_schema()
+    return store
+
+
+EVIDENCE = memory_evidence()  # uploads are kept beside the log: every copy of the world shares them
+PHOTO = EVIDENCE.put(PNG, unit_code=VILLAGE_A, name="photo.png", uploaded_by="xinxing")["sha256"]
 
 
 def memory_log() -> DistrictLog:
@@ -52,7 +68,7 @@ class World:
         self.now = T0
         self.log = log or memory_log()
         self.service = CommandService(self.log, dict(DEFAULT_ACK_MINUTES), clock=lambda: self.now,
-                                      arrive_minutes=dict(DEFAULT_ARRIVE_MINUTES))
+                                      arrive_minutes=dict(DEFAULT_ARRIVE_MINUTES), evidence=EVIDENCE)
         self.service.receipt_minutes = {**DEFAULT_RECEIPT_MINUTES, "red": 1}  # the red warning's receipts are overdue by now
         self.ids: dict[str, UUID] = dict(ids or {})
         if ids is None:
@@ -122,6 +138,24 @@ class World:
         self.service.handover_grace = timedelta(minutes=1)
         self.ids["handover"] = UUID(self.handle(Principal("night-officer", "operator", STREET_A),
                                                 c.SignHandover(unit_code=STREET_A, open_items=[], notes="夜班平稳")).id)
+        self._build_prevention()
+
+    def _build_prevention(self) -> None:
+        """双重预防: a risk point and a hidden danger at each stage, in village A."""
+        do = self.as_admin
+        self.ids["risk_point"] = do(c.RegisterRiskPoint(unit_code=VILLAGE_A, name="液氨储罐区", subject="冷链公司", hazard="液氨泄漏",
+                                                       method="lec", l=3, e=6, c=15))
+        for name in ("found", "rectifying", "reported", "verified", "overdue"):
+            self.ids["hd_" + name] = do(c.ReportHiddenDanger(unit_code=VILLAGE_A, grade="general", title=f"隐患{name}", site="仓库",
+                                                     evidence=[PHOTO]))
+        for name in ("rectifying", "reported", "verified"):
+            do(c.AssignHiddenDanger(danger_id=self.ids["hd_" + name], rectifier="公司", responsible="王经理",
+                                    deadline=T0 + timedelta(days=7), measures="清理"))
+        do(c.AssignHiddenDanger(danger_id=self.ids["hd_overdue"], rectifier="公司", responsible="王经理",
+                                deadline=T0 + timedelta(minutes=1), measures="清理"))
+        for name in ("reported", "verified"):
+            self.handle(INSPECTOR_A, c.ReportDangerRectified(danger_id=self.ids["hd_" + name], evidence=[PHOTO]))
+        do(c.VerifyHiddenDanger(danger_id=self.ids["hd_verified"]))
 
     def handle(self, who: Principal, command: c.Command) -> Any:
         return self.service.handle(CommandContext(who, request_id="test"), command)
@@ -209,6 +243,28 @@ CASES: dict[type[c.Command], Case] = {
     c.SignHandover: Case(lambda w: c.SignHandover(unit_code=DISTRICT, open_items=[], notes="无")),
     c.ConfirmHandover: Case(lambda w: c.ConfirmHandover(handover_id=w.ids["handover"], note="已接班")),
     c.EscalateHandover: Case(lambda w: c.EscalateHandover(handover_id=w.ids["handover"]), scoped=False),
+    c.RegisterRiskPoint: Case(lambda w: c.RegisterRiskPoint(unit_code=VILLAGE_A, name="加油站", subject="某加油站", hazard="火灾爆炸",
+                                                            method="direct", level="larger", basis="重点监管")),
+    c.AssessRiskPoint: Case(lambda w: c.AssessRiskPoint(risk_point_id=w.ids["risk_point"], method="lec", l=1, e=6, c=7)),
+    c.SetRiskControls: Case(lambda w: c.SetRiskControls(risk_point_id=w.ids["risk_point"],
+                                                        controls=[{"tier": "enterprise", "measures": "巡检", "person": "张三"}])),
+    c.RecordInspection: Case(lambda w: c.RecordInspection(unit_code=VILLAGE_A, kind="planned", inspected_at=T0,
+                                                          checklist=[{"item": "消防通道", "result": "fail"}],
+                                                          risk_point_ids=[w.ids["risk_point"]],
+                                                          findings=[{"grade": "general", "title": "通道堵塞", "evidence": [PHOTO]}])),
+    c.ReportHiddenDanger: Case(lambda w: c.ReportHiddenDanger(unit_code=VILLAGE_A, grade="general", title="灭火器过期", site="村委会",
+                                                              evidence=[PHOTO])),
+    c.AssignHiddenDanger: Case(lambda w: c.AssignHiddenDanger(danger_id=w.ids["hd_found"], rectifier="村委会", responsible="村主任",
+                                                              deadline=T0 + timedelta(days=3), measures="更换灭火器")),
+    c.NoteDangerProgress: Case(lambda w: c.NoteDangerProgress(danger_id=w.ids["hd_rectifying"], note="已采购", evidence=[PHOTO])),
+    c.MoveDangerDeadline: Case(lambda w: c.MoveDangerDeadline(danger_id=w.ids["hd_rectifying"], deadline=T0 + timedelta(days=9),
+                                                              reason="材料延迟")),
+    c.ReportDangerRectified: Case(lambda w: c.ReportDangerRectified(danger_id=w.ids["hd_rectifying"], evidence=[PHOTO])),
+    c.VerifyHiddenDanger: Case(lambda w: c.VerifyHiddenDanger(danger_id=w.ids["hd_reported"], note="合格")),
+    c.RejectHiddenDanger: Case(lambda w: c.RejectHiddenDanger(danger_id=w.ids["hd_reported"], reason="未彻底",
+                                                              deadline=T0 + timedelta(days=2))),
+    c.CloseHiddenDanger: Case(lambda w: c.CloseHiddenDanger(danger_id=w.ids["hd_verified"])),
+    c.EscalateHiddenDanger: Case(lambda w: c.EscalateHiddenDanger(danger_id=w.ids["hd_overdue"]), scoped=False),
 }
 COMMANDS = sorted(CASES, key=lambda t: t.__name__)
 
@@ -264,7 +320,7 @@ def test_roles_outside_the_table_are_refused_before_anything_is_read(shared_worl
 
 # Commands that name a place by its unit code: units are public, so refusing them reveals nothing.
 AT_A_UNIT = {c.ReportIncident, c.RegisterTeam, c.RegisterWarehouse, c.UpdateUnitParts, c.FileDailyReport, c.DraftWarning,
-             c.ScheduleDuty, c.SignHandover}
+             c.ScheduleDuty, c.SignHandover, c.RegisterRiskPoint, c.RecordInspection, c.ReportHiddenDanger}
 
 
 @pytest.mark.parametrize("command", [t for t in COMMANDS if CASES[t].scoped], ids=lambda t: t.__name__)
@@ -334,3 +390,29 @@ def test_a_retry_racing_its_first_send_answers_as_the_first_time_even_when_the_d
     other = CommandContext(Principal("desk", "operator", STREET_A), request_id="r", idempotency_key="k-other", request_hash="h")
     w.log.find_answer = real  # type: ignore[method-assign]
     assert refused(w, other.principal, command) == "invalid_transition"  # a new key is a new request: refused
+# -- 双重预防 rules that take more than one aggregate or the caller into account -------------
+def test_a_major_hidden_danger_is_assigned_by_the_district_with_the_five_in_place() -> None:
+    w = GIVEN.copy()
+    major = w.as_admin(c.ReportHiddenDanger(unit_code=VILLAGE_A, grade="major", title="液氨管道腐蚀", site="冷库"))
+    five = {"responsibility": "厂长", "measures": "更换管道", "funds": "20万元", "time_limit": "30日", "plan": "泄漏预案"}
+    assign = c.AssignHiddenDanger(danger_id=major, rectifier="冷链公司", responsible="厂长", deadline=T0 + timedelta(days=30),
+                                  measures="更换管道", five=five, supervision="区安委办挂牌督办")
+    street_commander = Principal("street-commander", "commander", STREET_A)
+    assert refused(w, street_commander, assign) == "forbidden"
+    assert refused(w, Principal("commander", "commander", DISTRICT), c.AssignHiddenDanger(
+        danger_id=major, rectifier="冷链公司", responsible="厂长", deadline=T0 + timedelta(days=30), measures="更换管道")) == "validation_error"
+    assert w.handle(Principal("commander", "commander", DISTRICT), assign).position > 0
+
+
+def test_the_reporter_of_a_rectification_cannot_verify_it_through_the_pipeline() -> None:
+    w = GIVEN.copy()
+    assert refused(w, INSPECTOR_A, c.VerifyHiddenDanger(danger_id=w.ids["hd_reported"])) == "invalid_transition"
+    assert w.handle(Principal("operator", "operator", DISTRICT), c.VerifyHiddenDanger(danger_id=w.ids["hd_reported"])).position > 0
+
+
+def test_evidence_of_another_unit_or_unknown_is_refused() -> None:
+    w = GIVEN.copy()
+    other = EVIDENCE.put(b"%PDF-1.4 village B", unit_code=VILLAGE_B, name="b.pdf", uploaded_by="x")["sha256"]
+    for sha in (other, "0" * 64):
+        assert refused(w, ADMIN, c.ReportHiddenDanger(unit_code=VILLAGE_A, grade="general", title="x", site="y",
+                                                      evidence=[sha])) == "validation_error"

@@ -22,3 +22,9 @@ def test_the_offline_shell_holds_every_module_of_the_field_page() -> None:
     needed = imports_of("field.js", set()) | {"field.html", "field.css"}
     assert needed <= shell, f"add to SHELL in ui/sw.js (and bump CACHE): {sorted(needed - shell)}"
     assert "signin.js" in needed  # the walk does follow imports
+
+
+def test_the_offline_shell_holds_every_module_of_the_inspector_page() -> None:
+    shell = set(re.search(r"const INSPECT_SHELL = \[(.*?)\]", (UI / "sw.js").read_text()).group(1).replace('"', "").replace(" ", "").split(","))  # type: ignore[union-attr]
+    needed = imports_of("inspect.js", set()) | {"inspect.html", "inspect.css", "field.css"}
+    assert needed <= shell, f"add to INSPECT_SHELL in ui/sw.js (and bump its CACHE): {sorted(needed - shell)}"

@@ -433,7 +433,7 @@ def test_apply_event_reports_changes_per_kind_and_memory_docs_tracks_position():
     assert [d["id"] for d in docs.of_kind("team")] == [str(team.id)]
     assert set(KINDS) == {"unit", "unit_by_id", "incident", "team", "dispatch", "warehouse", "allocation", "directive",
                           "daily_report", "daily_status", "warning", "warning_receipt", "disaster_report", "report_schedule",
-                          "duty_day", "handover"}
+                          "duty_day", "handover", "risk_point", "inspection", "hidden_danger"}
 
 
 # -- the board ---------------------------------------------------------------
@@ -501,7 +501,7 @@ def test_street_of(code, street):
 
 
 def test_derive_of_an_empty_board():
-    assert derive({}, T0) == {"alerts": [], "counts_by_street": {}}
+    assert derive({}, T0) == {"alerts": [], "counts_by_street": {}, "dangers_by_street": {}}
 
 
 # -- daily reports (零报告) on the board ---------------------------------------------------------

@@ -99,3 +99,18 @@ def test_the_counter_numbers_each_message_of_a_unit_and_the_identifier_has_the_n
     assert cap_identifier(STREET, "416", "00", T0, 7) == "411099416001" + "00_20260720090000_0007"
     with raises("validation_error"):
         cap_identifier(STREET, "41", "00", T0, 1)
+
+
+def test_a_raised_warning_is_delivered_again_once_per_version() -> None:
+    deadline = T0 + timedelta(minutes=60)
+    r = given(lambda: WarningReceipt(warning_id=uuid4(), unit_code=VILLAGE, level="yellow", exercise=False, deadline=deadline, by=ACTOR))
+    r.acknowledge(T0, by=ACTOR)
+    r.escalated = False
+    r.collect_events()
+    r.redeliver(2, "red", T0 + timedelta(minutes=75), by=ACTOR)
+    then_one(r, "WarningReceipt.Redelivered")
+    assert (r.status, r.level, r.revision, r.escalated) == ("pending", "red", 2, False)
+    with raises("invalid_transition", r):
+        r.redeliver(2, "red", T0, by=ACTOR)
+    r.acknowledge(T0 + timedelta(minutes=80), by=ACTOR)
+    assert then_one(r, "WarningReceipt.Acknowledged").late is True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from datetime import datetime, timezone
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -24,6 +25,13 @@ HELLO_SECONDS = 10.0
 MAX_BACKLOG = 20_000  # deltas; a client further behind gets a snapshot
 BACKLOG_CHUNK = 500  # changes per catch-up frame
 CLOSE_REVOKED = 4403  # a hello with a token that was revoked or signed out
+CLOSE_TOO_BIG = 1009
+CLOSE_TRY_AGAIN = 1013
+MAX_AWAITING_HELLO = 512  # sockets accepted but not yet past their hello, per gateway
+CLOSE_POLICY = 1008
+AFTER_HELLO_MAX_BYTES = 512  # a client has nothing to say after hello
+CHATTER_WINDOW_SECONDS = 10.0
+CHATTER_MAX_MESSAGES = 20
 
 
 async def _reject(ws: WebSocket, code: str, detail: str, close_code: int = 4400) -> None:
@@ -36,8 +44,16 @@ async def board_live(ws: WebSocket) -> None:
     container: Container = ws.app.state.container
     hub: Hub = ws.app.state.hub
     await ws.accept()
+    if hub.awaiting_hello >= MAX_AWAITING_HELLO:  # a flood of sockets that never say hello: the rest wait their turn
+        await ws.close(code=CLOSE_TRY_AGAIN, reason="too many connections at once; try again")
+        return
+    hub.awaiting_hello += 1
     try:
-        hello = json.loads(await asyncio.wait_for(ws.receive_text(), HELLO_SECONDS))
+        text = await asyncio.wait_for(ws.receive_text(), HELLO_SECONDS)
+        if len(text) > container.settings.ws_max_bytes:  # uvicorn cuts these first; other servers may not
+            await ws.close(code=CLOSE_TOO_BIG, reason="message too big")
+            return
+        hello = json.loads(text)
         if not isinstance(hello, dict) or hello.get("type") != "hello":
             raise ValueError("expected a hello frame")
         after = hello.get("after")
@@ -49,6 +65,8 @@ async def board_live(ws: WebSocket) -> None:
         return
     except WebSocketDisconnect:
         return
+    finally:
+        hub.awaiting_hello -= 1
     try:
         account, grant = await run_in_threadpool(grant_for_token, token, container.settings.resolved_secret_key, container.accounts)
     except TokenRevoked as e:  # a token that held once: refused for good, not "try again"
@@ -68,10 +86,21 @@ async def board_live(ws: WebSocket) -> None:
     try:
         await _initial(ws, container, hub, client, after, registered_at)
         hub.start_sending(client)  # ... and flow once the catch-up is sent
-        # Nothing is expected from the client after hello; reading detects the disconnect.
+        # Nothing is expected from the client after hello; reading detects the disconnect. Whatever a
+        # client sends anyway is bounded: a small message now and then, or the connection is closed.
+        window_start, in_window = time.monotonic(), 0
         while True:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
+                break
+            size = len(message.get("text") or message.get("bytes") or "")
+            now = time.monotonic()
+            if now - window_start > CHATTER_WINDOW_SECONDS:
+                window_start, in_window = now, 0
+            in_window += 1
+            if size > AFTER_HELLO_MAX_BYTES or in_window > CHATTER_MAX_MESSAGES:
+                await hub.close_for(client, CLOSE_TOO_BIG if size > AFTER_HELLO_MAX_BYTES else CLOSE_POLICY,
+                                    "message too big" if size > AFTER_HELLO_MAX_BYTES else "too many messages")
                 break
     except WebSocketDisconnect:
         pass

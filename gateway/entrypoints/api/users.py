@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from gateway.entrypoints.api.common import replayed, unit_prefix
+from gateway.entrypoints.hub import recheck_from_thread
 from gateway.entrypoints.deps import AccountOnce, ContainerDep, PrincipalDep
 from gateway.errors import Forbidden, NotFound
 from gateway.service_layer.accounts import check_account_shape
@@ -32,7 +33,8 @@ def add_user(body: UserIn, container: ContainerDep, principal: PrincipalDep, onc
 
 
 @router.post("/{username}/revoke")
-def revoke(username: str, container: ContainerDep, principal: PrincipalDep, once: AccountOnce, _: EmptyIn | None = None) -> Any:
+def revoke(username: str, request: Request, container: ContainerDep, principal: PrincipalDep, once: AccountOnce,
+           _: EmptyIn | None = None) -> Any:
     """Admins revoke any account; commanders revoke team (field) accounts within their units."""
     if once is not None and (done := container.accounts.done_before(once)) is not None:
         return replayed(container.accounts.get(done).public(), 200)  # type: ignore[union-attr]
@@ -41,4 +43,6 @@ def revoke(username: str, container: ContainerDep, principal: PrincipalDep, once
         raise NotFound(f"user {username} not found")
     if not principal.is_admin and (account.role != "field" or not principal.can_see_unit(account.unit_code)):
         raise Forbidden("commanders revoke only team accounts within their units")
-    return container.accounts.revoke(username, once).public()
+    revoked = container.accounts.revoke(username, once).public()
+    recheck_from_thread(getattr(request.app.state, "hub", None))  # its board sockets close now, not at the heartbeat
+    return revoked

@@ -1,0 +1,59 @@
+"""Structured logs: one JSON object a line (the standard library's logging with a JSON formatter),
+each carrying the request id, actor and route of the request it belongs to, as every event does.
+
+`YINGJI_LOG_FORMAT=text` gives the plain lines back (a developer's terminal). The request id is
+the one answered in `X-Request-ID` and recorded in the events a command saves, so a log line, an
+HTTP answer and an event can be matched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from contextvars import ContextVar
+from datetime import datetime, timezone
+from typing import Any
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="")
+actor_var: ContextVar[str] = ContextVar("actor", default="")
+route_var: ContextVar[str] = ContextVar("route", default="")
+
+_CONTEXT = ("request_id", "actor", "route")  # written only when not empty
+# Attributes every LogRecord has; anything else passed with `extra=` is written as a field.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for key, var in (("request_id", request_id_var), ("actor", actor_var), ("route", route_var)):
+            value = getattr(record, key, None) or var.get()
+            if value:
+                out[key] = value
+        for key, value in vars(record).items():
+            if key not in _STANDARD and key not in out and key not in _CONTEXT and not key.startswith("_"):
+                out[key] = value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+
+
+def configure_logging(fmt: str | None = None, level: int = logging.INFO) -> None:
+    """The process's logging: JSON lines on stderr (default) or plain text; uvicorn's loggers too."""
+    fmt = (fmt or os.environ.get("YINGJI_LOG_FORMAT") or "json").lower()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        lg = logging.getLogger(name)
+        lg.handlers[:] = []
+        lg.propagate = True
