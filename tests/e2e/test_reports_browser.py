@@ -45,7 +45,7 @@ def test_a_report_drafted_signed_submitted_printed_and_exported(server: Server, 
     sign_in(page, server, "operator")
     flood = page.locator("#due-body tr", has_text="魏庄村低洼区域积水")
     expect(flood.first).to_be_visible(timeout=15_000)
-    expect(page.locator("#list-body tr")).to_have_count(2)  # the seed's rainstorm: 初报 submitted, 续报 drafted
+    expect(page.locator("#list-body tr")).to_have_count(3)  # the seed's: the rainstorm's 初报 and 续报, the slope's late 初报
     flood.locator("[data-act=draft]").click()
     page.fill("input[data-code=affected_population]", "210")
     page.fill("input[data-code=relocated]", "46")
