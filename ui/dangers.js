@@ -9,7 +9,7 @@ import { applyStatic, getLang, label, onLangChange, setLang, t } from "./i18n.js
 import { showDistrictName } from "./panels.js";
 import { showSignIn, submitSignIn } from "./signin.js";
 import {
-  ASSESS_METHODS, can, DANGER_FLOW, DANGER_GRADES, DANGER_RUNNING, DANGER_STEPS, FIVE_IN_PLACE, LEC_VALUES, RISK_COLOUR, RISK_LEVELS,
+  ASSESS_METHODS, can, CONTROL_TIERS, DANGER_FLOW, DANGER_GRADES, DANGER_RUNNING, DANGER_STEPS, FIVE_IN_PLACE, LEC_VALUES, RISK_COLOUR, RISK_LEVELS,
 } from "./vocab.js";
 import { lecLevel } from "./board-model.js";
 
@@ -41,7 +41,10 @@ function init() {
   $("#risks").addEventListener("click", (e) => {
     const b = e.target.closest("[data-assess]");
     if (b) openAssess(b.dataset.assess);
+    const ctl = e.target.closest("[data-controls]");
+    if (ctl) openControls(ctl.dataset.controls);
   });
+  $("#risk-new").addEventListener("click", openRegister);
   $("#cmd-body").addEventListener("change", showLecLevel);
   $("#cmd-close").addEventListener("click", () => $("#cmd-dialog").close());
   $("#cmd-cancel").addEventListener("click", () => $("#cmd-dialog").close());
@@ -259,10 +262,18 @@ const commands = new Map(); // one api.Command per (record, step): its key survi
 
 function bodyFor(step) {
   const v = (id) => $(`#${id}`)?.value.trim() ?? "";
+  const assessment = () => (v("a-method") === "lec"
+    ? { method: "lec", l: Number(v("a-l")), e: Number(v("a-e")), c: Number(v("a-c")), basis: v("a-basis") }
+    : { method: "direct", level: v("a-level"), basis: v("a-basis") });
   switch (step) {
     case "assess":
-      return v("a-method") === "lec" ? { method: "lec", l: Number(v("a-l")), e: Number(v("a-e")), c: Number(v("a-c")), basis: v("a-basis") }
-        : { method: "direct", level: v("a-level"), basis: v("a-basis") };
+      return assessment();
+    case "register":
+      return { unit_code: v("r-unit"), name: v("r-name"), subject: v("r-subject"), industry: v("r-industry"), address: v("r-address"),
+        hazard: v("r-hazard"), ...assessment() };
+    case "controls":
+      return { controls: CONTROL_TIERS.map((tier) => ({ tier, measures: v(`k-${tier}-measures`), person: v(`k-${tier}-person`) }))
+        .filter((c) => c.measures || c.person) };
     case "assign": {
       const body = { rectifier: v("s-rectifier"), responsible: v("s-responsible"), deadline: fromLocalInput(v("s-deadline")), measures: v("s-measures") };
       if (state.doc.grade === "major") {
@@ -285,15 +296,16 @@ function bodyFor(step) {
 async function submitStep(e) {
   e.preventDefault();
   const step = e.currentTarget.dataset.step;
-  const path = step === "assess" ? `/risk-points/${e.currentTarget.dataset.risk}/assessments`
-    : `/hidden-dangers/${state.doc.id}/${DESK_STEPS.find(([s]) => s === step)[1]}`;
+  const risk = e.currentTarget.dataset.risk;
+  const path = { assess: `/risk-points/${risk}/assessments`, controls: `/risk-points/${risk}/controls`, register: "/risk-points" }[step]
+    ?? `/hidden-dangers/${state.doc.id}/${DESK_STEPS.find(([s]) => s === step)[1]}`;
   if (!commands.has(path)) commands.set(path, new api.Command(path));
   const btn = $("#cmd-submit");
   btn.disabled = true;
   try {
     const answer = await commands.get(path).send(bodyFor(step));
     $("#cmd-dialog").close();
-    toast(`${t(step === "assess" ? "risk.reassess" : `step.${step}`)} · ${t("dangers.done")}`);
+    toast(`${t({ assess: "risk.reassess", register: "risk.register", controls: "risk.controls" }[step] ?? `step.${step}`)} · ${t("dangers.done")}`);
     await refresh(answer.position);
   } catch (ex) {
     $("#cmd-error").hidden = false;
@@ -317,6 +329,8 @@ async function loadSide(minPosition = 0) {
     : `<div class="empty">${esc(t("dangers.none"))}</div>`;
   const now = Date.now();
   const canAssess = can(state.user?.role, "POST /risk-points/{risk_point_id}/assessments");
+  const canControl = can(state.user?.role, "POST /risk-points/{risk_point_id}/controls");
+  $("#risk-new").hidden = !can(state.user?.role, "POST /risk-points");
   state.risks = new Map(risks.items.map((r) => [r.id, r]));
   $("#risk-count").textContent = risks.total;
   $("#risks").innerHTML = risks.items.map((r) => {
@@ -325,30 +339,64 @@ async function loadSide(minPosition = 0) {
     return `<div class="risk${late ? " is-late" : ""}" data-testid="risk-${esc(r.id)}"><div><span class="rl rl-${esc(RISK_COLOUR[r.level] ?? "blue")}">${esc(label("riskColour", RISK_COLOUR[r.level] ?? ""))}</span>${esc(r.name)} · ${esc(r.subject)}</div>
       <div class="meta">${esc(label("riskLevel", r.level))}${a?.d != null ? ` · ${esc(t("dangers.lec", { d: a.d }))}` : a?.basis ? ` · ${esc(a.basis)}` : ""} · ${esc(unitPath(r.unit_code))}</div>
       <div class="meta review">${esc(t("dangers.reviewDue"))} ${esc(fmtDateTime(r.review_due))}</div>
-      ${canAssess ? `<button type="button" class="btn btn-sm" data-assess="${esc(r.id)}" data-testid="assess-${esc(r.id)}">${esc(t("risk.reassess"))}</button>` : ""}</div>`;
+      ${(r.controls ?? []).map((c) => `<div class="meta">${esc(label("controlTier", c.tier))}：${esc(c.measures)} · ${esc(c.person)}</div>`).join("")}
+      ${canAssess ? `<button type="button" class="btn btn-sm" data-assess="${esc(r.id)}" data-testid="assess-${esc(r.id)}">${esc(t("risk.reassess"))}</button>` : ""}
+      ${canControl ? `<button type="button" class="btn btn-sm" data-controls="${esc(r.id)}" data-testid="controls-${esc(r.id)}">${esc(t("risk.controls"))}</button>` : ""}</div>`;
   }).join("") || `<div class="empty">${esc(t("dangers.none"))}</div>`;
 }
 
 // ------------------------------------------------------------------ reassessing a risk point (LEC or direct)
-function openAssess(id) {
-  const r = state.risks.get(id);
-  const a = r.assessment ?? {};
+/** The assessment's fields (LEC from the method's tables, or a level with its basis), as given `a` and `level`. */
+function assessmentFields(a, level) {
   const pick = (name, values, current) => `<label><span class="req">${name.toUpperCase()}</span><select id="a-${name}">${values.map((v) => option(String(v), String(v), String(current ?? ""))).join("")}</select></label>`;
-  $("#cmd-title").textContent = `${t("risk.reassess")} · ${r.name}`;
-  $("#cmd-body").innerHTML = `<label class="wide"><span class="req">${esc(t("risk.method"))}</span><select id="a-method">${ASSESS_METHODS.map((m) => option(m, label("assessMethod", m), a.method ?? "lec")).join("")}</select></label>
+  return `<label class="wide"><span class="req">${esc(t("risk.method"))}</span><select id="a-method">${ASSESS_METHODS.map((m) => option(m, label("assessMethod", m), a.method ?? "lec")).join("")}</select></label>
     ${pick("l", LEC_VALUES.l, a.l)}${pick("e", LEC_VALUES.e, a.e)}${pick("c", LEC_VALUES.c, a.c)}
     <div class="wide lec-result" id="a-result" aria-live="polite"></div>
-    <label class="wide"><span>${esc(t("risk.level"))}</span><select id="a-level">${RISK_LEVELS.map((l) => option(l, label("riskLevel", l), r.level)).join("")}</select></label>
+    <label class="wide"><span>${esc(t("risk.level"))}</span><select id="a-level">${RISK_LEVELS.map((l) => option(l, label("riskLevel", l), level)).join("")}</select></label>
     <label class="wide"><span>${esc(t("risk.basis"))}</span><textarea id="a-basis" rows="2" maxlength="2000">${esc(a.basis ?? "")}</textarea></label>`;
-  $("#cmd-form").dataset.step = "assess";
-  $("#cmd-form").dataset.risk = id;
+}
+
+function openDialog(step, title, body, risk = "") {
+  $("#cmd-title").textContent = title;
+  $("#cmd-body").innerHTML = body;
+  $("#cmd-form").dataset.step = step;
+  $("#cmd-form").dataset.risk = risk;
   $("#cmd-error").hidden = true;
   showLecLevel();
   $("#cmd-dialog").showModal();
+  $("#cmd-body").querySelector("input, select, textarea")?.focus();
+}
+
+function openAssess(id) {
+  const r = state.risks.get(id);
+  openDialog("assess", `${t("risk.reassess")} · ${r.name}`, assessmentFields(r.assessment ?? {}, r.level), id);
+}
+
+/** The units this account registers risk points in: its own and those below it (the one scope rule, by code levels). */
+function unitsInScope() {
+  const own = state.user.unit_code;
+  const prefix = state.user.role === "admin" ? "" : own.slice(6) === "000000" ? own.slice(0, 6) : own.slice(9) === "000" ? own.slice(0, 9) : own;
+  return [...state.units.values()].filter((u) => u.code.startsWith(prefix)).sort((a, b) => a.code.localeCompare(b.code));
+}
+
+function openRegister() {
+  const line = (id, key, required = true) => `<label class="wide"><span class="${required ? "req" : ""}">${esc(t(key))}</span><input id="${id}" maxlength="200"${required ? " required" : ""}></label>`;
+  openDialog("register", t("risk.register"), `<label class="wide"><span class="req">${esc(t("dangers.unit"))}</span><select id="r-unit">${unitsInScope().map((u) => option(u.code, unitPath(u.code), "")).join("")}</select></label>
+    ${line("r-name", "risk.name")}${line("r-subject", "risk.subject")}${line("r-industry", "risk.industry", false)}${line("r-address", "risk.address", false)}
+    <label class="wide"><span class="req">${esc(t("risk.hazard"))}</span><textarea id="r-hazard" rows="2" maxlength="2000" required></textarea></label>
+    ${assessmentFields({}, RISK_LEVELS[RISK_LEVELS.length - 1])}`);
+}
+
+function openControls(id) {
+  const r = state.risks.get(id);
+  const now = Object.fromEntries((r.controls ?? []).map((c) => [c.tier, c]));
+  openDialog("controls", `${t("risk.controls")} · ${r.name}`, CONTROL_TIERS.map((tier) => `<fieldset class="wide tier"><legend>${esc(label("controlTier", tier))}</legend>
+      <label><span>${esc(t("dangers.measures"))}</span><textarea id="k-${tier}-measures" rows="2" maxlength="2000">${esc(now[tier]?.measures ?? "")}</textarea></label>
+      <label><span>${esc(t("dangers.responsible"))}</span><input id="k-${tier}-person" maxlength="200" value="${esc(now[tier]?.person ?? "")}"></label></fieldset>`).join(""), id);
 }
 
 function showLecLevel() {
-  if ($("#cmd-form").dataset.step !== "assess") return;
+  if (!["assess", "register"].includes($("#cmd-form").dataset.step)) return;
   const lec = $("#a-method").value === "lec";
   for (const id of ["#a-l", "#a-e", "#a-c"]) $(id).disabled = !lec;
   $("#a-level").disabled = lec;
