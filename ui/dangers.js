@@ -9,7 +9,8 @@ import { applyStatic, getLang, label, onLangChange, setLang, t } from "./i18n.js
 import { showDistrictName } from "./panels.js";
 import { showSignIn, submitSignIn } from "./signin.js";
 import {
-  ASSESS_METHODS, can, CONTROL_TIERS, DANGER_FLOW, DANGER_GRADES, DANGER_RUNNING, DANGER_STEPS, FIVE_IN_PLACE, LEC_VALUES, RISK_COLOUR, RISK_LEVELS,
+  ASSESS_METHODS, can, CHECK_RESULTS, CONTROL_TIERS, DANGER_FLOW, DANGER_GRADES, DANGER_RUNNING, DANGER_STEPS, FIVE_IN_PLACE,
+  INSPECTION_KINDS, LEC_VALUES, RISK_COLOUR, RISK_LEVELS,
 } from "./vocab.js";
 import { lecLevel } from "./board-model.js";
 
@@ -45,6 +46,7 @@ function init() {
     if (ctl) openControls(ctl.dataset.controls);
   });
   $("#risk-new").addEventListener("click", openRegister);
+  $("#insp-new").addEventListener("click", openInspection);
   $("#cmd-body").addEventListener("change", showLecLevel);
   $("#cmd-close").addEventListener("click", () => $("#cmd-dialog").close());
   $("#cmd-cancel").addEventListener("click", () => $("#cmd-dialog").close());
@@ -271,6 +273,10 @@ function bodyFor(step) {
     case "register":
       return { unit_code: v("r-unit"), name: v("r-name"), subject: v("r-subject"), industry: v("r-industry"), address: v("r-address"),
         hazard: v("r-hazard"), ...assessment() };
+    case "inspect":
+      return { unit_code: v("i-unit"), kind: v("i-kind"), site: v("i-site"), inspectors: v("i-inspectors"), inspected_at: new Date().toISOString(),
+        checklist: [...Array(CHECK_ROWS)].map((_, n) => ({ item: v(`i-item-${n}`), result: v(`i-result-${n}`) })).filter((c) => c.item),
+        findings: v("i-finding") ? [{ grade: v("i-grade"), title: v("i-finding") }] : [] };
     case "controls":
       return { controls: CONTROL_TIERS.map((tier) => ({ tier, measures: v(`k-${tier}-measures`), person: v(`k-${tier}-person`) }))
         .filter((c) => c.measures || c.person) };
@@ -297,7 +303,8 @@ async function submitStep(e) {
   e.preventDefault();
   const step = e.currentTarget.dataset.step;
   const risk = e.currentTarget.dataset.risk;
-  const path = { assess: `/risk-points/${risk}/assessments`, controls: `/risk-points/${risk}/controls`, register: "/risk-points" }[step]
+  const path = { assess: `/risk-points/${risk}/assessments`, controls: `/risk-points/${risk}/controls`, register: "/risk-points",
+    inspect: "/inspections" }[step]
     ?? `/hidden-dangers/${state.doc.id}/${DESK_STEPS.find(([s]) => s === step)[1]}`;
   if (!commands.has(path)) commands.set(path, new api.Command(path));
   const btn = $("#cmd-submit");
@@ -305,7 +312,7 @@ async function submitStep(e) {
   try {
     const answer = await commands.get(path).send(bodyFor(step));
     $("#cmd-dialog").close();
-    toast(`${t({ assess: "risk.reassess", register: "risk.register", controls: "risk.controls" }[step] ?? `step.${step}`)} · ${t("dangers.done")}`);
+    toast(`${t({ assess: "risk.reassess", register: "risk.register", controls: "risk.controls", inspect: "insp.record" }[step] ?? `step.${step}`)} · ${t("dangers.done")}`);
     await refresh(answer.position);
   } catch (ex) {
     $("#cmd-error").hidden = false;
@@ -322,6 +329,7 @@ async function loadSide(minPosition = 0) {
   if ($("#p-end").value) period.set("end", $("#p-end").value);
   if (minPosition) period.set("min_position", String(minPosition));
   const q = period.toString() ? `?${period}` : "";
+  loadInspections(minPosition);
   const [stats, risks] = await Promise.all([api.get(`/hidden-dangers/stats${q}`).catch((ex) => { toast(`${ex.heading}: ${ex.detail}`, true); return { streets: {} }; }), api.get(`/risk-points?limit=500${minPosition ? `&min_position=${minPosition}` : ""}`)]);
   const cell = (k, v) => (v === null || v === undefined ? "—" : k === "on_time_rate" ? `${Math.round(v * 100)}%` : String(v));
   const rows = Object.entries(stats.streets).map(([code, row]) => `<tr><td>${esc(unitName(code))}</td>${STAT_COLUMNS.map((k) => `<td>${esc(cell(k, row[k]))}</td>`).join("")}</tr>`).join("");
@@ -404,6 +412,32 @@ function showLecLevel() {
   const level = lecLevel(d);
   if (lec) $("#a-level").value = level;
   $("#a-result").textContent = lec ? `${t("dangers.lec", { d })} → ${label("riskLevel", level)}（${label("riskColour", RISK_COLOUR[level])}）` : "";
+}
+
+// ------------------------------------------------------------------ inspections (排查): a checklist, and findings that raise hidden dangers
+const CHECK_ROWS = 4;
+
+async function loadInspections(minPosition = 0) {
+  const page = await api.get(`/inspections?limit=50${minPosition ? `&min_position=${minPosition}` : ""}`).catch(() => ({ items: [], total: 0 }));
+  $("#insp-new").hidden = !can(state.user?.role, "POST /inspections");
+  $("#insp-count").textContent = page.total;
+  $("#inspections").innerHTML = page.items.map((i) => `<div class="risk" data-testid="insp-${esc(i.id)}">
+      <div>${esc(label("inspectionKind", i.kind))} · ${esc(i.site || unitPath(i.unit_code))} · ${esc(fmtDateTime(i.inspected_at))}</div>
+      <div class="meta">${i.checklist.map((c) => `${esc(c.item)}：${esc(label("checkResult", c.result))}`).join(" · ")}</div>
+      <div class="meta">${esc(t("insp.found", { n: i.dangers.length }))}${i.inspectors ? ` · ${esc(i.inspectors)}` : ""}</div></div>`).join("")
+    || `<div class="empty">${esc(t("dangers.none"))}</div>`;
+}
+
+function openInspection() {
+  const rows = [...Array(CHECK_ROWS)].map((_, n) => `<label><span class="${n ? "" : "req"}">${esc(t("insp.item"))} ${n + 1}</span><input id="i-item-${n}" maxlength="200"></label>
+    <label><span>${esc(t("insp.result"))}</span><select id="i-result-${n}">${CHECK_RESULTS.map((r) => option(r, label("checkResult", r), "ok")).join("")}</select></label>`).join("");
+  openDialog("inspect", t("insp.record"), `<label class="wide"><span class="req">${esc(t("dangers.unit"))}</span><select id="i-unit">${unitsInScope().map((u) => option(u.code, unitPath(u.code), "")).join("")}</select></label>
+    <label><span class="req">${esc(t("insp.kind"))}</span><select id="i-kind">${INSPECTION_KINDS.map((k) => option(k, label("inspectionKind", k), "planned")).join("")}</select></label>
+    <label><span class="req">${esc(t("dangers.site"))}</span><input id="i-site" maxlength="200"></label>
+    <label class="wide"><span>${esc(t("insp.inspectors"))}</span><input id="i-inspectors" maxlength="200"></label>
+    ${rows}
+    <label class="wide"><span>${esc(t("insp.finding"))}</span><input id="i-finding" maxlength="200"></label>
+    <label><span>${esc(t("dangers.grade"))}</span><select id="i-grade">${DANGER_GRADES.map((g) => option(g, label("dangerGrade", g), "general")).join("")}</select></label>`);
 }
 
 function toast(message, isError = false) {

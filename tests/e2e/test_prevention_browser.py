@@ -191,6 +191,21 @@ def test_offline_record_with_photo_to_销号_across_phone_desk_and_board(server:
         point = next(r for r in commander.get("/risk-points", params={"limit": 100}).json()["items"] if r["name"] == "村东液化气供应点")
         assert (point["level"], point["assessment"]["d"], [c["tier"] for c in point["controls"]]) == ("major", 540, ["enterprise"])
 
+        # An inspection with its checklist: the failed item's finding raises a hidden danger in the register.
+        d.click('[data-testid="insp-new"]')
+        d.select_option("#i-unit", "411099001002")
+        d.fill("#i-site", "许田村小学")
+        d.fill("#i-item-0", "疏散通道")
+        d.fill("#i-item-1", "灭火器有效期")
+        d.select_option("#i-result-1", "fail")
+        d.fill("#i-finding", "教学楼灭火器过期")
+        assert_accessible(d, "the inspection dialog")
+        d.click("#cmd-submit")
+        expect(d.locator('[data-testid="inspections"]')).to_contain_text("许田村小学", timeout=15_000)
+        expect(d.locator('[data-testid="register"]')).to_contain_text("教学楼灭火器过期")
+        inspection = next(i for i in commander.get("/inspections").json()["items"] if i["site"] == "许田村小学")
+        assert [c["result"] for c in inspection["checklist"]] == ["ok", "fail"] and len(inspection["dangers"]) == 1
+
         # The board: closed, so no longer open; the 重大 one stays listed.
         b = desk.new_page()
         b.goto(server.base_url + "/ui/board.html")
