@@ -93,6 +93,8 @@ def vocabulary() -> dict[str, Any]:
         "LEC_VALUES": {"l": list(prevention.LEC_L), "e": list(prevention.LEC_E), "c": list(prevention.LEC_C)},
         "ASSESS_METHODS": [str(m) for m in prevention.AssessMethod],
         "CONTROL_TIERS": list(prevention.CONTROL_TIERS),
+        "CHECK_RESULTS": [str(r) for r in prevention.CheckResult],
+        "INSPECTION_KINDS": [str(k) for k in prevention.InspectionKind],
         "DANGER_GRADES": [str(g) for g in prevention.DangerGrade],
         "DANGER_FLOW": [str(s) for s in prevention.DANGER_FLOW],
         "DANGER_OPEN": values(prevention.DANGER_OPEN),

@@ -9,7 +9,8 @@ import { applyStatic, getLang, label, onLangChange, setLang, t } from "./i18n.js
 import { showDistrictName } from "./panels.js";
 import { showSignIn, submitSignIn } from "./signin.js";
 import {
-  ASSESS_METHODS, can, DANGER_FLOW, DANGER_GRADES, DANGER_RUNNING, DANGER_STEPS, FIVE_IN_PLACE, LEC_VALUES, RISK_COLOUR, RISK_LEVELS,
+  ASSESS_METHODS, can, CHECK_RESULTS, CONTROL_TIERS, DANGER_FLOW, DANGER_GRADES, DANGER_RUNNING, DANGER_STEPS, FIVE_IN_PLACE,
+  INSPECTION_KINDS, LEC_VALUES, RISK_COLOUR, RISK_LEVELS,
 } from "./vocab.js";
 import { lecLevel } from "./board-model.js";
 
@@ -41,7 +42,11 @@ function init() {
   $("#risks").addEventListener("click", (e) => {
     const b = e.target.closest("[data-assess]");
     if (b) openAssess(b.dataset.assess);
+    const ctl = e.target.closest("[data-controls]");
+    if (ctl) openControls(ctl.dataset.controls);
   });
+  $("#risk-new").addEventListener("click", openRegister);
+  $("#insp-new").addEventListener("click", openInspection);
   $("#cmd-body").addEventListener("change", showLecLevel);
   $("#cmd-close").addEventListener("click", () => $("#cmd-dialog").close());
   $("#cmd-cancel").addEventListener("click", () => $("#cmd-dialog").close());
@@ -259,10 +264,22 @@ const commands = new Map(); // one api.Command per (record, step): its key survi
 
 function bodyFor(step) {
   const v = (id) => $(`#${id}`)?.value.trim() ?? "";
+  const assessment = () => (v("a-method") === "lec"
+    ? { method: "lec", l: Number(v("a-l")), e: Number(v("a-e")), c: Number(v("a-c")), basis: v("a-basis") }
+    : { method: "direct", level: v("a-level"), basis: v("a-basis") });
   switch (step) {
     case "assess":
-      return v("a-method") === "lec" ? { method: "lec", l: Number(v("a-l")), e: Number(v("a-e")), c: Number(v("a-c")), basis: v("a-basis") }
-        : { method: "direct", level: v("a-level"), basis: v("a-basis") };
+      return assessment();
+    case "register":
+      return { unit_code: v("r-unit"), name: v("r-name"), subject: v("r-subject"), industry: v("r-industry"), address: v("r-address"),
+        hazard: v("r-hazard"), ...assessment() };
+    case "inspect":
+      return { unit_code: v("i-unit"), kind: v("i-kind"), site: v("i-site"), inspectors: v("i-inspectors"), inspected_at: new Date().toISOString(),
+        checklist: [...Array(CHECK_ROWS)].map((_, n) => ({ item: v(`i-item-${n}`), result: v(`i-result-${n}`) })).filter((c) => c.item),
+        findings: v("i-finding") ? [{ grade: v("i-grade"), title: v("i-finding") }] : [] };
+    case "controls":
+      return { controls: CONTROL_TIERS.map((tier) => ({ tier, measures: v(`k-${tier}-measures`), person: v(`k-${tier}-person`) }))
+        .filter((c) => c.measures || c.person) };
     case "assign": {
       const body = { rectifier: v("s-rectifier"), responsible: v("s-responsible"), deadline: fromLocalInput(v("s-deadline")), measures: v("s-measures") };
       if (state.doc.grade === "major") {
@@ -285,15 +302,17 @@ function bodyFor(step) {
 async function submitStep(e) {
   e.preventDefault();
   const step = e.currentTarget.dataset.step;
-  const path = step === "assess" ? `/risk-points/${e.currentTarget.dataset.risk}/assessments`
-    : `/hidden-dangers/${state.doc.id}/${DESK_STEPS.find(([s]) => s === step)[1]}`;
+  const risk = e.currentTarget.dataset.risk;
+  const path = { assess: `/risk-points/${risk}/assessments`, controls: `/risk-points/${risk}/controls`, register: "/risk-points",
+    inspect: "/inspections" }[step]
+    ?? `/hidden-dangers/${state.doc.id}/${DESK_STEPS.find(([s]) => s === step)[1]}`;
   if (!commands.has(path)) commands.set(path, new api.Command(path));
   const btn = $("#cmd-submit");
   btn.disabled = true;
   try {
     const answer = await commands.get(path).send(bodyFor(step));
     $("#cmd-dialog").close();
-    toast(`${t(step === "assess" ? "risk.reassess" : `step.${step}`)} · ${t("dangers.done")}`);
+    toast(`${t({ assess: "risk.reassess", register: "risk.register", controls: "risk.controls", inspect: "insp.record" }[step] ?? `step.${step}`)} · ${t("dangers.done")}`);
     await refresh(answer.position);
   } catch (ex) {
     $("#cmd-error").hidden = false;
@@ -310,6 +329,7 @@ async function loadSide(minPosition = 0) {
   if ($("#p-end").value) period.set("end", $("#p-end").value);
   if (minPosition) period.set("min_position", String(minPosition));
   const q = period.toString() ? `?${period}` : "";
+  loadInspections(minPosition);
   const [stats, risks] = await Promise.all([api.get(`/hidden-dangers/stats${q}`).catch((ex) => { toast(`${ex.heading}: ${ex.detail}`, true); return { streets: {} }; }), api.get(`/risk-points?limit=500${minPosition ? `&min_position=${minPosition}` : ""}`)]);
   const cell = (k, v) => (v === null || v === undefined ? "—" : k === "on_time_rate" ? `${Math.round(v * 100)}%` : String(v));
   const rows = Object.entries(stats.streets).map(([code, row]) => `<tr><td>${esc(unitName(code))}</td>${STAT_COLUMNS.map((k) => `<td>${esc(cell(k, row[k]))}</td>`).join("")}</tr>`).join("");
@@ -317,6 +337,8 @@ async function loadSide(minPosition = 0) {
     : `<div class="empty">${esc(t("dangers.none"))}</div>`;
   const now = Date.now();
   const canAssess = can(state.user?.role, "POST /risk-points/{risk_point_id}/assessments");
+  const canControl = can(state.user?.role, "POST /risk-points/{risk_point_id}/controls");
+  $("#risk-new").hidden = !can(state.user?.role, "POST /risk-points");
   state.risks = new Map(risks.items.map((r) => [r.id, r]));
   $("#risk-count").textContent = risks.total;
   $("#risks").innerHTML = risks.items.map((r) => {
@@ -325,30 +347,64 @@ async function loadSide(minPosition = 0) {
     return `<div class="risk${late ? " is-late" : ""}" data-testid="risk-${esc(r.id)}"><div><span class="rl rl-${esc(RISK_COLOUR[r.level] ?? "blue")}">${esc(label("riskColour", RISK_COLOUR[r.level] ?? ""))}</span>${esc(r.name)} · ${esc(r.subject)}</div>
       <div class="meta">${esc(label("riskLevel", r.level))}${a?.d != null ? ` · ${esc(t("dangers.lec", { d: a.d }))}` : a?.basis ? ` · ${esc(a.basis)}` : ""} · ${esc(unitPath(r.unit_code))}</div>
       <div class="meta review">${esc(t("dangers.reviewDue"))} ${esc(fmtDateTime(r.review_due))}</div>
-      ${canAssess ? `<button type="button" class="btn btn-sm" data-assess="${esc(r.id)}" data-testid="assess-${esc(r.id)}">${esc(t("risk.reassess"))}</button>` : ""}</div>`;
+      ${(r.controls ?? []).map((c) => `<div class="meta">${esc(label("controlTier", c.tier))}：${esc(c.measures)} · ${esc(c.person)}</div>`).join("")}
+      ${canAssess ? `<button type="button" class="btn btn-sm" data-assess="${esc(r.id)}" data-testid="assess-${esc(r.id)}">${esc(t("risk.reassess"))}</button>` : ""}
+      ${canControl ? `<button type="button" class="btn btn-sm" data-controls="${esc(r.id)}" data-testid="controls-${esc(r.id)}">${esc(t("risk.controls"))}</button>` : ""}</div>`;
   }).join("") || `<div class="empty">${esc(t("dangers.none"))}</div>`;
 }
 
 // ------------------------------------------------------------------ reassessing a risk point (LEC or direct)
-function openAssess(id) {
-  const r = state.risks.get(id);
-  const a = r.assessment ?? {};
+/** The assessment's fields (LEC from the method's tables, or a level with its basis), as given `a` and `level`. */
+function assessmentFields(a, level) {
   const pick = (name, values, current) => `<label><span class="req">${name.toUpperCase()}</span><select id="a-${name}">${values.map((v) => option(String(v), String(v), String(current ?? ""))).join("")}</select></label>`;
-  $("#cmd-title").textContent = `${t("risk.reassess")} · ${r.name}`;
-  $("#cmd-body").innerHTML = `<label class="wide"><span class="req">${esc(t("risk.method"))}</span><select id="a-method">${ASSESS_METHODS.map((m) => option(m, label("assessMethod", m), a.method ?? "lec")).join("")}</select></label>
+  return `<label class="wide"><span class="req">${esc(t("risk.method"))}</span><select id="a-method">${ASSESS_METHODS.map((m) => option(m, label("assessMethod", m), a.method ?? "lec")).join("")}</select></label>
     ${pick("l", LEC_VALUES.l, a.l)}${pick("e", LEC_VALUES.e, a.e)}${pick("c", LEC_VALUES.c, a.c)}
     <div class="wide lec-result" id="a-result" aria-live="polite"></div>
-    <label class="wide"><span>${esc(t("risk.level"))}</span><select id="a-level">${RISK_LEVELS.map((l) => option(l, label("riskLevel", l), r.level)).join("")}</select></label>
+    <label class="wide"><span>${esc(t("risk.level"))}</span><select id="a-level">${RISK_LEVELS.map((l) => option(l, label("riskLevel", l), level)).join("")}</select></label>
     <label class="wide"><span>${esc(t("risk.basis"))}</span><textarea id="a-basis" rows="2" maxlength="2000">${esc(a.basis ?? "")}</textarea></label>`;
-  $("#cmd-form").dataset.step = "assess";
-  $("#cmd-form").dataset.risk = id;
+}
+
+function openDialog(step, title, body, risk = "") {
+  $("#cmd-title").textContent = title;
+  $("#cmd-body").innerHTML = body;
+  $("#cmd-form").dataset.step = step;
+  $("#cmd-form").dataset.risk = risk;
   $("#cmd-error").hidden = true;
   showLecLevel();
   $("#cmd-dialog").showModal();
+  $("#cmd-body").querySelector("input, select, textarea")?.focus();
+}
+
+function openAssess(id) {
+  const r = state.risks.get(id);
+  openDialog("assess", `${t("risk.reassess")} · ${r.name}`, assessmentFields(r.assessment ?? {}, r.level), id);
+}
+
+/** The units this account registers risk points in: its own and those below it (the one scope rule, by code levels). */
+function unitsInScope() {
+  const own = state.user.unit_code;
+  const prefix = state.user.role === "admin" ? "" : own.slice(6) === "000000" ? own.slice(0, 6) : own.slice(9) === "000" ? own.slice(0, 9) : own;
+  return [...state.units.values()].filter((u) => u.code.startsWith(prefix)).sort((a, b) => a.code.localeCompare(b.code));
+}
+
+function openRegister() {
+  const line = (id, key, required = true) => `<label class="wide"><span class="${required ? "req" : ""}">${esc(t(key))}</span><input id="${id}" maxlength="200"${required ? " required" : ""}></label>`;
+  openDialog("register", t("risk.register"), `<label class="wide"><span class="req">${esc(t("dangers.unit"))}</span><select id="r-unit">${unitsInScope().map((u) => option(u.code, unitPath(u.code), "")).join("")}</select></label>
+    ${line("r-name", "risk.name")}${line("r-subject", "risk.subject")}${line("r-industry", "risk.industry", false)}${line("r-address", "risk.address", false)}
+    <label class="wide"><span class="req">${esc(t("risk.hazard"))}</span><textarea id="r-hazard" rows="2" maxlength="2000" required></textarea></label>
+    ${assessmentFields({}, RISK_LEVELS[RISK_LEVELS.length - 1])}`);
+}
+
+function openControls(id) {
+  const r = state.risks.get(id);
+  const now = Object.fromEntries((r.controls ?? []).map((c) => [c.tier, c]));
+  openDialog("controls", `${t("risk.controls")} · ${r.name}`, CONTROL_TIERS.map((tier) => `<fieldset class="wide tier"><legend>${esc(label("controlTier", tier))}</legend>
+      <label><span>${esc(t("dangers.measures"))}</span><textarea id="k-${tier}-measures" rows="2" maxlength="2000">${esc(now[tier]?.measures ?? "")}</textarea></label>
+      <label><span>${esc(t("dangers.responsible"))}</span><input id="k-${tier}-person" maxlength="200" value="${esc(now[tier]?.person ?? "")}"></label></fieldset>`).join(""), id);
 }
 
 function showLecLevel() {
-  if ($("#cmd-form").dataset.step !== "assess") return;
+  if (!["assess", "register"].includes($("#cmd-form").dataset.step)) return;
   const lec = $("#a-method").value === "lec";
   for (const id of ["#a-l", "#a-e", "#a-c"]) $(id).disabled = !lec;
   $("#a-level").disabled = lec;
@@ -356,6 +412,32 @@ function showLecLevel() {
   const level = lecLevel(d);
   if (lec) $("#a-level").value = level;
   $("#a-result").textContent = lec ? `${t("dangers.lec", { d })} → ${label("riskLevel", level)}（${label("riskColour", RISK_COLOUR[level])}）` : "";
+}
+
+// ------------------------------------------------------------------ inspections (排查): a checklist, and findings that raise hidden dangers
+const CHECK_ROWS = 4;
+
+async function loadInspections(minPosition = 0) {
+  const page = await api.get(`/inspections?limit=50${minPosition ? `&min_position=${minPosition}` : ""}`).catch(() => ({ items: [], total: 0 }));
+  $("#insp-new").hidden = !can(state.user?.role, "POST /inspections");
+  $("#insp-count").textContent = page.total;
+  $("#inspections").innerHTML = page.items.map((i) => `<div class="risk" data-testid="insp-${esc(i.id)}">
+      <div>${esc(label("inspectionKind", i.kind))} · ${esc(i.site || unitPath(i.unit_code))} · ${esc(fmtDateTime(i.inspected_at))}</div>
+      <div class="meta">${i.checklist.map((c) => `${esc(c.item)}：${esc(label("checkResult", c.result))}`).join(" · ")}</div>
+      <div class="meta">${esc(t("insp.found", { n: i.dangers.length }))}${i.inspectors ? ` · ${esc(i.inspectors)}` : ""}</div></div>`).join("")
+    || `<div class="empty">${esc(t("dangers.none"))}</div>`;
+}
+
+function openInspection() {
+  const rows = [...Array(CHECK_ROWS)].map((_, n) => `<label><span class="${n ? "" : "req"}">${esc(t("insp.item"))} ${n + 1}</span><input id="i-item-${n}" maxlength="200"></label>
+    <label><span>${esc(t("insp.result"))}</span><select id="i-result-${n}">${CHECK_RESULTS.map((r) => option(r, label("checkResult", r), "ok")).join("")}</select></label>`).join("");
+  openDialog("inspect", t("insp.record"), `<label class="wide"><span class="req">${esc(t("dangers.unit"))}</span><select id="i-unit">${unitsInScope().map((u) => option(u.code, unitPath(u.code), "")).join("")}</select></label>
+    <label><span class="req">${esc(t("insp.kind"))}</span><select id="i-kind">${INSPECTION_KINDS.map((k) => option(k, label("inspectionKind", k), "planned")).join("")}</select></label>
+    <label><span class="req">${esc(t("dangers.site"))}</span><input id="i-site" maxlength="200"></label>
+    <label class="wide"><span>${esc(t("insp.inspectors"))}</span><input id="i-inspectors" maxlength="200"></label>
+    ${rows}
+    <label class="wide"><span>${esc(t("insp.finding"))}</span><input id="i-finding" maxlength="200"></label>
+    <label><span>${esc(t("dangers.grade"))}</span><select id="i-grade">${DANGER_GRADES.map((g) => option(g, label("dangerGrade", g), "general")).join("")}</select></label>`);
 }
 
 function toast(message, isError = false) {

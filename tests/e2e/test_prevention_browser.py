@@ -68,7 +68,9 @@ def test_offline_record_with_photo_to_销号_across_phone_desk_and_board(server:
     commander = server.client("commander")
     try:
         # The phone: signed in online, then the network goes.
+        errors: list[str] = []
         p = phone.new_page()
+        p.on("pageerror", lambda e: errors.append(f"phone: {e}"))
         sign_in(p, server, "/ui/inspect.html", "xinxing")
         expect(p.locator("#conn-status")).to_have_attribute("data-state", "online")
         assert_accessible(p, "the inspector phone, online")
@@ -91,7 +93,7 @@ def test_offline_record_with_photo_to_销号_across_phone_desk_and_board(server:
         expect(p.locator("#conn-status")).to_have_attribute("data-state", "offline", timeout=10_000)
         expect(p.locator("#outbox-list li")).to_have_count(1)
         expect(p.locator("#f-unit option")).not_to_have_count(0)  # the places known from the last visit: recording goes on
-        expect(p.locator(f'[data-testid^="mine-"]').first).to_be_visible()
+        expect(p.locator('[data-testid^="mine-"]').first).to_be_visible()
 
         # Back online: sent once.
         phone.set_offline(False)
@@ -106,6 +108,7 @@ def test_offline_record_with_photo_to_销号_across_phone_desk_and_board(server:
 
         # The desk (the district's duty operator): the record with its photo; assign it.
         d = desk.new_page()
+        d.on("pageerror", lambda e: errors.append(f"desk: {e}"))
         sign_in(d, server, f"/ui/dangers.html#id={danger_id}", "operator")
         expect(d.locator('[data-testid="detail-title"]')).to_contain_text(TITLE, timeout=15_000)
         img = d.locator(f'[data-testid="photo-{photo}"]')
@@ -165,6 +168,44 @@ def test_offline_record_with_photo_to_销号_across_phone_desk_and_board(server:
         expect(d.locator(f'[data-testid="risk-{risk["id"]}"]')).to_contain_text("红", timeout=15_000)
         assert commander.get(f"/risk-points/{risk['id']}").json()["assessments"][-1]["d"] == 900
 
+        # A new risk point registered at the desk, graded as the numbers are picked; then its controls per tier.
+        d.click('[data-testid="risk-new"]')
+        d.select_option("#r-unit", "411099001003")
+        d.fill("#r-name", "村东液化气供应点")
+        d.fill("#r-subject", "魏庄村液化气站")
+        d.fill("#r-hazard", "钢瓶泄漏，火灾爆炸")
+        d.select_option("#a-l", "6")
+        d.select_option("#a-e", "6")
+        d.select_option("#a-c", "15")
+        expect(d.locator("#a-result")).to_contain_text("540")
+        assert_accessible(d, "the risk point registration dialog")
+        d.click("#cmd-submit")
+        new = d.locator("#risks .risk", has_text="村东液化气供应点")
+        expect(new).to_contain_text("红", timeout=15_000)
+        new.locator("[data-controls]").click()
+        d.fill("#k-enterprise-measures", "每日开门前检测泄漏，钢瓶定点存放")
+        d.fill("#k-enterprise-person", "站长 李明")
+        assert_accessible(d, "the controls dialog")
+        d.click("#cmd-submit")
+        expect(new).to_contain_text("站长 李明", timeout=15_000)
+        point = next(r for r in commander.get("/risk-points", params={"limit": 100}).json()["items"] if r["name"] == "村东液化气供应点")
+        assert (point["level"], point["assessment"]["d"], [c["tier"] for c in point["controls"]]) == ("major", 540, ["enterprise"])
+
+        # An inspection with its checklist: the failed item's finding raises a hidden danger in the register.
+        d.click('[data-testid="insp-new"]')
+        d.select_option("#i-unit", "411099001002")
+        d.fill("#i-site", "许田村小学")
+        d.fill("#i-item-0", "疏散通道")
+        d.fill("#i-item-1", "灭火器有效期")
+        d.select_option("#i-result-1", "fail")
+        d.fill("#i-finding", "教学楼灭火器过期")
+        assert_accessible(d, "the inspection dialog")
+        d.click("#cmd-submit")
+        expect(d.locator('[data-testid="inspections"]')).to_contain_text("许田村小学", timeout=15_000)
+        expect(d.locator('[data-testid="register"]')).to_contain_text("教学楼灭火器过期")
+        inspection = next(i for i in commander.get("/inspections").json()["items"] if i["site"] == "许田村小学")
+        assert [c["result"] for c in inspection["checklist"]] == ["ok", "fail"] and len(inspection["dangers"]) == 1
+
         # The board: closed, so no longer open; the 重大 one stays listed.
         b = desk.new_page()
         b.goto(server.base_url + "/ui/board.html")
@@ -174,5 +215,6 @@ def test_offline_record_with_photo_to_销号_across_phone_desk_and_board(server:
         assert danger_id not in {h["id"] for h in board["hidden_danger"]}
         assert commander.get(f"/hidden-dangers/{danger_id}").json()["status"] == "closed"
         assert_accessible(b, "the board with the 隐患 panel")
+        assert errors == []  # no script failed on any page
     finally:
         commander.close()
