@@ -87,6 +87,18 @@ function init() {
   $("#allocate-btn").addEventListener("click", () => openAllocate(state.selectedId));
   $("#incident-list").addEventListener("click", onIncidentClick);
   $("#allocation-list").addEventListener("click", onAllocationClick);
+  // The pages menu closes on a click elsewhere or Escape (focus back on its button).
+  document.addEventListener("click", (e) => {
+    const menu = $("#pages-menu");
+    if (menu.open && !menu.contains(e.target)) menu.open = false;
+  });
+  document.addEventListener("keydown", (e) => {
+    const menu = $("#pages-menu");
+    if (e.key === "Escape" && menu.open) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
   $("#warning-btn").addEventListener("click", () => openWarningDraft());
   $("#warning-list").addEventListener("click", onWarningClick);
   $("#map").addEventListener("click", onMapClick);

@@ -1724,3 +1724,13 @@ Object.assign(DICT.en, {
   "stats.w.unsigned": "Not signed",
   "stats.w.escalated": "Escalated",
 });
+
+// ------------------------------------------------------------------ the board's menu of the other pages
+Object.assign(DICT.zh, {
+  "nav.pages": "更多页面",
+  "nav.dangers": "隐患台账",
+});
+Object.assign(DICT.en, {
+  "nav.pages": "More pages",
+  "nav.dangers": "Hidden dangers",
+});

@@ -85,3 +85,18 @@ def test_the_desk_ships_reserved_materials_from_the_board(server: Server, page: 
         assert api.get(f"/allocations/{a['id']}").json()["status"] == "shipped"
     finally:
         api.close()
+
+
+def test_the_other_pages_are_one_menu_away_by_keyboard(server: Server, page: Any) -> None:
+    expect = sync_api.expect
+    sign_in(page, server, "commander")
+    page.focus("#pages-menu summary")
+    page.keyboard.press("Enter")
+    expect(page.locator("#records-link")).to_be_visible()
+    assert_accessible(page, "the board with its pages menu open")
+    page.keyboard.press("Escape")
+    expect(page.locator("#records-link")).to_be_hidden()
+    page.focus("#pages-menu summary")
+    page.keyboard.press("Enter")
+    page.click("#stats-link")
+    expect(page).to_have_url(__import__("re").compile(r"/ui/stats\.html"))
