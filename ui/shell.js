@@ -2,11 +2,38 @@
 // written once. A page says which route it needs (so the role rule comes from ui/vocab.js) and
 // what to do once signed in; the shell does the rest the same way on every page that uses it.
 import * as api from "./api.js";
+import { esc } from "./format.js";
 import { applyStatic, getLang, label, onLangChange, setLang, t } from "./i18n.js";
 import { showSignIn, submitSignIn } from "./signin.js";
 import { can } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
+const i18n = (key) => `<span data-i18n="${key}">${esc(t(key))}</span>`;
+
+/**
+ * Draw the desk page's header into its `<header class="topbar" data-title="…">`, written once for
+ * every page that uses the shell: the emblem, the district and the page's name (`data-title`, a
+ * dictionary key), the way back to the board, who is signed in, the language and sign-out buttons.
+ */
+function mountTopbar() {
+  const bar = document.querySelector("header.topbar[data-title]");
+  if (!bar || bar.firstElementChild) return;
+  bar.innerHTML = `<div class="brand">
+      <svg class="emblem" aria-hidden="true"><use href="#emblem"/></svg>
+      <div class="brand-text">
+        <div class="brand-title"><span class="district-name"></span>${i18n("app.title")}</div>
+        <div class="brand-sub"><span class="district-name"></span>${i18n("app.district")} · ${i18n(bar.dataset.title)}</div>
+      </div>
+    </div>
+    <div class="topbar-right">
+      <a class="btn btn-ghost" href="board.html" data-i18n="records.toBoard">${esc(t("records.toBoard"))}</a>
+      <div class="user"><div id="user-name" class="user-name"></div><div id="user-role" class="user-role"></div></div>
+      <button id="lang-toggle" class="btn btn-ghost" type="button" data-i18n-title="lang.toggleTitle" data-i18n="lang.toggle">${esc(t("lang.toggle"))}</button>
+      <button id="sign-out" class="btn btn-ghost" type="button" data-i18n="user.signOut">${esc(t("user.signOut"))}</button>
+    </div>`;
+}
+
+mountTopbar();
 
 function showDistrictName(name) {
   for (const el of document.querySelectorAll(".district-name")) el.textContent = name;
