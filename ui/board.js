@@ -753,9 +753,7 @@ function toast(text, isError = false) {
 function scopeOk(code) {
   const u = state.user;
   if (!u || u.role === "admin") return true;
-  const c = u.unit_code || "";
-  const prefix = c.slice(6) === "000000" ? c.slice(0, 6) : c.slice(9) === "000" ? c.slice(0, 9) : c;
-  return String(code).startsWith(prefix);
+  return String(code).startsWith(u.scope_prefix ?? ""); // the server's scope rule (GET /auth/me)
 }
 
 function unitOptions(selected) {

@@ -382,8 +382,7 @@ function openAssess(id) {
 
 /** The units this account registers risk points in: its own and those below it (the one scope rule, by code levels). */
 function unitsInScope() {
-  const own = state.user.unit_code;
-  const prefix = state.user.role === "admin" ? "" : own.slice(6) === "000000" ? own.slice(0, 6) : own.slice(9) === "000" ? own.slice(0, 9) : own;
+  const prefix = state.user.scope_prefix ?? ""; // the server's scope rule (GET /auth/me)
   return [...state.units.values()].filter((u) => u.code.startsWith(prefix)).sort((a, b) => a.code.localeCompare(b.code));
 }
 

@@ -174,9 +174,7 @@ function setOnline(online) {
 
 /** The units an account acts in: its own and those below it (the one scope rule, by the division code's levels). */
 function inScope(code) {
-  const own = state.user.unit_code;
-  const prefix = own.slice(6) === "000000" ? own.slice(0, 6) : own.slice(9) === "000" ? own.slice(0, 9) : own;
-  return code.startsWith(prefix);
+  return code.startsWith(state.user.scope_prefix ?? ""); // the server's scope rule (GET /auth/me)
 }
 
 async function start() {

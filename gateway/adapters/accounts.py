@@ -17,6 +17,7 @@ from sqlalchemy import Boolean, Column, Connection, DateTime, Engine, Integer, M
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from domain.units import scope_prefix
 from gateway.context import Principal, Role
 from gateway.adapters.passwords import check_password
 from gateway.errors import Conflict, IdempotencyMismatch, NotFound
@@ -114,6 +115,10 @@ class Account:
             "team_id": self.team_id,
             "display_name": self.display_name,
             "active": self.active,
+            # The codes this account reads and acts in start with this (the one scope rule,
+            # `Principal.can_see_unit`): pages filter their unit pickers by it instead of
+            # working out the division code's levels themselves. Empty: the whole district.
+            "scope_prefix": "" if self.principal.is_admin else scope_prefix(self.unit_code),
         }
 
 
