@@ -133,6 +133,23 @@ export async function get(path) {
   return (await send("GET", path)).json;
 }
 
+/** Save a file the server builds (an Excel export): fetched with the session's token, so not a plain link. */
+export async function downloadFile(path, filename) {
+  let res;
+  try {
+    res = await fetch(API + path, { headers: { Authorization: `Bearer ${getToken()}` }, cache: "no-store" });
+  } catch {
+    throw new ApiError(0, { code: "network", detail: t("err.network") });
+  }
+  if (!res.ok) throw new ApiError(res.status, await problemOf(res));
+  const url = URL.createObjectURL(await res.blob());
+  const a = Object.assign(document.createElement("a"), { href: url, download: filename });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
 export async function signIn(username, password) {
   const { json } = await send("POST", "/auth/token", { form: { username, password }, auth: false });
   saveSession(json.access_token, json.user);

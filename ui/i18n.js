@@ -1734,3 +1734,11 @@ Object.assign(DICT.en, {
   "nav.pages": "More pages",
   "nav.dangers": "Hidden dangers",
 });
+
+// ------------------------------------------------------------------ records search: the export
+Object.assign(DICT.zh, {
+  "records.export": "导出 Excel（当前条件）",
+});
+Object.assign(DICT.en, {
+  "records.export": "Export to Excel (these filters)",
+});

@@ -157,6 +157,17 @@ function init() {
     onSubmit(new Event("submit"));
   });
   $("#page-next").addEventListener("click", () => search(state.page + 1));
+  $("#f-export").addEventListener("click", async () => {
+    const params = new URLSearchParams(query(null).split("?")[1]); // the filters on screen, every page of them
+    params.delete("limit");
+    params.set("format", "xlsx");
+    try {
+      await api.downloadFile(`${KINDS[state.kind].route}?${params}`, `${t("records.kind.incidents")}.xlsx`);
+    } catch (ex) {
+      $("#results-error").hidden = false;
+      $("#results-error").textContent = `${ex.heading}${ex.detail ? ` — ${ex.detail}` : ""}`;
+    }
+  });
   $("#page-first").addEventListener("click", () => search(0));
   window.addEventListener("hashchange", () => {
     readAddress();

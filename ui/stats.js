@@ -153,17 +153,9 @@ async function load() {
   }
 }
 
-/** Download a workbook the server builds (the token goes in the header, so not a plain link). */
 async function download(path, filename) {
   try {
-    const res = await fetch(`${api.API}${path}`, { headers: { Authorization: `Bearer ${api.getToken()}` }, cache: "no-store" });
-    if (!res.ok) throw new api.ApiError(res.status, await res.json().catch(() => ({})));
-    const url = URL.createObjectURL(await res.blob());
-    const a = Object.assign(document.createElement("a"), { href: url, download: filename });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    await api.downloadFile(path, filename);
   } catch (ex) {
     showError(ex);
   }

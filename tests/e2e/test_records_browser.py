@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import openpyxl
 import pytest
 
 from tests.conftest import Server, screenshot_dir
@@ -22,12 +23,12 @@ SCREENSHOTS = screenshot_dir()
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:  # noqa: F811
-    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", timezone_id="Asia/Shanghai")
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", timezone_id="Asia/Shanghai", accept_downloads=True)
     yield ctx.new_page()
     ctx.close()
 
 
-def test_an_operator_finds_incidents_by_word_and_shares_the_search(server: Server, page: Any) -> None:
+def test_an_operator_finds_incidents_by_word_and_shares_the_search(server: Server, page: Any, tmp_path: Any) -> None:
     expect = sync_api.expect
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -54,6 +55,15 @@ def test_an_operator_finds_incidents_by_word_and_shares_the_search(server: Serve
     page.reload()
     expect(page.locator("#f-q")).to_have_value("积水", timeout=15_000)
     expect(page.locator("#results-count")).to_have_text("共 1 条", timeout=10_000)
+
+    # The list under this filter, as a workbook: the same rows, in Chinese.
+    with page.expect_download() as done:
+        page.click("#f-export")
+    path = tmp_path / "incidents.xlsx"
+    done.value.save_as(path)
+    sheet = list(openpyxl.load_workbook(path, read_only=True)["突发事件"].iter_rows(values_only=True))
+    assert sheet[0][:3] == ("发生时间", "事件", "单位") and [r[1] for r in sheet[1:]] == ["魏庄村低洼区域积水"]
+    assert sheet[1][4] == "自然灾害 · 洪涝" and sheet[1][6] == "已核实"
 
     # A word nobody wrote finds nothing, said in words.
     page.fill("#f-q", "不存在的记录")
