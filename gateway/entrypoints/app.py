@@ -20,6 +20,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.common import DomainError
+from gateway.entrypoints import openapi
 from gateway.entrypoints.api import (
     afteraction,
     allocations,
@@ -244,6 +245,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     for router in routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(authorize)])
     app.include_router(board_live.router, prefix="/api/v1")  # authenticates in its hello message
+    openapi.install(app)  # which operations need a token: from the same table
 
     @app.get("/healthz", tags=["health"])
     def healthz(request: Request) -> dict[str, Any]:
