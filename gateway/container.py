@@ -264,7 +264,8 @@ class Container:
         lease = make_lease(s, "notifier")
         notifier = Notifier(self.log, self.store, self.outbox, RelayState(self.accounts.engine, notifier_state_name(s)),
                             self.service, planner, channels, lease, quiet=parse_quiet_hours(s.quiet_hours),
-                            backoff_max=s.notify_backoff_max, give_up=timedelta(hours=s.notify_give_up_hours), clock=clock)
+                            backoff_max=s.notify_backoff_max, give_up=timedelta(hours=s.notify_give_up_hours),
+                            max_age=timedelta(minutes=s.notify_max_age_minutes) if s.notify_max_age_minutes else None, clock=clock)
         self.log.on_saved(notifier.wake)
         return notifier
 
