@@ -146,6 +146,8 @@ class Container:
         service.cap_codes = (settings.cap_sector, settings.cap_extension)
         service.district_code = settings.district_code
         service.unit_codes = lambda: [u["code"] for u in store.list("unit", limit=10_000_000)[0]]
+        service.accounts = accounts
+        service.account_secret = lambda: settings.resolved_secret_key.encode()  # read when first needed
         bus = make_bus(settings.redis_url, settings.district_code)
         projector = Projector(event_log, store, publish=bus.publish)
         event_log.on_saved(projector.wake)
