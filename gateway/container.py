@@ -146,7 +146,8 @@ class Container:
         service.cap_codes = (settings.cap_sector, settings.cap_extension)
         service.district_code = settings.district_code
         service.unit_codes = lambda: [u["code"] for u in store.list("unit", limit=10_000_000)[0]]
-        bus = make_bus(settings.redis_url, settings.district_code)
+        # A gateway whose projector runs elsewhere, with no Redis, learns of changes from the store.
+        bus = make_bus(settings.redis_url, settings.district_code, None if settings.run_projector else store.position)
         projector = Projector(event_log, store, publish=bus.publish)
         event_log.on_saved(projector.wake)
         return cls(settings, event_log, engine, store, accounts, service, projector, bus, accounts_engine,
