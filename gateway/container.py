@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import Engine, create_engine, event
 
 from gateway.adapters.accounts import Accounts
+from gateway.service_layer.readiness import ReadinessFacts
 from gateway.adapters.bus import Bus, make_bus
 from gateway.adapters.evidence import EvidenceStore
 from gateway.errors import Conflict
@@ -146,6 +147,7 @@ class Container:
         service.cap_codes = (settings.cap_sector, settings.cap_extension)
         service.district_code = settings.district_code
         service.unit_codes = lambda: [u["code"] for u in store.list("unit", limit=10_000_000)[0]]
+        service.readiness_facts = ReadinessFacts(store, accounts.last_signins)
         bus = make_bus(settings.redis_url, settings.district_code)
         projector = Projector(event_log, store, publish=bus.publish)
         event_log.on_saved(projector.wake)

@@ -493,3 +493,22 @@ class RectifiedIn(Body):
 class RejectIn(Body):
     reason: Annotated[str, Field(min_length=1, max_length=2000), MULTILINE]
     deadline: FutureDatetime
+
+
+# -- readiness: team strength, inspection campaigns, 销号 ----------------------------------------
+class StrengthIn(Body):
+    members: Annotated[int, Field(strict=True, ge=1, le=2000)]
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class CampaignIn(Body):
+    kind: Annotated[str, Field(pattern="^(self|supervision)$", description="self (自查) or supervision (督查)")]
+    unit_code: UnitCode
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    deadline: FutureDatetime | None = None
+    units: Annotated[list[UnitCode], Field(max_length=500)] | None = None
+    items: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=50)] | None = None
+
+
+class SignOffIn(Body):
+    note: Annotated[str, Field(max_length=500)] = ""

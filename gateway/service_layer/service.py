@@ -105,6 +105,8 @@ class CommandService:
         self.cap_codes: tuple[str, str] = ("000", "00")
         self.district_code = "411099000000"
         self.unit_codes: Callable[[], list[str]] | None = None
+        # Readiness (campaigns, 销号): each unit's facts from the read side, wired by the composition root.
+        self.readiness_facts: Callable[[list[str] | None], dict[str, Any]] = _no_readiness_facts
 
     # -- the command pipeline ---------------------------------------------
     def handle(self, ctx: CommandContext, command: c.Command) -> Accepted:
@@ -934,6 +936,10 @@ class CommandService:
         return self._danger_command(ctx, danger_id, lambda d: d.escalate(self.clock(), by=ctx.actor))
 
 
+def _no_readiness_facts(codes: list[str] | None) -> dict[str, Any]:
+    raise RuntimeError("readiness facts are not wired (gateway.container sets service.readiness_facts)")
+
+
 def authorise(principal: Principal, command: c.Command) -> None:
     """Whether `principal` may send `command` at all, by the same table the HTTP routes obey (scope comes later)."""
     if principal.role == Role.SYSTEM:  # the platform's own processes: watchdog, relay, the city's signed route
@@ -1010,3 +1016,8 @@ HANDLERS: dict[type[c.Command], Callable[..., Accepted]] = {
     c.CloseHiddenDanger: CommandService.close_hidden_danger,
     c.EscalateHiddenDanger: CommandService.escalate_hidden_danger,
 }
+
+# Readiness commands live in their own module (team strength, campaigns, 销号); they join the one table.
+from gateway.service_layer import readiness as _readiness  # noqa: E402
+
+HANDLERS.update(_readiness.HANDLERS)
