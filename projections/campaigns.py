@@ -52,10 +52,11 @@ CAMPAIGNS = Reducer(CAMPAIGN, {
 
 
 def _raised(get: Get, e: Any) -> Changes:
+    # The campaign's own words (its title) stay with the campaign: a village reads its items, not the street's record.
     campaign = get(CAMPAIGN, str(e.campaign_id))
     return {str(e.originator_id): {
-        "id": str(e.originator_id), "campaign_id": str(e.campaign_id), "campaign_title": (campaign or {}).get("title", ""),
-        "campaign_kind": (campaign or {}).get("kind", ""), "unit_code": e.unit_code, "street_code": street_of(e.unit_code),
+        "id": str(e.originator_id), "campaign_id": str(e.campaign_id), "campaign_kind": (campaign or {}).get("kind", ""),
+        "unit_code": e.unit_code, "street_code": street_of(e.unit_code),
         "item_id": e.item_id, "standard": e.standard, "reason": dict(e.reason), "responsible": e.responsible,
         "deadline": iso(e.deadline), "status": "open", "raised_at": iso(e.timestamp), "signed_off_at": None,
         "signed_off_by": None, "evidence": None, "on_time": None, "note": "", "escalated_at": None, "updated_at": iso(e.timestamp),

@@ -506,8 +506,8 @@ class CampaignIn(Body):
     unit_code: UnitCode
     title: Annotated[str, Field(min_length=1, max_length=200)]
     deadline: FutureDatetime | None = None
-    units: Annotated[list[UnitCode], Field(max_length=500)] | None = None
-    items: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=50)] | None = None
+    units: list[UnitCode] | None = Field(default=None, max_length=500)
+    items: list[Annotated[str, Field(pattern=r"^[a-z0-9_]+\.[a-z_]+$", max_length=40)]] | None = Field(default=None, max_length=50)
 
 
 class SignOffIn(Body):
