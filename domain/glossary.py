@@ -264,6 +264,10 @@ GLOSSARY: dict[str, dict[str, tuple[str, str]]] = {
     },
     # CloudEvents types without the 'cn.gov.yingji.' prefix; the after-action timeline uses the same keys
     'eventType': {
+        'notification.queued': ('通知待发送', 'Notification queued'),
+        'notification.attemptfailed': ('通知发送失败重试', 'Notification attempt failed'),
+        'notification.delivered': ('通知已送达', 'Notification delivered'),
+        'notification.failed': ('通知失败', 'Notification failed'),
         'incident.reported': ('上报事件', 'Incident reported'),
         'incident.verified': ('核实事件', 'Incident verified'),
         'incident.levelchanged': ('调整事件等级', 'Level changed'),
@@ -345,6 +349,53 @@ GLOSSARY: dict[str, dict[str, tuple[str, str]]] = {
         'hiddendanger.closed': ('隐患销号', 'Closed (销号)'),
         'hiddendanger.escalated': ('整改超期告警', 'Rectification overdue'),
     },
+    # notifications (domain/notifications.py): channels, delivery states, what a message is about, to whom
+    'notifyChannel': {
+        'sms': ('短信', 'SMS'),
+        'webpush': ('推送', 'Push'),
+    },
+    'notifyStatus': {
+        'queued': ('待发送', 'Queued'),
+        'deferred': ('静默顺延', 'Deferred (quiet hours)'),
+        'retrying': ('重试中', 'Retrying'),
+        'delivered': ('已送达', 'Delivered'),
+        'failed': ('失败', 'Failed'),
+    },
+    'notifyPurpose': {
+        'dispatch': ('调度通知', 'Dispatch notice'),
+        'warning': ('预警通知', 'Warning notice'),
+        'escalation': ('超时升级', 'Escalation'),
+        'daily_missing': ('零报告提醒', 'Zero-report reminder'),
+        'report_deadline': ('灾情报告超时', 'Report deadline missed'),
+    },
+    'notifyPost': {
+        'team_leader': ('队长', 'Team leader'),
+        'unit_head': ('负责人', 'Head of unit'),
+        'info_reporter': ('灾害信息员', 'Disaster information reporter'),
+        'duty_leader': ('带班领导', 'Leader on duty'),
+        'duty_officer': ('值班员', 'Duty officer'),
+        'account': ('账号', 'Account'),
+    },
+    # Message texts (one SMS segment, 70 characters, where the values allow; {names} are filled in).
+    'notifyText': {
+        'dispatch': ('【应急调度】{team}：{incident}（{place}）。任务：{task}。请立即确认。',
+                     '[Dispatch] {team}: {incident} ({place}). Task: {task}. Acknowledge now.'),
+        'warning': ('【{level}预警】{headline}。请及时签收并落实防范措施。',
+                    '[{level} warning] {headline}. Sign for it and act on it.'),
+        'escalation': ('【超时升级】{what}：{title}，已超时限，请督办。', '[Escalation] {what}: {title} is overdue. Follow it up.'),
+        'daily_missing': ('【零报告提醒】{unit}今日24小时零报告未报，请尽快报送。',
+                          '[Zero report] {unit} has not filed today\'s report. File it now.'),
+        'report_deadline': ('【灾情报告超时】{title}的{stage}已超报送时限，请尽快报送。',
+                            '[Report overdue] The {stage} of {title} is overdue. Submit it now.'),
+        'handover': ('交接班未确认', 'Handover not confirmed'),
+        'receipt': ('预警未签收', 'Warning not signed for'),
+        'enable': ('接收通知', 'Get notifications'),
+        'enabled': ('已开启通知', 'Notifications on'),
+        'unsupported': ('此浏览器不支持推送通知', 'This browser cannot receive push notifications'),
+        'denied': ('通知权限被拒绝', 'Notification permission denied'),
+        'heading': ('通知送达', 'Notifications'),
+        'none': ('暂无通知', 'No notifications'),
+    },
     # the record an event belongs to
     'eventKind': {
         'incident': ('事件', 'Incident'),
@@ -367,6 +418,7 @@ GLOSSARY: dict[str, dict[str, tuple[str, str]]] = {
         'hiddendanger': ('隐患', 'Hidden danger'),
         'campaign': ('检查验收', 'Inspection campaign'),
         'rectification': ('整改事项', 'Rectification item'),
+        'notification': ('通知', 'Notification'),
     },
     # column headings of statistics and exports (reports/summary, daily reports)
     'statistic': {

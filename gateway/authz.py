@@ -85,6 +85,11 @@ MATRIX: dict[str, Rule] = {
     # the duty desk: roster (值班表) and shift handover (交接班)
     "GET /roster": REVIEW,
     "GET /roster/now": ANY,  # the board's header: who is on duty now, for the viewer's unit
+    # notifications: each account's own phones (Web Push); the public key to subscribe with
+    "GET /push/key": ANY,
+    "GET /push/subscriptions": ANY,
+    "POST /push/subscriptions": ANY,
+    "DELETE /push/subscriptions/{subscription_id}": ANY,
     "POST /roster": DESK,
     "GET /handovers": REVIEW,
     "GET /handovers/draft": DESK,  # what a handover signed now would carry (open items, the shift's events)

@@ -218,11 +218,11 @@ class Accounts:
         gateway's change reaches this one within that time (and its live sockets at their next
         heartbeat, which reads the store).
         """
+        hit = self.cached_token_state(username, jti)
+        if hit is not None:
+            return hit
         key = (username, jti)
         now = time.monotonic()
-        hit = self._token_states.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
         with self.engine.connect() as conn:
             r = conn.execute(select(accounts_table).where(accounts_table.c.username == username)).first()
             revoked = conn.execute(select(revoked_tokens_table.c.jti).where(revoked_tokens_table.c.jti == jti)).first() is not None
@@ -232,6 +232,13 @@ class Accounts:
                 self._token_states.clear()
             self._token_states[key] = (now + TOKEN_STATE_SECONDS, state)
         return state
+
+    def cached_token_state(self, username: str, jti: str) -> tuple[Account | None, bool] | None:
+        """`token_state` if it is still kept (no I/O: safe on the event loop), else None."""
+        hit = self._token_states.get((username, jti))
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        return None
 
     def _forget(self, username: str | None = None, jti: str | None = None) -> None:
         for key in [k for k in self._token_states if k[0] == username or k[1] == jti]:

@@ -47,6 +47,16 @@ def cmd_serve(args: argparse.Namespace) -> None:
             print("seeding the demo district ...", flush=True)
             seed_demo(c)
         c.close()
+        if not settings.sms_url and settings.run_notifier:
+            # The demo's SMS goes to the stand-in provider, on a thread of this process (GET <url>/messages).
+            import secrets as _secrets
+
+            from gateway.tools.smsgateway import SmsGateway
+
+            secret = _secrets.token_urlsafe(24)
+            sms_url = SmsGateway(secret).serve("127.0.0.1", 0)
+            settings = settings.model_copy(update={"sms_url": sms_url, "sms_secret": secret})
+            print(f"demo SMS goes to the stand-in provider at {sms_url}/messages", flush=True)
     app = create_app(settings)
     print(f"Yingji serving on http://{args.host}:{args.port}/  (board: /ui/board.html, API docs: /docs)", flush=True)
     # ws_max_size: uvicorn's default (16 MiB) let unauthenticated hellos grow the process for good.
@@ -141,6 +151,29 @@ def cmd_relay(args: argparse.Namespace) -> None:
         c.close()
 
 
+def cmd_notify(args: argparse.Namespace) -> None:
+    from gateway.container import Container
+    from gateway.entrypoints.ops import notifier_probe, serve_ops
+
+    settings = _settings(args, create_schema=False, run_projector=False)
+    if not settings.sms_url and not settings.webpush:
+        raise SystemExit("set YINGJI_SMS_URL (and YINGJI_SMS_SECRET), or keep YINGJI_WEBPUSH on, to notify anyone")
+    c = Container.build(settings)
+    notifier = c.make_notifier()
+    stop = threading.Event()
+    ops = serve_ops(notifier_probe(notifier), settings.metrics_host, settings.metrics_port)
+    print(f"notifier from position {notifier.state.read()['position']} (waits for the lease)", flush=True)
+    try:
+        notifier.run_forever(stop)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if ops is not None:
+            ops.close()
+        notifier.close()
+        c.close()
+
+
 def cmd_export(args: argparse.Namespace) -> None:
     from gateway.tools.backup import export_log
     from gateway.container import Container
@@ -232,6 +265,11 @@ def main(argv: list[str] | None = None) -> None:
 
         upstream_main(argv[1:])
         return
+    if argv[:1] == ["sms-gateway"]:  # the stand-in SMS provider, likewise
+        from gateway.tools.smsgateway import main as sms_main
+
+        sms_main(argv[1:])
+        return
     from gateway.entrypoints.logs import configure_logging
 
     configure_logging()  # JSON lines (YINGJI_LOG_FORMAT=text for plain ones)
@@ -270,6 +308,10 @@ def main(argv: list[str] | None = None) -> None:
     rl.add_argument("--metrics-port", type=int, help=metrics_help)
     rl.set_defaults(func=cmd_relay)
     sub.add_parser("upstream", help="run the stand-in of the city platform (demos, tests); see `yingji upstream --help`")
+    nt = sub.add_parser("notify", help="run the notifier alone (SMS, Web Push; a second one waits)")
+    nt.add_argument("--metrics-port", type=int, help=metrics_help)
+    nt.set_defaults(func=cmd_notify)
+    sub.add_parser("sms-gateway", help="run the stand-in SMS provider (demos, tests); see `yingji sms-gateway --help`")
     ex = sub.add_parser("export", help="back up: the whole district as one archive (--archive), or the log as CloudEvents JSON lines")
     ex.add_argument("file", help="output file, or - for stdout (log only)")
     ex.add_argument("--archive", action="store_true", help="a zip with the log, accounts (password hashes), relay position and a checksummed manifest")

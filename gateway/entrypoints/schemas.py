@@ -512,3 +512,17 @@ class CampaignIn(Body):
 
 class SignOffIn(Body):
     note: Annotated[str, Field(max_length=500)] = ""
+
+
+class PushKeysIn(Body):
+    p256dh: Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-=]{40,200}$")]  # base64url, as the browser gives them
+    auth: Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-=]{8,100}$")]
+
+
+class PushSubscriptionIn(Body):
+    """A browser's PushSubscription (`subscription.toJSON()`), and a name for the device."""
+
+    endpoint: Annotated[str, Field(max_length=1000, pattern=r"^https?://[^\s]{3,990}$")]
+    keys: PushKeysIn
+    expirationTime: int | None = None  # noqa: N815 (the browser's name)
+    device: Annotated[str, Field(max_length=120)] = ""

@@ -422,6 +422,31 @@ class EscalateHandover(Command):
     handover_id: UUID
 
 
+# -- notifications (通知): the notifier's record of each message and each attempt to deliver it ------------
+@dataclass(frozen=True)
+class QueueNotification(Command):
+    key: str  # source event, recipient and channel: the same key is the same notification
+    purpose: str
+    record_kind: str
+    record_id: str
+    unit_code: str
+    recipient: dict[str, str]
+    channel: str
+    address: str
+    text: str
+    urgent: bool
+    not_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RecordNotificationAttempt(Command):
+    notification_id: UUID
+    attempt: int
+    outcome: str  # "delivered" | "retry" | "failed"
+    detail: str = ""  # the provider's receipt when delivered, the error otherwise
+    retry_at: datetime | None = None
+
+
 # Which row of the role × route table authorises each command (None: the platform's own).
 ROUTE_OF: dict[type[Command], str | None] = {
     RegisterUnit: "POST /units",
@@ -474,6 +499,8 @@ ROUTE_OF: dict[type[Command], str | None] = {
     ReportWarningResponse: "POST /warnings/{warning_id}/receipts/{unit_code}/response",
     EscalateWarningReceipt: None,  # the watchdog, when a receipt deadline passes
     ReceiveCityWarning: None,  # the city, through its signed route
+    QueueNotification: None,  # the notifier, for each message an event calls for
+    RecordNotificationAttempt: None,  # the notifier, after each attempt to deliver one
 }
 
 

@@ -161,6 +161,7 @@ class World:
         for name in ("reported", "verified"):
             self.handle(INSPECTOR_A, c.ReportDangerRectified(danger_id=self.ids["hd_" + name], evidence=[PHOTO]))
         do(c.VerifyHiddenDanger(danger_id=self.ids["hd_verified"]))
+        self.ids["notification"] = UUID(self.handle(SYSTEM, notice("setup")).id)
 
     def readiness_facts(self, codes: list[str] | None) -> dict[str, Any]:
         """The read side's facts builder over this world's log folded in memory (every account signed in at T0)."""
@@ -197,7 +198,16 @@ class Case:
     unit: str | None = None  # the in-scope account's unit when it must be that very unit (a target signing its warning)
 
 
+def notice(key: str) -> c.QueueNotification:
+    return c.QueueNotification(key=key, purpose="dispatch", record_kind="dispatch", record_id="d", unit_code=STREET_A,
+                               recipient={"name": "张队长", "post": "team_leader"}, channel="sms", address="13903740009",
+                               text="【应急调度】请立即确认。", urgent=True)
+
+
 CASES: dict[type[c.Command], Case] = {
+    c.QueueNotification: Case(lambda w: notice("another"), scoped=False),
+    c.RecordNotificationAttempt: Case(lambda w: c.RecordNotificationAttempt(notification_id=w.ids["notification"], attempt=1,
+                                                                            outcome="delivered", detail="sms-1"), scoped=False),
     c.RegisterUnit: Case(lambda w: c.RegisterUnit(code="411099001009", name="新村社区", kind="community"), scoped=False),
     c.UpdateUnitParts: Case(lambda w: c.UpdateUnitParts(code=STREET_A, parts={"office_staff": 5})),
     c.ReportIncident: Case(lambda w: c.ReportIncident(category="natural_disaster", subtype="rainstorm", level="IV", title="道路积水",
