@@ -48,6 +48,16 @@ def cmd_serve(args: argparse.Namespace) -> None:
             print("seeding the demo district ...", flush=True)
             seed_demo(c)
         c.close()
+        if not settings.sms_url and settings.run_notifier:
+            # The demo's SMS goes to the stand-in provider, on a thread of this process (GET <url>/messages).
+            import secrets as _secrets
+
+            from gateway.tools.smsgateway import SmsGateway
+
+            secret = _secrets.token_urlsafe(24)
+            sms_url = SmsGateway(secret).serve("127.0.0.1", 0)
+            settings = settings.model_copy(update={"sms_url": sms_url, "sms_secret": secret})
+            print(f"demo SMS goes to the stand-in provider at {sms_url}/messages", flush=True)
     if args.workers > 1:
         serve_workers(args, settings)
         return
@@ -72,8 +82,8 @@ def worker_app() -> Any:
 
 
 def serve_workers(args: argparse.Namespace, settings: Settings) -> None:
-    """N gateway processes on one port, and the projector (with the watchdog and checkpoints) and
-    the relay in processes of their own, so that serving never competes with projecting.
+    """N gateway processes on one port, and the projector (with the watchdog and checkpoints), the
+    relay and the notifier in processes of their own, so that serving never competes with projecting.
 
     Workers share the port (uvicorn's supervisor restarts a worker that dies); the projector is one
     process as it must be; without Redis each worker learns of new changes from the store's
@@ -88,13 +98,17 @@ def serve_workers(args: argparse.Namespace, settings: Settings) -> None:
     c = Container.build(settings)  # the schema and the first admin, once, before any worker starts
     c.bootstrap_admin()
     c.close()
-    env = {"YINGJI_RUN_PROJECTOR": "false", "YINGJI_RUN_RELAY": "false", "YINGJI_CREATE_SCHEMA": "false"}
+    env = {"YINGJI_RUN_PROJECTOR": "false", "YINGJI_RUN_RELAY": "false", "YINGJI_RUN_NOTIFIER": "false", "YINGJI_CREATE_SCHEMA": "false"}
+    if settings.sms_url:  # the demo's stand-in provider, started above: the notifier process sends to it
+        env |= {"YINGJI_SMS_URL": settings.sms_url, "YINGJI_SMS_SECRET": settings.sms_secret}
     os.environ.update(env)
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="yingji-metrics-"))  # /metrics sums the workers
     me = [sys.executable, "-m", "gateway.entrypoints.cli"]
     children = [subprocess.Popen([*me, "project"])]
     if settings.upstream_url and settings.run_relay:
         children.append(subprocess.Popen([*me, "relay"]))
+    if settings.run_notifier:
+        children.append(subprocess.Popen([*me, "notify"]))
     if isinstance(level := logging.getLevelName(args.log_level.upper()), int):
         logging.getLogger().setLevel(level)
     print(f"Yingji serving on http://{args.host}:{args.port}/ with {args.workers} workers", flush=True)
@@ -196,6 +210,29 @@ def cmd_relay(args: argparse.Namespace) -> None:
         c.close()
 
 
+def cmd_notify(args: argparse.Namespace) -> None:
+    from gateway.container import Container
+    from gateway.entrypoints.ops import notifier_probe, serve_ops
+
+    settings = _settings(args, create_schema=False, run_projector=False)
+    if not settings.sms_url and not settings.webpush:
+        raise SystemExit("set YINGJI_SMS_URL (and YINGJI_SMS_SECRET), or keep YINGJI_WEBPUSH on, to notify anyone")
+    c = Container.build(settings)
+    notifier = c.make_notifier()
+    stop = threading.Event()
+    ops = serve_ops(notifier_probe(notifier), settings.metrics_host, settings.metrics_port)
+    print(f"notifier from position {notifier.state.read()['position']} (waits for the lease)", flush=True)
+    try:
+        notifier.run_forever(stop)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if ops is not None:
+            ops.close()
+        notifier.close()
+        c.close()
+
+
 def cmd_export(args: argparse.Namespace) -> None:
     from gateway.tools.backup import export_log
     from gateway.container import Container
@@ -287,6 +324,11 @@ def main(argv: list[str] | None = None) -> None:
 
         upstream_main(argv[1:])
         return
+    if argv[:1] == ["sms-gateway"]:  # the stand-in SMS provider, likewise
+        from gateway.tools.smsgateway import main as sms_main
+
+        sms_main(argv[1:])
+        return
     from gateway.entrypoints.logs import configure_logging
 
     configure_logging()  # JSON lines (YINGJI_LOG_FORMAT=text for plain ones)
@@ -327,6 +369,10 @@ def main(argv: list[str] | None = None) -> None:
     rl.add_argument("--metrics-port", type=int, help=metrics_help)
     rl.set_defaults(func=cmd_relay)
     sub.add_parser("upstream", help="run the stand-in of the city platform (demos, tests); see `yingji upstream --help`")
+    nt = sub.add_parser("notify", help="run the notifier alone (SMS, Web Push; a second one waits)")
+    nt.add_argument("--metrics-port", type=int, help=metrics_help)
+    nt.set_defaults(func=cmd_notify)
+    sub.add_parser("sms-gateway", help="run the stand-in SMS provider (demos, tests); see `yingji sms-gateway --help`")
     ex = sub.add_parser("export", help="back up: the whole district as one archive (--archive), or the log as CloudEvents JSON lines")
     ex.add_argument("file", help="output file, or - for stdout (log only)")
     ex.add_argument("--archive", action="store_true", help="a zip with the log, accounts (password hashes), relay position and a checksummed manifest")
