@@ -30,6 +30,9 @@ from gateway.authz import MATRIX, ROLES
 from gateway.context import CommandContext, Principal
 from gateway.service_layer import commands as c
 from gateway.service_layer.service import HANDLERS, CommandService
+from domain.campaigns import rectification_id
+from projections.fold import MemoryDocs
+from projections.readiness import facts_of
 
 DISTRICT, STREET_A, STREET_B = "411099000000", "411099001000", "411099002000"
 VILLAGE_A, VILLAGE_B = "411099001001", "411099002001"
@@ -85,6 +88,7 @@ class World:
         self.service.accounts = self.accounts
         self.service.account_secret = lambda: b"test-secret-of-at-least-32-bytes!"
         self.service.receipt_minutes = {**DEFAULT_RECEIPT_MINUTES, "red": 1}  # the red warning's receipts are overdue by now
+        self.service.readiness_facts = self.readiness_facts
         self.ids: dict[str, UUID] = dict(ids or {})
         if ids is None:
             self._build()
@@ -159,6 +163,7 @@ class World:
         # Accounts beside the log: a team phone of street A (for a commander to revoke).
         self.handle(ADMIN, c.AddUser(username="phone-a0", password=PASSWORD, role="field", unit_code=STREET_A,
                                      team_id=self.ids["team_a0"]))
+        self._build_readiness()
 
     def _build_prevention(self) -> None:
         """双重预防: a risk point and a hidden danger at each stage, in village A."""
@@ -176,6 +181,22 @@ class World:
         for name in ("reported", "verified"):
             self.handle(INSPECTOR_A, c.ReportDangerRectified(danger_id=self.ids["hd_" + name], evidence=[PHOTO]))
         do(c.VerifyHiddenDanger(danger_id=self.ids["hd_verified"]))
+        self.ids["notification"] = UUID(self.handle(SYSTEM, notice("setup")).id)
+
+    def readiness_facts(self, codes: list[str] | None) -> dict[str, Any]:
+        """The read side's facts builder over this world's log folded in memory (every account signed in at T0)."""
+        docs = MemoryDocs().fold(self.log.decode(n) for n in self.log.read(0, 1_000_000))
+        return {d["unit_code"]: facts_of(d, T0, signins_known=True) for d in docs.of_kind("readiness")
+                if codes is None or d["unit_code"] in codes}
+
+    def _build_readiness(self) -> None:
+        """A self-inspection of street A that found its warehouse without minimums (then set: green, ready for 销号)
+        and its committee unrecorded (still red, past the campaign's one-minute deadline)."""
+        self.ids["campaign"] = self.as_admin(c.OpenCampaign(kind="self", unit_code=STREET_A, title="新兴街道自查",
+                                                            deadline=T0 + timedelta(minutes=1)))
+        self.ids["rect_green"] = rectification_id(self.ids["campaign"], STREET_A, "s1_4.warehouse")
+        self.ids["rect_red"] = rectification_id(self.ids["campaign"], STREET_A, "s1_4.committee")
+        self.as_admin(c.SetMinimum(warehouse_id=self.ids["warehouse"], code="SANDBAG", minimum=100))
 
     def handle(self, who: Principal, command: c.Command) -> Any:
         return self.service.handle(CommandContext(who, request_id="test"), command)
@@ -197,7 +218,16 @@ class Case:
     unit: str | None = None  # the in-scope account's unit when it must be that very unit (a target signing its warning)
 
 
+def notice(key: str) -> c.QueueNotification:
+    return c.QueueNotification(key=key, purpose="dispatch", record_kind="dispatch", record_id="d", unit_code=STREET_A,
+                               recipient={"name": "张队长", "post": "team_leader"}, channel="sms", address="13903740009",
+                               text="【应急调度】请立即确认。", urgent=True)
+
+
 CASES: dict[type[c.Command], Case] = {
+    c.QueueNotification: Case(lambda w: notice("another"), scoped=False),
+    c.RecordNotificationAttempt: Case(lambda w: c.RecordNotificationAttempt(notification_id=w.ids["notification"], attempt=1,
+                                                                            outcome="delivered", detail="sms-1"), scoped=False),
     c.RegisterUnit: Case(lambda w: c.RegisterUnit(code="411099001009", name="新村社区", kind="community"), scoped=False),
     c.UpdateUnitParts: Case(lambda w: c.UpdateUnitParts(code=STREET_A, parts={"office_staff": 5})),
     c.ReportIncident: Case(lambda w: c.ReportIncident(category="natural_disaster", subtype="rainstorm", level="IV", title="道路积水",
@@ -289,6 +319,10 @@ CASES: dict[type[c.Command], Case] = {
     c.AddUser: Case(lambda w: c.AddUser(username="duty2", password=PASSWORD, role="operator", unit_code=STREET_A), scoped=False),
     c.IssueTeamAccount: Case(lambda w: c.IssueTeamAccount(team_id=w.ids["team_a1"], display_name="救援1队手机")),
     c.RevokeAccount: Case(lambda w: c.RevokeAccount(username="phone-a0")),
+    c.ChangeTeamStrength: Case(lambda w: c.ChangeTeamStrength(team_id=w.ids["team_a5"], members=19, reason="2人调离，1人补入")),
+    c.OpenCampaign: Case(lambda w: c.OpenCampaign(kind="self", unit_code=STREET_A, title="新兴街道二次自查")),
+    c.SignOffRectification: Case(lambda w: c.SignOffRectification(rectification_id=w.ids["rect_green"], note="已设最低储备")),
+    c.EscalateRectification: Case(lambda w: c.EscalateRectification(rectification_id=w.ids["rect_red"]), scoped=False),
 }
 COMMANDS = sorted(CASES, key=lambda t: t.__name__)
 
@@ -346,7 +380,8 @@ def test_roles_outside_the_table_are_refused_before_anything_is_read(shared_worl
 # Commands that name a place by its unit code: units are public, so refusing them reveals nothing. A commander
 # revoking another street's team phone is refused as before the command pipeline took accounts (403).
 AT_A_UNIT = {c.ReportIncident, c.RegisterTeam, c.RegisterWarehouse, c.UpdateUnitParts, c.FileDailyReport, c.DraftWarning,
-             c.ScheduleDuty, c.SignHandover, c.RegisterRiskPoint, c.RecordInspection, c.ReportHiddenDanger, c.RevokeAccount}
+             c.ScheduleDuty, c.SignHandover, c.RegisterRiskPoint, c.RecordInspection, c.ReportHiddenDanger, c.OpenCampaign,
+             c.RevokeAccount}
 
 
 @pytest.mark.parametrize("command", [t for t in COMMANDS if CASES[t].scoped], ids=lambda t: t.__name__)
