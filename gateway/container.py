@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 
 from gateway.adapters.accounts import Accounts
+from gateway.service_layer.readiness import ReadinessFacts
 from gateway.adapters.bus import Bus, make_bus
 from gateway.adapters.evidence import EvidenceStore
 from gateway.errors import Conflict
@@ -156,7 +157,11 @@ class Container:
         service.cap_codes = (settings.cap_sector, settings.cap_extension)
         service.district_code = settings.district_code
         service.unit_codes = lambda: [u["code"] for u in store.list("unit", limit=10_000_000)[0]]
-        bus = make_bus(settings.redis_url, settings.district_code)
+        service.accounts = accounts
+        service.account_secret = lambda: settings.resolved_secret_key.encode()  # read when first needed
+        service.readiness_facts = ReadinessFacts(store, accounts.last_signins)
+        # A gateway whose projector runs elsewhere, with no Redis, learns of changes from the store.
+        bus = make_bus(settings.redis_url, settings.district_code, None if settings.run_projector else store.position)
         projector = Projector(event_log, store, publish=bus.publish)
         event_log.on_saved(projector.wake)
         return cls(settings, event_log, engine, store, accounts, service, projector, bus, accounts_engine,

@@ -61,6 +61,16 @@ revoked_tokens_table = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
+# When each account last signed in: the readiness standard's "connected to the platform" (an account of the
+# unit signed in within 30 days). A table of its own (created beside the others), so older stores gain it
+# without altering `accounts`; like the accounts it is not in the log, so replay cannot know it.
+signins_table = Table(
+    "account_signins",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
@@ -267,7 +277,25 @@ class Accounts:
             return None
         if not verify_password(password, r._mapping["password_hash"]) or not r._mapping["active"]:
             return None
+        self.record_signin(username, datetime.now(timezone.utc))
         return _row(r)
+
+    def record_signin(self, username: str, at: datetime) -> None:
+        dialect = self.engine.dialect.name
+        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(signins_table).values(username=username, at=at)
+        with self.engine.begin() as conn:
+            conn.execute(ins.on_conflict_do_update(index_elements=["username"], set_={"at": ins.excluded.at}))
+
+    def last_signins(self) -> dict[str, datetime]:
+        """Per unit, the latest sign-in of any of its active accounts."""
+        q = (select(accounts_table.c.unit_code, func.max(signins_table.c.at))
+             .join(signins_table, signins_table.c.username == accounts_table.c.username)
+             .where(accounts_table.c.active.is_(True)).group_by(accounts_table.c.unit_code))
+        with self.engine.connect() as conn:
+            out = {}
+            for unit, at in conn.execute(q):
+                out[unit] = at if at.tzinfo else at.replace(tzinfo=timezone.utc)  # SQLite keeps no zone
+            return out
 
     def revoke(self, username: str, once: Once | None = None) -> Account:
         try:

@@ -123,6 +123,7 @@ class History:
         self.seeded_dispatches: list[str] = []
         self.reporters: dict[str, Principal] = {}
         self.dangers: list[str] = []  # hidden dangers the demo seeded
+        self.rectifications: list[str] = []  # the demo's self-inspection's rectification items
 
     # -- plumbing ------------------------------------------------------------
     def at(self, t: datetime, action: Callable[[], None]) -> None:
@@ -172,6 +173,8 @@ class History:
                 self.seeded_dispatches.append(str(e.originator_id))
             elif name == "HiddenDanger.Found":
                 self.dangers.append(str(e.originator_id))
+            elif name == "Rectification.Raised":
+                self.rectifications.append(str(e.originator_id))
         for code, kind in self.units.items():
             if kind in ("village", "community"):
                 self.reporters[code] = p(f"reporter-{code[-6:]}", "reporter", code, f"灾害信息员 {code[-3:]}号")
@@ -193,6 +196,10 @@ class History:
         for did in self.dangers:
             self.at(T0 + timedelta(days=8, hours=1), lambda did=did: self.attempt("escalate hidden danger", lambda: self.s.escalate_hidden_danger(
                 self.ctx(WATCHDOG), UUID(did))))
+        # Readiness: the self-inspection's item still open at its deadline (7 days) is escalated once by the watchdog.
+        for rid in self.rectifications:
+            self.at(T0 + timedelta(days=7, hours=1), lambda rid=rid: self.attempt("escalate rectification", lambda: self.s.handle(
+                self.ctx(WATCHDOG), cmd.EscalateRectification(UUID(rid)))))
         for d in range(DAYS):
             day = start_day + timedelta(days=d)
             local0 = datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI)
