@@ -108,7 +108,7 @@ def test_an_expired_subscription_is_removed_on_410(tmp_path: Any) -> None:
 
 
 def test_quiet_hours_defer_a_blue_warning_but_not_a_red_one(tmp_path: Any) -> None:
-    with notify_district(tmp_path, quiet_hours="22:00-07:00") as d:
+    with notify_district(tmp_path, quiet_hours="22:00-07:00", notify_max_age_minutes=0) as d:
         reporter = d.subscribe("rep_a1")
         today = datetime.now(SHANGHAI).date()
         night = datetime(today.year, today.month, today.day, 23, 30, tzinfo=SHANGHAI)
