@@ -33,6 +33,7 @@ ON_BOARD = {
     "handover": {"signed"},  # a shift handover until the incoming officer confirms it
     "hidden_danger": {str(s) for s in DANGER_OPEN},  # 隐患 until 销号
     "risk_point": None,  # every risk point: an overdue review is an alarm
+    "readiness": None,  # per street and village: its 1+4 / 1+3 / 六有 scorecard (projections.readiness)
 }
 BOARD_KINDS = tuple(ON_BOARD)
 Visible = Callable[[str, Doc], bool]  # (kind, document) -> may this board's viewer see it

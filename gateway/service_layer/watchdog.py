@@ -2,7 +2,8 @@
 
 Missed deadlines: a dispatch's acknowledgement or arrival; a warning receipt; a staged disaster
 report's (初报, each day's 续报, 核报: `projections.disaster_reports.owing`); a shift handover the
-incoming officer has not confirmed in time; a hidden danger's rectification deadline. It finds
+incoming officer has not confirmed in time; a hidden danger's rectification deadline; a readiness
+campaign's rectification item (整改事项) still open at its deadline. It finds
 candidates in the read models (cheap, possibly stale) and sends the escalation commands through
 the command pipeline; the aggregates refuse a second escalation of the same miss and anything no
 longer overdue (a report's miss is an aggregate named by incident, stage and day, so a second
@@ -26,6 +27,7 @@ from domain.warnings import ReceiptStatus
 from gateway.context import CommandContext, Principal
 from gateway.service_layer import commands as c
 from gateway.service_layer.service import CommandService
+from projections.campaigns import is_overdue as rectification_is_overdue
 from projections.disaster_reports import owing
 from projections.store import DocStore
 
@@ -82,6 +84,11 @@ class Watchdog:
                 if d.get("deadline") and danger_overdue(d["status"], datetime.fromisoformat(d["deadline"]), now)
                 and d["deadline"] not in {x["deadline"] for x in d.get("escalations", [])}]
 
+    def overdue_rectifications(self, now: datetime) -> list[str]:
+        """Rectification items (整改事项) still open past their deadline and not yet escalated."""
+        docs, _ = self.store.list("rectification", statuses=["open"], limit=100_000)
+        return [d["id"] for d in docs if not d.get("escalated_at") and rectification_is_overdue(d, now)]
+
     def run_once(self) -> int:
         count = 0
         now = self.clock()
@@ -89,6 +96,7 @@ class Watchdog:
         commands += [c.EscalateWarningReceipt(UUID(r)) for r in self.receipt_candidates(now)]
         commands += [c.EscalateDispatch(UUID(d), reason) for d, reason in self.candidates(now)]
         commands += self.report_candidates(now) + self.handover_candidates(now)
+        commands += [c.EscalateRectification(UUID(r)) for r in self.overdue_rectifications(now)]
         for command in commands:
             try:
                 self.service.handle(CommandContext(WATCHDOG, request_id="watchdog"), command)

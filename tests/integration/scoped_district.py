@@ -27,6 +27,7 @@ from uuid import UUID
 from fastapi.testclient import TestClient
 
 from gateway.container import Container
+from gateway.service_layer.commands import OpenCampaign
 from gateway.context import CommandContext, Principal
 from gateway.entrypoints.app import create_app
 from gateway.settings import Settings
@@ -76,6 +77,8 @@ MARKERS: dict[str, frozenset[str]] = {
     # 双重预防: risk points, inspections, hidden dangers and their files, by place
     "A1-RISK": frozenset("AVF"), "B1-RISK": frozenset("B"), "A1-INSP": frozenset("AVF"), "B1-INSP": frozenset("B"),
     "A1-HD": frozenset("AVF"), "B1-HD": frozenset("B"), "A1-FILE": frozenset("AVF"), "B1-FILE": frozenset("B"),
+    # readiness: each street's self-inspection (自查), by the street that runs it
+    "A-CAMP": frozenset("AF"), "B-CAMP": frozenset("B"),
 }
 MARKER_RE = re.compile(r"QZ-([A-Z0-9]+-[A-Z0-9]+)-QZ")
 
@@ -176,6 +179,9 @@ def seed(c: Container) -> dict[str, str]:
                                              findings=[{"grade": "general", "title": m(f"{tag}-HD"), "evidence": [sha]}]).id
         ids[f"HD{tag}"] = next(str(n.originator_id) for n in c.log.read(0, 100_000)
                               if n.topic.endswith("HiddenDanger.Found") and str(c.log.decode(n).inspection_id) == str(ids[f"IN{tag}"]))
+    c.projector.catch_up()  # a campaign is judged from the read models
+    for unit, tag in ((A, "A"), (B, "B")):
+        ids[f"C{tag}"] = s.handle(ADMIN, OpenCampaign(kind="self", unit_code=unit, title=m(f"{tag}-CAMP"))).id
     for viewer, (username, role, unit, team_key) in VIEWERS.items():
         c.accounts.add(username, PASSWORD, role, unit, ids[team_key] if team_key else None, f"{viewer}的账号")
     return {k: str(v) for k, v in ids.items()}
