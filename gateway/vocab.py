@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from domain import allocations, disaster_reports, dispatches, duty, incidents, prevention, reports, units, warnings
+from domain import allocations, disaster_reports, dispatches, duty, incidents, plans, policy, prevention, reports, units, warnings
 from domain.glossary import GLOSSARY, by_language
 from domain.policy import (
     CONTINUING_REPORT_DUE,
@@ -102,6 +102,11 @@ def vocabulary() -> dict[str, Any]:
         "DANGER_STEPS": {step: {"target": str(t), "from": values(froms)} for step, (t, froms) in prevention.DANGER_STEPS.items()},
         "FIVE_IN_PLACE": list(prevention.FIVE_IN_PLACE),
         "MAX_EVIDENCE": prevention.MAX_EVIDENCE,
+        "PLAN_KINDS": [str(k) for k in plans.PlanKind],
+        "MECHANISMS": list(plans.MECHANISMS),
+        "DRILL_KINDS": [str(k) for k in plans.DrillKind],
+        "DRILL_EVERY_YEARS": policy.DRILL_EVERY_YEARS,
+        "MAX_FINDINGS": plans.MAX_FINDINGS,
         "GLOSSARY": by_language(),
     }
 
