@@ -23,6 +23,9 @@ class TeamKind(StrEnum):
     PERSUADER = "persuader"  # 安全劝导员
 
 
+MAX_MEMBERS = 2000  # a bound on a team's strength, so a typo cannot make a team of a million
+
+
 class Team(Aggregate):
     class_version = 1  # its state as kept in snapshots; its events' versions are declared below the class
 
@@ -94,6 +97,21 @@ class Team(Aggregate):
     def _went_off_duty(self, by: Actor) -> None:
         self.on_duty = False
 
+    def change_strength(self, members: int, reason: str, by: Actor) -> None:
+        """The team's registered strength changes (people join or leave). Unlike registration, a comprehensive
+        team may fall below 20 here: the readiness scorecard shows the gap rather than the log hiding it."""
+        if not isinstance(members, int) or isinstance(members, bool) or members < 1 or members > MAX_MEMBERS:
+            raise InvalidValue(f"members must be 1 to {MAX_MEMBERS}", field="members")
+        if members == self.members:
+            raise InvalidValue("the team already has that many members", field="members")
+        if not reason.strip():
+            raise InvalidValue("a change of strength is recorded with its reason", field="reason")
+        self._strength_changed(members=members, previous=self.members, reason=reason.strip(), by=by)
+
+    @event("StrengthChanged")
+    def _strength_changed(self, members: int, previous: int, reason: str, by: Actor) -> None:
+        self.members = members
+
     def assign(self, dispatch_id: UUID, by: Actor) -> None:
         if not self.on_duty:
             raise TeamUnavailable("the team is off duty", team_id=str(self.id))
@@ -118,4 +136,4 @@ class Team(Aggregate):
 
 
 # The version of each stored event type (see domain.common.event_versions): a new shape is a new version.
-event_versions(Team, Registered=1, WentOnDuty=1, WentOffDuty=1, Assigned=1, Released=1)
+event_versions(Team, Registered=1, WentOnDuty=1, WentOffDuty=1, Assigned=1, Released=1, StrengthChanged=1)

@@ -72,6 +72,7 @@ MATRIX: dict[str, Rule] = {
     "GET /incidents/{incident_id}/after-action": REVIEW,
     "GET /reports/summary": REVIEW,
     "GET /reports/daily": ANY,
+    "GET /reports/daily/month": ANY,  # the month as a matrix (village × day), and its workbook
     "POST /reports/daily": only("commander", "operator", "reporter"),  # the village's reporter, or the desk for it
     # staged disaster reports (灾情报告): drafted at the desk, signed off by a commander, submitted upward
     "GET /disaster-reports": REVIEW,
@@ -85,6 +86,11 @@ MATRIX: dict[str, Rule] = {
     # the duty desk: roster (值班表) and shift handover (交接班)
     "GET /roster": REVIEW,
     "GET /roster/now": ANY,  # the board's header: who is on duty now, for the viewer's unit
+    # notifications: each account's own phones (Web Push); the public key to subscribe with
+    "GET /push/key": ANY,
+    "GET /push/subscriptions": ANY,
+    "POST /push/subscriptions": ANY,
+    "DELETE /push/subscriptions/{subscription_id}": ANY,
     "POST /roster": DESK,
     "GET /handovers": REVIEW,
     "GET /handovers/draft": DESK,  # what a handover signed now would carry (open items, the shift's events)
@@ -181,6 +187,17 @@ MATRIX: dict[str, Rule] = {
     "GET /drills/findings": ANY,
     "GET /drills/{drill_id}": ANY,
     "POST /drills/{drill_id}/findings/{n}/resolve": DESK,
+    # readiness (1+4 / 1+3 / 六有): scorecards derived from the facts, inspection campaigns to 对标销号
+    "GET /readiness": ANY,  # every unit's scorecard in the caller's scope, rolled up per street and the district
+    "GET /readiness/standard": ANY,  # the versioned standard itself: items, what each requires, its evidence
+    "POST /teams/{team_id}/strength": DESK,
+    "GET /campaigns": ANY,
+    "GET /campaigns/{campaign_id}": ANY,
+    "GET /campaigns/{campaign_id}/report": ANY,  # per street; ?format=xlsx
+    "POST /campaigns": DESK,  # 自查: a street desk over its own units; 督查: a district desk
+    "GET /rectifications": ANY,
+    "POST /rectifications/{rectification_id}/sign-off": DESK,  # only when its scorecard item is green now
+    "GET /readiness/assessment": ANY,  # the annual assessment table (年度考核); ?format=xlsx
 }
 
 # Not HTTP: the board's WebSocket authenticates with the token in its hello message, any role.

@@ -7,10 +7,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 
 from gateway.adapters.accounts import Accounts
+from gateway.service_layer.readiness import ReadinessFacts
 from gateway.adapters.bus import Bus, make_bus
 from gateway.adapters.evidence import EvidenceStore
 from gateway.errors import Conflict
@@ -88,7 +90,16 @@ def init_schema(settings: Settings) -> None:
     Accounts(accounts_engine).create_schema()
     RelayState(accounts_engine, settings.district_code).create_schema()
     EvidenceStore(accounts_engine, None).create_schema()  # evidence records: kept, never rebuilt
+    from gateway.notify.outbox import Outbox
+
+    Outbox(accounts_engine, notifier_state_name(settings)).create_schema()  # the notifier's outbox and push subscriptions
+    RelayState(accounts_engine, notifier_state_name(settings)).create_schema()
     accounts_engine.dispose()
+
+
+def notifier_state_name(settings: Settings) -> str:
+    """The notifier's row in relay_state (its position): beside the relay's, named apart."""
+    return f"notifier:{settings.district_code}"
 
 
 def make_accounts_engine(settings: Settings) -> Engine:
@@ -147,7 +158,11 @@ class Container:
         service.cap_codes = (settings.cap_sector, settings.cap_extension)
         service.district_code = settings.district_code
         service.unit_codes = lambda: [u["code"] for u in store.list("unit", limit=10_000_000)[0]]
-        bus = make_bus(settings.redis_url, settings.district_code)
+        service.accounts = accounts
+        service.account_secret = lambda: settings.resolved_secret_key.encode()  # read when first needed
+        service.readiness_facts = ReadinessFacts(store, accounts.last_signins)
+        # A gateway whose projector runs elsewhere, with no Redis, learns of changes from the store.
+        bus = make_bus(settings.redis_url, settings.district_code, None if settings.run_projector else store.position)
         projector = Projector(event_log, store, publish=bus.publish)
         event_log.on_saved(projector.wake)
         return cls(settings, event_log, engine, store, accounts, service, projector, bus, accounts_engine,
@@ -213,7 +228,63 @@ class Container:
         t.start()
         self._threads.append(t)
 
+    # -- notifications ---------------------------------------------------------------
+    @property
+    def outbox(self):  # type: ignore[no-untyped-def]
+        from gateway.notify.outbox import Outbox
+
+        return Outbox(self.accounts.engine, notifier_state_name(self.settings))
+
+    @property
+    def subscriptions(self):  # type: ignore[no-untyped-def]
+        from gateway.notify.outbox import Subscriptions
+
+        return Subscriptions(self.accounts.engine)
+
+    def vapid(self):  # type: ignore[no-untyped-def]
+        """The VAPID key pushes are signed with (settings, or generated once into the data dir); None without Web Push."""
+        if not self.settings.webpush:
+            return None
+        if getattr(self, "_vapid", None) is None:
+            from gateway.notify.channels import load_vapid
+
+            self._vapid = load_vapid(self.settings.vapid_private_key, self.settings.data_dir)
+        return self._vapid
+
+    def make_notifier(self, clock: Callable[[], Any] | None = None):  # type: ignore[no-untyped-def]
+        from gateway.notify.channels import SmsChannel, WebPushChannel
+        from gateway.notify.directory import ReadModelDirectory
+        from gateway.notify.notifier import Notifier
+        from gateway.notify.planner import Planner
+        from domain.notifications import parse_quiet_hours
+
+        s = self.settings
+        channels: dict[str, Any] = {}
+        if s.sms_url:
+            channels["sms"] = SmsChannel(s.sms_url, s.sms_key_id, s.sms_secret, s.sms_timeout, s.sms_sign_name)
+        vapid = self.vapid()
+        if vapid is not None:
+            channels["webpush"] = WebPushChannel(vapid, s.vapid_subject, s.push_timeout, self.subscriptions)
+        planner = Planner(self.store, ReadModelDirectory(self.store, self.subscriptions), sms="sms" in channels,
+                          push="webpush" in channels)
+        lease = make_lease(s, "notifier")
+        notifier = Notifier(self.log, self.store, self.outbox, RelayState(self.accounts.engine, notifier_state_name(s)),
+                            self.service, planner, channels, lease, quiet=parse_quiet_hours(s.quiet_hours),
+                            backoff_max=s.notify_backoff_max, give_up=timedelta(hours=s.notify_give_up_hours),
+                            max_age=timedelta(minutes=s.notify_max_age_minutes) if s.notify_max_age_minutes else None, clock=clock)
+        self.log.on_saved(notifier.wake)
+        return notifier
+
+    def start_notifier(self) -> None:
+        notifier = self.make_notifier()
+        self.notifier = notifier
+        t = threading.Thread(target=notifier.run_forever, args=(self._stop,), name="notifier", daemon=True)
+        t.start()
+        self._threads.append(t)
+
     def start(self) -> None:
+        if self.settings.run_notifier and (self.settings.sms_url or self.settings.webpush):
+            self.start_notifier()
         if self.settings.upstream_url and self.settings.run_relay:
             self.start_relay()
         if self.settings.run_projector:

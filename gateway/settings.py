@@ -81,6 +81,28 @@ class Settings(BaseSettings):
     evidence_max_files: int = 6
     # 预案: years between revisions of a plan (a plan not revised by then is an alarm)
     plan_revision_years: int = Field(default=DEFAULT_PLAN_REVISION_YEARS, ge=1, le=10)
+    # Notifications (gateway/notify): the notifier runs in `serve` unless turned off (`yingji notify` runs it alone).
+    run_notifier: bool = True
+    # SMS provider: its HTTP API (POST <url>/messages, HMAC-SHA256 over timestamp + body); empty: no SMS.
+    sms_url: str = ""
+    sms_key_id: str = "yingji"
+    sms_secret: str = ""
+    sms_timeout: float = 5.0
+    sms_sign_name: str = ""  # the registered sender signature (短信签名), sent with each message
+    # Web Push: VAPID private key (PEM, or base64url raw); empty: one is generated and kept in the data dir.
+    webpush: bool = True
+    vapid_private_key: str = ""
+    vapid_subject: str = "mailto:duty@example.invalid"
+    push_timeout: float = 10.0
+    push_allow_http: bool = False  # subscriptions to plain-http push endpoints (tests, local demos only)
+    # Quiet hours (Asia/Shanghai, "22:00-07:00"; empty: none): defer messages that are not urgent (never a
+    # dispatch, an escalation, a missed report deadline or a red warning: domain.notifications.is_urgent).
+    quiet_hours: str = ""
+    notify_backoff_max: float = 300.0  # seconds between attempts at most (exponential from 2 s, jittered)
+    notify_give_up_hours: float = 24.0  # a message still failing after this long is recorded as failed
+    # Events older than this when the notifier reaches them call for no message (a first start on an old log,
+    # a notifier that was down for long): a dispatch of yesterday is not texted today. 0: no limit.
+    notify_max_age_minutes: float = 360.0
 
     @field_validator("secret_key")
     @classmethod

@@ -35,6 +35,7 @@ ON_BOARD = {
     "risk_point": None,  # every risk point: an overdue review is an alarm
     "plan": {"active"},  # 预案: a plan past its drill or revision due day is an alarm
     "unit_drills": None,  # each unit's drill record: past its drill due day is an alarm
+    "readiness": None,  # per street and village: its 1+4 / 1+3 / 六有 scorecard (projections.readiness)
 }
 BOARD_KINDS = tuple(ON_BOARD)
 Visible = Callable[[str, Doc], bool]  # (kind, document) -> may this board's viewer see it

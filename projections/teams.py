@@ -69,6 +69,7 @@ TEAMS = Reducer(
         "Team.WentOnDuty": lambda get, e: updated(get, K, e, on_duty=True, status="idle"),
         "Team.WentOffDuty": lambda get, e: updated(get, K, e, on_duty=False, status="off_duty"),
         "Team.Released": _released,
+        "Team.StrengthChanged": lambda get, e: updated(get, K, e, members=e.members),
         "Dispatch.Ordered": _ordered,
         "Dispatch.Acknowledged": _dispatch_moved("acknowledged"),
         "Dispatch.Departed": _dispatch_moved("departed"),

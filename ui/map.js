@@ -260,10 +260,22 @@ function teamMarkers(m, teams, teamPos, placer) {
   return out.join("");
 }
 
-/** Incidents gravest first, each with its marker's size; their places are kept free before any label is placed. */
-function incidentSpots(m, incidents, incPos, placer) {
+/**
+ * Incidents gravest first, then the earliest, then by id: the same board draws the same map whatever order
+ * its records arrived in (a live update re-sorts nothing), so labels do not jump between two loads.
+ */
+function gravestFirst(incidents) {
   const order = { I: 0, II: 1, III: 2, IV: 3 };
-  return [...incidents].sort((a, b) => (order[a.level] ?? 9) - (order[b.level] ?? 9)).map((inc) => {
+  const key = (inc) => [order[inc.level] ?? 9, String(inc.occurred_at ?? ""), String(inc.id)];
+  return [...incidents].sort((a, b) => {
+    const [x, y] = [key(a), key(b)];
+    return x[0] - y[0] || x[1].localeCompare(y[1]) || x[2].localeCompare(y[2]);
+  });
+}
+
+/** Incidents (gravest first), each with its marker's size; their places are kept free before any label is placed. */
+function incidentSpots(m, incidents, incPos, placer) {
+  return incidents.map((inc) => {
     const [x, y] = incPos.get(inc.id);
     const r = (inc.level === "I" ? 0.8 : inc.level === "II" ? 0.72 : 0.64) * m.rem;
     placer.block(x, y, r);
@@ -370,7 +382,8 @@ function incidentLabels(m, placed, selectedId) {
  * data: {units, incidents, teams, warehouses, dispatches, selectedId, rem}
  */
 export function renderMap(svg, data, width, height) {
-  const { units, incidents, teams, warehouses, dispatches, selectedId } = data;
+  const { units, teams, warehouses, dispatches, selectedId } = data;
+  const incidents = gravestFirst(data.incidents);
   const rem = data.rem || 16;
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.setAttribute("xmlns", SVG_NS);

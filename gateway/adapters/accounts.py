@@ -61,6 +61,16 @@ revoked_tokens_table = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
+# When each account last signed in: the readiness standard's "connected to the platform" (an account of the
+# unit signed in within 30 days). A table of its own (created beside the others), so older stores gain it
+# without altering `accounts`; like the accounts it is not in the log, so replay cannot know it.
+signins_table = Table(
+    "account_signins",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
@@ -208,11 +218,11 @@ class Accounts:
         gateway's change reaches this one within that time (and its live sockets at their next
         heartbeat, which reads the store).
         """
+        hit = self.cached_token_state(username, jti)
+        if hit is not None:
+            return hit
         key = (username, jti)
         now = time.monotonic()
-        hit = self._token_states.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
         with self.engine.connect() as conn:
             r = conn.execute(select(accounts_table).where(accounts_table.c.username == username)).first()
             revoked = conn.execute(select(revoked_tokens_table.c.jti).where(revoked_tokens_table.c.jti == jti)).first() is not None
@@ -222,6 +232,13 @@ class Accounts:
                 self._token_states.clear()
             self._token_states[key] = (now + TOKEN_STATE_SECONDS, state)
         return state
+
+    def cached_token_state(self, username: str, jti: str) -> tuple[Account | None, bool] | None:
+        """`token_state` if it is still kept (no I/O: safe on the event loop), else None."""
+        hit = self._token_states.get((username, jti))
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        return None
 
     def _forget(self, username: str | None = None, jti: str | None = None) -> None:
         for key in [k for k in self._token_states if k[0] == username or k[1] == jti]:
@@ -260,7 +277,25 @@ class Accounts:
             return None
         if not verify_password(password, r._mapping["password_hash"]) or not r._mapping["active"]:
             return None
+        self.record_signin(username, datetime.now(timezone.utc))
         return _row(r)
+
+    def record_signin(self, username: str, at: datetime) -> None:
+        dialect = self.engine.dialect.name
+        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(signins_table).values(username=username, at=at)
+        with self.engine.begin() as conn:
+            conn.execute(ins.on_conflict_do_update(index_elements=["username"], set_={"at": ins.excluded.at}))
+
+    def last_signins(self) -> dict[str, datetime]:
+        """Per unit, the latest sign-in of any of its active accounts."""
+        q = (select(accounts_table.c.unit_code, func.max(signins_table.c.at))
+             .join(signins_table, signins_table.c.username == accounts_table.c.username)
+             .where(accounts_table.c.active.is_(True)).group_by(accounts_table.c.unit_code))
+        with self.engine.connect() as conn:
+            out = {}
+            for unit, at in conn.execute(q):
+                out[unit] = at if at.tzinfo else at.replace(tzinfo=timezone.utc)  # SQLite keeps no zone
+            return out
 
     def revoke(self, username: str, once: Once | None = None) -> Account:
         try:

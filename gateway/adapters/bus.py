@@ -93,7 +93,43 @@ class RedisStreamBus:
                 await client.aclose()
 
 
-def make_bus(redis_url: str, district_code: str) -> Bus:
+class StoreBus:
+    """For gateway workers whose projector is another process and no Redis is configured (the
+    embedded default served by `yingji serve --workers N`): each worker watches the read models'
+    position and, when it moves, tells its hub, which reads the new changes from `rm_deltas` (its
+    gap fill). One small query per worker every POLL_SECONDS; nothing to publish, the store is the bus."""
+
+    POLL_SECONDS = 0.05
+
+    def __init__(self, position: Callable[[], int]):
+        self._position = position
+
+    def publish(self, batch: Batch) -> None:  # the projector's commit already is the message
+        pass
+
+    async def run(self, deliver: Deliver, stop: asyncio.Event) -> None:
+        seen = -1
+        while not stop.is_set():
+            try:
+                stored = await asyncio.to_thread(self._position)
+            except Exception as e:  # noqa: BLE001  # a busy or restarting store: try again next tick
+                log.warning("store bus: %s", e)
+            else:
+                if stored != seen:
+                    if seen >= 0:
+                        deliver(Batch(stored, stored, []))  # `after` ahead of the hub: it fills from the store
+                    seen = stored
+            try:
+                await asyncio.wait_for(stop.wait(), self.POLL_SECONDS)
+            except asyncio.TimeoutError:
+                pass
+
+
+def make_bus(redis_url: str, district_code: str, position: Callable[[], int] | None = None) -> Bus:
+    """Redis when configured; the store's position when another process projects (`position`
+    given); in memory when this process projects and serves alone."""
     if redis_url:
         return RedisStreamBus(redis_url, f"yingji:{district_code}:board")
+    if position is not None:
+        return StoreBus(position)
     return MemoryBus()

@@ -79,20 +79,53 @@ def decode_token(token: str, secret: str) -> dict[str, Any]:
     return claims
 
 
-def grant_for_token(token: str, secret: str, accounts: Accounts) -> tuple[Account, Grant]:
-    """The account behind a token and what to check it against later; refuses a token that does not hold."""
-    claims = decode_token(token, secret)
-    ver, jti = claims["ver"], claims["jti"]
-    if not isinstance(ver, int) or isinstance(ver, bool) or not isinstance(jti, str) or not isinstance(claims["sub"], str):
-        raise Unauthenticated("the token is not valid")
-    account, revoked = accounts.token_state(str(claims["sub"]), str(claims["jti"]))
+VERIFIED_ENTRIES = 10_000
+_verified: dict[tuple[str, str], tuple[dict[str, Any], Grant]] = {}  # (secret, token) -> its claims and grant
+
+
+def verified_claims(token: str, secret: str) -> tuple[dict[str, Any], Grant]:
+    """`decode_token` and the grant it makes, its signature checked once per token: a desk sends
+    the same token with every request. Expiry is not cached: `Grant.lapsed` checks it on every use."""
+    key = (secret, token)
+    hit = _verified.get(key)
+    if hit is None:
+        claims = decode_token(token, secret)
+        ver, jti, sub = claims["ver"], claims["jti"], claims["sub"]
+        if not isinstance(ver, int) or isinstance(ver, bool) or not isinstance(jti, str) or not isinstance(sub, str):
+            raise Unauthenticated("the token is not valid")
+        if not isinstance(claims.get("role"), str) or not isinstance(claims.get("unit"), str):
+            raise Unauthenticated("the token is not valid")  # every token we issue names its role and unit
+        grant = Grant(sub, ver, jti, datetime.fromtimestamp(claims["exp"], timezone.utc), claims["role"], claims["unit"], claims.get("team"))
+        if len(_verified) >= VERIFIED_ENTRIES:
+            _verified.clear()
+        hit = _verified[key] = (claims, grant)
+    return hit
+
+
+def _grant(grant: Grant, state: tuple[Account | None, bool]) -> tuple[Account, Grant]:
+    account, revoked = state
+    now = datetime.now(timezone.utc)
+    if now >= grant.expires_at:  # as `decode_token` says it: expiry is not a revocation (sockets tell them apart)
+        raise Unauthenticated("the token has expired; sign in again")
     if account is None:
         raise Unauthenticated("the token has been revoked") from None
-    grant = Grant(claims["sub"], ver, jti, datetime.fromtimestamp(claims["exp"], timezone.utc),
-                  str(claims.get("role", account.role)), str(claims.get("unit", account.unit_code)), claims.get("team"))
-    if (why := grant.lapsed(account, revoked, datetime.now(timezone.utc))) is not None:
+    if (why := grant.lapsed(account, revoked, now)) is not None:
         raise TokenRevoked(why)
     return account, grant
+
+
+def grant_for_token(token: str, secret: str, accounts: Accounts) -> tuple[Account, Grant]:
+    """The account behind a token and what to check it against later; refuses a token that does not hold."""
+    _, grant = verified_claims(token, secret)
+    return _grant(grant, accounts.token_state(grant.username, grant.jti))
+
+
+def cached_grant(token: str, secret: str, accounts: Accounts) -> tuple[Account, Grant] | None:
+    """`grant_for_token` without I/O when the token's state is still kept (the event loop's fast
+    path); None when it would have to ask the store (then ask `grant_for_token` off the loop)."""
+    _, grant = verified_claims(token, secret)
+    state = accounts.cached_token_state(grant.username, grant.jti)
+    return None if state is None else _grant(grant, state)
 
 
 def account_for_token(token: str, secret: str, accounts: Accounts) -> Account:

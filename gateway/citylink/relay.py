@@ -381,7 +381,8 @@ def relay_status(state: RelayState, log_: DistrictLog) -> dict[str, Any]:
     }
 
 
-def make_lease(settings: Settings) -> Lease:
+def make_lease(settings: Settings, role: str = "relay") -> Lease:
+    """One active `role` (the relay, the notifier) per district."""
     if settings.is_postgres:
-        return AdvisoryLease(settings.database_url, f"yingji-relay:{settings.district_code}:{settings.database_schema}")
-    return FileLease(Path(settings.data_dir) / f"relay-{settings.district_code}.lock")
+        return AdvisoryLease(settings.database_url, f"yingji-{role}:{settings.district_code}:{settings.database_schema}")
+    return FileLease(Path(settings.data_dir) / f"{role}-{settings.district_code}.lock")

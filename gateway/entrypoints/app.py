@@ -20,6 +20,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.common import DomainError
+from gateway.entrypoints import openapi
 from gateway.entrypoints.api import (
     afteraction,
     allocations,
@@ -34,6 +35,8 @@ from gateway.entrypoints.api import (
     materials,
     plans,
     prevention,
+    readiness,
+    push,
     relay,
     replay,
     reports,
@@ -240,11 +243,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     # Every HTTP route is authorised by one table (gateway/authz.py) before its own dependencies run.
     routers = [m.router for m in (afteraction, auth, units, incidents, teams, dispatches, warehouses, materials, allocations, users, board, events,
-                                  relay, replay, reports, warnings, disaster_reports, duty, prevention,
-                                  plans)]
+                                  relay, replay, reports, warnings, disaster_reports, duty, prevention, push,
+                                  readiness, plans)]
     for router in routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(authorize)])
     app.include_router(board_live.router, prefix="/api/v1")  # authenticates in its hello message
+    openapi.install(app)  # which operations need a token: from the same table
 
     @app.get("/healthz", tags=["health"])
     def healthz(request: Request) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from gateway.authz import API, MATRIX, Public, row_key, rule_for
 from gateway.errors import Forbidden
 
 
-def authorize(request: Request) -> None:
+async def authorize(request: Request) -> None:
     """The gateway's one authorisation step, run before a route's own dependencies and body.
 
     Unknown routes fail closed. Public rows need no account; the others need a
@@ -27,9 +27,9 @@ def authorize(request: Request) -> None:
     rule = rule_for(request.method, path)
     if isinstance(rule, Public):
         return
-    from gateway.entrypoints.deps import current_account  # deps imports the container: imported when first asked
+    from gateway.entrypoints.deps import account_for_request  # deps imports the container: imported when first asked
 
-    account = current_account(request)
+    account = await account_for_request(request)
     if rule is None or account.role not in rule:
         raise Forbidden(f"role {account.role} may not {request.method} {getattr(route, 'path', request.url.path)}", reason="role")
 

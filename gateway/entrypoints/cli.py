@@ -10,6 +10,7 @@ import sys
 import threading
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -47,6 +48,19 @@ def cmd_serve(args: argparse.Namespace) -> None:
             print("seeding the demo district ...", flush=True)
             seed_demo(c)
         c.close()
+        if not settings.sms_url and settings.run_notifier:
+            # The demo's SMS goes to the stand-in provider, on a thread of this process (GET <url>/messages).
+            import secrets as _secrets
+
+            from gateway.tools.smsgateway import SmsGateway
+
+            secret = _secrets.token_urlsafe(24)
+            sms_url = SmsGateway(secret).serve("127.0.0.1", 0)
+            settings = settings.model_copy(update={"sms_url": sms_url, "sms_secret": secret})
+            print(f"demo SMS goes to the stand-in provider at {sms_url}/messages", flush=True)
+    if args.workers > 1:
+        serve_workers(args, settings)
+        return
     app = create_app(settings)
     print(f"Yingji serving on http://{args.host}:{args.port}/  (board: /ui/board.html, API docs: /docs)", flush=True)
     # ws_max_size: uvicorn's default (16 MiB) let unauthenticated hellos grow the process for good.
@@ -56,6 +70,60 @@ def cmd_serve(args: argparse.Namespace) -> None:
         logging.getLogger().setLevel(level)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws_per_message_deflate=False,
                 ws_max_size=settings.ws_max_bytes, log_config=None, access_log=False)
+
+
+def worker_app() -> Any:
+    """One of `yingji serve --workers N`'s gateway processes (uvicorn imports and calls this)."""
+    from gateway.entrypoints.app import create_app
+    from gateway.entrypoints.logs import configure_logging
+
+    configure_logging()
+    return create_app()
+
+
+def serve_workers(args: argparse.Namespace, settings: Settings) -> None:
+    """N gateway processes on one port, and the projector (with the watchdog and checkpoints), the
+    relay and the notifier in processes of their own, so that serving never competes with projecting.
+
+    Workers share the port (uvicorn's supervisor restarts a worker that dies); the projector is one
+    process as it must be; without Redis each worker learns of new changes from the store's
+    position (gateway/adapters/bus.py StoreBus)."""
+    import subprocess
+    import tempfile
+
+    import uvicorn
+
+    from gateway.container import Container
+
+    c = Container.build(settings)  # the schema and the first admin, once, before any worker starts
+    c.bootstrap_admin()
+    c.close()
+    env = {"YINGJI_RUN_PROJECTOR": "false", "YINGJI_RUN_RELAY": "false", "YINGJI_RUN_NOTIFIER": "false", "YINGJI_CREATE_SCHEMA": "false"}
+    if settings.sms_url:  # the demo's stand-in provider, started above: the notifier process sends to it
+        env |= {"YINGJI_SMS_URL": settings.sms_url, "YINGJI_SMS_SECRET": settings.sms_secret}
+    os.environ.update(env)
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="yingji-metrics-"))  # /metrics sums the workers
+    me = [sys.executable, "-m", "gateway.entrypoints.cli"]
+    children = [subprocess.Popen([*me, "project"])]
+    if settings.upstream_url and settings.run_relay:
+        children.append(subprocess.Popen([*me, "relay"]))
+    if settings.run_notifier:
+        children.append(subprocess.Popen([*me, "notify"]))
+    if isinstance(level := logging.getLevelName(args.log_level.upper()), int):
+        logging.getLogger().setLevel(level)
+    print(f"Yingji serving on http://{args.host}:{args.port}/ with {args.workers} workers", flush=True)
+    try:
+        uvicorn.run("gateway.entrypoints.cli:worker_app", factory=True, workers=args.workers, host=args.host, port=args.port,
+                    log_level=args.log_level, ws_per_message_deflate=False, ws_max_size=settings.ws_max_bytes,
+                    log_config=None, access_log=False)
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
 
 
 def cmd_db_init(args: argparse.Namespace) -> None:
@@ -81,20 +149,28 @@ def cmd_seed_demo(args: argparse.Namespace) -> None:
 def cmd_users_add(args: argparse.Namespace) -> None:
     from gateway.container import Container
 
+    from uuid import UUID
+
     from domain.common import DomainError
-    from gateway.service_layer.accounts import check_account_shape
+    from gateway.context import CommandContext, Principal
+    from gateway.service_layer import commands as cmd
 
     password = args.password or os.environ.get("YINGJI_NEW_PASSWORD") or getpass.getpass("password: ")
+    try:
+        team = UUID(args.team) if args.team else None
+    except ValueError:  # not a team id: no such team, as before
+        raise SystemExit(f"yingji users add: refused (not_found): team {args.team} not found") from None
     c = Container.build(_settings(args))
     try:
-        # The same rules as POST /users: a consistent account, a password the policy allows.
-        check_account_shape(c.store, args.role, args.unit, args.team, c.settings.district_code)
-        account = c.accounts.add(args.username, password, args.role, args.unit, args.team, args.display_name or "")
+        # The same command as POST /users: a consistent account, a password the policy allows. The operator at
+        # the machine's shell acts as the platform (no account yet may exist).
+        command = cmd.AddUser(args.username, password, args.role, args.unit, team, args.display_name or "")
+        account = c.service.handle(CommandContext(Principal("cli", "system", "")), command).account
     except DomainError as e:
         raise SystemExit(f"yingji users add: refused ({e.code}): {e.detail}") from None
     finally:
         c.close()
-    print(f"user {account.username} ({account.role}, {account.unit_code}) created")
+    print(f"user {account['username']} ({account['role']}, {account['unit_code']}) created")
 
 
 def cmd_project(args: argparse.Namespace) -> None:
@@ -109,7 +185,8 @@ def cmd_project(args: argparse.Namespace) -> None:
     ops = serve_ops(projector_probe(c), c.settings.metrics_host, c.settings.metrics_port)
     print(f"projector following the log from position {c.projector.position}", flush=True)
     try:
-        c.projector.run_forever(stop, poll_seconds=0.2)
+        # PostgreSQL wakes it (LISTEN/NOTIFY); on SQLite another process's commit is only seen by polling.
+        c.projector.run_forever(stop, poll_seconds=0.2 if c.settings.is_postgres else 0.05)
     except KeyboardInterrupt:
         pass
     finally:
@@ -138,6 +215,29 @@ def cmd_relay(args: argparse.Namespace) -> None:
         if ops is not None:
             ops.close()
         relay.close()
+        c.close()
+
+
+def cmd_notify(args: argparse.Namespace) -> None:
+    from gateway.container import Container
+    from gateway.entrypoints.ops import notifier_probe, serve_ops
+
+    settings = _settings(args, create_schema=False, run_projector=False)
+    if not settings.sms_url and not settings.webpush:
+        raise SystemExit("set YINGJI_SMS_URL (and YINGJI_SMS_SECRET), or keep YINGJI_WEBPUSH on, to notify anyone")
+    c = Container.build(settings)
+    notifier = c.make_notifier()
+    stop = threading.Event()
+    ops = serve_ops(notifier_probe(notifier), settings.metrics_host, settings.metrics_port)
+    print(f"notifier from position {notifier.state.read()['position']} (waits for the lease)", flush=True)
+    try:
+        notifier.run_forever(stop)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if ops is not None:
+            ops.close()
+        notifier.close()
         c.close()
 
 
@@ -232,6 +332,11 @@ def main(argv: list[str] | None = None) -> None:
 
         upstream_main(argv[1:])
         return
+    if argv[:1] == ["sms-gateway"]:  # the stand-in SMS provider, likewise
+        from gateway.tools.smsgateway import main as sms_main
+
+        sms_main(argv[1:])
+        return
     from gateway.entrypoints.logs import configure_logging
 
     configure_logging()  # JSON lines (YINGJI_LOG_FORMAT=text for plain ones)
@@ -244,6 +349,8 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--demo", action="store_true", help="seed the demo district first if the store is empty")
     s.add_argument("--log-level", default="info")
+    s.add_argument("--workers", type=int, default=1,
+                   help="gateway processes (N > 1: the projector and the relay run in processes of their own)")
     s.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
@@ -270,6 +377,10 @@ def main(argv: list[str] | None = None) -> None:
     rl.add_argument("--metrics-port", type=int, help=metrics_help)
     rl.set_defaults(func=cmd_relay)
     sub.add_parser("upstream", help="run the stand-in of the city platform (demos, tests); see `yingji upstream --help`")
+    nt = sub.add_parser("notify", help="run the notifier alone (SMS, Web Push; a second one waits)")
+    nt.add_argument("--metrics-port", type=int, help=metrics_help)
+    nt.set_defaults(func=cmd_notify)
+    sub.add_parser("sms-gateway", help="run the stand-in SMS provider (demos, tests); see `yingji sms-gateway --help`")
     ex = sub.add_parser("export", help="back up: the whole district as one archive (--archive), or the log as CloudEvents JSON lines")
     ex.add_argument("file", help="output file, or - for stdout (log only)")
     ex.add_argument("--archive", action="store_true", help="a zip with the log, accounts (password hashes), relay position and a checksummed manifest")

@@ -3,54 +3,69 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
-from fastapi.security import OAuth2PasswordBearer
 from fastapi.security.utils import get_authorization_scheme_param
+from starlette.concurrency import run_in_threadpool
 
-from gateway.adapters.accounts import Account, Once
+from gateway.adapters.accounts import Account
 from gateway.container import Container
 from gateway.context import CommandContext, Principal
 from gateway.errors import ProjectionLag, Unauthenticated
-from gateway.adapters.tokens import grant_for_token
+from gateway.adapters.tokens import cached_grant, grant_for_token
 
-oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
-
-
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:  # async: no thread hop for a lookup
     return request.app.state.container  # type: ignore[no-any-return]
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-def current_account(request: Request) -> Account:
-    """The account behind the request's bearer token, looked up once per request."""
-    account: Account | None = getattr(request.state, "account", None)
-    if account is not None:
-        return account
+def _bearer_token(request: Request) -> str:
     scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("sign in and send 'Authorization: Bearer <token>'")
+    return token
+
+
+def current_account(request: Request) -> Account:
+    """The account behind the request's bearer token, looked up once per request (off the event loop)."""
+    account: Account | None = getattr(request.state, "account", None)
+    if account is not None:
+        return account
     container: Container = request.app.state.container
-    account, grant = grant_for_token(token, container.settings.resolved_secret_key, container.accounts)
+    account, grant = grant_for_token(_bearer_token(request), container.settings.resolved_secret_key, container.accounts)
     request.state.account = account
     request.state.grant = grant
     return account
 
 
-def get_account(request: Request, _: Annotated[str | None, Depends(oauth2)]) -> Account:
-    # `oauth2` only tells OpenAPI how to sign in; the token is read (once) by current_account.
-    return current_account(request)
+async def account_for_request(request: Request) -> Account:
+    """`current_account` on the event loop: a token whose state is kept (the usual case: the same
+    desk asks again within a second) costs no thread hop and no I/O; otherwise the store is asked
+    on a worker thread."""
+    account: Account | None = getattr(request.state, "account", None)
+    if account is not None:
+        return account
+    container: Container = request.app.state.container
+    found = cached_grant(_bearer_token(request), container.settings.resolved_secret_key, container.accounts)
+    if found is None:
+        return await run_in_threadpool(current_account, request)
+    request.state.account, request.state.grant = found
+    return found[0]
+
+
+async def get_account(request: Request) -> Account:
+    # Which operations need a token is told to OpenAPI from the role table (gateway/entrypoints/openapi.py).
+    return await account_for_request(request)
 
 
 AccountDep = Annotated[Account, Depends(get_account)]
 
 
-def get_principal(account: AccountDep) -> Principal:
+async def get_principal(account: AccountDep) -> Principal:
     return account.principal
 
 
@@ -80,17 +95,6 @@ async def get_command_context(request: Request, principal: PrincipalDep) -> Comm
 CommandCtx = Annotated[CommandContext, Depends(get_command_context)]
 
 
-def get_account_once(ctx: CommandCtx, container: ContainerDep) -> Once | None:
-    """The Idempotency-Key of an account command (accounts are kept beside the log, not in it).
-
-    The request is remembered by an HMAC of its hash: the body may carry a password."""
-    if not ctx.idempotency_key:
-        return None
-    fingerprint = hmac.new(container.settings.resolved_secret_key.encode(), ctx.request_hash.encode(), hashlib.sha256)
-    return Once(ctx.scope_key, fingerprint.hexdigest())
-
-
-AccountOnce = Annotated[Once | None, Depends(get_account_once)]
 
 
 def read_position(

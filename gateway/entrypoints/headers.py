@@ -16,7 +16,6 @@ sandbox`, cached privately by their content hash); a policy of its own still get
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = "; ".join([
@@ -65,6 +64,19 @@ def headers_for(path: str) -> dict[str, str]:
     return out
 
 
+_RAW: dict[tuple[bool, bool], tuple[tuple[bytes, bytes], ...]] = {}
+
+
+def _raw_headers(path: str) -> tuple[tuple[bytes, bytes], ...]:
+    """`headers_for(path)` as the raw pairs ASGI sends, worked out once per kind of path (docs or
+    not, no-store or not): this runs on every answer."""
+    key = (path == DOCS_PATHS[0] or path.startswith(DOCS_PATHS), path.startswith(NO_STORE_PREFIXES))
+    raw = _RAW.get(key)
+    if raw is None:
+        raw = _RAW[key] = tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers_for(path).items())
+    return raw
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -73,18 +85,20 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = headers_for(scope.get("path", ""))
+        extra = _raw_headers(scope.get("path", ""))
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in extra.items():
-                    own = headers.get(name)
-                    if own is None:
-                        headers[name] = value
-                    elif name == "content-security-policy" and "frame-ancestors" not in own:
-                        headers[name] = f"{own}; frame-ancestors 'none'"  # a route's own policy, never frameable
+                headers = list(message.get("headers", ()))
+                own = {name.lower(): i for i, (name, _) in enumerate(headers)}
+                for name, value in extra:
+                    i = own.get(name)
+                    if i is None:
+                        headers.append((name, value))
+                    elif name == b"content-security-policy" and b"frame-ancestors" not in headers[i][1]:
+                        headers[i] = (name, headers[i][1] + b"; frame-ancestors 'none'")  # a route's own policy, never frameable
                     # otherwise the route decided (e.g. evidence files: `sandbox`, cached privately)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, with_headers)

@@ -83,12 +83,23 @@ class ScrapedValues(Collector):
 class Metrics:
     def __init__(self) -> None:
         self._m, self.registry = _instruments()
+        self._request_children: dict[tuple[str, int], Any] = {}
+        self._duration_children: dict[tuple[str, str], Any] = {}
 
     def count_request(self, method: str, status: int) -> None:
-        self._m.requests.labels(method, f"{status // 100}xx").inc()
+        # Every request: the labelled child is looked up once per (method, class), not per request.
+        key = (method, status // 100)
+        child = self._request_children.get(key)
+        if child is None:
+            child = self._request_children[key] = self._m.requests.labels(method, f"{status // 100}xx")
+        child.inc()
 
     def observe_duration(self, method: str, route: str, seconds: float) -> None:
-        self._m.durations.labels(method, route).observe(seconds)
+        key = (method, route)
+        child = self._duration_children.get(key)
+        if child is None:
+            child = self._duration_children[key] = self._m.durations.labels(method, route)
+        child.observe(seconds)
 
     def count_problem(self, code: str) -> None:
         self._m.problems.labels(code).inc()

@@ -179,3 +179,25 @@ def relay_probe(relay: Relay) -> Probe:
             "yingji_relay_sent_batches_total": ("Batches this relay delivered", lambda: relay.sent_batches),
         },
     )
+
+
+def notifier_probe(notifier: Any) -> Probe:
+    """`yingji notify --metrics-port`: whether it holds the lease, its position, the outbox by state."""
+
+    def status() -> dict[str, Any]:
+        return {"active": notifier.active, "position": notifier.state.read()["position"], "delivered": notifier.delivered,
+                "outbox": notifier.outbox.counts()}
+
+    now = _per_scrape(status)
+    return Probe(
+        name="notifier",
+        loop_age=_since(lambda: notifier.loop_at),
+        status=status,
+        gauges={
+            "yingji_notifier_active": ("1 when this notifier holds the district's lease; 0 while it waits", lambda: float(notifier.active)),
+            "yingji_notifier_position": ("Last log position planned into the outbox", lambda: now()["position"]),
+            "yingji_notifier_pending": ("Messages not yet delivered or given up", lambda: now()["outbox"].get("pending", 0)),
+            "yingji_notifier_failed": ("Messages given up", lambda: now()["outbox"].get("failed", 0)),
+            "yingji_notifier_delivered_total": ("Messages this notifier delivered", lambda: notifier.delivered),
+        },
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
+import os
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,8 +23,8 @@ def _request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id":
             given = value[:64].decode("latin-1")
-            return "".join(ch for ch in given if ch.isprintable()) or uuid.uuid4().hex
-    return uuid.uuid4().hex
+            return "".join(ch for ch in given if ch.isprintable()) or os.urandom(16).hex()
+    return os.urandom(16).hex()  # as random as uuid4().hex, and cheaper on every request
 
 
 class RequestContext:
@@ -66,7 +66,11 @@ class RequestContext:
             account = state.get("account")
             path = scope.get("path", "")
             client = scope.get("client")
-            access_log.log(logging.DEBUG if path in QUIET_PATHS else logging.INFO, "request", extra={
-                "request_id": rid, "actor": account.username if account else "", "route": route or path,
-                "method": method, "status": status, "duration_ms": round(elapsed * 1000, 1),
-                "client": client[0] if client else ""})
+            level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
+            if access_log.isEnabledFor(level):
+                # `handle(makeRecord(...))` is `log()` without looking up the caller's frame, which
+                # the JSON line does not carry and which cost a third of the line on every request.
+                access_log.handle(access_log.makeRecord(access_log.name, level, __file__, 0, "request", (), None, extra={
+                    "request_id": rid, "actor": account.username if account else "", "route": route or path,
+                    "method": method, "status": status, "duration_ms": round(elapsed * 1000, 1),
+                    "client": client[0] if client else ""}))

@@ -551,3 +551,34 @@ class DrillIn(Body):
 
 class ResolveIn(Body):
     note: Annotated[str, Field(min_length=1, max_length=500), MULTILINE]
+# -- readiness: team strength, inspection campaigns, 销号 ----------------------------------------
+class StrengthIn(Body):
+    members: Annotated[int, Field(strict=True, ge=1, le=2000)]
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class CampaignIn(Body):
+    kind: Annotated[str, Field(pattern="^(self|supervision)$", description="self (自查) or supervision (督查)")]
+    unit_code: UnitCode
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    deadline: FutureDatetime | None = None
+    units: list[UnitCode] | None = Field(default=None, max_length=500)
+    items: list[Annotated[str, Field(pattern=r"^[a-z0-9_]+\.[a-z_]+$", max_length=40)]] | None = Field(default=None, max_length=50)
+
+
+class SignOffIn(Body):
+    note: Annotated[str, Field(max_length=500)] = ""
+
+
+class PushKeysIn(Body):
+    p256dh: Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-=]{40,200}$")]  # base64url, as the browser gives them
+    auth: Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-=]{8,100}$")]
+
+
+class PushSubscriptionIn(Body):
+    """A browser's PushSubscription (`subscription.toJSON()`), and a name for the device."""
+
+    endpoint: Annotated[str, Field(max_length=1000, pattern=r"^https?://[^\s]{3,990}$")]
+    keys: PushKeysIn
+    expirationTime: int | None = None  # noqa: N815 (the browser's name)
+    device: Annotated[str, Field(max_length=120)] = ""

@@ -140,6 +140,13 @@ class SetTeamDuty(Command):
 
 # -- dispatches --------------------------------------------------------------
 @dataclass(frozen=True)
+class ChangeTeamStrength(Command):
+    team_id: UUID
+    members: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class OrderDispatch(Command):
     incident_id: UUID
     team_id: UUID
@@ -415,6 +422,59 @@ class EscalateHandover(Command):
     handover_id: UUID
 
 
+# -- accounts (kept beside the log, not in it) -----------------------------------
+class AccountCommand:
+    """Marks a command on the accounts kept beside the log (credentials are revocable and never mirrored to
+    the city): the same pipeline, its Idempotency-Key kept with the account, its answer the account itself."""
+
+
+@dataclass(frozen=True)
+class AddUser(Command, AccountCommand):
+    username: str
+    password: str = field(repr=False)
+    role: str
+    unit_code: str
+    team_id: UUID | None = None
+    display_name: str = ""
+
+
+@dataclass(frozen=True)
+class IssueTeamAccount(Command, AccountCommand):
+    """A field account for a team's phone; its password is made here and shown once, in the answer."""
+
+    team_id: UUID
+    username: str | None = None  # made up from the team's id when absent
+    display_name: str = ""  # the team's name when empty
+
+
+@dataclass(frozen=True)
+class RevokeAccount(Command, AccountCommand):
+    username: str
+# -- notifications (通知): the notifier's record of each message and each attempt to deliver it ------------
+@dataclass(frozen=True)
+class QueueNotification(Command):
+    key: str  # source event, recipient and channel: the same key is the same notification
+    purpose: str
+    record_kind: str
+    record_id: str
+    unit_code: str
+    recipient: dict[str, str]
+    channel: str
+    address: str
+    text: str
+    urgent: bool
+    not_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RecordNotificationAttempt(Command):
+    notification_id: UUID
+    attempt: int
+    outcome: str  # "delivered" | "retry" | "failed"
+    detail: str = ""  # the provider's receipt when delivered, the error otherwise
+    retry_at: datetime | None = None
+
+
 # Which row of the role × route table authorises each command (None: the platform's own).
 ROUTE_OF: dict[type[Command], str | None] = {
     RegisterUnit: "POST /units",
@@ -467,6 +527,11 @@ ROUTE_OF: dict[type[Command], str | None] = {
     ReportWarningResponse: "POST /warnings/{warning_id}/receipts/{unit_code}/response",
     EscalateWarningReceipt: None,  # the watchdog, when a receipt deadline passes
     ReceiveCityWarning: None,  # the city, through its signed route
+    AddUser: "POST /users",
+    IssueTeamAccount: "POST /teams/{team_id}/accounts",
+    RevokeAccount: "POST /users/{username}/revoke",
+    QueueNotification: None,  # the notifier, for each message an event calls for
+    RecordNotificationAttempt: None,  # the notifier, after each attempt to deliver one
 }
 
 
@@ -680,4 +745,34 @@ ROUTE_OF.update({
     ResolveDrillFinding: "POST /drills/{drill_id}/findings/{n}/resolve",
     EscalatePlan: None,  # the watchdog, when a plan's drill or revision lapses
     EscalateUnitDrills: None,  # the watchdog, when a unit has not drilled within 2 years
+})
+
+
+# -- readiness: inspection campaigns (自查 / 督查) and their rectification items to 对标销号 ----------
+@dataclass(frozen=True)
+class OpenCampaign(Command):
+    kind: str  # self (自查, a street over its own units) or supervision (督查, the district)
+    unit_code: str  # the unit running it
+    title: str
+    deadline: datetime | None = None  # for rectification; by default domain.campaigns.RECTIFY_DAYS from now
+    units: list[str] | None = None  # the units checked; by default every scored unit in the runner's subtree
+    items: list[str] | None = None  # a special inspection (专项检查) of these standard items; by default every item
+
+
+@dataclass(frozen=True)
+class SignOffRectification(Command):
+    rectification_id: UUID
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class EscalateRectification(Command):
+    rectification_id: UUID
+
+
+ROUTE_OF.update({
+    ChangeTeamStrength: "POST /teams/{team_id}/strength",
+    OpenCampaign: "POST /campaigns",
+    SignOffRectification: "POST /rectifications/{rectification_id}/sign-off",
+    EscalateRectification: None,  # the watchdog, when a rectification deadline passes with the item open
 })

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -37,6 +37,7 @@ from domain.disaster_reports import (
 from domain.dispatches import Dispatch
 from domain.duty import DutyDay, Handover, duty_day_id, handover_id
 from domain.incidents import Incident
+from domain.notifications import Notification, notification_id
 from domain.policy import (
     DEFAULT_RECEIPT_MINUTES,
     DEFAULT_RISK_REVIEW_DAYS,
@@ -73,6 +74,9 @@ from gateway.errors import Conflict, Forbidden, IdempotencyMismatch, NotFound, V
 from gateway.adapters.eventstore import DistrictLog, IdempotencyRecord, StoredAnswer
 from gateway.adapters.evidence import EvidenceStore
 from gateway.service_layer.plans import PlanCommands
+from gateway.adapters.accounts import Accounts
+from gateway.service_layer import accounts as account_commands
+from gateway.service_layer.accounts import AccountAnswer
 
 A = TypeVar("A", bound=Aggregate)
 Decision = tuple[UUID, list[Aggregate]]
@@ -106,12 +110,25 @@ class CommandService(PlanCommands):
         self.cap_codes: tuple[str, str] = ("000", "00")
         self.district_code = "411099000000"
         self.unit_codes: Callable[[], list[str]] | None = None
+        # Accounts are kept beside the log (gateway.adapters.accounts); their commands' keys are remembered by an
+        # HMAC of the request under this secret (the composition root sets both).
+        self.accounts: Accounts | None = None
+        self.account_secret: Callable[[], bytes] = lambda: b""
+        # Readiness (campaigns, 销号): each unit's facts from the read side, wired by the composition root.
+        self.readiness_facts: Callable[[list[str] | None], dict[str, Any]] = _no_readiness_facts
 
     # -- the command pipeline ---------------------------------------------
-    def handle(self, ctx: CommandContext, command: c.Command) -> Accepted:
-        """Every command's one way in: authorised by the role × route table, then its handler's pipeline."""
+    @overload
+    def handle(self, ctx: CommandContext, command: c.AccountCommand) -> AccountAnswer: ...
+    @overload
+    def handle(self, ctx: CommandContext, command: c.Command) -> Accepted: ...
+
+    def handle(self, ctx: CommandContext, command: c.Command) -> Accepted | AccountAnswer:
+        """Every command's one way in: authorised by the role × route table, then its handler's pipeline.
+
+        Account commands (`c.AccountCommand`) answer with the account (`AccountAnswer`), not a log position."""
         authorise(ctx.principal, command)
-        return HANDLERS[type(command)](self, ctx, **command.values())
+        return HANDLERS[type(command)](self, ctx, **command.values())  # type: ignore[no-any-return]
 
     def _execute(self, ctx: CommandContext, decide: Callable[[], Decision]) -> Accepted:
         key = ctx.scope_key
@@ -811,6 +828,38 @@ class CommandService(PlanCommands):
 
         return self._execute(ctx, decide)
 
+    # -- notifications (通知) ---------------------------------------------------
+    def queue_notification(self, ctx: CommandContext, *, key: str, **fields: Any) -> Accepted:
+        """The notifier's record that a message is due to someone: once per key (planning again records nothing)."""
+
+        def decide() -> Decision:
+            nid = notification_id(key)
+            if nid in self.log.repository:
+                return nid, []
+            return nid, [Notification.queue(key=key, by=ctx.actor, **fields)]
+
+        return self._execute(ctx, decide)
+
+    def record_notification_attempt(self, ctx: CommandContext, notification_id: UUID, attempt: int, outcome: str,
+                                    detail: str = "", retry_at: datetime | None = None) -> Accepted:
+        """One attempt's outcome, recorded once: an attempt already recorded (a restart resending) records nothing."""
+
+        def decide() -> Decision:
+            note = self._load(Notification, notification_id, "notification")
+            try:
+                if outcome == "delivered":
+                    note.deliver(attempt, detail, by=ctx.actor)
+                elif outcome == "retry":
+                    note.attempt_failed(attempt, detail, retry_at or self.clock(), by=ctx.actor)
+                elif outcome == "failed":
+                    note.fail(attempt, detail, by=ctx.actor)
+                else:
+                    raise InvalidValue("outcome is delivered, retry or failed", field="outcome")
+            except InvalidTransition:
+                return note.id, []
+            return note.id, [note]
+
+        return self._execute(ctx, decide)
 
     # -- 双重预防: risk points, inspections, hidden dangers ----------------------
     def _files(self, shas: list[str], unit_code: str) -> list[dict[str, Any]]:
@@ -935,6 +984,10 @@ class CommandService(PlanCommands):
         return self._danger_command(ctx, danger_id, lambda d: d.escalate(self.clock(), by=ctx.actor))
 
 
+def _no_readiness_facts(codes: list[str] | None) -> dict[str, Any]:
+    raise RuntimeError("readiness facts are not wired (gateway.container sets service.readiness_facts)")
+
+
 def authorise(principal: Principal, command: c.Command) -> None:
     """Whether `principal` may send `command` at all, by the same table the HTTP routes obey (scope comes later)."""
     if principal.role == Role.SYSTEM:  # the platform's own processes: watchdog, relay, the city's signed route
@@ -946,7 +999,10 @@ def authorise(principal: Principal, command: c.Command) -> None:
 
 
 # One table routes each command to its handler.
-HANDLERS: dict[type[c.Command], Callable[..., Accepted]] = {
+HANDLERS: dict[type[c.Command], Callable[..., Accepted | AccountAnswer]] = {
+    c.AddUser: account_commands.add_user,
+    c.IssueTeamAccount: account_commands.issue_team_account,
+    c.RevokeAccount: account_commands.revoke_account,
     c.RegisterUnit: CommandService.register_unit,
     c.UpdateUnitParts: CommandService.update_unit_parts,
     c.ReportIncident: CommandService.report_incident,
@@ -996,6 +1052,8 @@ HANDLERS: dict[type[c.Command], Callable[..., Accepted]] = {
     c.AcknowledgeWarning: CommandService.acknowledge_warning,
     c.ReportWarningResponse: CommandService.report_warning_response,
     c.EscalateWarningReceipt: CommandService.escalate_warning_receipt,
+    c.QueueNotification: CommandService.queue_notification,
+    c.RecordNotificationAttempt: CommandService.record_notification_attempt,
     c.ReceiveCityWarning: CommandService.receive_city_warning,
     c.RegisterRiskPoint: CommandService.register_risk_point,
     c.AssessRiskPoint: CommandService.assess_risk_point,
@@ -1019,3 +1077,8 @@ HANDLERS: dict[type[c.Command], Callable[..., Accepted]] = {
     c.EscalatePlan: CommandService.escalate_plan,
     c.EscalateUnitDrills: CommandService.escalate_unit_drills,
 }
+
+# Readiness commands live in their own module (team strength, campaigns, 销号); they join the one table.
+from gateway.service_layer import readiness as _readiness  # noqa: E402
+
+HANDLERS.update(_readiness.HANDLERS)

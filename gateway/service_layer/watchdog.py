@@ -2,8 +2,9 @@
 
 Missed deadlines: a dispatch's acknowledgement or arrival; a warning receipt; a staged disaster
 report's (初报, each day's 续报, 核报: `projections.disaster_reports.owing`); a shift handover the
-incoming officer has not confirmed in time; a hidden danger's rectification deadline; a plan not drilled
-within 2 years or not revised within its cycle, and a unit not drilled within 2 years (预案与演练). It finds
+incoming officer has not confirmed in time; a hidden danger's rectification deadline; a readiness
+campaign's rectification item (整改事项) still open at its deadline; a plan not drilled within 2 years or not
+revised within its cycle, and a unit not drilled within 2 years (预案与演练). It finds
 candidates in the read models (cheap, possibly stale) and sends the escalation commands through
 the command pipeline; the aggregates refuse a second escalation of the same miss and anything no
 longer overdue (a report's miss is an aggregate named by incident, stage and day, so a second
@@ -29,6 +30,7 @@ from domain.warnings import ReceiptStatus
 from gateway.context import CommandContext, Principal
 from gateway.service_layer import commands as c
 from gateway.service_layer.service import CommandService
+from projections.campaigns import is_overdue as rectification_is_overdue
 from projections.disaster_reports import owing
 from projections.plans import PLAN, UNIT_DRILLS
 from projections.store import DocStore
@@ -101,6 +103,11 @@ class Watchdog:
                 if today > u["drill_due_on"] and u["drill_due_on"] not in {x["due_on"] for x in u["escalations"]}]
         return out
 
+    def overdue_rectifications(self, now: datetime) -> list[str]:
+        """Rectification items (整改事项) still open past their deadline and not yet escalated."""
+        docs, _ = self.store.list("rectification", statuses=["open"], limit=100_000)
+        return [d["id"] for d in docs if not d.get("escalated_at") and rectification_is_overdue(d, now)]
+
     def run_once(self) -> int:
         count = 0
         now = self.clock()
@@ -108,6 +115,7 @@ class Watchdog:
         commands += [c.EscalateWarningReceipt(UUID(r)) for r in self.receipt_candidates(now)]
         commands += [c.EscalateDispatch(UUID(d), reason) for d, reason in self.candidates(now)]
         commands += self.report_candidates(now) + self.handover_candidates(now) + self.plan_candidates(now)
+        commands += [c.EscalateRectification(UUID(r)) for r in self.overdue_rectifications(now)]
         for command in commands:
             try:
                 self.service.handle(CommandContext(WATCHDOG, request_id="watchdog"), command)

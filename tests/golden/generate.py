@@ -95,6 +95,7 @@ OPERATOR2 = p("operator2", "operator", DISTRICT, "值班员 张伟")
 NIGHT = p("night-operator", "operator", DISTRICT, "值班员 王磊")
 WATCHDOG = p("watchdog", "system", "", "")
 RELAY = p("relay", "system", "", "")
+NOTIFIER = p("notifier", "system", "", "")
 CITY = p("city", "system", DISTRICT, "")
 
 SUBTYPES = [("natural_disaster", "flood", "村内低洼处积水", "III"), ("natural_disaster", "rainstorm", "强降雨致道路积水", "IV"),
@@ -123,6 +124,7 @@ class History:
         self.reporters: dict[str, Principal] = {}
         self.dangers: list[str] = []  # hidden dangers the demo seeded
         self.plans: dict[str, tuple[str, str]] = {}  # plan id -> (unit code, title), as the demo registered them
+        self.rectifications: list[str] = []  # the demo's self-inspection's rectification items
 
     # -- plumbing ------------------------------------------------------------
     def at(self, t: datetime, action: Callable[[], None]) -> None:
@@ -174,6 +176,8 @@ class History:
                 self.dangers.append(str(e.originator_id))
             elif name == "Plan.Registered":
                 self.plans[str(e.originator_id)] = (e.unit_code, e.title)
+            elif name == "Rectification.Raised":
+                self.rectifications.append(str(e.originator_id))
         for code, kind in self.units.items():
             if kind in ("village", "community"):
                 self.reporters[code] = p(f"reporter-{code[-6:]}", "reporter", code, f"灾害信息员 {code[-3:]}号")
@@ -196,6 +200,10 @@ class History:
             self.at(T0 + timedelta(days=8, hours=1), lambda did=did: self.attempt("escalate hidden danger", lambda: self.s.escalate_hidden_danger(
                 self.ctx(WATCHDOG), UUID(did))))
         self.plans_life(start_day)
+        # Readiness: the self-inspection's item still open at its deadline (7 days) is escalated once by the watchdog.
+        for rid in self.rectifications:
+            self.at(T0 + timedelta(days=7, hours=1), lambda rid=rid: self.attempt("escalate rectification", lambda: self.s.handle(
+                self.ctx(WATCHDOG), cmd.EscalateRectification(UUID(rid)))))
         for d in range(DAYS):
             day = start_day + timedelta(days=d)
             local0 = datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI)
@@ -514,9 +522,35 @@ class History:
             tid = next(t for t, v in sorted(self.teams.items()) if not v["busy"] and not v["off"])
             d = self.s.order_dispatch(self.ctx(OPERATOR), UUID(r.id), UUID(tid), "救援被困人员", ack_minutes=minutes)
             self.teams[tid]["busy"] = d.id
+            self.notices(d.id)
             if escalated:
                 self.at(self.clock.now() + timedelta(minutes=minutes + 1), lambda did=d.id: self.s.escalate_dispatch(
                     self.ctx(WATCHDOG), UUID(did), "ack_overdue"))
+
+    def notices(self, did: str) -> None:
+        """What the notifier records of a dispatch's messages: the team leader's SMS, through one 503, delivered;
+        a push to a phone whose subscription had expired (410), failed."""
+        from domain.notifications import message_text
+
+        d = self.c.log.repository.get(UUID(did))
+        team = self.c.log.repository.get(d.team_id)
+        incident = self.c.log.repository.get(d.incident_id)
+        text = message_text("dispatch", {"team": team.name, "incident": incident.title, "place": incident.address, "task": d.task})
+
+        def queue(channel: str, who: str, address: str, post: str) -> str:
+            return self.s.handle(self.ctx(NOTIFIER), cmd.QueueNotification(
+                key=f"{did}:1|{who}|{channel}", purpose="dispatch", record_kind="dispatch", record_id=did, unit_code=d.unit_code,
+                recipient={"name": who, "post": post}, channel=channel, address=address, text=text, urgent=True)).id
+
+        sms = UUID(queue("sms", team.leader, team.phone, "team_leader"))
+        push = UUID(queue("webpush", "field", "5f0c2a9e41d7b3c8", "account"))
+        now = self.clock.now()
+        self.at(now + timedelta(seconds=5), lambda: self.s.handle(self.ctx(NOTIFIER), cmd.RecordNotificationAttempt(
+            sms, 1, "retry", "HTTP 503 provider_error", now + timedelta(seconds=7))))
+        self.at(now + timedelta(seconds=6), lambda: self.s.handle(self.ctx(NOTIFIER), cmd.RecordNotificationAttempt(
+            push, 1, "failed", "HTTP 410: subscription expired, removed")))
+        self.at(now + timedelta(seconds=8), lambda: self.s.handle(self.ctx(NOTIFIER), cmd.RecordNotificationAttempt(
+            sms, 2, "delivered", "sms-1")))
 
     def upward(self, ids: list[str]) -> None:
         now = self.clock.now()

@@ -27,6 +27,7 @@ from uuid import UUID
 from fastapi.testclient import TestClient
 
 from gateway.container import Container
+from gateway.service_layer.commands import OpenCampaign
 from gateway.context import CommandContext, Principal
 from gateway.entrypoints.app import create_app
 from gateway.settings import Settings
@@ -79,6 +80,8 @@ MARKERS: dict[str, frozenset[str]] = {
     # 预案与演练: plans, their drills and findings, by the plan's unit
     "A1-PLAN": frozenset("AVF"), "B1-PLAN": frozenset("B"), "A1-DRILL": frozenset("AVF"), "B1-DRILL": frozenset("B"),
     "A1-FIND": frozenset("AVF"), "B1-FIND": frozenset("B"),
+    # readiness: each street's self-inspection (自查), by the street that runs it
+    "A-CAMP": frozenset("AF"), "B-CAMP": frozenset("B"),
 }
 MARKER_RE = re.compile(r"QZ-([A-Z0-9]+-[A-Z0-9]+)-QZ")
 
@@ -184,6 +187,9 @@ def seed(c: Container) -> dict[str, str]:
         ids[f"DR{tag}"] = s.record_drill(ADMIN, UUID(ids[f"PL{tag}"]), kind="tabletop", held_on=today, scenario=m(f"{tag}-DRILL"),
                                          participants=5, findings=[{"finding": m(f"{tag}-FIND"), "owner": "村委会",
                                                                     "deadline": today.isoformat()}]).id
+    c.projector.catch_up()  # a campaign is judged from the read models
+    for unit, tag in ((A, "A"), (B, "B")):
+        ids[f"C{tag}"] = s.handle(ADMIN, OpenCampaign(kind="self", unit_code=unit, title=m(f"{tag}-CAMP"))).id
     for viewer, (username, role, unit, team_key) in VIEWERS.items():
         c.accounts.add(username, PASSWORD, role, unit, ids[team_key] if team_key else None, f"{viewer}的账号")
     return {k: str(v) for k, v in ids.items()}

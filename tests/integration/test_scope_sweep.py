@@ -50,6 +50,7 @@ def path_values(d: District) -> dict[str, list[str]]:
         "warning_id": [ids[f"warning-{k}"] for k in ("WA", "WB1", "WD", "WDRAFT")],
         "risk_point_id": [ids["RPA1"], ids["RPB1"]],
         "danger_id": [ids["HDA1"], ids["HDB1"]],
+        "campaign_id": [ids["CA"], ids["CB"]],
         "sha256": [ids["FIA1"], ids["FIB1"]],
         "plan_id": [ids["PLA1"], ids["PLB1"]],
         "drill_id": [ids["DRA1"], ids["DRB1"]],

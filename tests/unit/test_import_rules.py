@@ -1,7 +1,7 @@
 """The layers import only along the arrows (README, "How it is built").
 
     domain  <-  projections  <-  gateway kernel (settings, errors, context, authz)
-            <-  adapters  <-  service_layer  <-  citylink  <-  container (composition root)
+            <-  adapters  <-  service_layer  <-  citylink  <-  notify  <-  container (composition root)
             <-  entrypoints;     tools (city stand-in, seeding, backup, generators) may use anything,
     and the runtime never imports tools, except the CLI, which starts them.
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 KERNEL = {"gateway.settings", "gateway.errors", "gateway.context", "gateway.authz"}
-ORDER = ["domain", "projections", "kernel", "adapters", "service_layer", "citylink", "composition", "entrypoints"]
+ORDER = ["domain", "projections", "kernel", "adapters", "service_layer", "citylink", "notify", "composition", "entrypoints"]
 # each layer may import itself and every layer before it in ORDER; tools may import anything
 ALLOWED = {layer: set(ORDER[: i + 1]) for i, layer in enumerate(ORDER)} | {"tools": {*ORDER, "tools"}}
 ALLOWED["kernel"] = {"domain", "kernel"}  # the kernel is below the read side: it needs no read model
@@ -34,7 +34,8 @@ def layer_of(module: str) -> str | None:
         return "composition"
     if parts[1] == "vocab":
         return "tools"  # writes ui/vocab.js; not imported at run time
-    return {"adapters": "adapters", "service_layer": "service_layer", "citylink": "citylink", "entrypoints": "entrypoints",
+    return {"adapters": "adapters", "service_layer": "service_layer", "citylink": "citylink", "notify": "notify",
+            "entrypoints": "entrypoints",
             "tools": "tools"}.get(parts[1], "unknown")
 
 

@@ -56,5 +56,5 @@ def signout(request: Request, container: ContainerDep, account: AccountDep) -> R
 
 
 @router.get("/me")
-def me(account: AccountDep) -> dict[str, Any]:
+async def me(account: AccountDep) -> dict[str, Any]:
     return account.public()

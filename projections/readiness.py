@@ -1,0 +1,202 @@
+"""Read model `readiness`: per street, cluster, village and community, the facts its scorecard is judged
+from, and the scorecard as it stood at the last change (domain.readiness).
+
+The facts are not typed by anyone: this reducer follows the read models that hold them (teams,
+warehouses, and the people and plans registers) by calling their own reducers on the same event and
+keeping, per unit, the few fields the standard reads. So a team growing from 19 to 20 changes that
+unit's readiness document in the same projector commit, and the board hears of it as of any other
+change. Replay folds the same reducer, so the scorecard of any past day is the one derived then.
+
+Sign-ins are not in the log (they live beside it, in the accounts store): the stored card marks the
+platform item `unknown`; the API and the board's snapshot judge it from the accounts at the moment
+asked (`overrides`), and replay leaves it unknown (not evaluated), which the page says in words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from typing import Any
+
+from domain.materials import CATALOGUE
+from domain.readiness import (
+    CURRENT_STANDARD, STANDARD_KINDS, STREET_KINDS, VILLAGE_KINDS, ItemStatus, PersonFact, PlanFact, Standard, TeamFact,
+    UnitFacts, WarehouseFact, scorecard,
+)
+from domain.units import street_of
+from projections.reducer import Changes, Doc, Get, Reducer, event_name, iso
+from projections.teams import TEAMS
+from projections.warehouses import WAREHOUSES
+
+K = "readiness"
+KINDS_SCORED = (*STREET_KINDS, *VILLAGE_KINDS)
+SECTIONS = ("teams", "warehouses", "people", "plans", "mechanisms", "drills", "trainings")
+
+# fact_of(doc) -> [(unit_code, section, fact)] for one document of a followed read model ([] when it holds none).
+FactOf = Callable[[Doc], list[tuple[str, str, Any]]]
+
+
+def _team_fact(doc: Doc) -> list[tuple[str, str, Any]]:
+    return [(doc["unit_code"], "teams", {"name": doc["name"], "kind": doc["kind"], "members": doc["members"]})]
+
+
+def _warehouse_fact(doc: Doc) -> list[tuple[str, str, Any]]:
+    short = []
+    minimums = 0
+    for code, line in sorted(doc["stock"].items()):
+        if line["minimum"]:
+            minimums += 1
+            available = line["on_hand"] - line["reserved"]  # the same rule as the board's stock_low alert
+            if available < line["minimum"]:
+                m = CATALOGUE.get(code)
+                short.append([m.name_zh if m else code, available, line["minimum"]])
+    return [(doc["unit_code"], "warehouses", {"name": doc["name"], "minimums": minimums, "short": short})]
+
+
+# The read models whose documents feed the facts (the people and plans registers' join them here).
+FOLLOWED: list[tuple[Reducer, FactOf]] = [(TEAMS, _team_fact), (WAREHOUSES, _warehouse_fact)]
+
+
+def _unit_registered(get: Get, e: Any) -> Changes:
+    if e.kind not in KINDS_SCORED:
+        return {}
+    doc = {"id": e.code, "unit_code": e.code, "unit_name": e.name, "unit_kind": e.kind, "street_code": street_of(e.code),
+           "status": "active", "facts": {s: {} for s in SECTIONS}, "updated_at": iso(e.timestamp)}
+    return {e.code: {**doc, "card": card_of(doc, e.timestamp)}}
+
+
+def _following(get: Get, e: Any) -> Changes:
+    """Run each followed reducer on the event and move the facts its changed documents hold."""
+    out: dict[str, Doc] = {}
+
+    def unit_doc(code: str) -> Doc | None:
+        if code in out:
+            return out[code]
+        doc = get(K, code)
+        return None if doc is None else {**doc, "facts": {s: dict(doc["facts"].get(s, {})) for s in SECTIONS}}
+
+    touched: set[str] = set()
+    for reducer, fact_of in _ROUTES.get(event_name(e), ()):
+        for doc_id, new in reducer(get, e).items():
+            old = get(reducer.kind, doc_id)
+            key = f"{reducer.kind}:{doc_id}"
+            before = {(u, s): f for u, s, f in (fact_of(old) if old else [])}
+            after = {(u, s): f for u, s, f in (fact_of(new) if new else [])}
+            for (code, section) in before.keys() - after.keys():
+                doc = unit_doc(code)
+                if doc is not None and doc["facts"][section].pop(key, None) is not None:
+                    out[code] = doc
+                    touched.add(code)
+            for (code, section), fact in after.items():
+                doc = unit_doc(code)
+                if doc is not None and doc["facts"][section].get(key) != fact:
+                    doc["facts"][section][key] = fact
+                    out[code] = doc
+                    touched.add(code)
+    return {code: {**out[code], "card": card_of(out[code], e.timestamp), "updated_at": iso(e.timestamp)} for code in touched}
+
+
+_ROUTES: dict[str, list[tuple[Reducer, FactOf]]] = {}
+
+
+def _route() -> dict[str, Any]:
+    _ROUTES.clear()
+    for reducer, fact_of in FOLLOWED:
+        for name in reducer.handlers:
+            _ROUTES.setdefault(name, []).append((reducer, fact_of))
+    return {"Unit.Registered": _unit_registered, **{name: _following for name in _ROUTES}}
+
+
+READINESS = Reducer(K, _route())
+
+
+# -- from the document to the domain's facts --------------------------------------------------
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value[:10]) if value else None
+
+
+def facts_of(doc: Doc, last_signin: datetime | None = None, signins_known: bool = False) -> UnitFacts:
+    f = doc["facts"]
+    return UnitFacts(
+        unit_code=doc["unit_code"], unit_kind=doc["unit_kind"], unit_name=doc.get("unit_name", ""),
+        teams=tuple(TeamFact(t["name"], t["kind"], t["members"]) for _, t in sorted(f["teams"].items())),
+        warehouses=tuple(WarehouseFact(w["name"], w["minimums"], tuple(tuple(s) for s in w["short"]))  # type: ignore[misc]
+                         for _, w in sorted(f["warehouses"].items())),
+        people=tuple(PersonFact(p["name"], tuple(p["posts"]), tuple(d for d in map(_day, p.get("trained_on", [])) if d))
+                     for _, p in sorted(f["people"].items())),
+        plans=tuple(PlanFact(p["title"], p["kind"], p["filed"], _day(p.get("revised_on")), _day(p.get("revise_by")),
+                             _day(p.get("last_drill"))) for _, p in sorted(f["plans"].items())),
+        mechanisms=tuple(sorted({m for ms in f["mechanisms"].values() for m in ms})),
+        drills=tuple(sorted(d for d in map(_day, f["drills"].values()) if d)),
+        trainings=tuple(sorted(d for d in map(_day, f["trainings"].values()) if d)),
+        last_signin=last_signin, signins_known=signins_known,
+    )
+
+
+def card_of(doc: Doc, now: datetime) -> dict[str, Any]:
+    """The scorecard kept in the document: judged at the change, without the accounts (not in the log)."""
+    return scorecard(facts_of(doc), now, CURRENT_STANDARD)
+
+
+# -- counting what the board shows ---------------------------------------------------------------
+def effective(item: dict[str, Any], now: datetime, override: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An item as it stands now: the server's fresh verdict where it has one (the platform item), else the
+    stored one, turned red once its `until` has passed (ui/board-model.js `readinessItem` does the same)."""
+    if override is not None:
+        item = {**item, **override}
+    if item["status"] == ItemStatus.GREEN and item.get("until") and datetime.fromisoformat(item["until"]) <= now:
+        return {**item, "status": ItemStatus.RED.value, "reason": item["lapse"], "until": None}
+    return item
+
+
+def street_counts(docs: Iterable[Doc], now: datetime, overrides: dict[str, dict[str, Any]] | None = None,
+                  ) -> dict[str, dict[str, Any]]:
+    """Per street: its 1+4 and 六有 items green of total, and its villages complete under 1+3 of total."""
+    overrides = overrides or {}
+    rows: dict[str, dict[str, Any]] = {}
+    for doc in sorted(docs, key=lambda d: d["unit_code"]):
+        row = rows.setdefault(doc["street_code"], {s.value: [0, 0] for s in Standard})
+        items = [effective(i, now, overrides.get(doc["unit_code"], {}).get(i["id"])) for i in doc["card"]["items"]]
+        if doc["unit_kind"] in VILLAGE_KINDS:
+            row[Standard.VILLAGE_1_3][1] += 1
+            row[Standard.VILLAGE_1_3][0] += bool(items) and all(i["status"] == ItemStatus.GREEN for i in items)
+        else:
+            for i in items:
+                row[i["standard"]][1] += 1
+                row[i["standard"]][0] += i["status"] == ItemStatus.GREEN
+    return dict(sorted(rows.items()))
+
+
+def rollup(cards: list[dict[str, Any]]) -> dict[str, Any]:
+    """Scorecards per street and for the district: units complete per standard, and items green of total."""
+    streets: dict[str, dict[str, Any]] = {}
+    district = {"units": 0, "complete": 0, "items": 0, "green": 0,
+                **{s.value: {"units": 0, "complete": 0} for s in Standard}}
+    for card in cards:
+        code = card["unit_code"]
+        row = streets.setdefault(street_of(code) or code, {
+            "street_code": street_of(code) or code, "units": 0, "complete": 0, "items": 0, "green": 0,
+            **{s.value: {"units": 0, "complete": 0, "items": 0, "green": 0} for s in Standard}})
+        by_standard: dict[str, list[dict[str, Any]]] = {}
+        for i in card["items"]:
+            by_standard.setdefault(i["standard"], []).append(i)
+        for std, items in by_standard.items():
+            ok = all(i["status"] == ItemStatus.GREEN for i in items)
+            green_n = sum(i["status"] == ItemStatus.GREEN for i in items)
+            for target in (row[std], district[std]):
+                target["units"] += 1
+                target["complete"] += ok
+            row[std]["items"] += len(items)
+            row[std]["green"] += green_n
+        for target in (row, district):
+            target["units"] += 1
+            target["complete"] += card["complete"]
+            target["items"] += len(card["items"])
+            target["green"] += sum(i["status"] == ItemStatus.GREEN for i in card["items"])
+        if code == row["street_code"]:
+            row["street_name"] = card["unit_name"]
+    return {"streets": [streets[k] for k in sorted(streets)], "district": district}
+
+
+def applies(standard: str, unit_kind: str) -> bool:
+    return unit_kind in STANDARD_KINDS[Standard(standard)]
