@@ -16,7 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from domain import allocations, disaster_reports, dispatches, duty, incidents, plans, policy, prevention, reports, units, warnings
+from domain import (
+    allocations, campaigns, disaster_reports, dispatches, duty, incidents, plans, policy, prevention, readiness, reports, units, warnings,
+)
 from domain.glossary import GLOSSARY, by_language
 from domain.policy import (
     CONTINUING_REPORT_DUE,
@@ -107,6 +109,14 @@ def vocabulary() -> dict[str, Any]:
         "DRILL_KINDS": [str(k) for k in plans.DrillKind],
         "DRILL_EVERY_YEARS": policy.DRILL_EVERY_YEARS,
         "MAX_FINDINGS": plans.MAX_FINDINGS,
+        # readiness: the standards, which unit kinds each applies to, the items, and the campaign kinds
+        "READINESS_STANDARDS": [str(x) for x in readiness.Standard],
+        "READINESS_STANDARD_KINDS": {str(k): list(v) for k, v in readiness.STANDARD_KINDS.items()},
+        "READINESS_ITEMS": {i.id: i.standard for i in readiness.standard().items},
+        "VILLAGE_KINDS": list(readiness.VILLAGE_KINDS),
+        "STREET_KINDS": list(readiness.STREET_KINDS),
+        "CAMPAIGN_KINDS": [str(k) for k in campaigns.CampaignKind],
+        "RECTIFICATION_STATUSES": [str(k) for k in campaigns.RectificationStatus],
         "GLOSSARY": by_language(),
     }
 
