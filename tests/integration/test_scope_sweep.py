@@ -52,6 +52,8 @@ def path_values(d: District) -> dict[str, list[str]]:
         "danger_id": [ids["HDA1"], ids["HDB1"]],
         "campaign_id": [ids["CA"], ids["CB"]],
         "sha256": [ids["FIA1"], ids["FIB1"]],
+        "plan_id": [ids["PLA1"], ids["PLB1"]],
+        "drill_id": [ids["DRA1"], ids["DRB1"]],
         "code": [D, A, B, "411099001001", "411099001002", "411099002001"],
         "username": [u for u, *_ in VIEWERS.values()],
     }
