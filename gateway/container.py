@@ -158,6 +158,7 @@ class Container:
         service.district_code = settings.district_code
         service.unit_codes = lambda: [u["code"] for u in store.list("unit", limit=10_000_000)[0]]
         service.readiness_facts = ReadinessFacts(store, accounts.last_signins)
+        service.account_unit = lambda username: a.unit_code if (a := accounts.get(username)) and a.active else None
         # A gateway whose projector runs elsewhere, with no Redis, learns of changes from the store.
         bus = make_bus(settings.redis_url, settings.district_code, None if settings.run_projector else store.position)
         projector = Projector(event_log, store, publish=bus.publish)

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from domain import allocations, disaster_reports, dispatches, duty, incidents, prevention, reports, units, warnings
+from domain import allocations, disaster_reports, dispatches, duty, incidents, people, prevention, reports, training, units, warnings
 from domain.glossary import GLOSSARY, by_language
 from domain.policy import (
     CONTINUING_REPORT_DUE,
@@ -102,6 +102,12 @@ def vocabulary() -> dict[str, Any]:
         "DANGER_STEPS": {step: {"target": str(t), "from": values(froms)} for step, (t, froms) in prevention.DANGER_STEPS.items()},
         "FIVE_IN_PLACE": list(prevention.FIVE_IN_PLACE),
         "MAX_EVIDENCE": prevention.MAX_EVIDENCE,
+        # the people register (domain/people.py): posts in the plan's order, which a unit of each level has
+        # (0 district, 1 street/cluster, 2 village/community), training levels (domain/training.py)
+        "POSTS": [str(p) for p in people.Post],
+        "POSTS_AT_LEVEL": {str(level): [str(p) for p in posts] for level, posts in people.POSTS_AT_LEVEL.items()},
+        "TEAM_POSTS": values(people.TEAM_POSTS),
+        "TRAINING_LEVELS": list(training.LEVELS),
         "GLOSSARY": by_language(),
     }
 

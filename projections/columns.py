@@ -14,10 +14,10 @@ from typing import Any
 
 from projections.reducer import Doc
 
-SCHEMA = 2  # 1: (unit_code, status); 2: + ref_id, team_id, category, level, at, text
+SCHEMA = 3  # 1: (unit_code, status); 2: + ref_id, team_id, category, level, at, text; 3: + tags
 
 # The filter columns besides (kind, id, unit_code, status, position), in table order.
-FILTER_COLUMNS = ("ref_id", "team_id", "category", "level", "at", "text")
+FILTER_COLUMNS = ("ref_id", "team_id", "category", "level", "at", "text", "tags")
 
 # The time a record is about, per kind: date-range filters and "newest first" use it.
 _AT_FIELD = {
@@ -26,6 +26,7 @@ _AT_FIELD = {
     "allocation": "requested_at",
     "directive": "issued_at",
     "daily_report": "day",
+    "training": "day",
 }
 # The free text a search looks in, per kind (case-folded, joined).
 _TEXT_FIELDS = {
@@ -38,6 +39,8 @@ _TEXT_FIELDS = {
     "team": ("name", "leader"),
     "warehouse": ("name", "address", "manager"),
     "unit": ("name",),
+    "person": ("name", "unit_name"),  # never the phone: a search is not a way to probe numbers
+    "training": ("topic", "unit_name"),
 }
 # The record another one belongs to (a dispatch's or an allocation's incident).
 _REF_FIELD = {"dispatch": "incident_id", "allocation": "incident_id", "warning_receipt": "warning_id",
@@ -45,6 +48,8 @@ _REF_FIELD = {"dispatch": "incident_id", "allocation": "incident_id", "warning_r
 # The level a list may be filtered by (a dispatch carries its incident's).
 _LEVEL_FIELD = {"incident": "level", "dispatch": "incident_level", "directive": "level"}
 TEXT_LIMIT = 2000  # characters of searchable text kept per document
+# Codes a record holds several of, matched whole (`|a|b|` LIKE `%|a|%`): a person's posts.
+_TAGS_FIELD = {"person": "posts"}
 
 
 def utc_key(value: str | None) -> str | None:
@@ -65,6 +70,11 @@ def search_text(kind: str, doc: Doc) -> str | None:
     return text[:TEXT_LIMIT] or None
 
 
+def tags(kind: str, doc: Doc) -> str | None:
+    values = doc.get(_TAGS_FIELD[kind]) if kind in _TAGS_FIELD else None
+    return "|" + "|".join(str(v) for v in values) + "|" if values else None
+
+
 def _str(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -78,5 +88,6 @@ def filter_columns(kind: str, doc: Doc) -> tuple[str | None, ...]:
         _str(doc.get(_LEVEL_FIELD[kind])) if kind in _LEVEL_FIELD else None,
         utc_key(doc.get(_AT_FIELD[kind])) if kind in _AT_FIELD else None,
         search_text(kind, doc),
+        tags(kind, doc),
     )
 

@@ -108,6 +108,8 @@ class CommandService:
         self.unit_codes: Callable[[], list[str]] | None = None
         # Readiness (campaigns, 销号): each unit's facts from the read side, wired by the composition root.
         self.readiness_facts: Callable[[list[str] | None], dict[str, Any]] = _no_readiness_facts
+        # People register: the unit of an active account by its name (accounts live beside the log), or None.
+        self.account_unit: Callable[[str], str | None] = lambda username: None
 
     # -- the command pipeline ---------------------------------------------
     def handle(self, ctx: CommandContext, command: c.Command) -> Accepted:
@@ -1056,3 +1058,7 @@ HANDLERS: dict[type[c.Command], Callable[..., Accepted]] = {
 from gateway.service_layer import readiness as _readiness  # noqa: E402
 
 HANDLERS.update(_readiness.HANDLERS)
+# The people register and training (人员 / 通讯录 / 培训), likewise.
+from gateway.service_layer import people as _people  # noqa: E402
+
+HANDLERS.update(_people.HANDLERS)
