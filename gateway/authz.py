@@ -72,6 +72,7 @@ MATRIX: dict[str, Rule] = {
     "GET /incidents/{incident_id}/after-action": REVIEW,
     "GET /reports/summary": REVIEW,
     "GET /reports/daily": ANY,
+    "GET /reports/daily/month": ANY,  # the month as a matrix (village × day), and its workbook
     "POST /reports/daily": only("commander", "operator", "reporter"),  # the village's reporter, or the desk for it
     # staged disaster reports (灾情报告): drafted at the desk, signed off by a commander, submitted upward
     "GET /disaster-reports": REVIEW,

@@ -157,8 +157,9 @@ class Container:
         service.cap_codes = (settings.cap_sector, settings.cap_extension)
         service.district_code = settings.district_code
         service.unit_codes = lambda: [u["code"] for u in store.list("unit", limit=10_000_000)[0]]
+        service.accounts = accounts
+        service.account_secret = lambda: settings.resolved_secret_key.encode()  # read when first needed
         service.readiness_facts = ReadinessFacts(store, accounts.last_signins)
-        service.account_unit = lambda username: a.unit_code if (a := accounts.get(username)) and a.active else None
         # A gateway whose projector runs elsewhere, with no Redis, learns of changes from the store.
         bus = make_bus(settings.redis_url, settings.district_code, None if settings.run_projector else store.position)
         projector = Projector(event_log, store, publish=bus.publish)
@@ -268,7 +269,8 @@ class Container:
         lease = make_lease(s, "notifier")
         notifier = Notifier(self.log, self.store, self.outbox, RelayState(self.accounts.engine, notifier_state_name(s)),
                             self.service, planner, channels, lease, quiet=parse_quiet_hours(s.quiet_hours),
-                            backoff_max=s.notify_backoff_max, give_up=timedelta(hours=s.notify_give_up_hours), clock=clock)
+                            backoff_max=s.notify_backoff_max, give_up=timedelta(hours=s.notify_give_up_hours),
+                            max_age=timedelta(minutes=s.notify_max_age_minutes) if s.notify_max_age_minutes else None, clock=clock)
         self.log.on_saved(notifier.wake)
         return notifier
 

@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     quiet_hours: str = ""
     notify_backoff_max: float = 300.0  # seconds between attempts at most (exponential from 2 s, jittered)
     notify_give_up_hours: float = 24.0  # a message still failing after this long is recorded as failed
+    # Events older than this when the notifier reaches them call for no message (a first start on an old log,
+    # a notifier that was down for long): a dispatch of yesterday is not texted today. 0: no limit.
+    notify_max_age_minutes: float = 360.0
 
     @field_validator("secret_key")
     @classmethod

@@ -15,6 +15,7 @@ from domain.prevention import DANGER_OPEN, danger_overdue, review_overdue
 from domain.policy import DAILY_REPORT_DUE, SHANGHAI, VERIFIED_REPORT_DAYS, daily_report_due_at, report_upward_due_at
 from domain.reports import REPORTING_KINDS
 from projections.disaster_reports import owing
+from projections.readiness import live_overrides, street_counts
 from projections.reducer import Doc
 from projections.warnings import in_force, receipt_state
 
@@ -166,7 +167,8 @@ def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | N
         bump(u["code"], "daily_due")
         if u["code"] in filed_today:
             bump(u["code"], "daily_filed")
-    return {"alerts": alerts, "counts_by_street": counts, **derive_prevention(board, now, alerts)}
+    return {"alerts": alerts, "counts_by_street": counts, **derive_prevention(board, now, alerts),
+            "readiness_by_street": street_counts(board.get("readiness", []), now, board.get("readiness_live") or {})}
 
 
 def derive_prevention(board: dict[str, list[Doc]], now: datetime, alerts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -190,15 +192,19 @@ def derive_prevention(board: dict[str, list[Doc]], now: datetime, alerts: list[d
 
 
 def assemble(docs: Iterable[tuple[str, Doc]], position: int, now: datetime, visible: Visible = lambda kind, doc: True,
-             relay: dict[str, Any] | None = None, verified_days: int = VERIFIED_REPORT_DAYS) -> dict[str, Any]:
+             relay: dict[str, Any] | None = None, verified_days: int = VERIFIED_REPORT_DAYS,
+             signins: dict[str, datetime] | None = None) -> dict[str, Any]:
     """The board a viewer sees: the documents `visible` lets through, and what is derived from those alone.
 
     `reporting_units` goes with it so a client deriving counts itself (ui/board-model.js) counts the same units.
+    `signins`: the accounts' last sign-ins per unit (kept beside the log): the readiness items judged from them go
+    with the snapshot as `readiness_live`; without them (replay) those items stay unjudged.
     """
-    board: dict[str, list[Doc]] = {k: [] for k in BOARD_KINDS}
+    board: dict[str, Any] = {k: [] for k in BOARD_KINDS}
     for kind, doc in docs:
         if on_board(kind, doc) and visible(kind, doc):
             board[kind].append(doc)
+    board["readiness_live"] = live_overrides(board["readiness"], signins, now) if signins is not None else {}
     due = reporting_units(board, visible)
     return {"position": position, "at": now.isoformat(), **board, "relay": relay, "reporting_units": due,
             "report_rules": {"verified_report_days": verified_days}, **derive(board, now, relay, due, verified_days)}

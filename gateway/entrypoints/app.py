@@ -181,6 +181,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         hub = Hub(c.store, c.bus, c.relay_status, flush_seconds=c.settings.ws_flush_ms / 1000,
                   verified_days=c.settings.verified_report_days,
                   lapsed=lambda grants: lapsed_grants(grants, c.accounts))
+        hub.signins = c.accounts.last_signins  # readiness: the platform item is judged from them at each snapshot
         await hub.start()
         app.state.hub = hub
         tune_gc(c.settings.gc_young_threshold)

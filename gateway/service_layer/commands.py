@@ -422,6 +422,34 @@ class EscalateHandover(Command):
     handover_id: UUID
 
 
+# -- accounts (kept beside the log, not in it) -----------------------------------
+class AccountCommand:
+    """Marks a command on the accounts kept beside the log (credentials are revocable and never mirrored to
+    the city): the same pipeline, its Idempotency-Key kept with the account, its answer the account itself."""
+
+
+@dataclass(frozen=True)
+class AddUser(Command, AccountCommand):
+    username: str
+    password: str = field(repr=False)
+    role: str
+    unit_code: str
+    team_id: UUID | None = None
+    display_name: str = ""
+
+
+@dataclass(frozen=True)
+class IssueTeamAccount(Command, AccountCommand):
+    """A field account for a team's phone; its password is made here and shown once, in the answer."""
+
+    team_id: UUID
+    username: str | None = None  # made up from the team's id when absent
+    display_name: str = ""  # the team's name when empty
+
+
+@dataclass(frozen=True)
+class RevokeAccount(Command, AccountCommand):
+    username: str
 # -- notifications (通知): the notifier's record of each message and each attempt to deliver it ------------
 @dataclass(frozen=True)
 class QueueNotification(Command):
@@ -499,6 +527,9 @@ ROUTE_OF: dict[type[Command], str | None] = {
     ReportWarningResponse: "POST /warnings/{warning_id}/receipts/{unit_code}/response",
     EscalateWarningReceipt: None,  # the watchdog, when a receipt deadline passes
     ReceiveCityWarning: None,  # the city, through its signed route
+    AddUser: "POST /users",
+    IssueTeamAccount: "POST /teams/{team_id}/accounts",
+    RevokeAccount: "POST /users/{username}/revoke",
     QueueNotification: None,  # the notifier, for each message an event calls for
     RecordNotificationAttempt: None,  # the notifier, after each attempt to deliver one
 }

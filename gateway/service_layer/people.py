@@ -5,8 +5,7 @@ district everyone); another unit's person answers as unknown (404). Attendees of
 loaded from the log, so a person registered a moment ago can attend, and one out of the caller's scope
 reads as unknown, exactly as a direct command on them would.
 
-Linking an account asks the accounts store (beside the log) for the account's unit through
-`CommandService.account_unit`, wired by the composition root.
+Linking an account asks the accounts store (beside the log, `CommandService.accounts`) for the account's unit.
 """
 
 from __future__ import annotations
@@ -77,7 +76,9 @@ def change_person_posts(svc: CommandService, ctx: CommandContext, person_id: UUI
 def link_person_account(svc: CommandService, ctx: CommandContext, person_id: UUID, username: str) -> Accepted:
     def decide() -> Decision:
         person = _person(svc, ctx, person_id)
-        person.link_account(username, svc.account_unit(username.strip()) if username.strip() else None, by=ctx.actor)
+        name = username.strip()
+        account = svc.accounts.get(name) if svc.accounts is not None and name else None
+        person.link_account(username, account.unit_code if account is not None and account.active else None, by=ctx.actor)
         return person.id, [person]
 
     return svc._execute(ctx, decide)

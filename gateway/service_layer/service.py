@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -73,6 +73,9 @@ from gateway.service_layer import commands as c
 from gateway.errors import Conflict, Forbidden, IdempotencyMismatch, NotFound, VersionConflict
 from gateway.adapters.eventstore import DistrictLog, IdempotencyRecord, StoredAnswer
 from gateway.adapters.evidence import EvidenceStore
+from gateway.adapters.accounts import Accounts
+from gateway.service_layer import accounts as account_commands
+from gateway.service_layer.accounts import AccountAnswer
 
 A = TypeVar("A", bound=Aggregate)
 Decision = tuple[UUID, list[Aggregate]]
@@ -106,16 +109,25 @@ class CommandService:
         self.cap_codes: tuple[str, str] = ("000", "00")
         self.district_code = "411099000000"
         self.unit_codes: Callable[[], list[str]] | None = None
+        # Accounts are kept beside the log (gateway.adapters.accounts); their commands' keys are remembered by an
+        # HMAC of the request under this secret (the composition root sets both).
+        self.accounts: Accounts | None = None
+        self.account_secret: Callable[[], bytes] = lambda: b""
         # Readiness (campaigns, 销号): each unit's facts from the read side, wired by the composition root.
         self.readiness_facts: Callable[[list[str] | None], dict[str, Any]] = _no_readiness_facts
-        # People register: the unit of an active account by its name (accounts live beside the log), or None.
-        self.account_unit: Callable[[str], str | None] = lambda username: None
 
     # -- the command pipeline ---------------------------------------------
-    def handle(self, ctx: CommandContext, command: c.Command) -> Accepted:
-        """Every command's one way in: authorised by the role × route table, then its handler's pipeline."""
+    @overload
+    def handle(self, ctx: CommandContext, command: c.AccountCommand) -> AccountAnswer: ...
+    @overload
+    def handle(self, ctx: CommandContext, command: c.Command) -> Accepted: ...
+
+    def handle(self, ctx: CommandContext, command: c.Command) -> Accepted | AccountAnswer:
+        """Every command's one way in: authorised by the role × route table, then its handler's pipeline.
+
+        Account commands (`c.AccountCommand`) answer with the account (`AccountAnswer`), not a log position."""
         authorise(ctx.principal, command)
-        return HANDLERS[type(command)](self, ctx, **command.values())
+        return HANDLERS[type(command)](self, ctx, **command.values())  # type: ignore[no-any-return]
 
     def _execute(self, ctx: CommandContext, decide: Callable[[], Decision]) -> Accepted:
         key = ctx.scope_key
@@ -986,7 +998,10 @@ def authorise(principal: Principal, command: c.Command) -> None:
 
 
 # One table routes each command to its handler.
-HANDLERS: dict[type[c.Command], Callable[..., Accepted]] = {
+HANDLERS: dict[type[c.Command], Callable[..., Accepted | AccountAnswer]] = {
+    c.AddUser: account_commands.add_user,
+    c.IssueTeamAccount: account_commands.issue_team_account,
+    c.RevokeAccount: account_commands.revoke_account,
     c.RegisterUnit: CommandService.register_unit,
     c.UpdateUnitParts: CommandService.update_unit_parts,
     c.ReportIncident: CommandService.report_incident,

@@ -108,7 +108,7 @@ def test_an_expired_subscription_is_removed_on_410(tmp_path: Any) -> None:
 
 
 def test_quiet_hours_defer_a_blue_warning_but_not_a_red_one(tmp_path: Any) -> None:
-    with notify_district(tmp_path, quiet_hours="22:00-07:00") as d:
+    with notify_district(tmp_path, quiet_hours="22:00-07:00", notify_max_age_minutes=0) as d:
         reporter = d.subscribe("rep_a1")
         today = datetime.now(SHANGHAI).date()
         night = datetime(today.year, today.month, today.day, 23, 30, tzinfo=SHANGHAI)
@@ -127,3 +127,22 @@ def test_quiet_hours_defer_a_blue_warning_but_not_a_red_one(tmp_path: Any) -> No
         for wid in (blue, red):
             doc = d.client.get(f"/api/v1/warnings/{wid}", headers=d.headers("rep_a1")).json()
             assert [n["status"] for n in doc["notifications"]] == ["delivered"]
+
+
+def test_a_missing_zero_report_reminds_the_village_reporter_once(tmp_path: Any) -> None:
+    with notify_district(tmp_path) as d:
+        reporter = d.subscribe("rep_a1")
+        today = datetime.now(SHANGHAI).date()
+        d.now_follows_time = False
+        # tomorrow: nothing filed yet; before 16:00 no reminder, after it one, however often the notifier turns
+        d.now[0] = datetime(today.year, today.month, today.day, 15, 59, tzinfo=SHANGHAI) + timedelta(days=1)
+        d.run(turns=2)
+        assert d.push.bodies(reporter) == []
+        d.now[0] += timedelta(minutes=2)
+        d.run()
+        d.notifier._daily_done = None  # as after a restart: planned again, sent not again
+        d.run()
+        (pushed,) = [reporter.decrypt(b) for b in d.push.bodies(reporter)]
+        assert pushed["body"] == "【零报告提醒】魏庄村今日24小时零报告未报，请尽快报送。" and pushed["title"] == term("notifyPurpose", "daily_missing")
+        unit = d.client.get(f"/api/v1/units/{A1}", headers=d.headers("rep_a1")).json()
+        assert [(n["purpose"], n["status"]) for n in unit["notifications"]] == [("daily_missing", "delivered")]

@@ -502,7 +502,7 @@ def test_street_of(code, street):
 
 
 def test_derive_of_an_empty_board():
-    assert derive({}, T0) == {"alerts": [], "counts_by_street": {}, "dangers_by_street": {}}
+    assert derive({}, T0) == {"alerts": [], "counts_by_street": {}, "dangers_by_street": {}, "readiness_by_street": {}}
 
 
 # -- daily reports (零报告) on the board ---------------------------------------------------------
