@@ -241,13 +241,15 @@ class Container:
         return Subscriptions(self.accounts.engine)
 
     def vapid(self):  # type: ignore[no-untyped-def]
-        """The VAPID key pushes are signed with (settings, or generated once into the data dir); None without Web Push."""
+        """The VAPID key pushes are signed with (settings, or generated once and kept beside the accounts); None without Web Push."""
         if not self.settings.webpush:
             return None
         if getattr(self, "_vapid", None) is None:
-            from gateway.notify.channels import load_vapid
+            from gateway.notify.channels import load_vapid, new_vapid_pem
+            from gateway.notify.outbox import shared_value
 
-            self._vapid = load_vapid(self.settings.vapid_private_key, self.settings.data_dir)
+            self._vapid = load_vapid(self.settings.vapid_private_key,
+                                     lambda: shared_value(self.accounts.engine, "vapid_private_pem", new_vapid_pem))
         return self._vapid
 
     def make_notifier(self, clock: Callable[[], Any] | None = None):  # type: ignore[no-untyped-def]

@@ -31,8 +31,9 @@ def warn(d: NotifyDistrict, level: str, headline: str) -> str:
     return wid
 
 
-def test_each_message_arrives_once_through_5xx_and_timeouts(tmp_path: Any) -> None:
-    with notify_district(tmp_path) as d:
+def test_each_message_arrives_once_through_5xx_and_timeouts(settings: Any) -> None:
+    """On the embedded default and on PostgreSQL (the outbox, the lease and the position in either)."""
+    with notify_district(settings) as d:
         field = d.subscribe("field_a")
         reporter = d.subscribe("rep_a1")
         svc = d.container.service
