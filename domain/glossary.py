@@ -355,6 +355,17 @@ GLOSSARY: dict[str, dict[str, tuple[str, str]]] = {
         'person.left': ('人员离岗', 'Person left'),
         'trainingsession.recorded': ('登记培训', 'Training recorded'),
         'trainingsession.attendeesadded': ('补录参训人员', 'Attendees added'),
+        'plan.registered': ('登记预案', 'Plan registered'),
+        'plan.revised': ('预案修订', 'Plan revised'),
+        'plan.filed': ('预案备案', 'Plan filed'),
+        'plan.retired': ('预案废止', 'Plan retired'),
+        'plan.drillcounted': ('计入演练', 'Drill counted'),
+        'plan.escalated': ('预案到期告警', 'Plan lapsed'),
+        'drill.recorded': ('记录演练', 'Drill recorded'),
+        'drill.findingresolved': ('演练问题整改完成', 'Drill finding resolved'),
+        'unitdrills.opened': ('建立单位演练记录', 'Unit drill record opened'),
+        'unitdrills.counted': ('单位演练计次', 'Unit drill counted'),
+        'unitdrills.escalated': ('单位演练到期告警', 'Unit drills lapsed'),
     },
     # notifications (domain/notifications.py): channels, delivery states, what a message is about, to whom
     'notifyChannel': {
@@ -423,6 +434,9 @@ GLOSSARY: dict[str, dict[str, tuple[str, str]]] = {
         'riskpoint': ('风险点', 'Risk point'),
         'inspection': ('排查', 'Inspection'),
         'hiddendanger': ('隐患', 'Hidden danger'),
+        'plan': ('预案', 'Plan'),
+        'drill': ('演练', 'Drill'),
+        'unitdrills': ('单位演练记录', 'Unit drill record'),
         'campaign': ('检查验收', 'Inspection campaign'),
         'rectification': ('整改事项', 'Rectification item'),
         'person': ('人员', 'Person'),
@@ -731,6 +745,29 @@ GLOSSARY: dict[str, dict[str, tuple[str, str]]] = {
         'hours': ('学时', 'Hours'),
         'attendees': ('参训人员', 'Attendees'),
         'notes': ('备注', 'Notes'),
+    },
+    # 预案与演练 (domain/plans.py)
+    'planKind': {
+        'overall': ('总体预案', 'Overall plan'),
+        'special': ('专项预案', 'Special plan'),
+        'mechanism': ('机制文件', 'Mechanism document'),
+    },
+    'planStatus': {
+        'active': ('有效', 'In force'),
+        'retired': ('已废止', 'Retired'),
+    },
+    'drillKind': {
+        'tabletop': ('桌面推演', 'Tabletop'),
+        'special': ('专项演练', 'Special drill'),
+        'comprehensive': ('综合演练', 'Comprehensive drill'),
+    },
+    'drillSource': {
+        'drill': ('演练记录', 'Drill record'),
+        'exercise': ('演练事件', 'Exercise incident'),
+    },
+    'planLapse': {
+        'drill_lapsed': ('演练到期', 'Drill overdue'),
+        'revision_lapsed': ('修订到期', 'Revision overdue'),
     },
 }
 

@@ -174,6 +174,19 @@ MATRIX: dict[str, Rule] = {
     "POST /hidden-dangers/{danger_id}/close": DESK,
     "POST /evidence": DESK,
     "GET /evidence/{sha256}": ANY,  # only when the file's unit is in the caller's scope
+    # 预案与演练: plans, mechanism documents and drills (street desks act on their street's and villages' plans)
+    "GET /plans": ANY,
+    "GET /plans/readiness": ANY,
+    "GET /plans/{plan_id}": ANY,
+    "POST /plans": DESK,
+    "POST /plans/{plan_id}/revise": DESK,
+    "POST /plans/{plan_id}/file": DESK,
+    "POST /plans/{plan_id}/retire": DESK,
+    "POST /plans/{plan_id}/drills": DESK,
+    "GET /drills": ANY,
+    "GET /drills/findings": ANY,
+    "GET /drills/{drill_id}": ANY,
+    "POST /drills/{drill_id}/findings/{n}/resolve": DESK,
     # readiness (1+4 / 1+3 / 六有): scorecards derived from the facts, inspection campaigns to 对标销号
     "GET /readiness": ANY,  # every unit's scorecard in the caller's scope, rolled up per street and the district
     "GET /readiness/standard": ANY,  # the versioned standard itself: items, what each requires, its evidence

@@ -154,6 +154,7 @@ class Container:
                                  handover_grace=timedelta(minutes=settings.handover_grace_minutes),
                                  evidence=evidence, risk_review_days=settings.risk_review_days)
         service.receipt_minutes = dict(settings.receipt_minutes)
+        service.plan_revision_years = settings.plan_revision_years
         service.cap_codes = (settings.cap_sector, settings.cap_extension)
         service.district_code = settings.district_code
         service.unit_codes = lambda: [u["code"] for u in store.list("unit", limit=10_000_000)[0]]

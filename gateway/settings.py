@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from domain.policy import (
     DEFAULT_ACK_MINUTES,
     DEFAULT_ARRIVE_MINUTES,
+    DEFAULT_PLAN_REVISION_YEARS,
     DEFAULT_RECEIPT_MINUTES,
     DEFAULT_RISK_REVIEW_DAYS,
     HANDOVER_GRACE,
@@ -78,6 +79,8 @@ class Settings(BaseSettings):
     risk_review_days: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_RISK_REVIEW_DAYS))
     evidence_max_bytes: int = 8 * 1024 * 1024
     evidence_max_files: int = 6
+    # 预案: years between revisions of a plan (a plan not revised by then is an alarm)
+    plan_revision_years: int = Field(default=DEFAULT_PLAN_REVISION_YEARS, ge=1, le=10)
     # Notifications (gateway/notify): the notifier runs in `serve` unless turned off (`yingji notify` runs it alone).
     run_notifier: bool = True
     # SMS provider: its HTTP API (POST <url>/messages, HMAC-SHA256 over timestamp + body); empty: no SMS.

@@ -16,7 +16,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from domain import allocations, campaigns, disaster_reports, dispatches, duty, incidents, people, prevention, readiness, reports, training, units, warnings
+from domain import (
+    allocations, campaigns, disaster_reports, dispatches, duty, incidents, people, plans, policy, prevention, readiness, reports,
+    training, units, warnings,
+)
 from domain.glossary import GLOSSARY, by_language
 from domain.policy import (
     CONTINUING_REPORT_DUE,
@@ -102,6 +105,11 @@ def vocabulary() -> dict[str, Any]:
         "DANGER_STEPS": {step: {"target": str(t), "from": values(froms)} for step, (t, froms) in prevention.DANGER_STEPS.items()},
         "FIVE_IN_PLACE": list(prevention.FIVE_IN_PLACE),
         "MAX_EVIDENCE": prevention.MAX_EVIDENCE,
+        "PLAN_KINDS": [str(k) for k in plans.PlanKind],
+        "MECHANISMS": list(plans.MECHANISMS),
+        "DRILL_KINDS": [str(k) for k in plans.DrillKind],
+        "DRILL_EVERY_YEARS": policy.DRILL_EVERY_YEARS,
+        "MAX_FINDINGS": plans.MAX_FINDINGS,
         # readiness: the standards, which unit kinds each applies to, the items, and the campaign kinds
         "READINESS_STANDARDS": [str(x) for x in readiness.Standard],
         "READINESS_STANDARD_KINDS": {str(k): list(v) for k, v in readiness.STANDARD_KINDS.items()},

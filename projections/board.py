@@ -34,6 +34,8 @@ ON_BOARD = {
     "handover": {"signed"},  # a shift handover until the incoming officer confirms it
     "hidden_danger": {str(s) for s in DANGER_OPEN},  # 隐患 until 销号
     "risk_point": None,  # every risk point: an overdue review is an alarm
+    "plan": {"active"},  # 预案: a plan past its drill or revision due day is an alarm
+    "unit_drills": None,  # each unit's drill record: past its drill due day is an alarm
     "readiness": None,  # per street and village: its 1+4 / 1+3 / 六有 scorecard (projections.readiness)
 }
 BOARD_KINDS = tuple(ON_BOARD)
@@ -167,6 +169,7 @@ def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | N
         bump(u["code"], "daily_due")
         if u["code"] in filed_today:
             bump(u["code"], "daily_filed")
+    derive_plans(board, now, alerts)
     return {"alerts": alerts, "counts_by_street": counts, **derive_prevention(board, now, alerts),
             "readiness_by_street": street_counts(board.get("readiness", []), now, board.get("readiness_live") or {})}
 
@@ -189,6 +192,25 @@ def derive_prevention(board: dict[str, list[Doc]], now: datetime, alerts: list[d
             alerts.append({"kind": "risk_review_overdue", "level": "warning", "risk_point_id": r["id"], "title": r["name"],
                            "risk_level": r["level"], "since": r["review_due"], "unit_code": r["unit_code"]})
     return {"dangers_by_street": dict(sorted(per_street.items()))}
+
+
+def derive_plans(board: dict[str, list[Doc]], now: datetime, alerts: list[dict[str, Any]]) -> None:
+    """预案与演练 on the board: a plan past its drill (2-year rule) or revision due day, a unit past its drill due day.
+
+    The due days are the documents' (projections.plans, from domain.policy.drill_due and the revision cycle); lapsed
+    is "today after the due day", today in Asia/Shanghai (ui/board-model.js derives the same)."""
+    today = now.astimezone(SHANGHAI).date().isoformat()
+    for p in board.get("plan", []):
+        for kind, reason, due in (("plan_drill_lapsed", "drill_lapsed", p["drill_due_on"]),
+                                  ("plan_revision_lapsed", "revision_lapsed", p["revision_due_on"])):
+            if due and today > due:
+                alerts.append({"kind": kind, "level": "warning", "plan_id": p["id"], "title": p["title"], "since": due,
+                               "unit_code": p["unit_code"],
+                               "escalated": any(x["reason"] == reason and x["due_on"] == due for x in p.get("escalations", []))})
+    for u in board.get("unit_drills", []):
+        if today > u["drill_due_on"]:
+            alerts.append({"kind": "unit_drill_lapsed", "level": "warning", "unit_code": u["unit_code"], "since": u["drill_due_on"],
+                           "escalated": any(x["due_on"] == u["drill_due_on"] for x in u.get("escalations", []))})
 
 
 def assemble(docs: Iterable[tuple[str, Doc]], position: int, now: datetime, visible: Visible = lambda kind, doc: True,

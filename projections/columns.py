@@ -27,6 +27,8 @@ _AT_FIELD = {
     "directive": "issued_at",
     "daily_report": "day",
     "training": "day",
+    "plan": "revised_on",
+    "drill": "held_on",
 }
 # The free text a search looks in, per kind (case-folded, joined).
 _TEXT_FIELDS = {
@@ -41,12 +43,16 @@ _TEXT_FIELDS = {
     "unit": ("name",),
     "person": ("name", "unit_name"),  # never the phone: a search is not a way to probe numbers
     "training": ("topic", "unit_name"),
+    "plan": ("title", "hazard"),
+    "drill": ("scenario", "plan_title"),
 }
 # The record another one belongs to (a dispatch's or an allocation's incident).
 _REF_FIELD = {"dispatch": "incident_id", "allocation": "incident_id", "warning_receipt": "warning_id",
-              "disaster_report": "incident_id"}
+              "disaster_report": "incident_id", "drill": "plan_id"}
 # The level a list may be filtered by (a dispatch carries its incident's).
-_LEVEL_FIELD = {"incident": "level", "dispatch": "incident_level", "directive": "level"}
+_LEVEL_FIELD = {"incident": "level", "dispatch": "incident_level", "directive": "level", "plan": "mechanism"}
+# The category a list may be filtered by, where it is not the document's `category` (a plan's or a drill's kind).
+_CATEGORY_FIELD = {"plan": "kind", "drill": "kind"}
 TEXT_LIMIT = 2000  # characters of searchable text kept per document
 # Codes a record holds several of, matched whole (`|a|b|` LIKE `%|a|%`): a person's posts.
 _TAGS_FIELD = {"person": "posts"}
@@ -84,7 +90,7 @@ def filter_columns(kind: str, doc: Doc) -> tuple[str | None, ...]:
     return (
         _str(doc.get(_REF_FIELD[kind])) if kind in _REF_FIELD else None,
         _str(doc.get("team_id")),
-        _str(doc.get("category")),
+        _str(doc.get(_CATEGORY_FIELD.get(kind, "category"))),
         _str(doc.get(_LEVEL_FIELD[kind])) if kind in _LEVEL_FIELD else None,
         utc_key(doc.get(_AT_FIELD[kind])) if kind in _AT_FIELD else None,
         search_text(kind, doc),

@@ -235,6 +235,7 @@ export function derive(board, nowMs, relay = null) {
     bump(u.code, "daily_due");
     if (filedToday.has(u.code)) bump(u.code, "daily_filed");
   }
+  derivePlans(board, nowMs, alerts);
   return {
     alerts, counts_by_street: counts, ...derivePrevention(board, nowMs, alerts),
     readiness_by_street: readinessByStreet(board.readiness ?? [], nowMs, board.readiness_live ?? {}),
@@ -268,6 +269,32 @@ export function readinessByStreet(docs, nowMs, live = {}) {
     }
   }
   return Object.fromEntries(sortedEntries(rows));
+}
+
+/**
+ * 预案与演练 on the board, as projections.board.derive_plans: a plan past its drill (2-year rule) or revision
+ * due day, a unit past its drill due day. The due days come in the documents; lapsed is "today after it".
+ */
+export function derivePlans(board, nowMs, alerts) {
+  const today = shanghaiDay(nowMs).day;
+  for (const p of board.plan ?? []) {
+    for (const [kind, reason, due] of [["plan_drill_lapsed", "drill_lapsed", p.drill_due_on], ["plan_revision_lapsed", "revision_lapsed", p.revision_due_on]]) {
+      if (due && today > due) {
+        alerts.push({
+          kind, level: "warning", plan_id: p.id, title: p.title, since: due, unit_code: p.unit_code,
+          escalated: (p.escalations ?? []).some((x) => x.reason === reason && x.due_on === due),
+        });
+      }
+    }
+  }
+  for (const u of board.unit_drills ?? []) {
+    if (today > u.drill_due_on) {
+      alerts.push({
+        kind: "unit_drill_lapsed", level: "warning", unit_code: u.unit_code, since: u.drill_due_on,
+        escalated: (u.escalations ?? []).some((x) => x.due_on === u.drill_due_on),
+      });
+    }
+  }
 }
 
 /** The level of an LEC score, by the bands domain.prevention defines (LEC_BANDS; a test compares it with lec_level). */

@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 
 from domain.disaster_reports import BOUNDS, FIGURES, SECTORS, WHOLE, Stage
 from domain.incidents import Category, Level
+from domain.plans import MAX_FINDINGS, MAX_PARTICIPANTS, DrillKind, Mechanism, PlanKind
 from domain.teams import TeamKind
 from domain.units import UnitKind
 from domain.warnings import WarningLevel
@@ -495,6 +496,61 @@ class RejectIn(Body):
     deadline: FutureDatetime
 
 
+# -- 预案与演练 -----------------------------------------------------------------------------
+Version = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class PlanIn(Body):
+    """A plan of a unit; its document uploaded first (POST /evidence for the same unit) and named by SHA-256."""
+
+    unit_code: UnitCode
+    kind: PlanKind
+    mechanism: Mechanism | None = Field(default=None, description="a mechanism document's mechanism (kind `mechanism` only)")
+    hazard: Annotated[str, Field(max_length=40)] = Field(default="", description="a special plan's hazard, e.g. 防汛")
+    title: Name
+    version: Version
+    revised_on: date = Field(description="the day this version was revised (issued), Asia/Shanghai")
+    document: Sha256
+
+
+class PlanRevisionIn(Body):
+    version: Version
+    revised_on: date
+    document: Sha256
+    title: Annotated[str, Field(max_length=200)] = ""
+    note: Annotated[str, Field(max_length=500), MULTILINE] = ""
+
+
+class PlanFilingIn(Body):
+    filed_with: Annotated[str, Field(min_length=1, max_length=100)] = Field(description="the body it is filed with, e.g. 区应急管理局")
+    filed_on: date
+    reference: Annotated[str, Field(max_length=60)] = ""
+
+
+class PlanRetireIn(Body):
+    reason: Annotated[str, Field(min_length=1, max_length=500), MULTILINE]
+
+
+class DrillFindingIn(Body):
+    """A finding of a drill, and the rectification item it becomes: who fixes it, by when."""
+
+    finding: Annotated[str, Field(min_length=1, max_length=500), MULTILINE]
+    owner: Annotated[str, Field(min_length=1, max_length=100)]
+    deadline: date
+
+
+class DrillIn(Body):
+    kind: DrillKind
+    held_on: date
+    scenario: Annotated[str, Field(min_length=1, max_length=1000), MULTILINE]
+    participants: Annotated[int, Field(strict=True, ge=1, le=MAX_PARTICIPANTS)]
+    participant_units: Annotated[list[UnitCode], Field(max_length=100)] = Field(default_factory=list)
+    people: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=500)] = Field(default_factory=list)
+    findings: Annotated[list[DrillFindingIn], Field(max_length=MAX_FINDINGS)] = Field(default_factory=list)
+
+
+class ResolveIn(Body):
+    note: Annotated[str, Field(min_length=1, max_length=500), MULTILINE]
 # -- readiness: team strength, inspection campaigns, 销号 ----------------------------------------
 class StrengthIn(Body):
     members: Annotated[int, Field(strict=True, ge=1, le=2000)]

@@ -14,6 +14,7 @@ import eventsourcing.domain as es_domain
 from gateway.container import Container
 from gateway.context import CommandContext, Principal
 from gateway.service_layer import commands as cmd
+from gateway.tools.seed_plans import seed_plans
 from domain.disaster_reports import STAGED_CATEGORIES
 from domain.policy import REPORT_UPWARD_WITHIN, duty_day, local_day
 from projections.duty import open_items
@@ -149,6 +150,7 @@ def seed_demo(c: Container) -> dict[str, int]:
     seed_duty_desk(c, villages)
     counts = seed_prevention(c, admin, now)
     counts |= seed_people(c, now, team_ids)
+    counts |= seed_plans(c, admin, now, STREETS)
     counts |= seed_readiness(c, now, team_ids, warehouses)
     return {"units": 1 + len(STREETS) + len(villages), "teams": len(team_ids) + len(TEAM_EXTRAS), "warehouses": len(warehouses), **counts}
 

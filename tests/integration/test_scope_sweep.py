@@ -54,6 +54,8 @@ def path_values(d: District) -> dict[str, list[str]]:
         "person_id": [ids["PA1"], ids["PB1"]],
         "training_id": [ids["TRA"], ids["TRB"]],
         "sha256": [ids["FIA1"], ids["FIB1"]],
+        "plan_id": [ids["PLA1"], ids["PLB1"]],
+        "drill_id": [ids["DRA1"], ids["DRB1"]],
         "code": [D, A, B, "411099001001", "411099001002", "411099002001"],
         "username": [u for u, *_ in VIEWERS.values()],
     }
