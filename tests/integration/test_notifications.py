@@ -100,6 +100,16 @@ def test_an_expired_subscription_is_removed_on_410(tmp_path: Any) -> None:
         push = [n for n in doc["notifications"] if n["channel"] == "webpush"]
         assert push[0]["status"] == "failed" and "410" in push[0]["error"]
         assert [n["status"] for n in doc["notifications"] if n["channel"] == "sms"] == ["delivered"]
+        # only a browser's push service over https: not the internal network
+        for endpoint in ("https://10.0.0.8/push/x", "https://intranet.example/push/x", "ftp://fcm.googleapis.com/x"):
+            d.container.settings.push_allow_http = False
+            r = d.client.post("/api/v1/push/subscriptions", json=field.subscription() | {"endpoint": endpoint}, headers=d.headers("field_a"))
+            assert r.status_code == 422 and r.json()["code"] == "validation_error", r.text
+        ok = d.client.post("/api/v1/push/subscriptions", json=field.subscription() | {"endpoint": "https://fcm.googleapis.com/fcm/send/abc"},
+                           headers=d.headers("field_a"))
+        assert ok.status_code == 201
+        d.container.subscriptions.remove(ok.json()["id"])
+        d.container.settings.push_allow_http = True
         # a subscription is the account's own: another account cannot remove it; the owner can
         device = d.subscribe("field_a")
         sid = d.client.get("/api/v1/push/subscriptions", headers=d.headers("field_a")).json()["items"][0]["id"]
