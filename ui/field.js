@@ -10,6 +10,7 @@ import { esc, fmtCountdown, fmtDuration, fmtHM, fmtTime, LEVEL_NUM, parseIso } f
 import { applyStatic, getLang, label, materialName, materialUnit, onLangChange, setLang, setMaterials, t } from "./i18n.js";
 import { LiveConnection } from "./live.js";
 import { Outbox } from "./field-queue.js";
+import { pushButton } from "./notify.js";
 import { showSignIn, submitSignIn } from "./signin.js";
 import {
   ALLOCATION_IN_FLIGHT, DISPATCH_ACTIVE, DISPATCH_FINAL, DISPATCH_FLOW, DISPATCH_NEXT_STEP, DISPATCH_STEPS,
@@ -76,6 +77,7 @@ function init() {
   $("#login-form").addEventListener("submit", onLogin);
   $("#lang-toggle").addEventListener("click", toggleLang);
   document.querySelector(".lang-toggle-login").addEventListener("click", toggleLang);
+  pushButton($("#push-enable"), "field");
   $("#sign-out").addEventListener("click", () => {
     const n = outbox.items().length;
     if (n && !window.confirm(t("field.signOutPending", { n }))) return;

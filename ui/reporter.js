@@ -7,6 +7,7 @@ import { esc, fmtHM } from "./format.js";
 import { applyStatic, getLang, onLangChange, setLang, t } from "./i18n.js";
 import { DAILY_REPORT_DUE, REPORTING_KINDS, shanghaiDay } from "./board-model.js";
 import { showSignIn, submitSignIn } from "./signin.js";
+import { pushButton } from "./notify.js";
 import { IncidentForm } from "./reporter-incident.js";
 import { WarningsTab } from "./reporter-warnings.js";
 
@@ -22,6 +23,7 @@ function init() {
   $("#login-form").addEventListener("submit", onLogin);
   $("#lang-toggle").addEventListener("click", toggleLang);
   document.querySelector(".lang-toggle-login").addEventListener("click", toggleLang);
+  pushButton($("#push-enable"), "reporter");
   $("#sign-out").addEventListener("click", () => {
     api.revokeSession();
     signOut();

@@ -149,20 +149,28 @@ def cmd_seed_demo(args: argparse.Namespace) -> None:
 def cmd_users_add(args: argparse.Namespace) -> None:
     from gateway.container import Container
 
+    from uuid import UUID
+
     from domain.common import DomainError
-    from gateway.service_layer.accounts import check_account_shape
+    from gateway.context import CommandContext, Principal
+    from gateway.service_layer import commands as cmd
 
     password = args.password or os.environ.get("YINGJI_NEW_PASSWORD") or getpass.getpass("password: ")
+    try:
+        team = UUID(args.team) if args.team else None
+    except ValueError:  # not a team id: no such team, as before
+        raise SystemExit(f"yingji users add: refused (not_found): team {args.team} not found") from None
     c = Container.build(_settings(args))
     try:
-        # The same rules as POST /users: a consistent account, a password the policy allows.
-        check_account_shape(c.store, args.role, args.unit, args.team, c.settings.district_code)
-        account = c.accounts.add(args.username, password, args.role, args.unit, args.team, args.display_name or "")
+        # The same command as POST /users: a consistent account, a password the policy allows. The operator at
+        # the machine's shell acts as the platform (no account yet may exist).
+        command = cmd.AddUser(args.username, password, args.role, args.unit, team, args.display_name or "")
+        account = c.service.handle(CommandContext(Principal("cli", "system", "")), command).account
     except DomainError as e:
         raise SystemExit(f"yingji users add: refused ({e.code}): {e.detail}") from None
     finally:
         c.close()
-    print(f"user {account.username} ({account.role}, {account.unit_code}) created")
+    print(f"user {account['username']} ({account['role']}, {account['unit_code']}) created")
 
 
 def cmd_project(args: argparse.Namespace) -> None:

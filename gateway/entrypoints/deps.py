@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 from typing import Annotated
 
@@ -11,7 +10,7 @@ from fastapi import Depends, Query, Request
 from fastapi.security.utils import get_authorization_scheme_param
 from starlette.concurrency import run_in_threadpool
 
-from gateway.adapters.accounts import Account, Once
+from gateway.adapters.accounts import Account
 from gateway.container import Container
 from gateway.context import CommandContext, Principal
 from gateway.errors import ProjectionLag, Unauthenticated
@@ -96,17 +95,6 @@ async def get_command_context(request: Request, principal: PrincipalDep) -> Comm
 CommandCtx = Annotated[CommandContext, Depends(get_command_context)]
 
 
-def get_account_once(ctx: CommandCtx, container: ContainerDep) -> Once | None:
-    """The Idempotency-Key of an account command (accounts are kept beside the log, not in it).
-
-    The request is remembered by an HMAC of its hash: the body may carry a password."""
-    if not ctx.idempotency_key:
-        return None
-    fingerprint = hmac.new(container.settings.resolved_secret_key.encode(), ctx.request_hash.encode(), hashlib.sha256)
-    return Once(ctx.scope_key, fingerprint.hexdigest())
-
-
-AccountOnce = Annotated[Once | None, Depends(get_account_once)]
 
 
 def _read_position(container: Container, min_position: int | None) -> int:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -73,6 +73,10 @@ from gateway.service_layer import commands as c
 from gateway.errors import Conflict, Forbidden, IdempotencyMismatch, NotFound, VersionConflict
 from gateway.adapters.eventstore import DistrictLog, IdempotencyRecord, StoredAnswer
 from gateway.adapters.evidence import EvidenceStore
+from gateway.service_layer.plans import PlanCommands
+from gateway.adapters.accounts import Accounts
+from gateway.service_layer import accounts as account_commands
+from gateway.service_layer.accounts import AccountAnswer
 
 A = TypeVar("A", bound=Aggregate)
 Decision = tuple[UUID, list[Aggregate]]
@@ -86,7 +90,7 @@ class Accepted:
     replayed: bool = False
 
 
-class CommandService:
+class CommandService(PlanCommands):
     def __init__(self, log: DistrictLog, ack_minutes: dict[str, int], clock: Callable[[], datetime] | None = None,
                  arrive_minutes: dict[str, int] | None = None, verified_days: int = VERIFIED_REPORT_DAYS,
                  handover_grace: timedelta = HANDOVER_GRACE, evidence: EvidenceStore | None = None,
@@ -106,14 +110,25 @@ class CommandService:
         self.cap_codes: tuple[str, str] = ("000", "00")
         self.district_code = "411099000000"
         self.unit_codes: Callable[[], list[str]] | None = None
+        # Accounts are kept beside the log (gateway.adapters.accounts); their commands' keys are remembered by an
+        # HMAC of the request under this secret (the composition root sets both).
+        self.accounts: Accounts | None = None
+        self.account_secret: Callable[[], bytes] = lambda: b""
         # Readiness (campaigns, 销号): each unit's facts from the read side, wired by the composition root.
         self.readiness_facts: Callable[[list[str] | None], dict[str, Any]] = _no_readiness_facts
 
     # -- the command pipeline ---------------------------------------------
-    def handle(self, ctx: CommandContext, command: c.Command) -> Accepted:
-        """Every command's one way in: authorised by the role × route table, then its handler's pipeline."""
+    @overload
+    def handle(self, ctx: CommandContext, command: c.AccountCommand) -> AccountAnswer: ...
+    @overload
+    def handle(self, ctx: CommandContext, command: c.Command) -> Accepted: ...
+
+    def handle(self, ctx: CommandContext, command: c.Command) -> Accepted | AccountAnswer:
+        """Every command's one way in: authorised by the role × route table, then its handler's pipeline.
+
+        Account commands (`c.AccountCommand`) answer with the account (`AccountAnswer`), not a log position."""
         authorise(ctx.principal, command)
-        return HANDLERS[type(command)](self, ctx, **command.values())
+        return HANDLERS[type(command)](self, ctx, **command.values())  # type: ignore[no-any-return]
 
     def _execute(self, ctx: CommandContext, decide: Callable[[], Decision]) -> Accepted:
         key = ctx.scope_key
@@ -984,7 +999,10 @@ def authorise(principal: Principal, command: c.Command) -> None:
 
 
 # One table routes each command to its handler.
-HANDLERS: dict[type[c.Command], Callable[..., Accepted]] = {
+HANDLERS: dict[type[c.Command], Callable[..., Accepted | AccountAnswer]] = {
+    c.AddUser: account_commands.add_user,
+    c.IssueTeamAccount: account_commands.issue_team_account,
+    c.RevokeAccount: account_commands.revoke_account,
     c.RegisterUnit: CommandService.register_unit,
     c.UpdateUnitParts: CommandService.update_unit_parts,
     c.ReportIncident: CommandService.report_incident,
@@ -1050,9 +1068,21 @@ HANDLERS: dict[type[c.Command], Callable[..., Accepted]] = {
     c.RejectHiddenDanger: CommandService.reject_hidden_danger,
     c.CloseHiddenDanger: CommandService.close_hidden_danger,
     c.EscalateHiddenDanger: CommandService.escalate_hidden_danger,
+    c.RegisterPlan: CommandService.register_plan,
+    c.RevisePlan: CommandService.revise_plan,
+    c.FilePlan: CommandService.file_plan,
+    c.RetirePlan: CommandService.retire_plan,
+    c.RecordDrill: CommandService.record_drill,
+    c.ResolveDrillFinding: CommandService.resolve_drill_finding,
+    c.EscalatePlan: CommandService.escalate_plan,
+    c.EscalateUnitDrills: CommandService.escalate_unit_drills,
 }
 
 # Readiness commands live in their own module (team strength, campaigns, 销号); they join the one table.
 from gateway.service_layer import readiness as _readiness  # noqa: E402
 
 HANDLERS.update(_readiness.HANDLERS)
+# The people register and training (人员 / 通讯录 / 培训), likewise.
+from gateway.service_layer import people as _people  # noqa: E402
+
+HANDLERS.update(_people.HANDLERS)

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from domain.policy import SHANGHAI
 from domain.units import scope_prefix
 from gateway.context import TARGETED, TEAM_WORK, Principal, Role, not_found
+from gateway.service_layer.accounts import AccountAnswer
 from gateway.service_layer.service import Accepted
 from projections.columns import utc_key
 from projections.store import DocStore, ListFilter
@@ -23,9 +24,11 @@ def answer(result: Accepted, created: bool = False) -> JSONResponse:
     return JSONResponse({"id": result.id, "position": result.position}, status_code=201 if created else 200, headers=headers)
 
 
-def replayed(body: dict[str, Any], status_code: int) -> JSONResponse:
-    """The answer to a retried Idempotency-Key of a command kept outside the log (accounts)."""
-    return JSONResponse(body, status_code=status_code, headers={"Idempotent-Replayed": "true"})
+def account_answer(result: AccountAnswer, status_code: int) -> JSONResponse:
+    """An account command's answer: the account (with the password made for it, shown once); a retried
+    Idempotency-Key is answered as the first time, marked as such."""
+    headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
+    return JSONResponse(result.body(), status_code=status_code, headers=headers)
 
 
 def unit_prefix(principal: Principal) -> str | None:

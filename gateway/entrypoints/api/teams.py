@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from gateway.entrypoints.api.common import NO_FILTER, Filters, Limit, Offset, answer, page, replayed, scoped_list, visible_doc
-from gateway.entrypoints.deps import AccountOnce, CommandCtx, ContainerDep, PrincipalDep, ReadPosition
+from gateway.entrypoints.api.common import NO_FILTER, Filters, Limit, Offset, account_answer, answer, page, scoped_list, visible_doc
+from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition
 from gateway.entrypoints.schemas import Accepted, DutyIn, TeamAccountIn, TeamIn
 from gateway.service_layer import commands as c
 
@@ -53,16 +52,7 @@ def team_accounts(team_id: UUID, container: ContainerDep, principal: PrincipalDe
 
 
 @router.post("/{team_id}/accounts", status_code=201)
-def issue_team_account(team_id: UUID, body: TeamAccountIn, container: ContainerDep, principal: PrincipalDep,
-                       once: AccountOnce) -> Any:
-    """Issue a field account for the team's phone. The password is shown once, here.
-
-    Passwords are never stored, so a retried Idempotency-Key answers with the same account
-    and a fresh password (the one the lost answer carried stops working)."""
-    team = visible_doc(container.store, principal, "team", str(team_id), "team")
-    password = secrets.token_urlsafe(9)
-    if once is not None and (done := container.accounts.done_before(once)) is not None:
-        return replayed({**container.accounts.set_password(done, password).public(), "password": password}, 201)
-    username = body.username or f"team-{str(team_id)[:8]}-{secrets.token_hex(2)}"
-    account = container.accounts.add(username, password, "field", team["unit_code"], str(team_id), body.display_name or team["name"], once)
-    return {**account.public(), "password": password}
+def issue_team_account(team_id: UUID, body: TeamAccountIn, ctx: CommandCtx, container: ContainerDep) -> Any:
+    """Issue a field account for the team's phone. The password is shown once, here (a retried
+    Idempotency-Key answers with the same account and a fresh password)."""
+    return account_answer(container.service.handle(ctx, c.IssueTeamAccount(team_id, body.username, body.display_name)), 201)
