@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     # Whether this process creates the schema (embedded default) or expects `yingji db init` ran.
     create_schema: bool = True
     run_projector: bool = True
+    aggregate_cache: int = 2000  # aggregates kept decoded in each process (0: off; see eventstore_env)
     read_wait_seconds: float = 3.0
     checkpoint_every: int = 5000  # events between replay checkpoints
     # The largest WebSocket message a client may send (uvicorn's ws_max_size, which cuts a bigger frame at its
@@ -137,6 +138,10 @@ class Settings(BaseSettings):
     def eventstore_env(self) -> dict[str, str]:
         """Environment for the `eventsourcing` library's infrastructure factory."""
         env = {"CREATE_TABLE": "y" if self.create_schema else "n"}
+        if self.aggregate_cache > 0:
+            # The library's aggregate cache, fast-forwarded from the log on every load (another
+            # process may have written): a load reads only the events it has not seen.
+            env |= {"AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache), "AGGREGATE_CACHE_FASTFORWARD": "y"}
         if self.is_postgres:
             u = urlparse(self.database_url)
             env.update(
