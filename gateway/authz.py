@@ -198,6 +198,19 @@ MATRIX: dict[str, Rule] = {
     "GET /rectifications": ANY,
     "POST /rectifications/{rectification_id}/sign-off": DESK,  # only when its scorecard item is green now
     "GET /readiness/assessment": ANY,  # the annual assessment table (年度考核); ?format=xlsx
+    # the people register and contact directory (人员 / 通讯录), training (培训): phones are personal data, so the
+    # directory is read by the desks and observers of a unit's subtree (not by team phones or reporters)
+    "GET /people": REVIEW,
+    "GET /people/{person_id}": REVIEW,
+    "POST /people": DESK,
+    "POST /people/{person_id}/contact": DESK,
+    "POST /people/{person_id}/posts": DESK,
+    "POST /people/{person_id}/account": DESK,
+    "POST /people/{person_id}/left": DESK,
+    "GET /trainings": REVIEW,
+    "GET /trainings/{training_id}": REVIEW,
+    "POST /trainings": DESK,
+    "POST /trainings/{training_id}/attendees": DESK,
 }
 
 # Not HTTP: the board's WebSocket authenticates with the token in its hello message, any role.

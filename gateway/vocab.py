@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from domain import (
-    allocations, campaigns, disaster_reports, dispatches, duty, incidents, plans, policy, prevention, readiness, reports, units, warnings,
+    allocations, campaigns, disaster_reports, dispatches, duty, incidents, people, plans, policy, prevention, readiness, reports,
+    training, units, warnings,
 )
 from domain.glossary import GLOSSARY, by_language
 from domain.policy import (
@@ -117,6 +118,12 @@ def vocabulary() -> dict[str, Any]:
         "STREET_KINDS": list(readiness.STREET_KINDS),
         "CAMPAIGN_KINDS": [str(k) for k in campaigns.CampaignKind],
         "RECTIFICATION_STATUSES": [str(k) for k in campaigns.RectificationStatus],
+        # the people register (domain/people.py): posts in the plan's order, which a unit of each level has
+        # (0 district, 1 street/cluster, 2 village/community), training levels (domain/training.py)
+        "POSTS": [str(p) for p in people.Post],
+        "POSTS_AT_LEVEL": {str(level): [str(p) for p in posts] for level, posts in people.POSTS_AT_LEVEL.items()},
+        "TEAM_POSTS": values(people.TEAM_POSTS),
+        "TRAINING_LEVELS": list(training.LEVELS),
         "GLOSSARY": by_language(),
     }
 

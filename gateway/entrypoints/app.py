@@ -33,6 +33,7 @@ from gateway.entrypoints.api import (
     events,
     incidents,
     materials,
+    people,
     plans,
     prevention,
     readiness,
@@ -245,7 +246,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     # Every HTTP route is authorised by one table (gateway/authz.py) before its own dependencies run.
     routers = [m.router for m in (afteraction, auth, units, incidents, teams, dispatches, warehouses, materials, allocations, users, board, events,
                                   relay, replay, reports, warnings, disaster_reports, duty, prevention, push,
-                                  readiness, plans)]
+                                  readiness, plans, people)]
     for router in routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(authorize)])
     app.include_router(board_live.router, prefix="/api/v1")  # authenticates in its hello message

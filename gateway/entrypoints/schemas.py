@@ -584,3 +584,52 @@ class PushSubscriptionIn(Body):
     keys: PushKeysIn
     expirationTime: int | None = None  # noqa: N815 (the browser's name)
     device: Annotated[str, Field(max_length=120)] = ""
+
+
+# -- the people register (人员 / 通讯录) and training (培训) -------------------------------------------
+PostCode = Annotated[str, Field(pattern=r"^[a-z_]{1,40}$", description="a post (domain.people.Post)")]
+Phone = Annotated[str, Field(min_length=5, max_length=20, pattern=r"^\+?[0-9][0-9\- ]{4,19}$")]
+PersonName = Annotated[str, Field(min_length=1, max_length=50)]
+
+
+class PersonRegisterIn(Body):
+    """A named person of a unit, with their phone and one or more posts."""
+
+    unit_code: UnitCode
+    name: PersonName
+    phone: Phone
+    posts: Annotated[list[PostCode], Field(min_length=1, max_length=13)]
+    team_id: UUID | None = None
+
+
+class ContactIn(Body):
+    name: PersonName
+    phone: Phone
+
+
+class PostsIn(Body):
+    posts: Annotated[list[PostCode], Field(min_length=1, max_length=13)]
+    team_id: UUID | None = None
+
+
+class AccountLinkIn(Body):
+    username: Annotated[str, Field(max_length=64, description="the person's account of the same unit; empty unlinks")]
+
+
+class LeftIn(Body):
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class TrainingIn(Body):
+    """A training session held: organising unit, day, topic, hours and the people who attended."""
+
+    unit_code: UnitCode
+    day: date
+    topic: Annotated[str, Field(min_length=1, max_length=200)]
+    hours: Annotated[float, Field(gt=0, le=200)]
+    attendees: Annotated[list[UUID], Field(min_length=1, max_length=500)]
+    notes: Annotated[str, Field(max_length=4000), MULTILINE] = ""
+
+
+class AttendeesIn(Body):
+    attendees: Annotated[list[UUID], Field(min_length=1, max_length=500)]

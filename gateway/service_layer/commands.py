@@ -778,3 +778,66 @@ ROUTE_OF.update({
     SignOffRectification: "POST /rectifications/{rectification_id}/sign-off",
     EscalateRectification: None,  # the watchdog, when a rectification deadline passes with the item open
 })
+
+
+# -- the people register (人员 / 通讯录) and training (培训) -------------------------------------------
+@dataclass(frozen=True)
+class RegisterPerson(Command):
+    unit_code: str
+    name: str
+    phone: str
+    posts: list[str]
+    team_id: UUID | None = None  # the team a team leader or member serves in
+
+
+@dataclass(frozen=True)
+class UpdatePersonContact(Command):
+    person_id: UUID
+    name: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class ChangePersonPosts(Command):
+    person_id: UUID
+    posts: list[str]
+    team_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class LinkPersonAccount(Command):
+    person_id: UUID
+    username: str  # the person's platform account (a reporter's login) of the same unit; "" unlinks
+
+
+@dataclass(frozen=True)
+class MarkPersonLeft(Command):
+    person_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecordTraining(Command):
+    unit_code: str  # the organising unit; the session's level is its level
+    day: date
+    topic: str
+    hours: float
+    attendees: list[UUID]
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class AddTrainingAttendees(Command):
+    training_id: UUID
+    attendees: list[UUID]
+
+
+ROUTE_OF.update({
+    RegisterPerson: "POST /people",
+    UpdatePersonContact: "POST /people/{person_id}/contact",
+    ChangePersonPosts: "POST /people/{person_id}/posts",
+    LinkPersonAccount: "POST /people/{person_id}/account",
+    MarkPersonLeft: "POST /people/{person_id}/left",
+    RecordTraining: "POST /trainings",
+    AddTrainingAttendees: "POST /trainings/{training_id}/attendees",
+})

@@ -1091,3 +1091,7 @@ HANDLERS: dict[type[c.Command], Callable[..., Accepted | AccountAnswer]] = {
 from gateway.service_layer import readiness as _readiness  # noqa: E402
 
 HANDLERS.update(_readiness.HANDLERS)
+# The people register and training (人员 / 通讯录 / 培训), likewise.
+from gateway.service_layer import people as _people  # noqa: E402
+
+HANDLERS.update(_people.HANDLERS)

@@ -125,6 +125,8 @@ class History:
         self.dangers: list[str] = []  # hidden dangers the demo seeded
         self.plans: dict[str, tuple[str, str]] = {}  # plan id -> (unit code, title), as the demo registered them
         self.rectifications: list[str] = []  # the demo's self-inspection's rectification items
+        self.people: dict[str, dict[str, Any]] = {}  # id -> {unit_code, posts}: the demo's people register
+        self.trainings: dict[str, dict[str, Any]] = {}  # id -> {unit_code, attendees}
 
     # -- plumbing ------------------------------------------------------------
     def at(self, t: datetime, action: Callable[[], None]) -> None:
@@ -178,6 +180,10 @@ class History:
                 self.plans[str(e.originator_id)] = (e.unit_code, e.title)
             elif name == "Rectification.Raised":
                 self.rectifications.append(str(e.originator_id))
+            elif name == "Person.Registered":
+                self.people[str(e.originator_id)] = {"unit_code": e.unit_code, "posts": list(e.posts)}
+            elif name == "TrainingSession.Recorded":
+                self.trainings[str(e.originator_id)] = {"unit_code": e.unit_code, "attendees": {str(a) for a in e.attendees}}
         for code, kind in self.units.items():
             if kind in ("village", "community"):
                 self.reporters[code] = p(f"reporter-{code[-6:]}", "reporter", code, f"灾害信息员 {code[-3:]}号")
@@ -232,6 +238,43 @@ class History:
         self.at(day(1) + timedelta(hours=7, minutes=40), lambda: self.district_warning("red", [DISTRICT], False))
         self.at(day(4) + timedelta(hours=9, minutes=10), self.city_warning)
         self.at(day(6) + timedelta(hours=10), lambda: self.district_warning("blue", [DISTRICT[:6] + "005000"], True))
+        # The people register: a new phone, a persuader made deputy head of the station, a militiaman leaving and his
+        # replacement, a street training's late sign-in sheet (attendees added).
+        self.at(day(1) + timedelta(hours=10, minutes=5), self.people_contact)
+        self.at(day(2) + timedelta(hours=15, minutes=30), self.people_posts)
+        self.at(day(4) + timedelta(hours=11), self.people_turnover)
+        self.at(day(5) + timedelta(hours=16), self.training_late_sheet)
+
+    # -- the people register and training ------------------------------------------------------
+    def _someone(self, post: str) -> str:
+        return self.rng.choice(sorted(pid for pid, p in self.people.items() if post in p["posts"] and not p.get("left")))
+
+    def people_contact(self) -> None:
+        pid = self._someone("station_head")
+        person = self.c.log.repository.get(UUID(pid))
+        self.s.handle(self.ctx(COMMANDER), cmd.UpdatePersonContact(UUID(pid), person.name, "1380374" + f"{self.rng.randrange(10_000):04d}"))
+
+    def people_posts(self) -> None:
+        pid = self._someone("persuader")
+        self.s.handle(self.ctx(COMMANDER), cmd.ChangePersonPosts(UUID(pid), ["station_deputy", "persuader"]))
+        self.people[pid]["posts"] = ["station_deputy", "persuader"]
+
+    def people_turnover(self) -> None:
+        pid = self._someone("militia")
+        self.s.handle(self.ctx(COMMANDER), cmd.MarkPersonLeft(UUID(pid), "外出务工，退出民兵应急连"))
+        self.people[pid]["left"] = True
+        unit = self.people[pid]["unit_code"]
+        new = self.s.handle(self.ctx(COMMANDER), cmd.RegisterPerson(unit_code=unit, name="韩新民", phone="13803741234", posts=["militia"]))
+        self.people[new.id] = {"unit_code": unit, "posts": ["militia"]}
+
+    def training_late_sheet(self) -> None:
+        tid = sorted(t for t, v in self.trainings.items() if v["unit_code"] != DISTRICT)[0]
+        session = self.trainings[tid]
+        missing = sorted(pid for pid, p in self.people.items() if within(session["unit_code"], p["unit_code"])
+                         and pid not in session["attendees"] and not p.get("left") and "office_staff" not in p["posts"])
+        add = [UUID(pid) for pid in missing[:2]]
+        self.s.handle(self.ctx(COMMANDER), cmd.AddTrainingAttendees(UUID(tid), add))
+        session["attendees"] |= {str(a) for a in add}
 
     # -- 预案与演练 ------------------------------------------------------------------------------
     def plans_life(self, start_day: date) -> None:

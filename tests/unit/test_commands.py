@@ -167,6 +167,7 @@ class World:
         self.handle(ADMIN, c.AddUser(username="phone-a0", password=PASSWORD, role="field", unit_code=STREET_A,
                                      team_id=self.ids["team_a0"]))
         self._build_readiness()
+        self._build_people()
 
     def _build_plans(self) -> None:
         """预案与演练: street A's old plan (its drill and revision lapsed, its unit's record 800 days old), village A's
@@ -214,6 +215,15 @@ class World:
         self.ids["rect_green"] = rectification_id(self.ids["campaign"], STREET_A, "s1_4.warehouse")
         self.ids["rect_red"] = rectification_id(self.ids["campaign"], STREET_A, "s1_4.committee")
         self.as_admin(c.SetMinimum(warehouse_id=self.ids["warehouse"], code="SANDBAG", minimum=100))
+
+    def _build_people(self) -> None:
+        """The register: village A's reporter and a persuader, and a street A training the reporter attended."""
+        do = self.as_admin
+        self.accounts.add("reporter", PASSWORD, "reporter", VILLAGE_A, None, "灾害信息员 魏红霞")  # beside the log
+        self.ids["person_a"] = do(c.RegisterPerson(unit_code=VILLAGE_A, name="魏红霞", phone="13803740011", posts=["info_reporter"]))
+        self.ids["person_a2"] = do(c.RegisterPerson(unit_code=VILLAGE_A, name="魏国强", phone="13803740012", posts=["persuader"]))
+        self.ids["training"] = do(c.RecordTraining(unit_code=STREET_A, day=local_day(T0), topic="灾情信息报送培训", hours=3,
+                                                   attendees=[self.ids["person_a"]]))
 
     def handle(self, who: Principal, command: c.Command) -> Any:
         return self.service.handle(CommandContext(who, request_id="test"), command)
@@ -351,6 +361,14 @@ CASES: dict[type[c.Command], Case] = {
     c.OpenCampaign: Case(lambda w: c.OpenCampaign(kind="self", unit_code=STREET_A, title="新兴街道二次自查")),
     c.SignOffRectification: Case(lambda w: c.SignOffRectification(rectification_id=w.ids["rect_green"], note="已设最低储备")),
     c.EscalateRectification: Case(lambda w: c.EscalateRectification(rectification_id=w.ids["rect_red"]), scoped=False),
+    c.RegisterPerson: Case(lambda w: c.RegisterPerson(unit_code=VILLAGE_A, name="魏建军", phone="13803740013", posts=["militia"])),
+    c.UpdatePersonContact: Case(lambda w: c.UpdatePersonContact(person_id=w.ids["person_a"], name="魏红霞", phone="13803740099")),
+    c.ChangePersonPosts: Case(lambda w: c.ChangePersonPosts(person_id=w.ids["person_a"], posts=["info_reporter", "persuader"])),
+    c.LinkPersonAccount: Case(lambda w: c.LinkPersonAccount(person_id=w.ids["person_a"], username="reporter")),
+    c.MarkPersonLeft: Case(lambda w: c.MarkPersonLeft(person_id=w.ids["person_a2"], reason="外出务工")),
+    c.RecordTraining: Case(lambda w: c.RecordTraining(unit_code=STREET_A, day=local_day(T0), topic="防汛避险培训", hours=2.5,
+                                                      attendees=[w.ids["person_a2"]])),
+    c.AddTrainingAttendees: Case(lambda w: c.AddTrainingAttendees(training_id=w.ids["training"], attendees=[w.ids["person_a2"]])),
 }
 COMMANDS = sorted(CASES, key=lambda t: t.__name__)
 
@@ -409,7 +427,7 @@ def test_roles_outside_the_table_are_refused_before_anything_is_read(shared_worl
 # revoking another street's team phone is refused as before the command pipeline took accounts (403).
 AT_A_UNIT = {c.ReportIncident, c.RegisterTeam, c.RegisterWarehouse, c.UpdateUnitParts, c.FileDailyReport, c.DraftWarning,
              c.ScheduleDuty, c.SignHandover, c.RegisterRiskPoint, c.RecordInspection, c.ReportHiddenDanger, c.OpenCampaign,
-             c.RevokeAccount, c.RegisterPlan}
+             c.RevokeAccount, c.RegisterPlan, c.RegisterPerson, c.RecordTraining}
 
 
 @pytest.mark.parametrize("command", [t for t in COMMANDS if CASES[t].scoped], ids=lambda t: t.__name__)

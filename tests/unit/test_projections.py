@@ -434,7 +434,7 @@ def test_apply_event_reports_changes_per_kind_and_memory_docs_tracks_position():
     assert set(KINDS) == {"unit", "unit_by_id", "incident", "team", "dispatch", "warehouse", "allocation", "directive",
                           "daily_report", "daily_status", "warning", "warning_receipt", "disaster_report", "report_schedule",
                           "duty_day", "handover", "risk_point", "inspection", "hidden_danger", "readiness", "campaign",
-                          "rectification", "plan", "drill", "unit_drills"}
+                          "rectification", "plan", "drill", "unit_drills", "person", "training"}
 
 
 # -- the board ---------------------------------------------------------------
