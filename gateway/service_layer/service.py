@@ -73,6 +73,7 @@ from gateway.service_layer import commands as c
 from gateway.errors import Conflict, Forbidden, IdempotencyMismatch, NotFound, VersionConflict
 from gateway.adapters.eventstore import DistrictLog, IdempotencyRecord, StoredAnswer
 from gateway.adapters.evidence import EvidenceStore
+from gateway.service_layer.plans import PlanCommands
 from gateway.adapters.accounts import Accounts
 from gateway.service_layer import accounts as account_commands
 from gateway.service_layer.accounts import AccountAnswer
@@ -89,7 +90,7 @@ class Accepted:
     replayed: bool = False
 
 
-class CommandService:
+class CommandService(PlanCommands):
     def __init__(self, log: DistrictLog, ack_minutes: dict[str, int], clock: Callable[[], datetime] | None = None,
                  arrive_minutes: dict[str, int] | None = None, verified_days: int = VERIFIED_REPORT_DAYS,
                  handover_grace: timedelta = HANDOVER_GRACE, evidence: EvidenceStore | None = None,
@@ -215,8 +216,14 @@ class CommandService:
         def decide() -> Decision:
             self._unit(fields["unit_code"])
             ctx.principal.check_unit(fields["unit_code"], "the incident's place")
+            plan_id = fields.get("plan_id")
+            plan = self._exercised_plan(ctx, plan_id, fields["unit_code"]) if plan_id is not None else None
             incident = Incident.report(by=ctx.actor, **fields)
-            return incident.id, [incident]
+            if not incident.exercise:
+                return incident.id, [incident]
+            # An exercise (演练) counts as a drill: of its plan when linked, else of its place's unit.
+            held_on = local_day(incident.occurred_at)
+            return incident.id, [incident, *self.count_exercise(plan, incident.unit_code, incident.id, held_on, ctx.actor)]
 
         return self._execute(ctx, decide)
 
@@ -315,6 +322,7 @@ class CommandService:
                 task=task,
                 ack_deadline=self.clock() + timedelta(minutes=minutes),
                 by=ctx.actor,
+                exercise=incident.exercise,  # a dispatch of an exercise is an exercise
             )
             team.assign(dispatch.id, by=ctx.actor)
             return dispatch.id, [dispatch, team]
@@ -757,6 +765,8 @@ class CommandService:
 
         def decide() -> Decision:
             incident = self._load(Incident, incident_id, "incident")
+            if incident.exercise:
+                raise InvalidTransition("an exercise (演练) owes no staged report")
             deadline = self._owed(incident, stage, key)
             report_id = disaster_report_id(incident.id, stage, key if stage == Stage.CONTINUING else "")
             if report_id in self.log.repository:
@@ -1067,9 +1077,21 @@ HANDLERS: dict[type[c.Command], Callable[..., Accepted | AccountAnswer]] = {
     c.RejectHiddenDanger: CommandService.reject_hidden_danger,
     c.CloseHiddenDanger: CommandService.close_hidden_danger,
     c.EscalateHiddenDanger: CommandService.escalate_hidden_danger,
+    c.RegisterPlan: CommandService.register_plan,
+    c.RevisePlan: CommandService.revise_plan,
+    c.FilePlan: CommandService.file_plan,
+    c.RetirePlan: CommandService.retire_plan,
+    c.RecordDrill: CommandService.record_drill,
+    c.ResolveDrillFinding: CommandService.resolve_drill_finding,
+    c.EscalatePlan: CommandService.escalate_plan,
+    c.EscalateUnitDrills: CommandService.escalate_unit_drills,
 }
 
 # Readiness commands live in their own module (team strength, campaigns, 销号); they join the one table.
 from gateway.service_layer import readiness as _readiness  # noqa: E402
 
 HANDLERS.update(_readiness.HANDLERS)
+# The people register and training (人员 / 通讯录 / 培训), likewise.
+from gateway.service_layer import people as _people  # noqa: E402
+
+HANDLERS.update(_people.HANDLERS)
