@@ -34,6 +34,7 @@ const ROUTE_OF = {
   signWarning: "POST /warnings/{warning_id}/receipts/{unit_code}/acknowledge",
   reports: "GET /disaster-reports", // the desk pages: disaster reports, roster and handover
   duty: "GET /handovers",
+  people: "GET /people", // the contact directory (phones are personal data: the desks and observers only)
 };
 const NEW_FOR_MS = 8000;
 const POLL_EVERY_MS = 5000;
@@ -398,6 +399,7 @@ function renderCommandButtons() {
   $("#warning-btn").hidden = !may("draftWarning");
   $("#reports-link").hidden = !may("reports");
   $("#duty-link").hidden = !may("duty");
+  $("#people-link").hidden = !may("people");
 }
 
 function renderConn() {
