@@ -1813,6 +1813,8 @@ Object.assign(DICT.zh, {
   "ready.escalated": "已超期告警",
   "ready.reportXlsx": "检查报告（Excel）",
   "ready.reportFile": "检查验收报告",
+  "alert.rectification_overdue": "整改事项超期未销号",
+  "alert.rectification_overdue.text": "{unit}：{item}未按期整改销号",
 });
 Object.assign(DICT.en, {
   "nav.readiness": "Readiness",
@@ -1847,6 +1849,8 @@ Object.assign(DICT.en, {
   "ready.escalated": "escalated",
   "ready.reportXlsx": "Report (Excel)",
   "ready.reportFile": "campaign-report",
+  "alert.rectification_overdue": "Rectification overdue",
+  "alert.rectification_overdue.text": "{unit}: {item} not signed off by its deadline",
 });
 
 // ------------------------------------------------------------------ the contact directory (people.html)

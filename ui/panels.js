@@ -284,6 +284,10 @@ export function renderAlerts(ctx, view = PLAIN_VIEW) {
         return item(a, t("alert.disaster_report_overdue"), t("alert.disaster_report_overdue.text", {
           incident: a.incident_title, stage: label("reportStage", a.stage),
         }));
+      case "rectification_overdue":
+        return item(a, t("alert.rectification_overdue"), t("alert.rectification_overdue.text", {
+          unit: unitName(ctx, a.unit_code), item: label("readinessItem", a.item_id),
+        }));
       case "handover_unconfirmed":
         return item(a, t("alert.handover_unconfirmed"), t("alert.handover_unconfirmed.text", { unit: unitName(ctx, a.unit_code), day: a.day }));
       case "relay_alarm":
