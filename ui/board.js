@@ -10,12 +10,13 @@ import {
 } from "./i18n.js";
 import { LiveConnection } from "./live.js";
 import {
-  can, command, DISMISSABLE, known, DISPATCH_NEXT_STEP, DISPATCH_STEPS as STEP_RULES, INCIDENT_OPEN, LEVELS, READINESS_STANDARDS, SITUATION_FIELDS,
-  SUBTYPES, WARNING_LEVELS,
+  can, command, DISMISSABLE, known, DISPATCH_NEXT_STEP, DISPATCH_STEPS as STEP_RULES, INCIDENT_OPEN, LEVELS, READINESS_STANDARD_KINDS,
+  READINESS_STANDARDS, SITUATION_FIELDS, STREET_KINDS, SUBTYPES, WARNING_LEVELS,
 } from "./vocab.js";
 import {
   alertKey, boardContext, levelSort, linesHtml, renderAlerts, renderAllocations, renderDangers, renderDispatches, renderIncidents, renderKpis,
   renderMapPanel, renderTeams, renderWarehouses, renderWarnings, showDistrictName, tickCountdowns, unitName, unitPath, warningLevelText,
+  noticesHtml,
 } from "./panels.js";
 import { showSignIn, submitSignIn } from "./signin.js";
 
@@ -624,7 +625,7 @@ function incidentDetail(i, dispatches) {
       ${i.description ? `<div>${esc(i.description)}</div>` : ""}
       ${i.situation_notes ? `<div>📋 ${esc(i.situation_notes)}</div>` : ""}
       <div>${esc(t("incident.occurred"))} ${esc(fmtDateTime(i.occurred_at))} · ${esc(t("incident.reported"))} ${esc(fmtHM(i.reported_at))}${i.source ? ` · ${esc(i.source)}` : ""}</div>
-      ${dispatches.map((d) => `<div>▸ ${esc(d.team_name)} — <span class="ts-${esc(d.status)}">${esc(label("dispatchStatus", d.status))}</span></div>`).join("")}
+      ${dispatches.map((d) => `<div>▸ ${esc(d.team_name)} — <span class="ts-${esc(d.status)}">${esc(label("dispatchStatus", d.status))}</span>${noticesHtml(d.notifications)}</div>`).join("")}
       ${actions.length ? `<div class="inc-actions">${actions.map(([a, k, cls]) => `<button type="button" class="btn btn-sm ${cls}" data-action="${a}" data-id="${esc(i.id)}" data-testid="${a}-${esc(i.id)}" ${command(ROUTE_OF[a])}>${esc(t(k))}</button>`).join("")}</div>` : ""}
     </div>`;
 }
@@ -633,7 +634,9 @@ function incidentDetail(i, dispatches) {
  * link to the readiness page at that street; red while short. */
 function readinessCell(row, code) {
   if (!row) return `<td class="zero">—</td>`;
-  const parts = READINESS_STANDARDS.filter((s) => row[s]?.[1]).map((s) => {
+  // the street's own standards first (1+4, 六有), then its villages' (1+3)
+  const own = (s) => (READINESS_STANDARD_KINDS[s].includes(STREET_KINDS[0]) ? 0 : 1);
+  const parts = [...READINESS_STANDARDS].sort((a, b) => own(a) - own(b)).filter((s) => row[s]?.[1]).map((s) => {
     const [met, of] = row[s];
     return `<span class="${met < of ? "hot" : "idle"}" data-readiness="${esc(s)}">${esc(label("readinessStandard", s))} ${met}/${of}</span>`;
   });
