@@ -1515,6 +1515,38 @@ Object.assign(DICT.en, {
   "toast.allocationCancelled": "Allocation cancelled",
 });
 
+// ------------------------------------------------------------------ the desk records what teams report by radio (every command on a page)
+Object.assign(DICT.zh, {
+  "dstep.acknowledge": "记录已收到",
+  "dstep.depart": "记录已出发",
+  "dstep.arrive": "记录已到达",
+  "dstep.complete": "记录已完成",
+  "dstep.decline": "记录拒绝",
+  "dstep.cancel": "撤回派遣",
+  "action.deliver": "记录签收",
+  "action.returnMaterials": "归还入库",
+  "form.receivedBy": "签收人",
+  "form.returnLines": "归还数量",
+  "toast.stepRecorded": "已记录",
+  "action.onDuty": "上岗",
+  "action.offDuty": "下岗",
+});
+Object.assign(DICT.en, {
+  "dstep.acknowledge": "Record acknowledged",
+  "dstep.depart": "Record departed",
+  "dstep.arrive": "Record arrived",
+  "dstep.complete": "Record completed",
+  "dstep.decline": "Record declined",
+  "dstep.cancel": "Withdraw the dispatch",
+  "action.deliver": "Record receipt",
+  "action.returnMaterials": "Return to stock",
+  "form.receivedBy": "Received by",
+  "form.returnLines": "Quantities returned",
+  "toast.stepRecorded": "Recorded",
+  "action.onDuty": "On duty",
+  "action.offDuty": "Off duty",
+});
+
 // ------------------------------------------------------------------ 双重预防: the board's 隐患 panel, the desk register (dangers.html), the inspector phone (inspect.html)
 Object.assign(DICT.zh, {
   "panel.dangers": "隐患治理",

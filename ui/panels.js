@@ -17,7 +17,7 @@ const DISPATCH_STEPS = DISPATCH_FLOW.filter((s) => ON_BOARD.dispatch.includes(s)
 
 export const PLAIN_VIEW = Object.freeze({
   mark: () => "", selectedId: null, detail: () => "", alertExtra: () => "", expandedWh: new Set(), stockRows: 3,
-  warningActions: () => "", allocationActions: () => "",
+  warningActions: () => "", allocationActions: () => "", dispatchActions: () => "", teamActions: () => "",
 });
 
 /** What every panel looks things up in: the board, units by code, dispatches by incident, and the moment judged. */
@@ -221,7 +221,7 @@ export function renderDispatches(ctx, view = PLAIN_VIEW) {
       </div>
       ${incRef(d)}
       <div class="d-task">${esc(t("dispatch.deadline"))} ${esc(fmtTime(d.ack_deadline))} · ${esc(t("dispatch.task"))}：${esc(d.task)}</div>
-      ${noticesHtml(d.notifications)}
+      ${noticesHtml(d.notifications)}${(view.dispatchActions ?? PLAIN_VIEW.dispatchActions)(d)}
     </article>`;
   }).join("");
   const movingHtml = moving.map((d) => {
@@ -236,7 +236,7 @@ export function renderDispatches(ctx, view = PLAIN_VIEW) {
       ${incRef(d)}
       ${arriving ? `<div class="d-task">${esc(t("dispatch.arriveDeadline"))} ${esc(fmtTime(d.arrive_deadline))}</div>` : ""}
       <div class="steps">${steps}</div>
-      ${noticesHtml(d.notifications)}
+      ${noticesHtml(d.notifications)}${(view.dispatchActions ?? PLAIN_VIEW.dispatchActions)(d)}
     </article>`;
   }).join("");
   $("#dispatch-list").innerHTML = `
@@ -335,7 +335,7 @@ export function renderTeams(ctx, view = PLAIN_VIEW) {
       <span class="team-dot"></span>
       <span class="team-name" title="${esc(tm.name)}">${esc(tm.name)}</span>
       <span class="chip ts-${esc(tm.status)}">${esc(label("teamStatus", tm.status))}</span>
-      <span class="team-sub">${esc(label("teamKindShort", tm.kind))} · ${esc(t("team.members", { n: tm.members }))} · ${esc(unitName(ctx, tm.unit_code))}${where}</span>
+      <span class="team-sub">${esc(label("teamKindShort", tm.kind))} · ${esc(t("team.members", { n: tm.members }))} · ${esc(unitName(ctx, tm.unit_code))}${where}</span>${(view.teamActions ?? PLAIN_VIEW.teamActions)(tm)}
     </div>`;
   }).join("") || `<div class="empty">${esc(t("empty.teams"))}</div>`;
 }

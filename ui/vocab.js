@@ -80,3 +80,17 @@ export function can(role, route) {
   const roles = PERMISSIONS[route];
   return !!role && Array.isArray(roles) && roles.includes(role);
 }
+
+/**
+ * The `data-command` attribute of a control that calls `route`: the browser test of every role's commands
+ * (tests/e2e/test_every_command_browser.py) finds controls by it. A route the table does not have throws.
+ */
+export function command(route) {
+  return `data-command="${known(route)}"`;
+}
+
+/** `route`, once checked to be a row of the role table (for `el.dataset.command = known(...)`). */
+export function known(route) {
+  if (!(route in PERMISSIONS)) throw new Error(`no such route in the role table: ${route}`);
+  return route;
+}
