@@ -6,7 +6,7 @@ import { shanghaiDay } from "./board-model.js";
 import { esc } from "./format.js";
 import { label, onLangChange, t } from "./i18n.js";
 import { startShell } from "./shell.js";
-import { can, DRILL_KINDS, MECHANISMS, PLAN_KINDS, UNIT_KINDS } from "./vocab.js";
+import { can, command, DRILL_KINDS, known, MECHANISMS, PLAN_KINDS, UNIT_KINDS } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
 const state = { units: [], plans: [], drills: [], user: null, editing: null, position: 0 };
@@ -36,6 +36,7 @@ function renderChoices() {
   options($("#p-mechanism"), MECHANISMS.map((m) => [m, label("mechanism", m)]));
   options($("#d-kind"), DRILL_KINDS.map((k) => [k, label("drillKind", k)]));
   $("#f-new").hidden = !allowed("POST /plans");
+  $("#f-new").dataset.command = known("POST /plans");
 }
 
 function showError(ex) {
@@ -68,11 +69,14 @@ function renderPlans() {
     "plans.col.lastDrill", "plans.col.state", "plans.col.actions"].map((k) => `<th scope="col">${esc(t(k))}</th>`).join("")}</tr>`;
   $("#plan-body").innerHTML = state.plans.map((p) => {
     const kind = `${label("planKind", p.kind)}${p.mechanism ? ` · ${label("mechanism", p.mechanism)}` : p.hazard ? ` · ${p.hazard}` : ""}`;
+    const act = (name, route, key, when = true) => (allowed(route) && when
+      ? `<button class="btn" type="button" data-act="${name}" data-id="${esc(p.id)}" ${command(route)}>${esc(t(key))}</button>` : "");
     const actions = [
       `<button class="btn" type="button" data-act="doc" data-id="${esc(p.id)}">${esc(t("plans.view"))}</button>`,
-      allowed("POST /plans/{plan_id}/revise") ? `<button class="btn" type="button" data-act="revise" data-id="${esc(p.id)}">${esc(t("plans.revise"))}</button>` : "",
-      allowed("POST /plans/{plan_id}/file") && !p.state.on_file ? `<button class="btn" type="button" data-act="file" data-id="${esc(p.id)}">${esc(t("plans.file"))}</button>` : "",
-      allowed("POST /plans/{plan_id}/drills") && p.kind !== "mechanism" ? `<button class="btn" type="button" data-act="drill" data-id="${esc(p.id)}">${esc(t("plans.recordDrill"))}</button>` : "",
+      act("revise", "POST /plans/{plan_id}/revise", "plans.revise"),
+      act("file", "POST /plans/{plan_id}/file", p.state.on_file ? "plans.refile" : "plans.file"),
+      act("drill", "POST /plans/{plan_id}/drills", "plans.recordDrill", p.kind !== "mechanism"),
+      act("retire", "POST /plans/{plan_id}/retire", "plans.retire"),
     ].join("");
     return `<tr data-plan="${esc(p.id)}"><td>${esc(unitName(p.unit_code))}</td><td>${esc(kind)}</td><td>${esc(p.title)}</td>
       <td>${esc(p.version)}<br>${esc(p.revised_on)}</td><td>${filing(p)}</td><td>${esc(p.last_drill_on || "—")}</td>
@@ -88,7 +92,7 @@ function findingsHtml(d) {
     if (f.resolved_at) return `<li>${head} <span class="state-ok">${esc(t("plans.resolved"))}</span> ${esc(f.note || "")}</li>`;
     const form = may ? `<form class="resolve" data-drill="${esc(d.id)}" data-n="${f.n}">
         <input name="note" maxlength="500" required aria-label="${esc(t("plans.resolveNote"))}" placeholder="${esc(t("plans.resolveNote"))}">
-        <button class="btn" type="submit">${esc(t("plans.resolve"))}</button></form>` : "";
+        <button class="btn" type="submit" ${command("POST /drills/{drill_id}/findings/{n}/resolve")}>${esc(t("plans.resolve"))}</button></form>` : "";
     return `<li>${head} <span class="state-bad">${esc(t("plans.open"))}</span>${form}</li>`;
   }).join("")}</ol>`;
 }
@@ -131,7 +135,7 @@ async function load() {
 // -- the editor: register, revise, file, record a drill -----------------------------------------------
 function closeEditor() {
   $("#editor").hidden = true;
-  for (const f of ["#plan-form", "#file-form", "#drill-form"]) $(f).hidden = true;
+  for (const f of ["#plan-form", "#file-form", "#drill-form", "#retire-form"]) $(f).hidden = true;
   state.editing = null;
 }
 
@@ -140,7 +144,7 @@ function openEditor(mode, plan) {
   state.editing = { mode, plan };
   $("#editor").hidden = false;
   $("#editor-title").textContent = t(`plans.editor.${mode}`, { title: plan?.title || "" });
-  const form = { register: "#plan-form", revise: "#plan-form", file: "#file-form", drill: "#drill-form" }[mode];
+  const form = { register: "#plan-form", revise: "#plan-form", file: "#file-form", drill: "#drill-form", retire: "#retire-form" }[mode];
   $(form).hidden = false;
   $(form).reset();
   if (form === "#plan-form") {
@@ -150,6 +154,8 @@ function openEditor(mode, plan) {
     $("#p-revised").value = today();
     if (mode === "register" && $("#f-unit").value) $("#p-unit").value = $("#f-unit").value;
     syncKind();
+  } else if (form === "#retire-form") {
+    // (a reason, nothing else)
   } else if (form === "#file-form") {
     $("#f-on").value = today();
   } else {
@@ -231,6 +237,15 @@ async function submitDrill(e) {
   }
 }
 
+async function submitRetire(e) {
+  e.preventDefault();
+  try {
+    await done(await new api.Command(`/plans/${state.editing.plan.id}/retire`).send({ reason: $("#r-reason").value.trim() }), "plans.retired");
+  } catch (ex) {
+    showError(ex);
+  }
+}
+
 async function onTableClick(e) {
   const btn = e.target.closest("button[data-act]");
   if (!btn) return;
@@ -265,6 +280,7 @@ function init() {
   $("#plan-form").addEventListener("submit", submitPlan);
   $("#file-form").addEventListener("submit", submitFiling);
   $("#drill-form").addEventListener("submit", submitDrill);
+  $("#retire-form").addEventListener("submit", submitRetire);
   $("#d-add").addEventListener("click", addFinding);
   for (const b of document.querySelectorAll("#editor .cancel")) b.addEventListener("click", closeEditor);
   $("#plan-body").addEventListener("click", onTableClick);
