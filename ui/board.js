@@ -16,6 +16,7 @@ import {
 import {
   alertKey, boardContext, levelSort, linesHtml, renderAlerts, renderAllocations, renderDangers, renderDispatches, renderIncidents, renderKpis,
   renderMapPanel, renderTeams, renderWarehouses, renderWarnings, showDistrictName, tickCountdowns, unitName, unitPath, warningLevelText,
+  noticesHtml,
 } from "./panels.js";
 import { showSignIn, submitSignIn } from "./signin.js";
 
@@ -37,6 +38,7 @@ const ROUTE_OF = {
   signWarning: "POST /warnings/{warning_id}/receipts/{unit_code}/acknowledge",
   reports: "GET /disaster-reports", // the desk pages: disaster reports, roster and handover
   duty: "GET /handovers",
+  people: "GET /people", // the contact directory (phones are personal data: the desks and observers only)
   // each control under an incident, a dispatch, an allocation or a team: the route its dialog calls
   verify: "POST /incidents/{incident_id}/verify",
   dispatch: "POST /incidents/{incident_id}/dispatches",
@@ -420,6 +422,7 @@ function renderCommandButtons() {
   for (const [sel, what] of Object.entries(HEADER_COMMANDS)) $(sel).dataset.command = known(ROUTE_OF[what]);
   $("#reports-link").hidden = !may("reports");
   $("#duty-link").hidden = !may("duty");
+  $("#people-link").hidden = !may("people");
 }
 
 function renderConn() {
@@ -622,7 +625,7 @@ function incidentDetail(i, dispatches) {
       ${i.description ? `<div>${esc(i.description)}</div>` : ""}
       ${i.situation_notes ? `<div>📋 ${esc(i.situation_notes)}</div>` : ""}
       <div>${esc(t("incident.occurred"))} ${esc(fmtDateTime(i.occurred_at))} · ${esc(t("incident.reported"))} ${esc(fmtHM(i.reported_at))}${i.source ? ` · ${esc(i.source)}` : ""}</div>
-      ${dispatches.map((d) => `<div>▸ ${esc(d.team_name)} — <span class="ts-${esc(d.status)}">${esc(label("dispatchStatus", d.status))}</span></div>`).join("")}
+      ${dispatches.map((d) => `<div>▸ ${esc(d.team_name)} — <span class="ts-${esc(d.status)}">${esc(label("dispatchStatus", d.status))}</span>${noticesHtml(d.notifications)}</div>`).join("")}
       ${actions.length ? `<div class="inc-actions">${actions.map(([a, k, cls]) => `<button type="button" class="btn btn-sm ${cls}" data-action="${a}" data-id="${esc(i.id)}" data-testid="${a}-${esc(i.id)}" ${command(ROUTE_OF[a])}>${esc(t(k))}</button>`).join("")}</div>` : ""}
     </div>`;
 }
