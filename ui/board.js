@@ -10,8 +10,8 @@ import {
 } from "./i18n.js";
 import { LiveConnection } from "./live.js";
 import {
-  can, command, DISMISSABLE, known, DISPATCH_NEXT_STEP, DISPATCH_STEPS as STEP_RULES, INCIDENT_OPEN, LEVELS, READINESS_STANDARDS, SITUATION_FIELDS,
-  SUBTYPES, WARNING_LEVELS,
+  can, command, DISMISSABLE, known, DISPATCH_NEXT_STEP, DISPATCH_STEPS as STEP_RULES, INCIDENT_OPEN, LEVELS, READINESS_STANDARD_KINDS,
+  READINESS_STANDARDS, SITUATION_FIELDS, STREET_KINDS, SUBTYPES, WARNING_LEVELS,
 } from "./vocab.js";
 import {
   alertKey, boardContext, levelSort, linesHtml, renderAlerts, renderAllocations, renderDangers, renderDispatches, renderIncidents, renderKpis,
@@ -634,7 +634,9 @@ function incidentDetail(i, dispatches) {
  * link to the readiness page at that street; red while short. */
 function readinessCell(row, code) {
   if (!row) return `<td class="zero">—</td>`;
-  const parts = READINESS_STANDARDS.filter((s) => row[s]?.[1]).map((s) => {
+  // the street's own standards first (1+4, 六有), then its villages' (1+3)
+  const own = (s) => (READINESS_STANDARD_KINDS[s].includes(STREET_KINDS[0]) ? 0 : 1);
+  const parts = [...READINESS_STANDARDS].sort((a, b) => own(a) - own(b)).filter((s) => row[s]?.[1]).map((s) => {
     const [met, of] = row[s];
     return `<span class="${met < of ? "hot" : "idle"}" data-readiness="${esc(s)}">${esc(label("readinessStandard", s))} ${met}/${of}</span>`;
   });
