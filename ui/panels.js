@@ -46,9 +46,7 @@ export function unitPath(ctx, code) {
   return names.join(" · ");
 }
 
-export function showDistrictName(name) {
-  for (const el of document.querySelectorAll(".district-name")) el.textContent = name;
-}
+export { showDistrictName } from "./shell.js"; // the header's district name: one function, in the page shell
 
 export function levelSort(a, b) {
   return LEVELS.indexOf(a.level) - LEVELS.indexOf(b.level) || parseIso(b.occurred_at) - parseIso(a.occurred_at);

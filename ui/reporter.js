@@ -4,9 +4,10 @@
 // Idempotency-Key until the server answers (api.Command), so a retry on a weak network applies once.
 import * as api from "./api.js";
 import { esc, fmtHM } from "./format.js";
-import { applyStatic, getLang, onLangChange, setLang, t } from "./i18n.js";
+import { onLangChange, t } from "./i18n.js";
 import { DAILY_REPORT_DUE, REPORTING_KINDS, shanghaiDay } from "./board-model.js";
-import { showSignIn, submitSignIn } from "./signin.js";
+import { startSession } from "./shell.js";
+import { showSignIn } from "./signin.js";
 import { IncidentForm } from "./reporter-incident.js";
 import { WarningsTab } from "./reporter-warnings.js";
 
@@ -17,15 +18,6 @@ const fileCommand = new api.Command("/reports/daily");
 let toastTimer = null;
 
 function init() {
-  applyStatic();
-  api.onUnauthorized(() => signOut(t("login.expired")));
-  $("#login-form").addEventListener("submit", onLogin);
-  $("#lang-toggle").addEventListener("click", toggleLang);
-  document.querySelector(".lang-toggle-login").addEventListener("click", toggleLang);
-  $("#sign-out").addEventListener("click", () => {
-    api.revokeSession();
-    signOut();
-  });
   $("#file-zero").addEventListener("click", () => file(true, ""));
   $("#file-news").addEventListener("click", openSheet);
   $("#sheet-form").addEventListener("submit", onSheetSubmit);
@@ -35,34 +27,15 @@ function init() {
     render();
     state.warnings?.render();
   });
-  const token = api.getToken();
-  if (!token || api.tokenExpired(token)) {
-    if (token) api.clearSession();
-    showLogin(token ? t("login.expired") : "");
-  } else {
-    start();
-  }
+  startSession({ onStart: () => start(), onSignOut: clearReporter });
   setInterval(render, 30_000); // the countdown to 16:00
 }
 
-function toggleLang() {
-  setLang(getLang() === "zh" ? "en" : "zh");
-}
-
-function showLogin(message = "") {
-  showSignIn(message);
-}
-
-function onLogin(e) {
-  return submitSignIn(e, { onSignedIn: () => start() });
-}
-
-function signOut(message = "") {
+/** Signed out: the warnings tab stops following and the page forgets the unit it reported for. */
+function clearReporter() {
   state.warnings?.stop();
   state.warnings = null;
-  api.clearSession();
   state.user = state.unit = state.today = null;
-  showLogin(message);
 }
 
 async function start() {
@@ -70,7 +43,7 @@ async function start() {
   const unit = await api.get(`/units/${encodeURIComponent(state.user.unit_code)}`);
   if (!REPORTING_KINDS.has(unit.kind)) {
     api.clearSession();
-    showLogin(t("reporter.login.notReporter"));
+    showSignIn(t("reporter.login.notReporter"));
     return;
   }
   state.unit = unit;
