@@ -5,8 +5,8 @@
 // the outbox must see real network errors, and answers must never come from a cache.
 // The inspector's phone (inspect.html, 双重预防) registers this worker as sw.js?page=inspect with its own shell and cache.
 const PAGE = new URL(self.location.href).searchParams.get("page") === "inspect" ? "inspect" : "field";
-const CACHE = PAGE === "inspect" ? "yingji-inspect-v1" : "yingji-field-v3"; // bump when SHELL changes, so phones drop the old copy
-const SHELL = ["field.html", "field.css", "field.js", "field-queue.js", "api.js", "live.js", "i18n.js", "format.js", "board-model.js", "signin.js", "vocab.js"];
+const CACHE = PAGE === "inspect" ? "yingji-inspect-v1" : "yingji-field-v4"; // bump when SHELL changes, so phones drop the old copy
+const SHELL = ["field.html", "field.css", "field.js", "field-queue.js", "api.js", "live.js", "i18n.js", "format.js", "board-model.js", "signin.js", "shell.js", "vocab.js"];
 const INSPECT_SHELL = ["inspect.html", "inspect.css", "field.css", "inspect.js", "api.js", "i18n.js", "format.js", "signin.js", "vocab.js"];
 const PAGE_SHELL = PAGE === "inspect" ? INSPECT_SHELL : SHELL;
 const NETWORK_WAIT_MS = 4000;
