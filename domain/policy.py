@@ -108,3 +108,32 @@ def warning_in_force(status: str, expires: datetime, now: datetime) -> bool:
 # 双重预防: how often a risk point must be reassessed, in days, by its level (most dangerous most
 # often); settings (YINGJI_RISK_REVIEW_DAYS) may override them. A review not done by then is an alarm.
 DEFAULT_RISK_REVIEW_DAYS = {"major": 30, "larger": 90, "general": 180, "low": 365}
+
+
+# 预案与演练 (domain.plans): every plan is drilled at least once every DRILL_EVERY_YEARS (the district plan's
+# 2-year rule, per plan and per unit); a plan is revised at least every DEFAULT_PLAN_REVISION_YEARS (settings:
+# YINGJI_PLAN_REVISION_YEARS), the revision's due day recorded in its event. A lapse of either is an alarm.
+DRILL_EVERY_YEARS = 2
+DEFAULT_PLAN_REVISION_YEARS = 3
+
+
+def years_after(day: date, years: int) -> date:
+    """The same calendar day `years` later (29 February falls back to the 28th)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def drill_due(last_drill_on: date | None, since: date, today: date) -> tuple[date, bool]:
+    """The 2-year rule, for a plan or a unit alike: (the last day the next drill is due, lapsed today?).
+
+    The clock runs from the last drill, or, before the first, from `since` (the day the plan was registered
+    or the unit's drill record opened). Lapsed once the due day has passed (judged in Asia/Shanghai days)."""
+    due = years_after(last_drill_on or since, DRILL_EVERY_YEARS)
+    return due, today > due
+
+
+def revision_lapsed(revision_due_on: date, today: date) -> bool:
+    """A plan not revised by its due day (revised_on + the revision cycle) is lapsed from the day after."""
+    return today > revision_due_on

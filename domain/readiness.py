@@ -56,6 +56,7 @@ class PlanFact:
     revised_on: date | None
     revise_by: date | None  # the revision cycle's lapse: revised_on + cycle
     last_drill: date | None = None
+    drill_by: date | None = None  # when the plan must next be drilled (the plans register's 2-year rule)
 
 
 @dataclass(frozen=True)
@@ -290,7 +291,11 @@ def training_and_drills(f: UnitFacts, now: datetime) -> Verdict:
     last_drill = max(drills + plan_drills, default=None)
     drill_ok = last_drill is not None and _add_years(last_drill, DRILL_WITHIN_YEARS) >= today
     trained = [d for d in f.trainings if d.year == today.year and d <= today]
+    undrilled = [p for p in f.plans if p.drill_by is not None and p.drill_by < today]
     gaps_zh, gaps_en = [], []
+    if undrilled:
+        gaps_zh.append(f"《{undrilled[0].title}》超过演练期限（应于 {undrilled[0].drill_by} 前演练）")
+        gaps_en.append(f"“{undrilled[0].title}” is past its drill date ({undrilled[0].drill_by})")
     if not drill_ok:
         gaps_zh.append(f"两年内无演练（最近 {last_drill}）" if last_drill else "无演练记录")
         gaps_en.append(f"no drill within 2 years (last {last_drill})" if last_drill else "no drill recorded")
@@ -301,7 +306,8 @@ def training_and_drills(f: UnitFacts, now: datetime) -> Verdict:
         return red("培训演练：" + "；".join(gaps_zh), "Training and drills: " + "; ".join(gaps_en))
     assert last_drill is not None
     drill_lapses = _local_midnight(_add_years(last_drill, DRILL_WITHIN_YEARS) + timedelta(days=1))
-    until = min(drill_lapses, _end_of_local_year(now))
+    plan_lapses = [_local_midnight(p.drill_by + timedelta(days=1)) for p in f.plans if p.drill_by is not None]
+    until = min([drill_lapses, _end_of_local_year(now), *plan_lapses])
     return green(f"最近演练 {last_drill}，{today.year} 年培训 {len(trained)} 次",
                  f"Last drill {last_drill}; {len(trained)} training session(s) in {today.year}",
                  until=until, lapse=("演练或年度培训已过期", "The drill or this year's training has lapsed"))
@@ -397,6 +403,9 @@ STANDARDS: dict[str, StandardVersion] = {
     )),
 }
 CURRENT_STANDARD = "2022.1"
+# Items judged from facts kept beside the log (the accounts' sign-ins): the stored scorecard leaves them `unknown`,
+# the API and the board's snapshot judge them at the moment asked, replay cannot.
+OUTSIDE_THE_LOG = ("s1_4.platform",)
 ITEM_IDS = tuple(i.id for i in STANDARDS[CURRENT_STANDARD].items)
 
 

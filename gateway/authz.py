@@ -72,6 +72,7 @@ MATRIX: dict[str, Rule] = {
     "GET /incidents/{incident_id}/after-action": REVIEW,
     "GET /reports/summary": REVIEW,
     "GET /reports/daily": ANY,
+    "GET /reports/daily/month": ANY,  # the month as a matrix (village × day), and its workbook
     "POST /reports/daily": only("commander", "operator", "reporter"),  # the village's reporter, or the desk for it
     # staged disaster reports (灾情报告): drafted at the desk, signed off by a commander, submitted upward
     "GET /disaster-reports": REVIEW,
@@ -173,6 +174,19 @@ MATRIX: dict[str, Rule] = {
     "POST /hidden-dangers/{danger_id}/close": DESK,
     "POST /evidence": DESK,
     "GET /evidence/{sha256}": ANY,  # only when the file's unit is in the caller's scope
+    # 预案与演练: plans, mechanism documents and drills (street desks act on their street's and villages' plans)
+    "GET /plans": ANY,
+    "GET /plans/readiness": ANY,
+    "GET /plans/{plan_id}": ANY,
+    "POST /plans": DESK,
+    "POST /plans/{plan_id}/revise": DESK,
+    "POST /plans/{plan_id}/file": DESK,
+    "POST /plans/{plan_id}/retire": DESK,
+    "POST /plans/{plan_id}/drills": DESK,
+    "GET /drills": ANY,
+    "GET /drills/findings": ANY,
+    "GET /drills/{drill_id}": ANY,
+    "POST /drills/{drill_id}/findings/{n}/resolve": DESK,
     # readiness (1+4 / 1+3 / 六有): scorecards derived from the facts, inspection campaigns to 对标销号
     "GET /readiness": ANY,  # every unit's scorecard in the caller's scope, rolled up per street and the district
     "GET /readiness/standard": ANY,  # the versioned standard itself: items, what each requires, its evidence
@@ -184,6 +198,19 @@ MATRIX: dict[str, Rule] = {
     "GET /rectifications": ANY,
     "POST /rectifications/{rectification_id}/sign-off": DESK,  # only when its scorecard item is green now
     "GET /readiness/assessment": ANY,  # the annual assessment table (年度考核); ?format=xlsx
+    # the people register and contact directory (人员 / 通讯录), training (培训): phones are personal data, so the
+    # directory is read by the desks and observers of a unit's subtree (not by team phones or reporters)
+    "GET /people": REVIEW,
+    "GET /people/{person_id}": REVIEW,
+    "POST /people": DESK,
+    "POST /people/{person_id}/contact": DESK,
+    "POST /people/{person_id}/posts": DESK,
+    "POST /people/{person_id}/account": DESK,
+    "POST /people/{person_id}/left": DESK,
+    "GET /trainings": REVIEW,
+    "GET /trainings/{training_id}": REVIEW,
+    "POST /trainings": DESK,
+    "POST /trainings/{training_id}/attendees": DESK,
 }
 
 # Not HTTP: the board's WebSocket authenticates with the token in its hello message, any role.

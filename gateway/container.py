@@ -154,6 +154,7 @@ class Container:
                                  handover_grace=timedelta(minutes=settings.handover_grace_minutes),
                                  evidence=evidence, risk_review_days=settings.risk_review_days)
         service.receipt_minutes = dict(settings.receipt_minutes)
+        service.plan_revision_years = settings.plan_revision_years
         service.cap_codes = (settings.cap_sector, settings.cap_extension)
         service.district_code = settings.district_code
         service.unit_codes = lambda: [u["code"] for u in store.list("unit", limit=10_000_000)[0]]
@@ -241,13 +242,15 @@ class Container:
         return Subscriptions(self.accounts.engine)
 
     def vapid(self):  # type: ignore[no-untyped-def]
-        """The VAPID key pushes are signed with (settings, or generated once into the data dir); None without Web Push."""
+        """The VAPID key pushes are signed with (settings, or generated once and kept beside the accounts); None without Web Push."""
         if not self.settings.webpush:
             return None
         if getattr(self, "_vapid", None) is None:
-            from gateway.notify.channels import load_vapid
+            from gateway.notify.channels import load_vapid, new_vapid_pem
+            from gateway.notify.outbox import shared_value
 
-            self._vapid = load_vapid(self.settings.vapid_private_key, self.settings.data_dir)
+            self._vapid = load_vapid(self.settings.vapid_private_key,
+                                     lambda: shared_value(self.accounts.engine, "vapid_private_pem", new_vapid_pem))
         return self._vapid
 
     def make_notifier(self, clock: Callable[[], Any] | None = None):  # type: ignore[no-untyped-def]
@@ -269,7 +272,8 @@ class Container:
         lease = make_lease(s, "notifier")
         notifier = Notifier(self.log, self.store, self.outbox, RelayState(self.accounts.engine, notifier_state_name(s)),
                             self.service, planner, channels, lease, quiet=parse_quiet_hours(s.quiet_hours),
-                            backoff_max=s.notify_backoff_max, give_up=timedelta(hours=s.notify_give_up_hours), clock=clock)
+                            backoff_max=s.notify_backoff_max, give_up=timedelta(hours=s.notify_give_up_hours),
+                            max_age=timedelta(minutes=s.notify_max_age_minutes) if s.notify_max_age_minutes else None, clock=clock)
         self.log.on_saved(notifier.wake)
         return notifier
 

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from domain.policy import (
     DEFAULT_ACK_MINUTES,
     DEFAULT_ARRIVE_MINUTES,
+    DEFAULT_PLAN_REVISION_YEARS,
     DEFAULT_RECEIPT_MINUTES,
     DEFAULT_RISK_REVIEW_DAYS,
     HANDOVER_GRACE,
@@ -78,6 +79,8 @@ class Settings(BaseSettings):
     risk_review_days: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_RISK_REVIEW_DAYS))
     evidence_max_bytes: int = 8 * 1024 * 1024
     evidence_max_files: int = 6
+    # 预案: years between revisions of a plan (a plan not revised by then is an alarm)
+    plan_revision_years: int = Field(default=DEFAULT_PLAN_REVISION_YEARS, ge=1, le=10)
     # Notifications (gateway/notify): the notifier runs in `serve` unless turned off (`yingji notify` runs it alone).
     run_notifier: bool = True
     # SMS provider: its HTTP API (POST <url>/messages, HMAC-SHA256 over timestamp + body); empty: no SMS.
@@ -97,6 +100,9 @@ class Settings(BaseSettings):
     quiet_hours: str = ""
     notify_backoff_max: float = 300.0  # seconds between attempts at most (exponential from 2 s, jittered)
     notify_give_up_hours: float = 24.0  # a message still failing after this long is recorded as failed
+    # Events older than this when the notifier reaches them call for no message (a first start on an old log,
+    # a notifier that was down for long): a dispatch of yesterday is not texted today. 0: no limit.
+    notify_max_age_minutes: float = 360.0
 
     @field_validator("secret_key")
     @classmethod

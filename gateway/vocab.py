@@ -16,7 +16,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from domain import allocations, disaster_reports, dispatches, duty, incidents, prevention, reports, units, warnings
+from domain import (
+    allocations, campaigns, disaster_reports, dispatches, duty, incidents, people, plans, policy, prevention, readiness, reports,
+    training, units, warnings,
+)
 from domain.glossary import GLOSSARY, by_language
 from domain.policy import (
     CONTINUING_REPORT_DUE,
@@ -102,6 +105,25 @@ def vocabulary() -> dict[str, Any]:
         "DANGER_STEPS": {step: {"target": str(t), "from": values(froms)} for step, (t, froms) in prevention.DANGER_STEPS.items()},
         "FIVE_IN_PLACE": list(prevention.FIVE_IN_PLACE),
         "MAX_EVIDENCE": prevention.MAX_EVIDENCE,
+        "PLAN_KINDS": [str(k) for k in plans.PlanKind],
+        "MECHANISMS": list(plans.MECHANISMS),
+        "DRILL_KINDS": [str(k) for k in plans.DrillKind],
+        "DRILL_EVERY_YEARS": policy.DRILL_EVERY_YEARS,
+        "MAX_FINDINGS": plans.MAX_FINDINGS,
+        # readiness: the standards, which unit kinds each applies to, the items, and the campaign kinds
+        "READINESS_STANDARDS": [str(x) for x in readiness.Standard],
+        "READINESS_STANDARD_KINDS": {str(k): list(v) for k, v in readiness.STANDARD_KINDS.items()},
+        "READINESS_ITEMS": {i.id: i.standard for i in readiness.standard().items},
+        "VILLAGE_KINDS": list(readiness.VILLAGE_KINDS),
+        "STREET_KINDS": list(readiness.STREET_KINDS),
+        "CAMPAIGN_KINDS": [str(k) for k in campaigns.CampaignKind],
+        "RECTIFICATION_STATUSES": [str(k) for k in campaigns.RectificationStatus],
+        # the people register (domain/people.py): posts in the plan's order, which a unit of each level has
+        # (0 district, 1 street/cluster, 2 village/community), training levels (domain/training.py)
+        "POSTS": [str(p) for p in people.Post],
+        "POSTS_AT_LEVEL": {str(level): [str(p) for p in posts] for level, posts in people.POSTS_AT_LEVEL.items()},
+        "TEAM_POSTS": values(people.TEAM_POSTS),
+        "TRAINING_LEVELS": list(training.LEVELS),
         "GLOSSARY": by_language(),
     }
 

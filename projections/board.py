@@ -15,6 +15,7 @@ from domain.prevention import DANGER_OPEN, danger_overdue, review_overdue
 from domain.policy import DAILY_REPORT_DUE, SHANGHAI, VERIFIED_REPORT_DAYS, daily_report_due_at, report_upward_due_at
 from domain.reports import REPORTING_KINDS
 from projections.disaster_reports import owing
+from projections.readiness import live_overrides, street_counts
 from projections.reducer import Doc
 from projections.warnings import in_force, receipt_state
 
@@ -33,6 +34,8 @@ ON_BOARD = {
     "handover": {"signed"},  # a shift handover until the incoming officer confirms it
     "hidden_danger": {str(s) for s in DANGER_OPEN},  # 隐患 until 销号
     "risk_point": None,  # every risk point: an overdue review is an alarm
+    "plan": {"active"},  # 预案: a plan past its drill or revision due day is an alarm
+    "unit_drills": None,  # each unit's drill record: past its drill due day is an alarm
     "readiness": None,  # per street and village: its 1+4 / 1+3 / 六有 scorecard (projections.readiness)
 }
 BOARD_KINDS = tuple(ON_BOARD)
@@ -166,7 +169,9 @@ def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | N
         bump(u["code"], "daily_due")
         if u["code"] in filed_today:
             bump(u["code"], "daily_filed")
-    return {"alerts": alerts, "counts_by_street": counts, **derive_prevention(board, now, alerts)}
+    derive_plans(board, now, alerts)
+    return {"alerts": alerts, "counts_by_street": counts, **derive_prevention(board, now, alerts),
+            "readiness_by_street": street_counts(board.get("readiness", []), now, board.get("readiness_live") or {})}
 
 
 def derive_prevention(board: dict[str, list[Doc]], now: datetime, alerts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -189,16 +194,39 @@ def derive_prevention(board: dict[str, list[Doc]], now: datetime, alerts: list[d
     return {"dangers_by_street": dict(sorted(per_street.items()))}
 
 
+def derive_plans(board: dict[str, list[Doc]], now: datetime, alerts: list[dict[str, Any]]) -> None:
+    """预案与演练 on the board: a plan past its drill (2-year rule) or revision due day, a unit past its drill due day.
+
+    The due days are the documents' (projections.plans, from domain.policy.drill_due and the revision cycle); lapsed
+    is "today after the due day", today in Asia/Shanghai (ui/board-model.js derives the same)."""
+    today = now.astimezone(SHANGHAI).date().isoformat()
+    for p in board.get("plan", []):
+        for kind, reason, due in (("plan_drill_lapsed", "drill_lapsed", p["drill_due_on"]),
+                                  ("plan_revision_lapsed", "revision_lapsed", p["revision_due_on"])):
+            if due and today > due:
+                alerts.append({"kind": kind, "level": "warning", "plan_id": p["id"], "title": p["title"], "since": due,
+                               "unit_code": p["unit_code"],
+                               "escalated": any(x["reason"] == reason and x["due_on"] == due for x in p.get("escalations", []))})
+    for u in board.get("unit_drills", []):
+        if today > u["drill_due_on"]:
+            alerts.append({"kind": "unit_drill_lapsed", "level": "warning", "unit_code": u["unit_code"], "since": u["drill_due_on"],
+                           "escalated": any(x["due_on"] == u["drill_due_on"] for x in u.get("escalations", []))})
+
+
 def assemble(docs: Iterable[tuple[str, Doc]], position: int, now: datetime, visible: Visible = lambda kind, doc: True,
-             relay: dict[str, Any] | None = None, verified_days: int = VERIFIED_REPORT_DAYS) -> dict[str, Any]:
+             relay: dict[str, Any] | None = None, verified_days: int = VERIFIED_REPORT_DAYS,
+             signins: dict[str, datetime] | None = None) -> dict[str, Any]:
     """The board a viewer sees: the documents `visible` lets through, and what is derived from those alone.
 
     `reporting_units` goes with it so a client deriving counts itself (ui/board-model.js) counts the same units.
+    `signins`: the accounts' last sign-ins per unit (kept beside the log): the readiness items judged from them go
+    with the snapshot as `readiness_live`; without them (replay) those items stay unjudged.
     """
-    board: dict[str, list[Doc]] = {k: [] for k in BOARD_KINDS}
+    board: dict[str, Any] = {k: [] for k in BOARD_KINDS}
     for kind, doc in docs:
         if on_board(kind, doc) and visible(kind, doc):
             board[kind].append(doc)
+    board["readiness_live"] = live_overrides(board["readiness"], signins, now) if signins is not None else {}
     due = reporting_units(board, visible)
     return {"position": position, "at": now.isoformat(), **board, "relay": relay, "reporting_units": due,
             "report_rules": {"verified_report_days": verified_days}, **derive(board, now, relay, due, verified_days)}

@@ -7,7 +7,9 @@ from projections.disaster_reports import DISASTER_REPORTS, REPORT_SCHEDULES
 from projections.dispatches import DISPATCHES
 from projections.duty import DUTY_DAYS, HANDOVERS
 from projections.incidents import INCIDENTS
+from projections.plans import DRILLS, PLANS, UNIT_DRILL_RECORDS
 from projections.notifications import with_notifications as n
+from projections.people import PEOPLE, TRAININGS
 from projections.prevention import HIDDEN_DANGERS, INSPECTIONS, RISK_POINTS
 from projections.readiness import READINESS
 from projections.reducer import Reducer
@@ -21,5 +23,5 @@ from projections.warnings import RECEIPTS, WARNINGS
 READ_MODELS: tuple[Reducer, ...] = (n(UNITS), UNIT_IDS, INCIDENTS, TEAMS, n(DISPATCHES), WAREHOUSES, ALLOCATIONS, DIRECTIVES,
                                     DAILY_REPORTS, DAILY_STATUS, n(WARNINGS), n(RECEIPTS), DISASTER_REPORTS, n(REPORT_SCHEDULES),
                                     DUTY_DAYS, n(HANDOVERS), RISK_POINTS, INSPECTIONS, n(HIDDEN_DANGERS), READINESS, CAMPAIGNS,
-                                    RECTIFICATIONS)
+                                    RECTIFICATIONS, PLANS, DRILLS, UNIT_DRILL_RECORDS, PEOPLE, TRAININGS)
 KINDS = tuple(r.kind for r in READ_MODELS)

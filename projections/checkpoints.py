@@ -44,13 +44,20 @@ class Checkpoints:
             row = conn.execute(q).first()
         if row is None:
             return BoardState()
-        return BoardState.load(row.state, row.position, row.at)
+        state = BoardState.load(row.state, row.position, row.at)
+        if state is None:  # written by a version that folded other read models: fold from the start instead
+            log.info("checkpoint at %s is from another set of read models; replaying from the start", row.position)
+            return BoardState()
+        return state
 
     def save(self, state: BoardState) -> None:
         with self.engine.begin() as conn:
             exists = conn.execute(select(checkpoints_table.c.position).where(checkpoints_table.c.position == state.position)).first()
             if exists is None:
                 conn.execute(checkpoints_table.insert().values(position=state.position, at=state.at, state=state.dump()))
+            else:  # the same position folds to the same state; an older version's checkpoint is replaced by it
+                conn.execute(checkpoints_table.update().where(checkpoints_table.c.position == state.position)
+                             .values(at=state.at, state=state.dump()))
 
     def fold(self, state: BoardState, upto: int | None = None, until: datetime | None = None, save: bool = False) -> BoardState:
         """Fold events after the state's position up to `upto` or up to the last event at or before `until`."""

@@ -14,10 +14,10 @@ from typing import Any
 
 from projections.reducer import Doc
 
-SCHEMA = 2  # 1: (unit_code, status); 2: + ref_id, team_id, category, level, at, text
+SCHEMA = 3  # 1: (unit_code, status); 2: + ref_id, team_id, category, level, at, text; 3: + tags
 
 # The filter columns besides (kind, id, unit_code, status, position), in table order.
-FILTER_COLUMNS = ("ref_id", "team_id", "category", "level", "at", "text")
+FILTER_COLUMNS = ("ref_id", "team_id", "category", "level", "at", "text", "tags")
 
 # The time a record is about, per kind: date-range filters and "newest first" use it.
 _AT_FIELD = {
@@ -26,6 +26,9 @@ _AT_FIELD = {
     "allocation": "requested_at",
     "directive": "issued_at",
     "daily_report": "day",
+    "training": "day",
+    "plan": "revised_on",
+    "drill": "held_on",
 }
 # The free text a search looks in, per kind (case-folded, joined).
 _TEXT_FIELDS = {
@@ -38,13 +41,21 @@ _TEXT_FIELDS = {
     "team": ("name", "leader"),
     "warehouse": ("name", "address", "manager"),
     "unit": ("name",),
+    "person": ("name", "unit_name"),  # never the phone: a search is not a way to probe numbers
+    "training": ("topic", "unit_name"),
+    "plan": ("title", "hazard"),
+    "drill": ("scenario", "plan_title"),
 }
 # The record another one belongs to (a dispatch's or an allocation's incident).
 _REF_FIELD = {"dispatch": "incident_id", "allocation": "incident_id", "warning_receipt": "warning_id",
-              "disaster_report": "incident_id"}
+              "disaster_report": "incident_id", "drill": "plan_id"}
 # The level a list may be filtered by (a dispatch carries its incident's).
-_LEVEL_FIELD = {"incident": "level", "dispatch": "incident_level", "directive": "level"}
+_LEVEL_FIELD = {"incident": "level", "dispatch": "incident_level", "directive": "level", "plan": "mechanism"}
+# The category a list may be filtered by, where it is not the document's `category` (a plan's or a drill's kind).
+_CATEGORY_FIELD = {"plan": "kind", "drill": "kind"}
 TEXT_LIMIT = 2000  # characters of searchable text kept per document
+# Codes a record holds several of, matched whole (`|a|b|` LIKE `%|a|%`): a person's posts.
+_TAGS_FIELD = {"person": "posts"}
 
 
 def utc_key(value: str | None) -> str | None:
@@ -65,6 +76,11 @@ def search_text(kind: str, doc: Doc) -> str | None:
     return text[:TEXT_LIMIT] or None
 
 
+def tags(kind: str, doc: Doc) -> str | None:
+    values = doc.get(_TAGS_FIELD[kind]) if kind in _TAGS_FIELD else None
+    return "|" + "|".join(str(v) for v in values) + "|" if values else None
+
+
 def _str(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -74,9 +90,10 @@ def filter_columns(kind: str, doc: Doc) -> tuple[str | None, ...]:
     return (
         _str(doc.get(_REF_FIELD[kind])) if kind in _REF_FIELD else None,
         _str(doc.get("team_id")),
-        _str(doc.get("category")),
+        _str(doc.get(_CATEGORY_FIELD.get(kind, "category"))),
         _str(doc.get(_LEVEL_FIELD[kind])) if kind in _LEVEL_FIELD else None,
         utc_key(doc.get(_AT_FIELD[kind])) if kind in _AT_FIELD else None,
         search_text(kind, doc),
+        tags(kind, doc),
     )
 

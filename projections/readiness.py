@@ -20,7 +20,7 @@ from typing import Any
 
 from domain.materials import CATALOGUE
 from domain.readiness import (
-    CURRENT_STANDARD, STANDARD_KINDS, STREET_KINDS, VILLAGE_KINDS, ItemStatus, PersonFact, PlanFact, Standard, TeamFact,
+    CURRENT_STANDARD, EVALUATORS, OUTSIDE_THE_LOG, standard, STANDARD_KINDS, STREET_KINDS, VILLAGE_KINDS, ItemStatus, PersonFact, PlanFact, Standard, TeamFact,
     UnitFacts, WarehouseFact, scorecard,
 )
 from domain.units import street_of
@@ -165,6 +165,19 @@ def street_counts(docs: Iterable[Doc], now: datetime, overrides: dict[str, dict[
                 row[i["standard"]][1] += 1
                 row[i["standard"]][0] += i["status"] == ItemStatus.GREEN
     return dict(sorted(rows.items()))
+
+
+def live_overrides(docs: Iterable[Doc], signins: dict[str, datetime], now: datetime) -> dict[str, dict[str, Any]]:
+    """The items judged from outside the log (the platform item, from the accounts' sign-ins), per unit, now:
+    the board's snapshot carries them beside the documents (`readiness_live`)."""
+    out: dict[str, dict[str, Any]] = {}
+    for doc in docs:
+        if doc["unit_kind"] not in STREET_KINDS:
+            continue
+        facts = facts_of(doc, signins.get(doc["unit_code"]), signins_known=True)
+        out[doc["unit_code"]] = {item: EVALUATORS[standard().item(item).evaluator](facts, now).as_dict()  # type: ignore[union-attr]
+                                 for item in OUTSIDE_THE_LOG}
+    return out
 
 
 def rollup(cards: list[dict[str, Any]]) -> dict[str, Any]:

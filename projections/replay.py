@@ -14,9 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from projections.board import BOARD_KINDS, assemble, on_board
+from projections.catalog import KINDS
 from projections.fold import MemoryDocs, apply_event
 
 AUXILIARY = ("unit_by_id",)
+FOLDED_KINDS = sorted({*BOARD_KINDS, *AUXILIARY, *KINDS})  # what a checkpoint holds, and which reducers made it
 
 
 class BoardState(MemoryDocs):
@@ -42,11 +44,17 @@ class BoardState(MemoryDocs):
         docs = [(k, d) for (k, _), d in sorted(self.docs.items()) if k in BOARD_KINDS]
         return assemble(docs, self.position, now, visible)
 
-    # A checkpoint is the state, compressed.
+    # A checkpoint is the state, compressed, with the kinds it was folded for: a version that folds other kinds
+    # (a new read model on the board, e.g. readiness) must not resume from it, or the new kind would be missing
+    # for everything before the checkpoint.
     def dump(self) -> bytes:
-        return zlib.compress(json.dumps([[k, i, d] for (k, i), d in self.docs.items()], ensure_ascii=False).encode(), 6)
+        body = {"kinds": FOLDED_KINDS, "docs": [[k, i, d] for (k, i), d in self.docs.items()]}
+        return zlib.compress(json.dumps(body, ensure_ascii=False).encode(), 6)
 
     @classmethod
-    def load(cls, blob: bytes, position: int, at: str | None) -> BoardState:
-        items = json.loads(zlib.decompress(blob))
-        return cls({(k, i): d for k, i, d in items}, position, at)
+    def load(cls, blob: bytes, position: int, at: str | None) -> BoardState | None:
+        """The state, or None when the checkpoint was folded for other kinds (by an older version)."""
+        body = json.loads(zlib.decompress(blob))
+        if not isinstance(body, dict) or body.get("kinds") != FOLDED_KINDS:
+            return None
+        return cls({(k, i): d for k, i, d in body["docs"]}, position, at)

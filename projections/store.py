@@ -52,6 +52,7 @@ def _docs_table(meta: MetaData, name: str, tag: str) -> Table:
         Column("level", String(16), nullable=True),
         Column("at", String(32), nullable=True),
         Column("text", Text, nullable=True),
+        Column("tags", Text, nullable=True),
         Index(f"ix_{tag}_kind_unit", "kind", "unit_code"),
         Index(f"ix_{tag}_kind_status", "kind", "status"),
         Index(f"ix_{tag}_kind_position", "kind", "position"),
@@ -103,6 +104,7 @@ class ListFilter:
     since: str | None = None  # projections.columns.utc_key bounds on `at`, since inclusive, until exclusive
     until: str | None = None
     text: str | None = None  # a substring of the kind's searchable text
+    tag: str | None = None  # one of the codes a record holds several of (a person's posts), matched whole
     after: tuple[int, str] | None = None  # keyset cursor: (position, id) of the last row already seen
 
 
@@ -248,6 +250,9 @@ class DocStore:
             # Literal substring: LIKE's wildcards in the query are escaped, not obeyed.
             needle = f.text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             cond.append(c.text.like(f"%{needle}%", escape="\\"))
+        if f.tag:
+            code = f.tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace("|", "")
+            cond.append(c.tags.like(f"%|{code}|%", escape="\\"))
         return and_(*cond)
 
     def snapshot(self, kinds: Sequence[str], name: str = PROJECTOR) -> tuple[int, list[tuple[str, Doc]]]:

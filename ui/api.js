@@ -150,6 +150,11 @@ export async function downloadFile(path, filename) {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
+/** A request outside the log (an account's own push subscriptions): plain JSON, no Idempotency-Key. */
+export async function request(method, path, body) {
+  return (await send(method, path, body === undefined ? {} : { body })).json;
+}
+
 export async function signIn(username, password) {
   const { json } = await send("POST", "/auth/token", { form: { username, password }, auth: false });
   saveSession(json.access_token, json.user);

@@ -7,8 +7,11 @@ import { parseIso } from "./format.js";
 import {
   CONTINUING_REPORT_DUE, CONTINUING_REPORT_LEVELS, DAILY_REPORT_DUE, DANGER_RUNNING, EXPIRED_WARNING_SHOWN_MS, INCIDENT_OPEN, LEC_BANDS,
   ON_BOARD as ON_BOARD_STATUSES, REPORT_STAGES, REPORT_UPWARD_WITHIN_MS, REPORTING_KINDS as REPORTING, RUNNING_DEADLINE, SHANGHAI_UTC_OFFSET_MS,
-  VERIFIED_REPORT_DAYS,
+  VERIFIED_REPORT_DAYS, READINESS_STANDARDS, READINESS_STANDARD_KINDS, VILLAGE_KINDS,
 } from "./vocab.js";
+
+// The standard villages and communities are judged by (1+3): the one whose unit kinds are all village kinds.
+const VILLAGE_STANDARD = READINESS_STANDARDS.find((s) => READINESS_STANDARD_KINDS[s].every((k) => VILLAGE_KINDS.includes(k)));
 
 export { DAILY_REPORT_DUE };
 
@@ -232,7 +235,66 @@ export function derive(board, nowMs, relay = null) {
     bump(u.code, "daily_due");
     if (filedToday.has(u.code)) bump(u.code, "daily_filed");
   }
-  return { alerts, counts_by_street: counts, ...derivePrevention(board, nowMs, alerts) };
+  derivePlans(board, nowMs, alerts);
+  return {
+    alerts, counts_by_street: counts, ...derivePrevention(board, nowMs, alerts),
+    readiness_by_street: readinessByStreet(board.readiness ?? [], nowMs, board.readiness_live ?? {}),
+  };
+}
+
+/**
+ * A readiness item as it stands at `nowMs` (projections.readiness.effective): the server's fresh verdict where the
+ * snapshot carries one (`readiness_live`: the platform item), else the stored one, red once its `until` has passed.
+ */
+export function readinessItem(item, nowMs, override = null) {
+  const it = override ? { ...item, ...override } : item;
+  if (it.status === "green" && it.until && parseIso(it.until) <= nowMs) return { ...it, status: "red", reason: it.lapse, until: null };
+  return it;
+}
+
+/** Per street: its 1+4 and 六有 items green of total, its villages complete under 1+3 of total (street_counts). */
+export function readinessByStreet(docs, nowMs, live = {}) {
+  const rows = {};
+  for (const doc of [...docs].sort((a, b) => a.unit_code.localeCompare(b.unit_code))) {
+    const row = (rows[doc.street_code] ??= Object.fromEntries(READINESS_STANDARDS.map((s) => [s, [0, 0]])));
+    const items = doc.card.items.map((i) => readinessItem(i, nowMs, live[doc.unit_code]?.[i.id] ?? null));
+    if (VILLAGE_KINDS.includes(doc.unit_kind)) {
+      row[VILLAGE_STANDARD][1] += 1;
+      row[VILLAGE_STANDARD][0] += items.length > 0 && items.every((i) => i.status === "green") ? 1 : 0;
+    } else {
+      for (const i of items) {
+        row[i.standard][1] += 1;
+        row[i.standard][0] += i.status === "green" ? 1 : 0;
+      }
+    }
+  }
+  return Object.fromEntries(sortedEntries(rows));
+}
+
+/**
+ * 预案与演练 on the board, as projections.board.derive_plans: a plan past its drill (2-year rule) or revision
+ * due day, a unit past its drill due day. The due days come in the documents; lapsed is "today after it".
+ */
+export function derivePlans(board, nowMs, alerts) {
+  const today = shanghaiDay(nowMs).day;
+  for (const p of board.plan ?? []) {
+    for (const [kind, reason, due] of [["plan_drill_lapsed", "drill_lapsed", p.drill_due_on], ["plan_revision_lapsed", "revision_lapsed", p.revision_due_on]]) {
+      if (due && today > due) {
+        alerts.push({
+          kind, level: "warning", plan_id: p.id, title: p.title, since: due, unit_code: p.unit_code,
+          escalated: (p.escalations ?? []).some((x) => x.reason === reason && x.due_on === due),
+        });
+      }
+    }
+  }
+  for (const u of board.unit_drills ?? []) {
+    if (today > u.drill_due_on) {
+      alerts.push({
+        kind: "unit_drill_lapsed", level: "warning", unit_code: u.unit_code, since: u.drill_due_on,
+        escalated: (u.escalations ?? []).some((x) => x.due_on === u.drill_due_on),
+      });
+    }
+  }
 }
 
 /** The level of an LEC score, by the bands domain.prevention defines (LEC_BANDS; a test compares it with lec_level). */
@@ -293,6 +355,7 @@ export class BoardModel {
     if ("relay" in board) this.relay = board.relay ?? null;
     this.reportingUnits = board.reporting_units ?? null;
     this.reportRules = board.report_rules ?? null;
+    this.readinessLive = board.readiness_live ?? {}; // readiness items judged outside the log (sign-ins), at the snapshot
     this.version += 1;
   }
 
@@ -337,6 +400,7 @@ export class BoardModel {
     const board = Object.fromEntries(BOARD_KINDS.map((k) => [k, this.list(k)]));
     board.reporting_units = this.reportingUnits;
     board.report_rules = this.reportRules;
+    board.readiness_live = this.readinessLive ?? {};
     return { position: this.position, ...board, relay: this.relay, ...derive(board, nowMs, this.relay) };
   }
 }

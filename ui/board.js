@@ -8,7 +8,7 @@ import {
 import {
   label, materialList, materialName, materialUnit, onLangChange, setMaterials, t,
 } from "./i18n.js";
-import { can, DISMISSABLE, INCIDENT_OPEN, LEVELS, SITUATION_FIELDS, SUBTYPES, WARNING_LEVELS } from "./vocab.js";
+import { can, DISMISSABLE, INCIDENT_OPEN, LEVELS, READINESS_STANDARDS, SITUATION_FIELDS, SUBTYPES, WARNING_LEVELS } from "./vocab.js";
 import {
   alertKey, boardContext, levelSort, linesHtml, renderAlerts, renderAllocations, renderDangers, renderDispatches, renderIncidents, renderKpis,
   renderMapPanel, renderTeams, renderWarehouses, renderWarnings, tickCountdowns, unitName, unitPath, warningLevelText,
@@ -487,6 +487,17 @@ function incidentDetail(i, dispatches) {
     </div>`;
 }
 
+/** 就绪: the street's 1+4 and 六有 items met of total and its villages complete under 1+3 (readiness_by_street), each a
+ * link to the readiness page at that street; red while short. */
+function readinessCell(row, code) {
+  if (!row) return `<td class="zero">—</td>`;
+  const parts = READINESS_STANDARDS.filter((s) => row[s]?.[1]).map((s) => {
+    const [met, of] = row[s];
+    return `<span class="${met < of ? "hot" : "idle"}" data-readiness="${esc(s)}">${esc(label("readinessStandard", s))} ${met}/${of}</span>`;
+  });
+  return `<td class="readiness-cell" data-readiness-street="${esc(code)}"><a href="readiness.html?street=${esc(code)}">${parts.join(" ")}</a></td>`;
+}
+
 function renderStreets(ctx) {
   const counts = ctx.board.counts_by_street;
   const streets = ctx.board.unit.filter((u) => u.kind === "street" || u.kind === "cluster").sort((a, b) => a.code.localeCompare(b.code));
@@ -505,10 +516,10 @@ function renderStreets(ctx) {
     const swatch = si >= 0 ? `<span class="swatch" style="background:hsl(${hues[si % hues.length]},70%,62%)"></span>` : `<span class="swatch" style="background:#7fb2ff"></span>`;
     const cell = (v, cls) => `<td class="${v ? cls : "zero"}">${v}</td>`;
     const bar = c.incidents ? `<span class="bar-cell" style="width:${(c.incidents / maxInc) * 2.5}rem"></span>` : "";
-    return `<tr data-street="${esc(code)}"><td>${swatch}${esc(unitName(ctx, code))}</td><td class="${c.incidents ? "hot" : "zero"}">${bar}${c.incidents}</td>${cell(c.dispatches, "busy")}${cell(c.teams_busy, "busy")}${cell(c.teams_idle, "idle")}${daily(c)}</tr>`;
+    return `<tr data-street="${esc(code)}"><td>${swatch}${esc(unitName(ctx, code))}</td><td class="${c.incidents ? "hot" : "zero"}">${bar}${c.incidents}</td>${cell(c.dispatches, "busy")}${cell(c.teams_busy, "busy")}${cell(c.teams_idle, "idle")}${daily(c)}${readinessCell(ctx.board.readiness_by_street?.[code], code)}</tr>`;
   }).join("");
-  $("#street-list").innerHTML = `<table class="tbl"><thead><tr><th>${esc(t("streets.street"))}</th><th>${esc(t("streets.incidents"))}</th><th>${esc(t("streets.dispatches"))}</th><th>${esc(t("streets.busy"))}</th><th>${esc(t("streets.idle"))}</th><th>${esc(t("streets.daily"))}</th></tr></thead>
-    <tbody>${rows}<tr class="total"><td>${esc(t("streets.total"))}</td><td>${total.incidents}</td><td>${total.dispatches}</td><td>${total.teams_busy}</td><td>${total.teams_idle}</td>${daily(total)}</tr></tbody></table>`;
+  $("#street-list").innerHTML = `<table class="tbl"><thead><tr><th>${esc(t("streets.street"))}</th><th>${esc(t("streets.incidents"))}</th><th>${esc(t("streets.dispatches"))}</th><th>${esc(t("streets.busy"))}</th><th>${esc(t("streets.idle"))}</th><th>${esc(t("streets.daily"))}</th><th>${esc(t("streets.readiness"))}</th></tr></thead>
+    <tbody>${rows}<tr class="total"><td>${esc(t("streets.total"))}</td><td>${total.incidents}</td><td>${total.dispatches}</td><td>${total.teams_busy}</td><td>${total.teams_idle}</td>${daily(total)}<td></td></tr></tbody></table>`;
 }
 
 // ------------------------------------------------------------------ the one-second tick

@@ -9,6 +9,7 @@ import { BoardModel } from "./board-model.js";
 import { esc, fmtCountdown, fmtDuration, fmtHM, fmtTime, LEVEL_NUM, parseIso } from "./format.js";
 import { getLang, label, materialName, materialUnit, onLangChange, setMaterials, t } from "./i18n.js";
 import { Outbox } from "./field-queue.js";
+import { pushButton } from "./notify.js";
 import { liveBoard, ServerClock, startSession } from "./shell.js";
 import {
   ALLOCATION_IN_FLIGHT, DISPATCH_ACTIVE, DISPATCH_FINAL, DISPATCH_FLOW, DISPATCH_NEXT_STEP, DISPATCH_STEPS,
@@ -65,6 +66,7 @@ const outbox = new Outbox({
 // ------------------------------------------------------------------ start-up and session
 
 function init() {
+  pushButton($("#push-enable"), "field");
   $("#main").addEventListener("click", onMainClick);
   $("#new-banner").addEventListener("click", onBannerClick);
   $("#outbox-retry").addEventListener("click", () => {

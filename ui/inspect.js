@@ -8,6 +8,7 @@ import * as api from "./api.js";
 import { esc, fmtDateTime } from "./format.js";
 import { applyStatic, getLang, label, onLangChange, setLang, t } from "./i18n.js";
 import { showSignIn, submitSignIn } from "./signin.js";
+import { pushButton } from "./notify.js";
 import { DANGER_GRADES, DANGER_STEPS } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -134,6 +135,7 @@ function init() {
   $("#login-form").addEventListener("submit", (e) => submitSignIn(e, { onSignedIn: start }));
   $("#lang-toggle").addEventListener("click", () => setLang(getLang() === "zh" ? "en" : "zh"));
   document.querySelector(".lang-toggle-login").addEventListener("click", () => setLang(getLang() === "zh" ? "en" : "zh"));
+  pushButton($("#push-enable"), "inspect");
   $("#sign-out").addEventListener("click", () => signOut());
   $("#found-form").addEventListener("submit", onFound);
   $("#f-unit").addEventListener("change", renderRisks);

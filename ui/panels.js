@@ -176,6 +176,28 @@ export function incidentHtml(ctx, i, view = PLAIN_VIEW) {
   </article>`;
 }
 
+/**
+ * The messages sent about a record (its `notifications`, from the notifier's events): each recipient's channel and
+ * delivery state in the glossary's words (已送达 / 重试中 / 失败 …); past `perRecipient` messages, counts per channel and state.
+ */
+export function noticesHtml(notes, perRecipient = 4) {
+  if (!notes?.length) return "";
+  const state = (n) => `<span class="nt-s nt-${esc(n.status)}">${esc(label("notifyStatus", n.status))}</span>`;
+  let items;
+  if (notes.length <= perRecipient) {
+    items = notes.map((n) => `<span class="nt" title="${esc(n.error || "")}">${esc(label("notifyChannel", n.channel))} ${esc(n.recipient)} ${state(n)}${
+      n.status === "retrying" ? ` <span class="nt-n">×${esc(n.attempts)}</span>` : ""}</span>`);
+  } else {
+    const counts = new Map();
+    for (const n of notes) counts.set(`${n.channel}|${n.status}`, (counts.get(`${n.channel}|${n.status}`) ?? 0) + 1);
+    items = [...counts].sort().map(([k, count]) => {
+      const [channel, status] = k.split("|");
+      return `<span class="nt">${esc(label("notifyChannel", channel))} ${state({ status })} ${esc(count)}</span>`;
+    });
+  }
+  return `<div class="d-notify" data-testid="notify"><span class="nt-h">${esc(label("notifyText", "heading"))}</span>${items.join("")}</div>`;
+}
+
 export function renderDispatches(ctx, view = PLAIN_VIEW) {
   const { board, now } = ctx;
   const awaiting = board.dispatch.filter((d) => d.status === "ordered").sort((a, b) => parseIso(a.ack_deadline) - parseIso(b.ack_deadline));
@@ -196,6 +218,7 @@ export function renderDispatches(ctx, view = PLAIN_VIEW) {
       </div>
       ${incRef(d)}
       <div class="d-task">${esc(t("dispatch.deadline"))} ${esc(fmtTime(d.ack_deadline))} · ${esc(t("dispatch.task"))}：${esc(d.task)}</div>
+      ${noticesHtml(d.notifications)}
     </article>`;
   }).join("");
   const movingHtml = moving.map((d) => {
@@ -210,6 +233,7 @@ export function renderDispatches(ctx, view = PLAIN_VIEW) {
       ${incRef(d)}
       ${arriving ? `<div class="d-task">${esc(t("dispatch.arriveDeadline"))} ${esc(fmtTime(d.arrive_deadline))}</div>` : ""}
       <div class="steps">${steps}</div>
+      ${noticesHtml(d.notifications)}
     </article>`;
   }).join("");
   $("#dispatch-list").innerHTML = `
@@ -224,10 +248,28 @@ export function renderAlerts(ctx, view = PLAIN_VIEW) {
   const alerts = [...ctx.board.alerts].sort((a, b) => (rank[a.level] ?? 2) - (rank[b.level] ?? 2));
   $("#alert-count").textContent = alerts.length;
   const directives = new Map((ctx.board.directive ?? []).map((d) => [d.id, d]));
+  // Who was told of the alarm (the notifier's messages on the record it concerns).
+  const notesOf = (kind, id) => (ctx.board[kind] ?? []).find((d) => d.id === id)?.notifications ?? [];
+  const told = (a) => {
+    switch (a.kind) {
+      case "ack_overdue":
+      case "arrival_overdue":
+        return notesOf("dispatch", a.dispatch_id).filter((n) => n.purpose === "escalation");
+      case "handover_unconfirmed":
+        return notesOf("handover", a.handover_id);
+      case "disaster_report_overdue":
+        return notesOf("report_schedule", a.incident_id);
+      case "daily_report_missing":
+        return a.units.flatMap((c) => notesOf("unit", c))
+          .filter((n) => n.purpose === "daily_missing" && ctx.now - parseIso(n.queued_at) < 86_400_000);
+      default:
+        return [];
+    }
+  };
   const item = (a, title, text) => `<div class="alert ${a.level === "danger" ? "danger" : "warning"}" data-kind="${esc(a.kind)}">
       <span class="alert-icon">!</span>
       <div class="alert-main"><div class="alert-title">${esc(title)}${a.escalated ? ` <span class="alert-tag">${esc(t("alert.escalated"))}</span>` : ""}</div>
-      ${text ? `<div class="alert-text">${esc(text)}</div>` : ""}${view.alertExtra(a)}</div>
+      ${text ? `<div class="alert-text">${esc(text)}</div>` : ""}${noticesHtml(told(a), 2)}${view.alertExtra(a)}</div>
       ${a.since ? `<span class="alert-time">${esc(fmtHM(a.since))}</span>` : ""}</div>`;
   $("#alert-list").innerHTML = alerts.map((a) => {
     switch (a.kind) {
@@ -407,6 +449,7 @@ export function renderWarnings(ctx, view = PLAIN_VIEW) {
       <div class="warn-headline">${esc(w.headline)}</div>
       <div class="warn-sub">${esc(label("subtype", w.subtype))} · ${esc(label("warningSource", w.source))} · ${when}</div>
       ${receipts.length ? `<div class="warn-sum">${esc(t("warning.signedOf", { n: signed, total: receipts.length }))}${overdue && live ? ` · <span class="hot">${esc(t("warning.overdueN", { n: overdue }))}</span>` : ""}</div>` : ""}
+      ${noticesHtml([...(w.notifications ?? []), ...receipts.flatMap((r) => r.notifications ?? [])], 0)}
       ${streetRows}
       ${view.warningActions(w, receipts)}
     </article>`;

@@ -8,6 +8,7 @@ import { onLangChange, t } from "./i18n.js";
 import { DAILY_REPORT_DUE, REPORTING_KINDS, shanghaiDay } from "./board-model.js";
 import { startSession } from "./shell.js";
 import { showSignIn } from "./signin.js";
+import { pushButton } from "./notify.js";
 import { IncidentForm } from "./reporter-incident.js";
 import { WarningsTab } from "./reporter-warnings.js";
 
@@ -18,6 +19,7 @@ const fileCommand = new api.Command("/reports/daily");
 let toastTimer = null;
 
 function init() {
+  pushButton($("#push-enable"), "reporter");
   $("#file-zero").addEventListener("click", () => file(true, ""));
   $("#file-news").addEventListener("click", openSheet);
   $("#sheet-form").addEventListener("submit", onSheetSubmit);

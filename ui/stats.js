@@ -178,6 +178,11 @@ function init() {
     e.preventDefault();
     download(`/reports/daily?day=${$("#daily-day").value}&format=xlsx`, `零报告-${$("#daily-day").value}.xlsx`);
   });
+  $("#daily-month").value = shanghaiDay(Date.now()).slice(0, 7);
+  $("#daily-month-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    download(`/reports/daily/month?month=${$("#daily-month").value}&format=xlsx`, `零报告月报-${$("#daily-month").value}.xlsx`);
+  });
   onLangChange(render);
   startShell({
     route: "GET /reports/summary",

@@ -32,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.common import DomainError
 from gateway.citylink.cloudevents import to_cloudevent
+from gateway.citylink.privacy import for_the_city
 from gateway.context import CommandContext, Principal
 from gateway.adapters.eventstore import DistrictLog
 from gateway.service_layer.commands import RecordReportedUpward, RecordReportsAcknowledged
@@ -249,7 +250,8 @@ class Relay:
         for n in notifications:
             # Positions may skip numbers (a PostgreSQL sequence does on a failed insert), so each
             # event names the one before it: the receiver can tell a skip from a lost event.
-            events.append(to_cloudevent(self.log, n, self.source) | {"prevposition": previous})
+            # Personal phones of the people register stay in the district (gateway/citylink/privacy.py).
+            events.append(for_the_city(to_cloudevent(self.log, n, self.source)) | {"prevposition": previous})
             previous = n.id
         body = json.dumps(events, ensure_ascii=False, separators=(",", ":")).encode()
         first, last = notifications[0].id, notifications[-1].id

@@ -33,6 +33,8 @@ from gateway.entrypoints.api import (
     events,
     incidents,
     materials,
+    people,
+    plans,
     prevention,
     readiness,
     push,
@@ -180,6 +182,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         hub = Hub(c.store, c.bus, c.relay_status, flush_seconds=c.settings.ws_flush_ms / 1000,
                   verified_days=c.settings.verified_report_days,
                   lapsed=lambda grants: lapsed_grants(grants, c.accounts))
+        hub.signins = c.accounts.last_signins  # readiness: the platform item is judged from them at each snapshot
         await hub.start()
         app.state.hub = hub
         tune_gc(c.settings.gc_young_threshold)
@@ -243,7 +246,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     # Every HTTP route is authorised by one table (gateway/authz.py) before its own dependencies run.
     routers = [m.router for m in (afteraction, auth, units, incidents, teams, dispatches, warehouses, materials, allocations, users, board, events,
                                   relay, replay, reports, warnings, disaster_reports, duty, prevention, push,
-                                  readiness)]
+                                  readiness, plans, people)]
     for router in routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(authorize)])
     app.include_router(board_live.router, prefix="/api/v1")  # authenticates in its hello message

@@ -235,6 +235,7 @@ class Hub:
         self.awaiting_hello = 0  # board sockets accepted and not yet past their hello (api/board_live.py)
         self.bus = bus
         self.relay_status = relay_status
+        self.signins: Callable[[], dict[str, datetime]] = dict  # the accounts' last sign-ins (readiness), set by the app
         self.flush_seconds = flush_seconds
         self.flush_duty = flush_duty
         self._relay_seen: tuple[Any, ...] | None = None
@@ -607,7 +608,8 @@ class Hub:
         """Runs in a worker thread: read, assemble, encode and serialize once for a whole scope."""
         position, docs = self.store.snapshot(BOARD_KINDS)
         relay = self.relay_status()
-        board = encode(assemble(docs, position, datetime.now(timezone.utc), visible, relay=relay, verified_days=self.verified_days))
+        board = encode(assemble(docs, position, datetime.now(timezone.utc), visible, relay=relay, verified_days=self.verified_days,
+                                signins=self.signins()))
         # The frame is the board's text inside an envelope: encoded once, used by both answers.
         text = f'{{"type":"snapshot","position":{position},"board":{board}}}'
         return _Built(position, text, frame_bytes(text), board)

@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 
 from domain.disaster_reports import BOUNDS, FIGURES, SECTORS, WHOLE, Stage
 from domain.incidents import Category, Level
+from domain.plans import MAX_FINDINGS, MAX_PARTICIPANTS, DrillKind, Mechanism, PlanKind
 from domain.teams import TeamKind
 from domain.units import UnitKind
 from domain.warnings import WarningLevel
@@ -495,6 +496,61 @@ class RejectIn(Body):
     deadline: FutureDatetime
 
 
+# -- 预案与演练 -----------------------------------------------------------------------------
+Version = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class PlanIn(Body):
+    """A plan of a unit; its document uploaded first (POST /evidence for the same unit) and named by SHA-256."""
+
+    unit_code: UnitCode
+    kind: PlanKind
+    mechanism: Mechanism | None = Field(default=None, description="a mechanism document's mechanism (kind `mechanism` only)")
+    hazard: Annotated[str, Field(max_length=40)] = Field(default="", description="a special plan's hazard, e.g. 防汛")
+    title: Name
+    version: Version
+    revised_on: date = Field(description="the day this version was revised (issued), Asia/Shanghai")
+    document: Sha256
+
+
+class PlanRevisionIn(Body):
+    version: Version
+    revised_on: date
+    document: Sha256
+    title: Annotated[str, Field(max_length=200)] = ""
+    note: Annotated[str, Field(max_length=500), MULTILINE] = ""
+
+
+class PlanFilingIn(Body):
+    filed_with: Annotated[str, Field(min_length=1, max_length=100)] = Field(description="the body it is filed with, e.g. 区应急管理局")
+    filed_on: date
+    reference: Annotated[str, Field(max_length=60)] = ""
+
+
+class PlanRetireIn(Body):
+    reason: Annotated[str, Field(min_length=1, max_length=500), MULTILINE]
+
+
+class DrillFindingIn(Body):
+    """A finding of a drill, and the rectification item it becomes: who fixes it, by when."""
+
+    finding: Annotated[str, Field(min_length=1, max_length=500), MULTILINE]
+    owner: Annotated[str, Field(min_length=1, max_length=100)]
+    deadline: date
+
+
+class DrillIn(Body):
+    kind: DrillKind
+    held_on: date
+    scenario: Annotated[str, Field(min_length=1, max_length=1000), MULTILINE]
+    participants: Annotated[int, Field(strict=True, ge=1, le=MAX_PARTICIPANTS)]
+    participant_units: Annotated[list[UnitCode], Field(max_length=100)] = Field(default_factory=list)
+    people: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=500)] = Field(default_factory=list)
+    findings: Annotated[list[DrillFindingIn], Field(max_length=MAX_FINDINGS)] = Field(default_factory=list)
+
+
+class ResolveIn(Body):
+    note: Annotated[str, Field(min_length=1, max_length=500), MULTILINE]
 # -- readiness: team strength, inspection campaigns, 销号 ----------------------------------------
 class StrengthIn(Body):
     members: Annotated[int, Field(strict=True, ge=1, le=2000)]
@@ -526,3 +582,52 @@ class PushSubscriptionIn(Body):
     keys: PushKeysIn
     expirationTime: int | None = None  # noqa: N815 (the browser's name)
     device: Annotated[str, Field(max_length=120)] = ""
+
+
+# -- the people register (人员 / 通讯录) and training (培训) -------------------------------------------
+PostCode = Annotated[str, Field(pattern=r"^[a-z_]{1,40}$", description="a post (domain.people.Post)")]
+Phone = Annotated[str, Field(min_length=5, max_length=20, pattern=r"^\+?[0-9][0-9\- ]{4,19}$")]
+PersonName = Annotated[str, Field(min_length=1, max_length=50)]
+
+
+class PersonRegisterIn(Body):
+    """A named person of a unit, with their phone and one or more posts."""
+
+    unit_code: UnitCode
+    name: PersonName
+    phone: Phone
+    posts: Annotated[list[PostCode], Field(min_length=1, max_length=13)]
+    team_id: UUID | None = None
+
+
+class ContactIn(Body):
+    name: PersonName
+    phone: Phone
+
+
+class PostsIn(Body):
+    posts: Annotated[list[PostCode], Field(min_length=1, max_length=13)]
+    team_id: UUID | None = None
+
+
+class AccountLinkIn(Body):
+    username: Annotated[str, Field(max_length=64, description="the person's account of the same unit; empty unlinks")]
+
+
+class LeftIn(Body):
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class TrainingIn(Body):
+    """A training session held: organising unit, day, topic, hours and the people who attended."""
+
+    unit_code: UnitCode
+    day: date
+    topic: Annotated[str, Field(min_length=1, max_length=200)]
+    hours: Annotated[float, Field(gt=0, le=200)]
+    attendees: Annotated[list[UUID], Field(min_length=1, max_length=500)]
+    notes: Annotated[str, Field(max_length=4000), MULTILINE] = ""
+
+
+class AttendeesIn(Body):
+    attendees: Annotated[list[UUID], Field(min_length=1, max_length=500)]

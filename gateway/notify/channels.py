@@ -14,7 +14,6 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -84,25 +83,26 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def load_vapid(private_key: str, data_dir: Path | None) -> Any:
-    """The VAPID key: from settings (PEM, or the base64url raw key), or generated once and kept in the data dir
-    (demo and test; a deployment sets YINGJI_VAPID_PRIVATE_KEY so every gateway serves the same public key)."""
+def load_vapid(private_key: str, generated: Any = None) -> Any:
+    """The VAPID key: from settings (PEM, or the base64url raw key), or else `generated()`'s PEM (made once and kept
+    in the accounts database, so every process of the deployment signs with the same key)."""
     from py_vapid import Vapid
 
     if private_key.strip().startswith("-----BEGIN"):
         return Vapid.from_pem(private_key.encode())
     if private_key.strip():
         return Vapid.from_string(private_key.strip())
-    if data_dir is None:
+    if generated is None:
         raise ValueError("no VAPID key")
-    path = Path(data_dir) / "vapid-private.pem"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = Vapid()
-        key.generate_keys()
-        path.write_bytes(key.private_pem())
-        path.chmod(0o600)
-    return Vapid.from_pem(path.read_bytes())
+    return Vapid.from_pem(generated().encode())
+
+
+def new_vapid_pem() -> str:
+    from py_vapid import Vapid
+
+    key = Vapid()
+    key.generate_keys()
+    return key.private_pem().decode()
 
 
 def vapid_public_key(vapid: Any) -> str:

@@ -53,7 +53,7 @@ class Notifier:
     def __init__(self, log_: DistrictLog, store: DocStore, outbox: Outbox, state: RelayState, service: CommandService,
                  planner: Planner, channels: dict[str, Any], lease: Lease, *, quiet: Any = None, batch_size: int = 200,
                  backoff_base: float = 2.0, backoff_max: float = 300.0, give_up: timedelta = timedelta(hours=24),
-                 clock: Any = None):
+                 max_age: timedelta | None = timedelta(hours=6), clock: Any = None):
         self.log = log_
         self.store = store
         self.outbox = outbox
@@ -67,6 +67,7 @@ class Notifier:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.give_up = give_up
+        self.max_age = max_age
         self.clock = clock or utc_now
         self._wake = threading.Event()
         self._daily_done: str | None = None
@@ -103,6 +104,8 @@ class Notifier:
         for n in notes:
             if self.planner.handles(n.topic):
                 event = self.log.decode(n)
+                if self.max_age is not None and event.timestamp < now - self.max_age:
+                    continue  # news too old to send (see Settings.notify_max_age_minutes)
                 rows += [self._row(i, n.id, now) for i in self.planner.plan(f"{n.originator_id}:{n.originator_version}", event)]
         self.outbox.plan(position, notes[-1].id, rows)
         return len(notes)

@@ -61,6 +61,14 @@ subscriptions_table = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# Values the notifier's processes must agree on (the generated VAPID key): the first to write one wins.
+keys_table = Table(
+    "notify_keys",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
@@ -83,6 +91,16 @@ def _insert(engine: Engine, table: Table) -> Any:
 
 def subscription_id(endpoint: str) -> str:
     return hashlib.sha256(endpoint.encode()).hexdigest()[:32]
+
+
+def shared_value(engine: Engine, name: str, make: Any) -> str:
+    """The value stored under `name`, made and stored by the first process to ask (every gateway then serves the
+    same public VAPID key, so a phone subscribed through one is reached by the notifier of any)."""
+    metadata.create_all(engine, tables=[keys_table])
+    with engine.begin() as conn:
+        conn.execute(_insert(engine, keys_table).values(name=name, value=make()).on_conflict_do_nothing(index_elements=["name"]))
+    with engine.connect() as conn:
+        return str(conn.execute(select(keys_table.c.value).where(keys_table.c.name == name)).scalar_one())
 
 
 class Outbox:

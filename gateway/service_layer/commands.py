@@ -668,6 +668,86 @@ ROUTE_OF.update({
 })
 
 
+# -- 预案与演练: plans, mechanism documents, drills --------------------------------------
+# The plan's document is a file uploaded first (POST /evidence), named here by its SHA-256.
+@dataclass(frozen=True)
+class RegisterPlan(Command):
+    unit_code: str
+    kind: str
+    title: str
+    version: str
+    revised_on: date
+    document: str
+    mechanism: str | None = None
+    hazard: str = ""
+
+
+@dataclass(frozen=True)
+class RevisePlan(Command):
+    plan_id: UUID
+    version: str
+    revised_on: date
+    document: str
+    note: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class FilePlan(Command):
+    plan_id: UUID
+    filed_with: str
+    filed_on: date
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class RetirePlan(Command):
+    plan_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecordDrill(Command):
+    plan_id: UUID
+    kind: str
+    held_on: date
+    scenario: str
+    participants: int
+    participant_units: list[str] = field(default_factory=list)
+    people: list[str] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)  # each: finding, owner, deadline (a rectification item)
+
+
+@dataclass(frozen=True)
+class ResolveDrillFinding(Command):
+    drill_id: UUID
+    n: int
+    note: str
+
+
+@dataclass(frozen=True)
+class EscalatePlan(Command):
+    plan_id: UUID
+    reason: str  # domain.plans.Lapse
+
+
+@dataclass(frozen=True)
+class EscalateUnitDrills(Command):
+    unit_code: str
+
+
+ROUTE_OF.update({
+    RegisterPlan: "POST /plans",
+    RevisePlan: "POST /plans/{plan_id}/revise",
+    FilePlan: "POST /plans/{plan_id}/file",
+    RetirePlan: "POST /plans/{plan_id}/retire",
+    RecordDrill: "POST /plans/{plan_id}/drills",
+    ResolveDrillFinding: "POST /drills/{drill_id}/findings/{n}/resolve",
+    EscalatePlan: None,  # the watchdog, when a plan's drill or revision lapses
+    EscalateUnitDrills: None,  # the watchdog, when a unit has not drilled within 2 years
+})
+
+
 # -- readiness: inspection campaigns (自查 / 督查) and their rectification items to 对标销号 ----------
 @dataclass(frozen=True)
 class OpenCampaign(Command):
@@ -695,4 +775,67 @@ ROUTE_OF.update({
     OpenCampaign: "POST /campaigns",
     SignOffRectification: "POST /rectifications/{rectification_id}/sign-off",
     EscalateRectification: None,  # the watchdog, when a rectification deadline passes with the item open
+})
+
+
+# -- the people register (人员 / 通讯录) and training (培训) -------------------------------------------
+@dataclass(frozen=True)
+class RegisterPerson(Command):
+    unit_code: str
+    name: str
+    phone: str
+    posts: list[str]
+    team_id: UUID | None = None  # the team a team leader or member serves in
+
+
+@dataclass(frozen=True)
+class UpdatePersonContact(Command):
+    person_id: UUID
+    name: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class ChangePersonPosts(Command):
+    person_id: UUID
+    posts: list[str]
+    team_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class LinkPersonAccount(Command):
+    person_id: UUID
+    username: str  # the person's platform account (a reporter's login) of the same unit; "" unlinks
+
+
+@dataclass(frozen=True)
+class MarkPersonLeft(Command):
+    person_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecordTraining(Command):
+    unit_code: str  # the organising unit; the session's level is its level
+    day: date
+    topic: str
+    hours: float
+    attendees: list[UUID]
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class AddTrainingAttendees(Command):
+    training_id: UUID
+    attendees: list[UUID]
+
+
+ROUTE_OF.update({
+    RegisterPerson: "POST /people",
+    UpdatePersonContact: "POST /people/{person_id}/contact",
+    ChangePersonPosts: "POST /people/{person_id}/posts",
+    LinkPersonAccount: "POST /people/{person_id}/account",
+    MarkPersonLeft: "POST /people/{person_id}/left",
+    RecordTraining: "POST /trainings",
+    AddTrainingAttendees: "POST /trainings/{training_id}/attendees",
 })

@@ -73,6 +73,7 @@ from gateway.service_layer import commands as c
 from gateway.errors import Conflict, Forbidden, IdempotencyMismatch, NotFound, VersionConflict
 from gateway.adapters.eventstore import DistrictLog, IdempotencyRecord, StoredAnswer
 from gateway.adapters.evidence import EvidenceStore
+from gateway.service_layer.plans import PlanCommands
 from gateway.adapters.accounts import Accounts
 from gateway.service_layer import accounts as account_commands
 from gateway.service_layer.accounts import AccountAnswer
@@ -89,7 +90,7 @@ class Accepted:
     replayed: bool = False
 
 
-class CommandService:
+class CommandService(PlanCommands):
     def __init__(self, log: DistrictLog, ack_minutes: dict[str, int], clock: Callable[[], datetime] | None = None,
                  arrive_minutes: dict[str, int] | None = None, verified_days: int = VERIFIED_REPORT_DAYS,
                  handover_grace: timedelta = HANDOVER_GRACE, evidence: EvidenceStore | None = None,
@@ -1067,9 +1068,21 @@ HANDLERS: dict[type[c.Command], Callable[..., Accepted | AccountAnswer]] = {
     c.RejectHiddenDanger: CommandService.reject_hidden_danger,
     c.CloseHiddenDanger: CommandService.close_hidden_danger,
     c.EscalateHiddenDanger: CommandService.escalate_hidden_danger,
+    c.RegisterPlan: CommandService.register_plan,
+    c.RevisePlan: CommandService.revise_plan,
+    c.FilePlan: CommandService.file_plan,
+    c.RetirePlan: CommandService.retire_plan,
+    c.RecordDrill: CommandService.record_drill,
+    c.ResolveDrillFinding: CommandService.resolve_drill_finding,
+    c.EscalatePlan: CommandService.escalate_plan,
+    c.EscalateUnitDrills: CommandService.escalate_unit_drills,
 }
 
 # Readiness commands live in their own module (team strength, campaigns, 销号); they join the one table.
 from gateway.service_layer import readiness as _readiness  # noqa: E402
 
 HANDLERS.update(_readiness.HANDLERS)
+# The people register and training (人员 / 通讯录 / 培训), likewise.
+from gateway.service_layer import people as _people  # noqa: E402
+
+HANDLERS.update(_people.HANDLERS)

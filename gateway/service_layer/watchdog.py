@@ -3,7 +3,8 @@
 Missed deadlines: a dispatch's acknowledgement or arrival; a warning receipt; a staged disaster
 report's (初报, each day's 续报, 核报: `projections.disaster_reports.owing`); a shift handover the
 incoming officer has not confirmed in time; a hidden danger's rectification deadline; a readiness
-campaign's rectification item (整改事项) still open at its deadline. It finds
+campaign's rectification item (整改事项) still open at its deadline; a plan not drilled within 2 years or not
+revised within its cycle, and a unit not drilled within 2 years (预案与演练). It finds
 candidates in the read models (cheap, possibly stale) and sends the escalation commands through
 the command pipeline; the aggregates refuse a second escalation of the same miss and anything no
 longer overdue (a report's miss is an aggregate named by incident, stage and day, so a second
@@ -23,12 +24,15 @@ from domain.common import DomainError
 from domain.disaster_reports import CONTINUING_LOOKBACK_DAYS
 from domain.dispatches import RUNNING_DEADLINE, running_deadline
 from domain.prevention import DANGER_RUNNING, danger_overdue
+from domain.plans import Lapse
+from domain.policy import local_day
 from domain.warnings import ReceiptStatus
 from gateway.context import CommandContext, Principal
 from gateway.service_layer import commands as c
 from gateway.service_layer.service import CommandService
 from projections.campaigns import is_overdue as rectification_is_overdue
 from projections.disaster_reports import owing
+from projections.plans import PLAN, UNIT_DRILLS
 from projections.store import DocStore
 
 log = logging.getLogger("yingji.watchdog")
@@ -84,6 +88,21 @@ class Watchdog:
                 if d.get("deadline") and danger_overdue(d["status"], datetime.fromisoformat(d["deadline"]), now)
                 and d["deadline"] not in {x["deadline"] for x in d.get("escalations", [])}]
 
+    def plan_candidates(self, now: datetime) -> list[c.Command]:
+        """Active plans past their drill or revision due day, and units past their drill due day, not yet escalated
+        for that due day (the due days in the documents come from domain.policy.drill_due and the revision cycle)."""
+        today = local_day(now).isoformat()
+        plans, _ = self.store.list(PLAN, statuses=["active"], limit=10_000_000)
+        out: list[c.Command] = []
+        for p in plans:
+            for reason, due in ((Lapse.DRILL, p["drill_due_on"]), (Lapse.REVISION, p["revision_due_on"])):
+                if due and today > due and not any(x["reason"] == reason and x["due_on"] == due for x in p["escalations"]):
+                    out.append(c.EscalatePlan(UUID(p["id"]), reason.value))
+        records, _ = self.store.list(UNIT_DRILLS, limit=10_000_000)
+        out += [c.EscalateUnitDrills(u["unit_code"]) for u in records
+                if today > u["drill_due_on"] and u["drill_due_on"] not in {x["due_on"] for x in u["escalations"]}]
+        return out
+
     def overdue_rectifications(self, now: datetime) -> list[str]:
         """Rectification items (整改事项) still open past their deadline and not yet escalated."""
         docs, _ = self.store.list("rectification", statuses=["open"], limit=100_000)
@@ -95,7 +114,7 @@ class Watchdog:
         commands: list[c.Command] = [c.EscalateHiddenDanger(UUID(d)) for d in self.overdue_dangers(now)]
         commands += [c.EscalateWarningReceipt(UUID(r)) for r in self.receipt_candidates(now)]
         commands += [c.EscalateDispatch(UUID(d), reason) for d, reason in self.candidates(now)]
-        commands += self.report_candidates(now) + self.handover_candidates(now)
+        commands += self.report_candidates(now) + self.handover_candidates(now) + self.plan_candidates(now)
         commands += [c.EscalateRectification(UUID(r)) for r in self.overdue_rectifications(now)]
         for command in commands:
             try:

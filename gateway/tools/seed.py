@@ -14,9 +14,11 @@ import eventsourcing.domain as es_domain
 from gateway.container import Container
 from gateway.context import CommandContext, Principal
 from gateway.service_layer import commands as cmd
+from gateway.tools.seed_plans import seed_plans
 from domain.disaster_reports import STAGED_CATEGORIES
 from domain.policy import REPORT_UPWARD_WITHIN, duty_day, local_day
 from projections.duty import open_items
+from gateway.tools.seed_people import seed_people
 from gateway.tools.seed_readiness import seed_readiness
 
 log = logging.getLogger("yingji.seed")
@@ -147,6 +149,8 @@ def seed_demo(c: Container) -> dict[str, int]:
                               villages[1], {"patrols": 6, "people_moved": 18, "danger_points": 3}, "已转移村西低洼处群众")
     seed_duty_desk(c, villages)
     counts = seed_prevention(c, admin, now)
+    counts |= seed_people(c, now, team_ids)
+    counts |= seed_plans(c, admin, now, STREETS)
     counts |= seed_readiness(c, now, team_ids, warehouses)
     return {"units": 1 + len(STREETS) + len(villages), "teams": len(team_ids) + len(TEAM_EXTRAS), "warehouses": len(warehouses), **counts}
 

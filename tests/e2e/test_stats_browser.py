@@ -67,6 +67,16 @@ def test_a_commander_reads_the_month_per_street_and_exports_it(server: Server, p
     streets = list(wb["分街道统计"].iter_rows(values_only=True))
     assert sum(r[1] for r in streets[1:]) == summary["incidents"]
 
+    with page.expect_download() as done:  # the month's daily reports: village × day, as the API's month says
+        page.click("#daily-month-form button[type=submit]")
+    done.value.save_as(tmp_path / "month.xlsx")
+    matrix = list(openpyxl.load_workbook(tmp_path / "month.xlsx", read_only=True)["零报告月报"].iter_rows(values_only=True))
+    api = server.client("commander")
+    month = api.get("/reports/daily/month").json()
+    api.close()
+    assert len(matrix) - 1 == month["total"] == 42
+    assert sum(r[-4] + r[-3] for r in matrix[1:]) == sum(i["filed"] + i["late"] for i in month["items"])
+
     page.select_option("#w-preset", "7")
     page.wait_for_function("() => location.hash.includes('preset=7')")
     page.click("#lang-toggle")

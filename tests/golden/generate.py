@@ -46,7 +46,7 @@ from gateway.errors import Conflict, Forbidden, NotFound
 from gateway.service_layer import commands as cmd
 from gateway.service_layer.commands import CityAlert
 from gateway.settings import Settings
-from gateway.tools import seed
+from gateway.tools import seed, seed_plans
 from gateway.tools.backup import export_log, import_log
 from projections.board import SHANGHAI
 from tests.golden.views import EXPECTED, FIXTURE, NOW, SOURCE, dump, views
@@ -123,7 +123,10 @@ class History:
         self.seeded_dispatches: list[str] = []
         self.reporters: dict[str, Principal] = {}
         self.dangers: list[str] = []  # hidden dangers the demo seeded
+        self.plans: dict[str, tuple[str, str]] = {}  # plan id -> (unit code, title), as the demo registered them
         self.rectifications: list[str] = []  # the demo's self-inspection's rectification items
+        self.people: dict[str, dict[str, Any]] = {}  # id -> {unit_code, posts}: the demo's people register
+        self.trainings: dict[str, dict[str, Any]] = {}  # id -> {unit_code, attendees}
 
     # -- plumbing ------------------------------------------------------------
     def at(self, t: datetime, action: Callable[[], None]) -> None:
@@ -173,8 +176,14 @@ class History:
                 self.seeded_dispatches.append(str(e.originator_id))
             elif name == "HiddenDanger.Found":
                 self.dangers.append(str(e.originator_id))
+            elif name == "Plan.Registered":
+                self.plans[str(e.originator_id)] = (e.unit_code, e.title)
             elif name == "Rectification.Raised":
                 self.rectifications.append(str(e.originator_id))
+            elif name == "Person.Registered":
+                self.people[str(e.originator_id)] = {"unit_code": e.unit_code, "posts": list(e.posts)}
+            elif name == "TrainingSession.Recorded":
+                self.trainings[str(e.originator_id)] = {"unit_code": e.unit_code, "attendees": {str(a) for a in e.attendees}}
         for code, kind in self.units.items():
             if kind in ("village", "community"):
                 self.reporters[code] = p(f"reporter-{code[-6:]}", "reporter", code, f"灾害信息员 {code[-3:]}号")
@@ -196,6 +205,7 @@ class History:
         for did in self.dangers:
             self.at(T0 + timedelta(days=8, hours=1), lambda did=did: self.attempt("escalate hidden danger", lambda: self.s.escalate_hidden_danger(
                 self.ctx(WATCHDOG), UUID(did))))
+        self.plans_life(start_day)
         # Readiness: the self-inspection's item still open at its deadline (7 days) is escalated once by the watchdog.
         for rid in self.rectifications:
             self.at(T0 + timedelta(days=7, hours=1), lambda rid=rid: self.attempt("escalate rectification", lambda: self.s.handle(
@@ -228,6 +238,92 @@ class History:
         self.at(day(1) + timedelta(hours=7, minutes=40), lambda: self.district_warning("red", [DISTRICT], False))
         self.at(day(4) + timedelta(hours=9, minutes=10), self.city_warning)
         self.at(day(6) + timedelta(hours=10), lambda: self.district_warning("blue", [DISTRICT[:6] + "005000"], True))
+        # The people register: a new phone, a persuader made deputy head of the station, a militiaman leaving and his
+        # replacement, a street training's late sign-in sheet (attendees added).
+        self.at(day(1) + timedelta(hours=10, minutes=5), self.people_contact)
+        self.at(day(2) + timedelta(hours=15, minutes=30), self.people_posts)
+        self.at(day(4) + timedelta(hours=11), self.people_turnover)
+        self.at(day(5) + timedelta(hours=16), self.training_late_sheet)
+
+    # -- the people register and training ------------------------------------------------------
+    def _someone(self, post: str) -> str:
+        return self.rng.choice(sorted(pid for pid, p in self.people.items() if post in p["posts"] and not p.get("left")))
+
+    def people_contact(self) -> None:
+        pid = self._someone("station_head")
+        person = self.c.log.repository.get(UUID(pid))
+        self.s.handle(self.ctx(COMMANDER), cmd.UpdatePersonContact(UUID(pid), person.name, "1380374" + f"{self.rng.randrange(10_000):04d}"))
+
+    def people_posts(self) -> None:
+        pid = self._someone("persuader")
+        self.s.handle(self.ctx(COMMANDER), cmd.ChangePersonPosts(UUID(pid), ["station_deputy", "persuader"]))
+        self.people[pid]["posts"] = ["station_deputy", "persuader"]
+
+    def people_turnover(self) -> None:
+        pid = self._someone("militia")
+        self.s.handle(self.ctx(COMMANDER), cmd.MarkPersonLeft(UUID(pid), "外出务工，退出民兵应急连"))
+        self.people[pid]["left"] = True
+        unit = self.people[pid]["unit_code"]
+        new = self.s.handle(self.ctx(COMMANDER), cmd.RegisterPerson(unit_code=unit, name="韩新民", phone="13803741234", posts=["militia"]))
+        self.people[new.id] = {"unit_code": unit, "posts": ["militia"]}
+
+    def training_late_sheet(self) -> None:
+        tid = sorted(t for t, v in self.trainings.items() if v["unit_code"] != DISTRICT)[0]
+        session = self.trainings[tid]
+        missing = sorted(pid for pid, p in self.people.items() if within(session["unit_code"], p["unit_code"])
+                         and pid not in session["attendees"] and not p.get("left") and "office_staff" not in p["posts"])
+        add = [UUID(pid) for pid in missing[:2]]
+        self.s.handle(self.ctx(COMMANDER), cmd.AddTrainingAttendees(UUID(tid), add))
+        session["attendees"] |= {str(a) for a in add}
+
+    # -- 预案与演练 ------------------------------------------------------------------------------
+    def plans_life(self, start_day: date) -> None:
+        """The demo's lapsed plan escalated by the watchdog; a revision filed again; a plan retired; a village's plan
+        entered with a registration two years back (its unit record lapses and escalates); a drill whose finding is
+        rectified; an exercise incident linked to a plan."""
+        day = lambda d, h: datetime.combine(start_day + timedelta(days=d), datetime.min.time(), tzinfo=SHANGHAI) + timedelta(hours=h)  # noqa: E731
+        by_title = {title: pid for pid, (_, title) in self.plans.items()}
+        lapsed = next(pid for title, pid in by_title.items() if "危险化学品" in title)
+        self.at(day(0, 10), lambda: self.s.escalate_plan(self.ctx(WATCHDOG), UUID(lapsed), "drill_lapsed"))
+        overall = by_title["东城区突发事件总体应急预案"]
+
+        def revise() -> None:
+            sha = self.c.evidence.put(seed_plans.demo_pdf("Dongcheng overall plan 2026"), unit_code=DISTRICT, name="总体预案2026.pdf",
+                                      uploaded_by="operator")["sha256"]
+            today = self.clock.now().astimezone(SHANGHAI).date()
+            self.s.handle(self.ctx(OPERATOR), cmd.RevisePlan(UUID(overall), "2026版", today, sha, "按新修订的突发事件应对法调整响应分级"))
+            self.s.handle(self.ctx(OPERATOR), cmd.FilePlan(UUID(overall), "许昌市应急管理局", today, "许应急备〔2026〕021号"))
+
+        self.at(day(1, 15), revise)
+        waterlog = next(pid for title, pid in by_title.items() if "城市内涝" in title)
+        self.at(day(2, 11), lambda: self.s.handle(self.ctx(COMMANDER), cmd.RetirePlan(UUID(waterlog), "并入街道防汛应急预案")))
+        village = DISTRICT[:6] + "003004"
+        entered: dict[str, str] = {}
+
+        def late_entry() -> None:
+            sha = self.c.evidence.put(seed_plans.demo_pdf("village flood plan 2023"), unit_code=village, name="村防汛预案.pdf",
+                                      uploaded_by="operator")["sha256"]
+            real = self.s.clock
+            self.s.clock = lambda: real() - timedelta(days=800)  # entered with the register's first filling, two years back
+            try:
+                entered["id"] = self.s.handle(self.ctx(OPERATOR), cmd.RegisterPlan(
+                    village, "special", "尚集村防汛应急预案", "2023版", (real() - timedelta(days=900)).date(), sha, hazard="防汛")).id
+            finally:
+                self.s.clock = real
+
+        self.at(day(3, 9), late_entry)
+        self.at(day(3, 9.5), lambda: self.s.handle(self.ctx(WATCHDOG), cmd.EscalateUnitDrills(village)))
+        flood_plan = next(pid for title, pid in by_title.items() if title.startswith("新兴街道防汛"))
+        drill: dict[str, str] = {}
+
+        def record() -> None:
+            today = self.clock.now().astimezone(SHANGHAI).date()
+            drill["id"] = self.s.handle(self.ctx(OPERATOR), cmd.RecordDrill(
+                UUID(flood_plan), "comprehensive", today, "汛前综合演练：河道水位超警戒，魏庄村群众转移", 126, [DISTRICT[:6] + "001000"],
+                findings=[{"finding": "转移集合点照明不足", "owner": "魏庄村民委员会", "deadline": (today + timedelta(days=7)).isoformat()}])).id
+
+        self.at(day(4, 9), record)
+        self.at(day(7, 16), lambda: self.s.handle(self.ctx(OPERATOR), cmd.ResolveDrillFinding(UUID(drill["id"]), 1, "已加装太阳能照明灯")))
 
     # -- the duty desk: a handover each morning, the roster kept a week ahead --------------------
     def handover(self, d: int) -> None:

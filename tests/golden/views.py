@@ -22,12 +22,15 @@ from gateway.entrypoints.api.disaster_reports import list_reports
 from gateway.entrypoints.api.duty import list_handovers
 from gateway.entrypoints.api.dispatches import list_dispatches
 from gateway.entrypoints.api.incidents import list_incidents
+from gateway.entrypoints.api.people import list_people, list_trainings
+from gateway.entrypoints.api.plans import list_drill_findings, list_drills, list_plans, readiness
 from gateway.entrypoints.api.prevention import hidden_danger_stats, list_hidden_dangers, list_risk_points
 from gateway.entrypoints.api.relay import list_directives
 from gateway.entrypoints.api.reports import daily_reports
 from gateway.entrypoints.api.teams import list_teams
 from gateway.entrypoints.api.warehouses import list_warehouses
 from gateway.entrypoints.api.warnings import list_warnings, responses
+from domain.people import Post
 from projections.board import BOARD_KINDS, assemble
 from projections.replay import BoardState
 
@@ -74,6 +77,13 @@ def views(c: Container, manifest: dict[str, Any]) -> dict[str, Any]:
         "hidden-dangers": list_hidden_dangers(**args, status=None, grade=None, street=None, overdue=None, **paged),
         "hidden-danger-stats": hidden_danger_stats(**args, start=None, end=None),
         "risk-points": list_risk_points(**args, level=None, **paged),
+        # the people register: the reporters (the tag column) with the days they trained; every training session
+        "people-reporters": list_people(**args, post=Post.INFO_REPORTER, status=None, **paged),
+        "trainings": list_trainings(**args, **paged),
+        "plans": list_plans(**args, unit=None, kind=None, status=None, **paged),
+        "plan-readiness": readiness(**args, unit=None),
+        "drills": list_drills(**args, unit=None, plan_id=None, status=None, **paged),
+        "drill-findings": list_drill_findings(**args, unit=None, open_only=False),
     }
     for w in out["warnings"]["items"]:
         out[f"warning-responses-{w['id']}"] = responses(w["id"], c, ADMIN, position)

@@ -78,13 +78,14 @@ class NotifyDistrict:
 
 
 @contextmanager
-def notify_district(tmp_path: Any, **overrides: Any) -> Iterator[NotifyDistrict]:
+def notify_district(base: Any, **overrides: Any) -> Iterator[NotifyDistrict]:
+    """`base`: a tmp_path (the embedded default) or Settings (e.g. a PostgreSQL schema of its own)."""
     sms = SmsGateway(SECRET)
     sms_url = sms.serve()
     push = PushEndpoint()
-    settings = Settings(data_dir=tmp_path, secret_key="test-secret-of-at-least-32-bytes!", sms_url=sms_url, sms_secret=SECRET,
-                        sms_timeout=0.3, push_timeout=0.5, push_allow_http=True, notify_backoff_max=0.2, watchdog_seconds=0,
-                        run_notifier=False, ws_flush_ms=10, **overrides)
+    base = base if isinstance(base, Settings) else Settings(data_dir=base, secret_key="test-secret-of-at-least-32-bytes!")
+    settings = base.model_copy(update=dict(sms_url=sms_url, sms_secret=SECRET, sms_timeout=0.3, push_timeout=0.5, push_allow_http=True,
+                                           notify_backoff_max=0.2, watchdog_seconds=0, run_notifier=False, ws_flush_ms=10, **overrides))
     c = Container.build(settings)
     s = c.service
     s.register_unit(ADMIN, code=D, name="东城区", kind="district")

@@ -27,7 +27,7 @@ from uuid import UUID
 from fastapi.testclient import TestClient
 
 from gateway.container import Container
-from gateway.service_layer.commands import OpenCampaign
+from gateway.service_layer.commands import OpenCampaign, RecordTraining, RegisterPerson
 from gateway.context import CommandContext, Principal
 from gateway.entrypoints.app import create_app
 from gateway.settings import Settings
@@ -77,8 +77,14 @@ MARKERS: dict[str, frozenset[str]] = {
     # 双重预防: risk points, inspections, hidden dangers and their files, by place
     "A1-RISK": frozenset("AVF"), "B1-RISK": frozenset("B"), "A1-INSP": frozenset("AVF"), "B1-INSP": frozenset("B"),
     "A1-HD": frozenset("AVF"), "B1-HD": frozenset("B"), "A1-FILE": frozenset("AVF"), "B1-FILE": frozenset("B"),
+    # 预案与演练: plans, their drills and findings, by the plan's unit
+    "A1-PLAN": frozenset("AVF"), "B1-PLAN": frozenset("B"), "A1-DRILL": frozenset("AVF"), "B1-DRILL": frozenset("B"),
+    "A1-FIND": frozenset("AVF"), "B1-FIND": frozenset("B"),
     # readiness: each street's self-inspection (自查), by the street that runs it
     "A-CAMP": frozenset("AF"), "B-CAMP": frozenset("B"),
+    # the people register, by the person's unit (names may reach the readiness facts, read by every account in scope;
+    # phones are never markers: tests/integration/test_people_api.py checks them), training sessions by organising unit
+    "A1-PERSON": frozenset("AVF"), "B1-PERSON": frozenset("B"), "A-TRAIN": frozenset("AF"), "B-TRAIN": frozenset("B"),
 }
 MARKER_RE = re.compile(r"QZ-([A-Z0-9]+-[A-Z0-9]+)-QZ")
 
@@ -179,9 +185,19 @@ def seed(c: Container) -> dict[str, str]:
                                              findings=[{"grade": "general", "title": m(f"{tag}-HD"), "evidence": [sha]}]).id
         ids[f"HD{tag}"] = next(str(n.originator_id) for n in c.log.read(0, 100_000)
                               if n.topic.endswith("HiddenDanger.Found") and str(c.log.decode(n).inspection_id) == str(ids[f"IN{tag}"]))
+        ids[f"PL{tag}"] = s.register_plan(ADMIN, unit_code=unit, kind="special", title=m(f"{tag}-PLAN"), version="1", hazard="防汛",
+                                          revised_on=today, document=sha).id
+        ids[f"DR{tag}"] = s.record_drill(ADMIN, UUID(ids[f"PL{tag}"]), kind="tabletop", held_on=today, scenario=m(f"{tag}-DRILL"),
+                                         participants=5, findings=[{"finding": m(f"{tag}-FIND"), "owner": "村委会",
+                                                                    "deadline": today.isoformat()}]).id
     c.projector.catch_up()  # a campaign is judged from the read models
     for unit, tag in ((A, "A"), (B, "B")):
         ids[f"C{tag}"] = s.handle(ADMIN, OpenCampaign(kind="self", unit_code=unit, title=m(f"{tag}-CAMP"))).id
+    for street, village, tag, phone in ((A, A1, "A1", "13800000001"), (B, B1, "B1", "13800000002")):
+        ids[f"P{tag}"] = s.handle(ADMIN, RegisterPerson(unit_code=village, name=m(f"{tag}-PERSON"), phone=phone,
+                                                        posts=["info_reporter"])).id
+        ids[f"TR{tag[0]}"] = s.handle(ADMIN, RecordTraining(unit_code=street, day=today, topic=m(f"{tag[0]}-TRAIN"), hours=2,
+                                                            attendees=[UUID(ids[f"P{tag}"])])).id
     for viewer, (username, role, unit, team_key) in VIEWERS.items():
         c.accounts.add(username, PASSWORD, role, unit, ids[team_key] if team_key else None, f"{viewer}的账号")
     return {k: str(v) for k, v in ids.items()}

@@ -80,3 +80,36 @@ def test_the_printable_after_action_report_has_no_raw_codes(district: District) 
     assert "Ⅳ级" in html and "洪涝" in html  # level and subtype in words
     for raw in ('"figures"', "natural_disaster", '{"', "ordered_at"):
         assert raw not in html, raw
+
+
+def test_the_month_of_daily_reports_is_a_village_by_day_matrix_equal_to_the_days(district: District) -> None:  # noqa: F811
+    month = district.get("A", "/reports/daily/month").json()
+    today = district.get("A", "/reports/daily").json()
+    assert month["days"][-1] == today["day"] and month["days"][0].endswith("-01") and month["total"] == 2
+    # Each cell is what the day's own list says: the month adds no second judgement of "late" or "missing".
+    for n, day in enumerate(month["days"][-2:], start=len(month["days"]) - 2):
+        listed = {i["unit_code"]: i for i in district.get("A", "/reports/daily", params={"day": day}).json()["items"]}
+        for row in month["items"]:
+            one = listed[row["unit_code"]]
+            assert row["days"][n] == ("late" if one["status"] == "filed" and one["late"] else one["status"])
+    wb = workbook(district.get("A", "/reports/daily/month", params={"format": "xlsx"}))
+    assert wb.sheetnames == [term("statistic", "sheet_daily_month"), term("statistic", "sheet_daily_by_day")]
+    matrix = rows(wb, "sheet_daily_month")
+    d = len(month["days"])
+    assert matrix[0][:3] == [term("statistic", "street"), term("statistic", "unit"), f"{int(month['days'][0][5:7])}月1日"]
+    assert matrix[0][2 + d:] == [term("statistic", c) for c in ("filed_in_time", "late", "missing_count", "due_count")]
+    by_unit = {r[1]: r for r in matrix[1:]}
+    assert set(by_unit) == {"魏庄村", "后河社区"}  # street A's villages only
+    for item in month["items"]:
+        r = by_unit[item["unit_name"]]
+        assert r[0] == "新兴街道"
+        assert r[2:2 + d] == [term("dailyStatus", c) for c in item["days"]]
+        assert r[2 + d:] == [item[s] for s in ("filed", "late", "missing", "due")]
+        assert sum(r[2 + d:]) == d  # every day of the month so far, once
+    assert by_unit["魏庄村"][1 + d] in (term("dailyStatus", "filed"), term("dailyStatus", "late"))  # filed today
+    days = rows(wb, "sheet_daily_by_day")
+    assert [r[0] for r in days[1:]] == month["days"]
+    assert [r[1:] for r in days[1:]] == [[b["units"], b["filed"], b["late"], b["missing"], b["due"]] for b in month["by_day"]]
+    flat = " ".join(str(c) for r in matrix for c in r if c is not None).split()
+    assert not {"filed", "missing", "due", "late"} & set(flat)
+    assert district.get("A", "/reports/daily/month", params={"month": "2026-13"}).status_code == 422

@@ -13,7 +13,7 @@ from domain.glossary import term
 from domain.policy import SHANGHAI
 from gateway.context import CommandContext, Principal
 from gateway.service_layer import commands as c
-from tests.integration.notify_district import (A1, ADMIN, DUTY_LEADER_PHONE, LEADER_PHONE, NotifyDistrict,
+from tests.integration.notify_district import (A, A1, ADMIN, DUTY_LEADER_PHONE, LEADER_PHONE, OFFICER_PHONE, NotifyDistrict,
                                                notify_district)
 
 WATCHDOG = CommandContext(Principal("watchdog", "system", ""), request_id="watchdog")
@@ -31,8 +31,9 @@ def warn(d: NotifyDistrict, level: str, headline: str) -> str:
     return wid
 
 
-def test_each_message_arrives_once_through_5xx_and_timeouts(tmp_path: Any) -> None:
-    with notify_district(tmp_path) as d:
+def test_each_message_arrives_once_through_5xx_and_timeouts(settings: Any) -> None:
+    """On the embedded default and on PostgreSQL (the outbox, the lease and the position in either)."""
+    with notify_district(settings) as d:
         field = d.subscribe("field_a")
         reporter = d.subscribe("rep_a1")
         svc = d.container.service
@@ -108,7 +109,7 @@ def test_an_expired_subscription_is_removed_on_410(tmp_path: Any) -> None:
 
 
 def test_quiet_hours_defer_a_blue_warning_but_not_a_red_one(tmp_path: Any) -> None:
-    with notify_district(tmp_path, quiet_hours="22:00-07:00") as d:
+    with notify_district(tmp_path, quiet_hours="22:00-07:00", notify_max_age_minutes=0) as d:
         reporter = d.subscribe("rep_a1")
         today = datetime.now(SHANGHAI).date()
         night = datetime(today.year, today.month, today.day, 23, 30, tzinfo=SHANGHAI)
@@ -127,3 +128,40 @@ def test_quiet_hours_defer_a_blue_warning_but_not_a_red_one(tmp_path: Any) -> No
         for wid in (blue, red):
             doc = d.client.get(f"/api/v1/warnings/{wid}", headers=d.headers("rep_a1")).json()
             assert [n["status"] for n in doc["notifications"]] == ["delivered"]
+
+
+def test_a_missing_zero_report_reminds_the_village_reporter_once(tmp_path: Any) -> None:
+    with notify_district(tmp_path) as d:
+        reporter = d.subscribe("rep_a1")
+        today = datetime.now(SHANGHAI).date()
+        d.now_follows_time = False
+        # tomorrow: nothing filed yet; before 16:00 no reminder, after it one, however often the notifier turns
+        d.now[0] = datetime(today.year, today.month, today.day, 15, 59, tzinfo=SHANGHAI) + timedelta(days=1)
+        d.run(turns=2)
+        assert d.push.bodies(reporter) == []
+        d.now[0] += timedelta(minutes=2)
+        d.run()
+        d.notifier._daily_done = None  # as after a restart: planned again, sent not again
+        d.run()
+        (pushed,) = [reporter.decrypt(b) for b in d.push.bodies(reporter)]
+        assert pushed["body"] == "【零报告提醒】魏庄村今日24小时零报告未报，请尽快报送。" and pushed["title"] == term("notifyPurpose", "daily_missing")
+        unit = d.client.get(f"/api/v1/units/{A1}", headers=d.headers("rep_a1")).json()
+        assert [(n["purpose"], n["status"]) for n in unit["notifications"]] == [("daily_missing", "delivered")]
+
+
+def test_a_missed_report_deadline_tells_the_duty_officers_and_an_unconfirmed_handover_the_leader(tmp_path: Any) -> None:
+    with notify_district(tmp_path) as d:
+        svc = d.container.service
+        handover = svc.handle(ADMIN, c.SignHandover(A, [], "夜班平稳")).id
+        svc.clock = lambda: datetime.now(timezone.utc) + timedelta(hours=3)  # past the 初报's 2 hours and the handover's grace
+        svc.handle(WATCHDOG, c.EscalateReportDeadline(UUID(d.ids["IA1"]), "initial", "initial"))
+        svc.handle(WATCHDOG, c.EscalateHandover(UUID(handover)))
+        d.run()
+        by_to = {m["to"]: m["text"] for m in d.sms.listing()["messages"]}
+        assert by_to[OFFICER_PHONE] == "【灾情报告超时】魏庄村内涝的初报已超报送时限，请尽快报送。", by_to
+        assert by_to[DUTY_LEADER_PHONE].startswith("【超时升级】交接班未确认：新兴街道"), by_to
+        board = d.client.get("/api/v1/board", headers=d.headers("op_a")).json()
+        (h,) = [x for x in board["handover"] if x["id"] == handover]
+        assert [(n["recipient"], n["status"]) for n in h["notifications"]] == [("李带班", "delivered")]
+        (s,) = [x for x in board["report_schedule"] if x["id"] == d.ids["IA1"]]
+        assert [(n["recipient"], n["purpose"], n["status"]) for n in s["notifications"]] == [("王值班", "report_deadline", "delivered")]

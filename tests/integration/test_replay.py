@@ -94,3 +94,25 @@ def test_replayed_board_equals_the_live_board_recorded_at_that_position(c: Conta
     position = rng.choice(positions)
     at = c.log.decode(c.log.read(position - 1, 1)[0]).timestamp
     assert board_docs(cps.board_at(at=at)) == recorded[position]
+
+
+def test_a_checkpoint_folded_for_other_read_models_is_not_resumed_from(c: Container) -> None:
+    """An older version's checkpoint (without a kind this version keeps, e.g. readiness) would leave that kind
+    missing for everything before it: replay folds from the start instead, and the checkpointer replaces it."""
+    import json
+    import zlib
+
+    from projections.checkpoints import checkpoints_table
+
+    generate(c, random.Random(5), 120, {})
+    cps = c.checkpoints
+    cps.fold(cps.latest(), save=True)
+    honest = cps.board_at(position=c.log.max_position())
+    assert honest["readiness"]
+    old = [[k, i, d] for (k, i), d in cps.latest().docs.items() if k != "readiness"]  # an older version's list format
+    with c.engine.begin() as conn:
+        conn.execute(checkpoints_table.update().values(state=zlib.compress(json.dumps(old).encode())))
+    assert cps.latest().position == 0  # not resumed from
+    assert board_docs(cps.board_at(position=c.log.max_position())) == board_docs(honest)
+    cps.fold(cps.latest(), save=True)  # the checkpointer rewrites them
+    assert cps.latest().position > 0

@@ -51,7 +51,11 @@ def path_values(d: District) -> dict[str, list[str]]:
         "risk_point_id": [ids["RPA1"], ids["RPB1"]],
         "danger_id": [ids["HDA1"], ids["HDB1"]],
         "campaign_id": [ids["CA"], ids["CB"]],
+        "person_id": [ids["PA1"], ids["PB1"]],
+        "training_id": [ids["TRA"], ids["TRB"]],
         "sha256": [ids["FIA1"], ids["FIB1"]],
+        "plan_id": [ids["PLA1"], ids["PLB1"]],
+        "drill_id": [ids["DRA1"], ids["DRB1"]],
         "code": [D, A, B, "411099001001", "411099001002", "411099002001"],
         "username": [u for u, *_ in VIEWERS.values()],
     }

@@ -76,6 +76,22 @@ def board() -> dict[str, list[dict[str, Any]]]:
         {"id": "wc", "status": "issued", "level": "blue", "headline": "过期", "exercise": False, "expires": iso(at(8, 0))},
         {"id": "wd", "status": "draft", "level": "orange", "headline": "草稿", "exercise": False, "expires": iso(at(20, 0))},
     ]
+    # readiness: a street whose drill lapses at 12:00 (its `until`), one whose platform item the snapshot judged
+    # (readiness_live), and villages complete or not
+    def item(item_id: str, std: str, status: str, until: datetime | None = None) -> dict[str, Any]:
+        return {"id": item_id, "standard": std, "status": status, "reason": {"zh": "理由", "en": "why"},
+                "until": until and iso(until), "lapse": {"zh": "过期", "en": "lapsed"} if until else None}
+
+    readiness = [
+        {"id": streets[0], "unit_code": streets[0], "unit_kind": "street", "street_code": streets[0], "card": {"items": [
+            item("s1_4.team", "s1_4", "green"), item("s1_4.platform", "s1_4", "unknown"), item("six.training", "six", "green", at(12, 0))]}},
+        {"id": streets[1], "unit_code": streets[1], "unit_kind": "street", "street_code": streets[1], "card": {"items": [
+            item("s1_4.team", "s1_4", "red"), item("s1_4.platform", "s1_4", "unknown")]}},
+        *[{"id": v, "unit_code": v, "unit_kind": "village", "street_code": v[:9] + "000", "card": {"items": [
+            item("v1_3.reporter", "v1_3", "green" if n % 2 else "red"), item("v1_3.militia", "v1_3", "green", at(20, 0) if n == 1 else None)]}}
+          for n, v in enumerate(villages)],
+    ]
+    readiness_live = {streets[0]: {"s1_4.platform": item("s1_4.platform", "s1_4", "green", at(15, 0))}}
     receipt = []
     for n, code in enumerate(streets + villages):
         signed = iso(at(9, 5)) if n % 3 == 0 else iso(at(9, 40)) if n % 3 == 1 else None
@@ -112,7 +128,8 @@ def board() -> dict[str, list[dict[str, Any]]]:
                   {"id": "r2", "name": "配电", "level": "low", "review_due": None, "unit_code": villages[3]}]
     return {"unit": units, "dispatch": dispatch, "incident": incident, "daily_status": daily_status, "team": team,
             "warehouse": warehouse, "directive": directive, "allocation": [], "warning": warning, "warning_receipt": receipt,
-            "report_schedule": report_schedule, "handover": handover, "hidden_danger": hidden_danger, "risk_point": risk_point}
+            "report_schedule": report_schedule, "handover": handover, "hidden_danger": hidden_danger, "risk_point": risk_point,
+            "readiness": readiness, "readiness_live": readiness_live}
 
 
 MOMENTS = [at(h, m) for h, m in [(0, 0), (8, 59), (9, 0), (9, 1), (9, 10), (10, 30), (10, 31), (15, 59), (16, 0), (16, 6), (23, 59)]]
@@ -148,17 +165,21 @@ def test_the_page_and_the_server_derive_the_same_board_at_every_moment() -> None
     cases = [(b, int(m.timestamp() * 1000), relay) for m in MOMENTS for relay in RELAYS]
     from_js = js_derive(cases)
     kinds_seen: set[str] = set()
+    readiness_seen: set[str] = set()
     for (_, ms, relay), js in zip(cases, from_js, strict=True):
         py = derive(b, datetime.fromtimestamp(ms / 1000, timezone.utc), relay)
         moment = datetime.fromtimestamp(ms / 1000, SHANGHAI).isoformat()
         assert [normal(a) for a in js["alerts"]] == [normal(a) for a in py["alerts"]], moment
         assert js["counts_by_street"] == py["counts_by_street"], moment
         assert js["dangers_by_street"] == py["dangers_by_street"], moment
+        assert js["readiness_by_street"] == py["readiness_by_street"], moment
+        readiness_seen.add(json.dumps(py["readiness_by_street"], sort_keys=True))
         kinds_seen |= {a["kind"] for a in py["alerts"]}
     # the moments chosen exercise every alert the board derives
     assert kinds_seen == {"ack_overdue", "arrival_overdue", "report_overdue", "directive", "relay_alarm", "stock_low",
                           "daily_report_missing", "receipt_overdue", "disaster_report_overdue", "handover_unconfirmed",
                           "danger_overdue", "risk_review_overdue"}
+    assert len(readiness_seen) >= 3  # the drill's lapse at 12:00, the sign-in's at 15:00, the militia's at 20:00 each change it
 
 
 def test_the_pages_lec_level_is_the_domains() -> None:

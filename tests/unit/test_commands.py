@@ -55,6 +55,8 @@ def memory_evidence() -> EvidenceStore:
 
 EVIDENCE = memory_evidence()  # uploads are kept beside the log: every copy of the world shares them
 PHOTO = EVIDENCE.put(PNG, unit_code=VILLAGE_A, name="photo.png", uploaded_by="xinxing")["sha256"]
+PLAN_PDF = EVIDENCE.put(b"%PDF-1.4 plan", unit_code=VILLAGE_A, name="预案.pdf", uploaded_by="xinxing")["sha256"]
+STREET_PDF = EVIDENCE.put(b"%PDF-1.4 plan", unit_code=STREET_A, name="预案.pdf", uploaded_by="xinxing")["sha256"]
 
 
 def memory_accounts() -> Accounts:
@@ -160,10 +162,26 @@ class World:
         self.ids["handover"] = UUID(self.handle(Principal("night-officer", "operator", STREET_A),
                                                 c.SignHandover(unit_code=STREET_A, open_items=[], notes="夜班平稳")).id)
         self._build_prevention()
+        self._build_plans()
         # Accounts beside the log: a team phone of street A (for a commander to revoke).
         self.handle(ADMIN, c.AddUser(username="phone-a0", password=PASSWORD, role="field", unit_code=STREET_A,
                                      team_id=self.ids["team_a0"]))
         self._build_readiness()
+        self._build_people()
+
+    def _build_plans(self) -> None:
+        """预案与演练: street A's old plan (its drill and revision lapsed, its unit's record 800 days old), village A's
+        plan with a drill and one open finding."""
+        do = self.as_admin
+        self.now = T0 - timedelta(days=800)
+        self.ids["plan_old"] = do(c.RegisterPlan(unit_code=STREET_A, kind="overall", title="新兴街道突发事件总体应急预案",
+                                                 version="2019版", revised_on=(T0 - timedelta(days=2000)).date(), document=STREET_PDF))
+        self.now = T0
+        self.ids["plan"] = do(c.RegisterPlan(unit_code=VILLAGE_A, kind="special", hazard="防汛", title="魏庄村防汛应急预案",
+                                             version="2026版", revised_on=T0.date(), document=PLAN_PDF))
+        self.ids["drill"] = do(c.RecordDrill(plan_id=self.ids["plan"], kind="tabletop", held_on=T0.date(), scenario="村东低洼处积水",
+                                             participants=12, findings=[{"finding": "转移路线标识不清", "owner": "村委会",
+                                                                         "deadline": (T0 + timedelta(days=30)).date().isoformat()}]))
 
     def _build_prevention(self) -> None:
         """双重预防: a risk point and a hidden danger at each stage, in village A."""
@@ -197,6 +215,15 @@ class World:
         self.ids["rect_green"] = rectification_id(self.ids["campaign"], STREET_A, "s1_4.warehouse")
         self.ids["rect_red"] = rectification_id(self.ids["campaign"], STREET_A, "s1_4.committee")
         self.as_admin(c.SetMinimum(warehouse_id=self.ids["warehouse"], code="SANDBAG", minimum=100))
+
+    def _build_people(self) -> None:
+        """The register: village A's reporter and a persuader, and a street A training the reporter attended."""
+        do = self.as_admin
+        self.accounts.add("reporter", PASSWORD, "reporter", VILLAGE_A, None, "灾害信息员 魏红霞")  # beside the log
+        self.ids["person_a"] = do(c.RegisterPerson(unit_code=VILLAGE_A, name="魏红霞", phone="13803740011", posts=["info_reporter"]))
+        self.ids["person_a2"] = do(c.RegisterPerson(unit_code=VILLAGE_A, name="魏国强", phone="13803740012", posts=["persuader"]))
+        self.ids["training"] = do(c.RecordTraining(unit_code=STREET_A, day=local_day(T0), topic="灾情信息报送培训", hours=3,
+                                                   attendees=[self.ids["person_a"]]))
 
     def handle(self, who: Principal, command: c.Command) -> Any:
         return self.service.handle(CommandContext(who, request_id="test"), command)
@@ -315,6 +342,17 @@ CASES: dict[type[c.Command], Case] = {
                                                               deadline=T0 + timedelta(days=2))),
     c.CloseHiddenDanger: Case(lambda w: c.CloseHiddenDanger(danger_id=w.ids["hd_verified"])),
     c.EscalateHiddenDanger: Case(lambda w: c.EscalateHiddenDanger(danger_id=w.ids["hd_overdue"]), scoped=False),
+    c.RegisterPlan: Case(lambda w: c.RegisterPlan(unit_code=VILLAGE_A, kind="mechanism", mechanism="warning", title="魏庄村预警信息发布机制",
+                                                  version="1.0", revised_on=T0.date(), document=PLAN_PDF)),
+    c.RevisePlan: Case(lambda w: c.RevisePlan(plan_id=w.ids["plan"], version="2026修订", revised_on=T0.date(), document=PLAN_PDF,
+                                              note="更新转移路线")),
+    c.FilePlan: Case(lambda w: c.FilePlan(plan_id=w.ids["plan"], filed_with="新兴街道办事处", filed_on=T0.date(), reference="备-2026-01")),
+    c.RetirePlan: Case(lambda w: c.RetirePlan(plan_id=w.ids["plan"], reason="并入街道预案")),
+    c.RecordDrill: Case(lambda w: c.RecordDrill(plan_id=w.ids["plan"], kind="special", held_on=T0.date(), scenario="山洪转移",
+                                                participants=40, participant_units=[VILLAGE_A])),
+    c.ResolveDrillFinding: Case(lambda w: c.ResolveDrillFinding(drill_id=w.ids["drill"], n=1, note="已设置标识牌")),
+    c.EscalatePlan: Case(lambda w: c.EscalatePlan(plan_id=w.ids["plan_old"], reason="revision_lapsed"), scoped=False),
+    c.EscalateUnitDrills: Case(lambda w: c.EscalateUnitDrills(unit_code=STREET_A), scoped=False),
     # Accounts, kept beside the log (answered with the account, not a position: tests/unit/test_account_commands.py).
     c.AddUser: Case(lambda w: c.AddUser(username="duty2", password=PASSWORD, role="operator", unit_code=STREET_A), scoped=False),
     c.IssueTeamAccount: Case(lambda w: c.IssueTeamAccount(team_id=w.ids["team_a1"], display_name="救援1队手机")),
@@ -323,6 +361,14 @@ CASES: dict[type[c.Command], Case] = {
     c.OpenCampaign: Case(lambda w: c.OpenCampaign(kind="self", unit_code=STREET_A, title="新兴街道二次自查")),
     c.SignOffRectification: Case(lambda w: c.SignOffRectification(rectification_id=w.ids["rect_green"], note="已设最低储备")),
     c.EscalateRectification: Case(lambda w: c.EscalateRectification(rectification_id=w.ids["rect_red"]), scoped=False),
+    c.RegisterPerson: Case(lambda w: c.RegisterPerson(unit_code=VILLAGE_A, name="魏建军", phone="13803740013", posts=["militia"])),
+    c.UpdatePersonContact: Case(lambda w: c.UpdatePersonContact(person_id=w.ids["person_a"], name="魏红霞", phone="13803740099")),
+    c.ChangePersonPosts: Case(lambda w: c.ChangePersonPosts(person_id=w.ids["person_a"], posts=["info_reporter", "persuader"])),
+    c.LinkPersonAccount: Case(lambda w: c.LinkPersonAccount(person_id=w.ids["person_a"], username="reporter")),
+    c.MarkPersonLeft: Case(lambda w: c.MarkPersonLeft(person_id=w.ids["person_a2"], reason="外出务工")),
+    c.RecordTraining: Case(lambda w: c.RecordTraining(unit_code=STREET_A, day=local_day(T0), topic="防汛避险培训", hours=2.5,
+                                                      attendees=[w.ids["person_a2"]])),
+    c.AddTrainingAttendees: Case(lambda w: c.AddTrainingAttendees(training_id=w.ids["training"], attendees=[w.ids["person_a2"]])),
 }
 COMMANDS = sorted(CASES, key=lambda t: t.__name__)
 
@@ -381,7 +427,7 @@ def test_roles_outside_the_table_are_refused_before_anything_is_read(shared_worl
 # revoking another street's team phone is refused as before the command pipeline took accounts (403).
 AT_A_UNIT = {c.ReportIncident, c.RegisterTeam, c.RegisterWarehouse, c.UpdateUnitParts, c.FileDailyReport, c.DraftWarning,
              c.ScheduleDuty, c.SignHandover, c.RegisterRiskPoint, c.RecordInspection, c.ReportHiddenDanger, c.OpenCampaign,
-             c.RevokeAccount}
+             c.RevokeAccount, c.RegisterPlan, c.RegisterPerson, c.RecordTraining}
 
 
 @pytest.mark.parametrize("command", [t for t in COMMANDS if CASES[t].scoped], ids=lambda t: t.__name__)

@@ -434,7 +434,7 @@ def test_apply_event_reports_changes_per_kind_and_memory_docs_tracks_position():
     assert set(KINDS) == {"unit", "unit_by_id", "incident", "team", "dispatch", "warehouse", "allocation", "directive",
                           "daily_report", "daily_status", "warning", "warning_receipt", "disaster_report", "report_schedule",
                           "duty_day", "handover", "risk_point", "inspection", "hidden_danger", "readiness", "campaign",
-                          "rectification"}
+                          "rectification", "plan", "drill", "unit_drills", "person", "training"}
 
 
 # -- the board ---------------------------------------------------------------
@@ -502,7 +502,7 @@ def test_street_of(code, street):
 
 
 def test_derive_of_an_empty_board():
-    assert derive({}, T0) == {"alerts": [], "counts_by_street": {}, "dangers_by_street": {}}
+    assert derive({}, T0) == {"alerts": [], "counts_by_street": {}, "dangers_by_street": {}, "readiness_by_street": {}}
 
 
 # -- daily reports (零报告) on the board ---------------------------------------------------------

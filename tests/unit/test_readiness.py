@@ -89,6 +89,7 @@ RED = [
     ("six.materials", lambda f: replace(f, warehouses=()), "无应急物资仓库"),
     ("six.training", lambda f: replace(f, drills=(date(2024, 7, 19),), plans=()), "两年内无演练"),
     ("six.training", lambda f: replace(f, trainings=(date(2025, 12, 30),)), "2026 年无培训"),
+    ("six.training", lambda f: replace(f, plans=(replace(f.plans[0], drill_by=date(2026, 7, 19)),)), "超过演练期限"),
 ]
 RED_VILLAGE = [
     ("v1_3.station", lambda f: replace(f, people=tuple(p for p in f.people if "station_deputy" not in p.posts)), "无副站长"),

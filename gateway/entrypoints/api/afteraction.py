@@ -58,7 +58,8 @@ def after_action(
         return Response(to_csv(report), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="after-action-{incident_id}.csv"'})
     if format == "html":
-        return HTMLResponse(to_html(report))
+        unit = container.store.get("unit", report["incident"].get("unit_code", ""))
+        return HTMLResponse(to_html(report, (unit or {}).get("name", "")))
     return JSONResponse(report)
 
 
@@ -106,14 +107,15 @@ def describe(data: dict[str, Any]) -> str:
     return "；".join(parts)
 
 
-def to_html(report: dict[str, Any]) -> str:
+def to_html(report: dict[str, Any], unit_name: str = "") -> str:
+    """The report as a bureau prints it: A4, in words (no codes, no JSON), one incident to a page."""
     i, f = report["incident"], report["figures"]
     e = html.escape
     fig = lambda v: "—" if v is None else f"{v} 分钟"  # noqa: E731
     rows = "".join(
-        f"<tr><td>{_local(t['time'])}</td><td>{e(term('eventKind', t['aggregate']))}</td>"
-        f"<td>{e(term('eventType', t['aggregate'] + '.' + t['event'].lower()))}</td><td>{e(t['actor'].get('user', ''))}</td>"
-        f"<td>{e(describe(t['data']))[:400]}</td></tr>"
+        f"<tr><td class=n>{_local(t['time'])}</td><td class=n>{e(term('eventKind', t['aggregate']))}</td>"
+        f"<td class=n>{e(term('eventType', t['aggregate'] + '.' + t['event'].lower()))}</td>"
+        f"<td class=n>{e(t['actor'].get('name') or t['actor'].get('user', ''))}</td><td>{e(describe(t['data']))[:400]}</td></tr>"
         for t in report["timeline"]
     )
     drows = "".join(
@@ -129,17 +131,19 @@ def to_html(report: dict[str, Any]) -> str:
     upward = {True: "按时（2小时内）", False: "超时", None: "尚未报送"}[f["upward_report_within_2h"]]
     return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>事件复盘 {e(i.get('title', ''))}</title>
 <style>body{{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:24px;color:#111}}table{{border-collapse:collapse;width:100%;margin:8px 0 20px}}
-td,th{{border:1px solid #999;padding:4px 6px;font-size:13px;text-align:left}}th{{background:#eee}}td.data{{font-family:monospace;font-size:11px}}
-h1{{font-size:22px}}h2{{font-size:16px;margin-top:20px}}@media print{{body{{margin:0}}}}</style></head><body>
+td,th{{border:1px solid #999;padding:4px 6px;font-size:13px;text-align:left}}th{{background:#eee}}.n{{white-space:nowrap}}
+h1{{font-size:22px}}h2{{font-size:16px;margin-top:20px}}section{{break-after:page}}
+@page{{size:A4;margin:12mm}}@media print{{body{{margin:0}}td,th{{font-size:10px;padding:2px 4px}}h1{{font-size:17px}}h2{{font-size:13px;margin:10px 0 4px}}
+table{{margin:4px 0 8px}}p{{font-size:11px;margin:4px 0}}}}</style></head><body><section>
 <h1>事件复盘报告：{e(i.get('title', ''))}</h1>
-<p>级别 {e(term('levelShort', i.get('level', '')))}　类别 {e(term('category', i.get('category', '')))}·{e(term('subtype', i.get('subtype', '')))}　地点 {e(i.get('address', ''))}（{e(i.get('unit_name') or i.get('unit_code', ''))}）　发生时间 {_local(i.get('occurred_at'))}</p>
+<p>级别 {e(term('levelShort', i.get('level', '')))}　类别 {e(term('category', i.get('category', '')))}·{e(term('subtype', i.get('subtype', '')))}　地点 {e(i.get('address', ''))}（{e(unit_name or i.get('unit_name') or '')}）　发生时间 {_local(i.get('occurred_at'))}</p>
 <h2>响应时间</h2><table><tr><th>发生→上报</th><th>上报→核实</th><th>上报→首次调度</th><th>向市级报送</th></tr>
 <tr><td>{fig(f['minutes_occurrence_to_report'])}</td><td>{fig(f['minutes_report_to_verification'])}</td><td>{fig(f['minutes_report_to_first_dispatch'])}</td>
 <td>{_local(f['reported_upward_at'])}　{upward}</td></tr></table>
 <h2>队伍调度</h2><table><tr><th>任务</th><th>下达</th><th>收到</th><th>出发</th><th>到达</th><th>完成</th><th>结果</th></tr>{drows}</table>
 <h2>物资</h2><table><tr><th>物资</th><th>预留</th><th>出库</th><th>归还</th><th>取消</th></tr>{mats}</table>
 <h2>时间线</h2><table><tr><th>时间（北京时间）</th><th>对象</th><th>事件</th><th>操作人</th><th>内容</th></tr>{rows}</table>
-<p style="font-size:11px;color:#666">生成于 {_local(datetime.now(timezone.utc).isoformat())}</p></body></html>"""
+<p style="font-size:11px;color:#666">生成于 {_local(datetime.now(timezone.utc).isoformat())}</p></section></body></html>"""
 
 
 @router.get("/reports/summary")

@@ -3,11 +3,10 @@ the server's public VAPID key; the notifier pushes to them; an expired one is re
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlparse
 
-from fastapi import Request
-from fastapi import APIRouter
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 
 from domain.common import InvalidValue
@@ -50,7 +49,7 @@ def subscribe(body: PushSubscriptionIn, request: Request, container: ContainerDe
 
 
 @router.delete("/push/subscriptions/{subscription_id}", status_code=204)
-def unsubscribe(subscription_id: str, container: ContainerDep, principal: PrincipalDep) -> Response:
+def unsubscribe(subscription_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")], container: ContainerDep, principal: PrincipalDep) -> Response:
     """Remove one of the caller's own devices (another account's reads as not found)."""
     if not container.subscriptions.remove(subscription_id, username=principal.username):
         raise not_found("push subscription", subscription_id)

@@ -40,7 +40,12 @@ def cards_now(container: Any, principal: Any, unit: str | None = None) -> tuple[
     narrowed = ListFilter(unit_prefix=scope_prefix(unit)) if unit else None
     docs, _ = scoped_list(container.store, principal, "readiness", limit=ALL, filters=narrowed)
     signins = container.accounts.last_signins()
-    return now, [scorecard(facts_of(d, signins.get(d["unit_code"]), signins_known=True), now) for d in docs]
+    return now, [scorecard(facts_of(d, signins.get(d["unit_code"]), signins_known=True), now) | {"teams": teams_of(d)} for d in docs]
+
+
+def teams_of(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The unit's teams (id, name, kind, members), so the page can change a team's strength where its item is judged."""
+    return [{"id": key.split(":", 1)[1], **t} for key, t in sorted(doc["facts"]["teams"].items())]
 
 
 def _narrow(cards: list[dict[str, Any]], std: str | None, status: str | None) -> list[dict[str, Any]]:
@@ -74,7 +79,8 @@ async def readiness(
             raise InvalidValue("at needs a time zone, e.g. 2026-07-20T02:14:00+08:00", field="at")
         board = await run_in_threadpool(container.checkpoints.board_at, as_of, at, visible_to(principal))
         now = datetime.fromisoformat(board["at"])  # the moment replayed: the last event's time at or before it
-        cards = [scorecard(facts_of(d), now) for d in board.get("readiness", []) if unit is None or within(unit, d["unit_code"])]
+        cards = [scorecard(facts_of(d), now) | {"teams": teams_of(d)} for d in board.get("readiness", [])
+                 if unit is None or within(unit, d["unit_code"])]
     cards.sort(key=lambda card: card["unit_code"])
     shown = _narrow(cards, standard_, status)
     return {"position": position, "at": now.isoformat(), "version": CURRENT_STANDARD, "replay": replay,
