@@ -99,8 +99,9 @@ def free_port() -> int:
 class ServerProcess:
     """`yingji serve` on a loopback port, on a fresh embedded (SQLite) store with the demo district."""
 
-    def __init__(self, data_dir: Path, root: Path = ROOT, extra_env: dict[str, str] | None = None):
+    def __init__(self, data_dir: Path, root: Path = ROOT, extra_env: dict[str, str] | None = None, serve_args: list[str] | None = None):
         self.data_dir = data_dir
+        self.serve_args = serve_args or []  # e.g. ["--workers", "2"]
         self.root = root  # the checkout whose `gateway` runs (python -m from there comes first on sys.path)
         self.extra_env = extra_env or {}
         self.port = free_port()
@@ -123,7 +124,7 @@ class ServerProcess:
     def start(self) -> None:
         log_file = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway.entrypoints.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
+            [sys.executable, "-m", "gateway.entrypoints.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning", *self.serve_args],
             cwd=self.root, env=self.env(), stdout=log_file, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60

@@ -2,6 +2,7 @@
 
     python -m bench.http [--seconds 10] [--out bench/results/http.json]
     python -m bench.http --quick        # 3 s per measurement: a smoke run
+    python -m bench.http --workers 1    # without the `yingji serve --workers 2` measurement
 
 One run, one machine, one JSON document (stdout and --out). For each store (the embedded default,
 and PostgreSQL when YINGJI_BENCH_DATABASE_URL or a local server at 127.0.0.1:5432 is there):
@@ -128,10 +129,10 @@ def postgres_url() -> str | None:
         return None
 
 
-def measure_store(name: str, tmp: Path, seconds: float, extra_env: dict[str, str]) -> dict[str, Any]:
+def measure_store(name: str, tmp: Path, seconds: float, extra_env: dict[str, str], serve_args: list[str] | None = None) -> dict[str, Any]:
     data = tmp / name
     data.mkdir()
-    server = ServerProcess(data, ROOT, extra_env)
+    server = ServerProcess(data, ROOT, extra_env, serve_args)
     server.seed()
     server.start()
     try:
@@ -158,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--out", type=Path)
+    p.add_argument("--workers", type=int, default=2, help="also measure the embedded default with this many gateway processes (1: skip)")
     args = p.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
@@ -173,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
             proc.terminate()
             proc.wait(timeout=10)
         stores = {"sqlite": measure_store("sqlite", tmp, seconds, {})}
+        if args.workers > 1:  # the same store served by N gateway processes, the projector in its own
+            stores[f"sqlite_{args.workers}_workers"] = measure_store(f"sqlite_{args.workers}_workers", tmp, seconds, {}, ["--workers", str(args.workers)])
         pg = postgres_url()
         if pg:
             schema = f"bench_http_{int(time.time())}"

@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     # Whether this process creates the schema (embedded default) or expects `yingji db init` ran.
     create_schema: bool = True
     run_projector: bool = True
+    aggregate_cache: int = 2000  # aggregates kept decoded in each process (0: off; see eventstore_env)
     read_wait_seconds: float = 3.0
     checkpoint_every: int = 5000  # events between replay checkpoints
     # The largest WebSocket message a client may send (uvicorn's ws_max_size, which cuts a bigger frame at its
@@ -94,7 +95,9 @@ class Settings(BaseSettings):
     vapid_private_key: str = ""
     vapid_subject: str = "mailto:duty@example.invalid"
     push_timeout: float = 10.0
-    push_allow_http: bool = False  # subscriptions to plain-http push endpoints (tests, local demos only)
+    push_allow_http: bool = False  # subscriptions to plain-http push endpoints on any host (tests, local demos only)
+    # The push services a subscription may name (the browsers' own; ".x" is x's subdomains): the server POSTs to it.
+    push_hosts: str = "fcm.googleapis.com,updates.push.services.mozilla.com,.push.apple.com,.notify.windows.com"
     # Quiet hours (Asia/Shanghai, "22:00-07:00"; empty: none): defer messages that are not urgent (never a
     # dispatch, an escalation, a missed report deadline or a red warning: domain.notifications.is_urgent).
     quiet_hours: str = ""
@@ -135,6 +138,10 @@ class Settings(BaseSettings):
     def eventstore_env(self) -> dict[str, str]:
         """Environment for the `eventsourcing` library's infrastructure factory."""
         env = {"CREATE_TABLE": "y" if self.create_schema else "n"}
+        if self.aggregate_cache > 0:
+            # The library's aggregate cache, fast-forwarded from the log on every load (another
+            # process may have written): a load reads only the events it has not seen.
+            env |= {"AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache), "AGGREGATE_CACHE_FASTFORWARD": "y"}
         if self.is_postgres:
             u = urlparse(self.database_url)
             env.update(

@@ -97,10 +97,7 @@ CommandCtx = Annotated[CommandContext, Depends(get_command_context)]
 
 
 
-def read_position(
-    container: ContainerDep,
-    min_position: Annotated[int | None, Query(ge=0, le=2**53, description="Wait until read models include this log position")] = None,
-) -> int:
+def _read_position(container: Container, min_position: int | None) -> int:
     if min_position and min_position > container.store.position():
         head = container.log.max_position()
         if min_position > head:
@@ -114,6 +111,19 @@ def read_position(
                 position=container.store.position(),
             )
     return container.store.position()
+
+
+async def read_position(
+    container: ContainerDep,
+    min_position: Annotated[int | None, Query(ge=0, le=2**53, description="Wait until read models include this log position")] = None,
+) -> int:
+    """The read models' position (at least `min_position`). A process that projects knows it without
+    asking the store: no thread hop, no query, on every read; otherwise (or to wait) the store is asked."""
+    if container.settings.run_projector:
+        known = container.projector.position  # set only once the store has committed it
+        if not min_position or min_position <= known:
+            return known
+    return await run_in_threadpool(_read_position, container, min_position)
 
 
 ReadPosition = Annotated[int, Depends(read_position)]

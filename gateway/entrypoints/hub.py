@@ -214,7 +214,7 @@ class _Built:
     position: int
     text: str  # the socket's snapshot frame
     data: bytes  # the same, serialized as a WebSocket frame
-    board: str  # the board alone: GET /board's answer
+    board: bytes  # the board alone, encoded: GET /board's answer
 
 
 @dataclass(eq=False)
@@ -557,7 +557,7 @@ class Hub:
         built = await self._snapshot_of(client.scope, client.visible, at_least)
         return built.position, built.text, built.data
 
-    async def board_json(self, principal: Principal, visible: Visible, at_least: int) -> str:
+    async def board_json(self, principal: Principal, visible: Visible, at_least: int) -> bytes:
         """`GET /board`'s answer, already encoded: the same per-scope build the sockets share."""
         built = await self._snapshot_of(scope_of(principal), visible, at_least)
         return built.board
@@ -612,4 +612,4 @@ class Hub:
                                 signins=self.signins()))
         # The frame is the board's text inside an envelope: encoded once, used by both answers.
         text = f'{{"type":"snapshot","position":{position},"board":{board}}}'
-        return _Built(position, text, frame_bytes(text), board)
+        return _Built(position, text, frame_bytes(text), board.encode())

@@ -164,3 +164,43 @@ def test_out_of_scope_principal_is_refused(c: Container) -> None:
     with pytest.raises(DomainError) as e:
         c.service.verify_incident(ctx(principal=other_street), incident)
     assert e.value.code == "not_found"
+
+
+def test_two_caching_processes_racing_for_the_last_units_end_as_without_the_cache(settings: Settings) -> None:
+    """Each gateway process keeps aggregates decoded (the library's cache, fast-forwarded from the log
+    on every load): two of them, their caches warm and one of them stale, deciding on the same
+    warehouse at once, end exactly as the race above does without a cache."""
+    cached = settings.model_copy(update={"run_projector": False, "aggregate_cache": 1000})
+    a, b = Container.build(cached), Container.build(cached)
+    try:
+        for code, name, kind in ((DISTRICT, "东城区", "district"), (STREET, "新兴街道", "street"), (VILLAGE, "魏庄村", "village")):
+            a.service.register_unit(ctx(), code=code, name=name, kind=kind)
+        incident = report(a)
+        w = a.service.register_warehouse(ctx(), name="仓库", unit_code=STREET).id
+        a.service.receive_stock(ctx(), w, {"TENT-12": 11})
+        b.service.request_allocation(ctx(), incident, w, {"TENT-12": 1})  # b's cache holds the warehouse ...
+        a.service.request_allocation(ctx(), incident, w, {"TENT-12": 1})  # ... and a moves it on: b's copy is stale
+        a.service.receive_stock(ctx(), w, {"TENT-12": 1})  # 12 on hand, 2 reserved: 10 left, as in the race above
+        results: list[object] = []
+        barrier = threading.Barrier(12)
+
+        def go(c: Container) -> None:
+            barrier.wait()
+            try:
+                results.append(c.service.request_allocation(ctx(), incident, w, {"TENT-12": 3}))
+            except DomainError as e:
+                results.append(e.code)
+
+        threads = [threading.Thread(target=go, args=(a if i % 2 else b,)) for i in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len([r for r in results if not isinstance(r, str)]) == 3
+        assert [r for r in results if isinstance(r, str)] == ["insufficient_stock"] * 9
+        a.projector.catch_up()
+        assert a.store.get("warehouse", w)["stock"]["TENT-12"] == {"on_hand": 12, "reserved": 11, "minimum": 0}
+        assert a.log.repository.cache is not None and b.log.repository.cache is not None  # the cache was on
+    finally:
+        a.close()
+        b.close()
