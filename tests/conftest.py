@@ -188,6 +188,17 @@ class Api:
         assert r.status_code in (200, 201), f"{path}: {r.status_code} {r.text}"
         return r.json()  # type: ignore[no-any-return]
 
+    def events(self) -> list[dict[str, Any]]:
+        """Every event of the log (GET /events, page by page: the demo alone is more than a page)."""
+        items: list[dict[str, Any]] = []
+        after = 0
+        while True:
+            page = self.get("/events", params={"after": after, "limit": 1000}).json()
+            items += page["items"]
+            if not page["items"] or page["next"] >= page["head"]:
+                return items
+            after = page["next"]
+
     def close(self) -> None:
         self.http.close()
 

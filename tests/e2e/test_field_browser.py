@@ -98,7 +98,7 @@ def order(commander: Api, incident_id: str, team_id: str, task: str) -> dict[str
 
 
 def events_of(commander: Api, subject: str) -> list[dict[str, Any]]:
-    items = commander.get("/events", params={"after": 0, "limit": 1000}).json()["items"]
+    items = commander.events()
     return [e for e in items if e["subject"] == subject]
 
 
