@@ -8,6 +8,7 @@ import { onLangChange, t } from "./i18n.js";
 import { DAILY_REPORT_DUE, REPORTING_KINDS, shanghaiDay } from "./board-model.js";
 import { startSession } from "./shell.js";
 import { showSignIn } from "./signin.js";
+import { known } from "./vocab.js";
 import { pushButton } from "./notify.js";
 import { IncidentForm } from "./reporter-incident.js";
 import { WarningsTab } from "./reporter-warnings.js";
@@ -21,6 +22,8 @@ let toastTimer = null;
 function init() {
   pushButton($("#push-enable"), "reporter");
   $("#file-zero").addEventListener("click", () => file(true, ""));
+  for (const id of ["#file-zero", "#file-news"]) $(id).dataset.command = known("POST /reports/daily");
+  $("#report-incident").dataset.command = known("POST /incidents");
   $("#file-news").addEventListener("click", openSheet);
   $("#sheet-form").addEventListener("submit", onSheetSubmit);
   $("#sheet-cancel").addEventListener("click", () => $("#sheet").close());

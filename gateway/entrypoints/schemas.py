@@ -154,6 +154,8 @@ class IncidentIn(Body):
     lon: Lon | None = None
     occurred_at: PastDatetime
     source: Annotated[str, Field(max_length=200)] = ""
+    exercise: bool = Field(default=False, description="an exercise (演练): shown as such, left out of statistics and the 2-hour rule")
+    plan_id: UUID | None = Field(default=None, description="the plan an exercise drills (counts for its 2-year drill rule)")
 
 
 class EmptyIn(Body):

@@ -60,6 +60,13 @@ class PlanCommands:
         record.count(source_id=source_id, held_on=held_on, plan_id=plan.id if plan is not None else None, by=by)
         return [*changed, record]
 
+    def _exercised_plan(self, ctx: CommandContext, plan_id: UUID, unit_code: str) -> Plan:
+        """The plan an exercise incident drills: readable by the caller, and one whose unit covers the incident's place."""
+        plan = self._readable_plan(ctx, plan_id)
+        if not within(plan.unit_code, unit_code):
+            raise InvalidValue("the plan belongs to a unit that does not cover the incident's place", field="plan_id")
+        return plan
+
     def _readable_plan(self, ctx: CommandContext, plan_id: UUID) -> Plan:
         return self._load_readable(ctx, Plan, plan_id, "plan", "plan")  # type: ignore[no-any-return]
 
