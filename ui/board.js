@@ -10,8 +10,8 @@ import {
 } from "./i18n.js";
 import { LiveConnection } from "./live.js";
 import {
-  can, command, DISMISSABLE, known, DISPATCH_NEXT_STEP, DISPATCH_STEPS as STEP_RULES, INCIDENT_OPEN, LEVELS, READINESS_STANDARDS, SITUATION_FIELDS,
-  SUBTYPES, WARNING_LEVELS,
+  can, command, DISMISSABLE, known, DISPATCH_NEXT_STEP, DISPATCH_STEPS as STEP_RULES, INCIDENT_OPEN, LEVELS, READINESS_STANDARD_KINDS,
+  READINESS_STANDARDS, SITUATION_FIELDS, STREET_KINDS, SUBTYPES, WARNING_LEVELS,
 } from "./vocab.js";
 import {
   alertKey, boardContext, levelSort, linesHtml, renderAlerts, renderAllocations, renderDangers, renderDispatches, renderIncidents, renderKpis,
@@ -634,7 +634,9 @@ function incidentDetail(i, dispatches) {
  * link to the readiness page at that street; red while short. */
 function readinessCell(row, code) {
   if (!row) return `<td class="zero">—</td>`;
-  const parts = READINESS_STANDARDS.filter((s) => row[s]?.[1]).map((s) => {
+  // the street's own standards first (1+4, 六有), then its villages' (1+3)
+  const own = (s) => (READINESS_STANDARD_KINDS[s].includes(STREET_KINDS[0]) ? 0 : 1);
+  const parts = [...READINESS_STANDARDS].sort((a, b) => own(a) - own(b)).filter((s) => row[s]?.[1]).map((s) => {
     const [met, of] = row[s];
     return `<span class="${met < of ? "hot" : "idle"}" data-readiness="${esc(s)}">${esc(label("readinessStandard", s))} ${met}/${of}</span>`;
   });
@@ -915,8 +917,19 @@ function openReport() {
       <label><span class="req">${esc(t("form.occurredAt"))}</span><input name="occurred_at" type="datetime-local" required value="${toLocalInput(serverNow())}"></label>
       <label class="wide"><span>${esc(t("form.address"))}</span><input name="address" maxlength="2000" autocomplete="off"></label>
       <label class="wide"><span>${esc(t("form.description"))}</span><textarea name="description" maxlength="2000" rows="3"></textarea></label>
-      <label class="wide"><span>${esc(t("form.source"))}</span><input name="source" maxlength="200" autocomplete="off"></label>`,
+      <label class="wide"><span>${esc(t("form.source"))}</span><input name="source" maxlength="200" autocomplete="off"></label>
+      <label class="wide check"><input type="checkbox" name="exercise"> <span>${esc(t("incident.exercise"))}</span></label>
+      <label class="wide" hidden><span>${esc(t("plans.col.plan"))}</span><select name="plan_id"><option value="">—</option></select></label>`,
     setup(body) {
+      // An exercise (演练) may drill a plan: the plans in the account's scope, offered once the box is ticked.
+      const drill = body.querySelector("[name=exercise]");
+      const planSelect = body.querySelector("[name=plan_id]");
+      drill.addEventListener("change", async () => {
+        planSelect.closest("label").hidden = !drill.checked;
+        if (!drill.checked || planSelect.options.length > 1) return;
+        const plans = (await api.get("/plans?status=active&limit=1000").catch(() => ({ items: [] }))).items.filter((p) => p.kind !== "mechanism");
+        planSelect.insertAdjacentHTML("beforeend", plans.map((p) => `<option value="${esc(p.id)}">${esc(p.title)}</option>`).join(""));
+      });
       const cat = body.querySelector("[name=category]");
       const sub = body.querySelector("[name=subtype]");
       const fillSub = () => {
@@ -935,6 +948,7 @@ function openReport() {
           category: f.get("category"), subtype: f.get("subtype"), level: f.get("level"), title: String(f.get("title")).trim(),
           unit_code: f.get("unit_code"), address: String(f.get("address") || "").trim(), occurred_at: occurred,
           description: String(f.get("description") || "").trim(), source: String(f.get("source") || "").trim(),
+          ...(f.get("exercise") === "on" ? { exercise: true, ...(f.get("plan_id") ? { plan_id: f.get("plan_id") } : {}) } : {}),
         },
       };
     },

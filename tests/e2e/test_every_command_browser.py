@@ -36,7 +36,7 @@ EXEMPT: dict[str, str] = {
     "POST /evidence": "uploaded by the photo pickers as part of recording a hidden danger, not a command of its own",
 }
 
-DESK = ["board", "admin", "records", "stats", "dangers", "inspect", "reports", "duty", "replay"]
+DESK = ["board", "admin", "records", "stats", "dangers", "inspect", "reports", "duty", "replay", "readiness"]
 PAGES: dict[str, list[str]] = {"admin": DESK, "commander": DESK, "operator": DESK, "observer": DESK,
                                 "field": ["field"], "reporter": ["reporter"]}
 # What to click on a page to show the controls that belong to one record (rows open their details).
@@ -46,6 +46,7 @@ EXPANDERS: dict[str, list[str]] = {
     "dangers": ["#danger-list [data-id]", "#risk-list [data-id]"],
     "reports": [],
     "duty": [],
+    "readiness": [".unit-card:not([open]) summary"],
 }
 
 

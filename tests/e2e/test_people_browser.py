@@ -91,6 +91,14 @@ def test_a_person_added_is_found_trained_and_dialable_and_another_street_sees_no
     expect(found.locator("td.trained")).not_to_have_text("—", timeout=10_000)
     page.screenshot(path=str(SCREENSHOTS / "people.png"))
 
+    # On paper: the directory alone (no filters, buttons or trainings), the phone numbers as text.
+    page.emulate_media(media="print")
+    expect(page.locator("#filters")).to_be_hidden()
+    expect(page.locator(".trainings")).to_be_hidden()
+    expect(found.locator("td.phone")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "people-print.png"))
+    page.emulate_media(media="screen")
+
     page.click("#lang-toggle")
     expect(page.locator("#results-head th").first).to_have_text("Unit")
     assert_accessible(page, "directory in English")
