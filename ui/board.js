@@ -917,8 +917,19 @@ function openReport() {
       <label><span class="req">${esc(t("form.occurredAt"))}</span><input name="occurred_at" type="datetime-local" required value="${toLocalInput(serverNow())}"></label>
       <label class="wide"><span>${esc(t("form.address"))}</span><input name="address" maxlength="2000" autocomplete="off"></label>
       <label class="wide"><span>${esc(t("form.description"))}</span><textarea name="description" maxlength="2000" rows="3"></textarea></label>
-      <label class="wide"><span>${esc(t("form.source"))}</span><input name="source" maxlength="200" autocomplete="off"></label>`,
+      <label class="wide"><span>${esc(t("form.source"))}</span><input name="source" maxlength="200" autocomplete="off"></label>
+      <label class="wide check"><input type="checkbox" name="exercise"> <span>${esc(t("incident.exercise"))}</span></label>
+      <label class="wide" hidden><span>${esc(t("plans.col.plan"))}</span><select name="plan_id"><option value="">—</option></select></label>`,
     setup(body) {
+      // An exercise (演练) may drill a plan: the plans in the account's scope, offered once the box is ticked.
+      const drill = body.querySelector("[name=exercise]");
+      const planSelect = body.querySelector("[name=plan_id]");
+      drill.addEventListener("change", async () => {
+        planSelect.closest("label").hidden = !drill.checked;
+        if (!drill.checked || planSelect.options.length > 1) return;
+        const plans = (await api.get("/plans?status=active&limit=1000").catch(() => ({ items: [] }))).items.filter((p) => p.kind !== "mechanism");
+        planSelect.insertAdjacentHTML("beforeend", plans.map((p) => `<option value="${esc(p.id)}">${esc(p.title)}</option>`).join(""));
+      });
       const cat = body.querySelector("[name=category]");
       const sub = body.querySelector("[name=subtype]");
       const fillSub = () => {
@@ -937,6 +948,7 @@ function openReport() {
           category: f.get("category"), subtype: f.get("subtype"), level: f.get("level"), title: String(f.get("title")).trim(),
           unit_code: f.get("unit_code"), address: String(f.get("address") || "").trim(), occurred_at: occurred,
           description: String(f.get("description") || "").trim(), source: String(f.get("source") || "").trim(),
+          ...(f.get("exercise") === "on" ? { exercise: true, ...(f.get("plan_id") ? { plan_id: f.get("plan_id") } : {}) } : {}),
         },
       };
     },

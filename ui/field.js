@@ -789,7 +789,7 @@ function renderBanner() {
   banner.dataset.alerts = String(state.alerts);
   if (show) {
     banner.dataset.dispatchId = d.id;
-    $("#new-banner-title").textContent = `${d.incident_title}${d.address ? ` · ${d.address}` : ""}`;
+    $("#new-banner-title").textContent = `${d.exercise ? `【${label("exercise", "true")}】` : ""}${d.incident_title}${d.address ? ` · ${d.address}` : ""}`;
   }
 }
 
@@ -921,7 +921,7 @@ function dispatchCard(v) {
   const terminal = TERMINAL.has(v.status);
   return `<article class="dcard lv-${esc(v.incident_level || "none")}${terminal ? " dcard-done" : ""}" id="d-${esc(v.id)}" data-testid="dispatch-${esc(v.id)}"
       data-status="${esc(v.status)}" data-sync="${v.syncing ? "pending" : "synced"}">
-    <div class="dcard-top">${levelBadge(v.incident_level)}${statusChip(v.status)}${syncChip(v.syncing)}</div>
+    <div class="dcard-top">${levelBadge(v.incident_level)}${v.exercise ? `<span class="drill-tag">${esc(label("exercise", "true"))}</span>` : ""}${statusChip(v.status)}${syncChip(v.syncing)}</div>
     <h3 class="dcard-title">${esc(v.incident_title || "—")}</h3>
     ${v.address ? `<div class="dcard-addr"><svg class="ico" aria-hidden="true"><use href="#i-pin"/></svg><span>${esc(v.address)}</span></div>` : ""}
     <div class="dcard-task"><div class="k">${esc(t("dispatch.task"))}</div><div class="v">${esc(v.task || "—")}</div></div>
