@@ -1891,6 +1891,9 @@ Object.assign(DICT.zh, {
   "people.attendeeCount": "{n} 人",
   "people.findAttendee": "按姓名筛选",
   "people.noTrainings": "暂无培训记录",
+  "people.account": "平台账号",
+  "people.username": "账号（同单位，留空为解除关联）",
+  "people.link": "关联账号",
 });
 Object.assign(DICT.en, {
   "nav.people": "Contact directory",
@@ -1933,4 +1936,7 @@ Object.assign(DICT.en, {
   "people.attendeeCount": "{n}",
   "people.findAttendee": "Filter by name",
   "people.noTrainings": "No training recorded",
+  "people.account": "Platform account",
+  "people.username": "Account (same unit; empty to unlink)",
+  "people.link": "Link account",
 });
