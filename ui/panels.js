@@ -46,9 +46,7 @@ export function unitPath(ctx, code) {
   return names.join(" · ");
 }
 
-export function showDistrictName(name) {
-  for (const el of document.querySelectorAll(".district-name")) el.textContent = name;
-}
+export { showDistrictName } from "./shell.js"; // the header's district name: one function, in the page shell
 
 export function levelSort(a, b) {
   return LEVELS.indexOf(a.level) - LEVELS.indexOf(b.level) || parseIso(b.occurred_at) - parseIso(a.occurred_at);
@@ -120,6 +118,7 @@ export function figuresHtml(situation) {
 
 /** The 2-hour rule for reporting to the city platform (灾情发生2小时内报送), as it stood at `now`. */
 export function upwardHtml(i, now) {
+  if (i.exercise) return ""; // an exercise (演练) is not reported upward: no 2-hour countdown
   if (i.reported_upward_at && parseIso(i.reported_upward_at) <= now) {
     return `<span class="upward done" title="${esc(fmtDateTime(i.reported_upward_at))}">✓ ${esc(t("upward.done"))}</span>`;
   }
@@ -163,7 +162,7 @@ export function incidentHtml(ctx, i, view = PLAIN_VIEW) {
   return `<article class="incident lv-${esc(i.level)}${sel ? " selected" : ""}${view.mark(i)}" data-testid="incident-${esc(i.id)}" data-id="${esc(i.id)}" data-level="${esc(i.level)}" data-status="${esc(i.status)}" tabindex="0">
     <div class="inc-top">
       <span class="lv-badge">${LEVEL_NUM[i.level] ?? esc(i.level)}</span>
-      <span class="inc-title" title="${esc(i.title)}">${esc(i.title)}</span>
+      ${i.exercise ? `<span class="drill-tag">${esc(label("exercise", "true"))}</span>` : ""}<span class="inc-title" title="${esc(i.title)}">${esc(i.title)}</span>
       <span class="chip st-${esc(i.status)}">${esc(label("incidentStatus", i.status))}</span>
     </div>
     <div class="inc-meta">${esc(label("category", i.category))} · ${esc(label("subtype", i.subtype))} ｜ ${esc(place)}</div>
@@ -187,7 +186,7 @@ export function noticesHtml(notes, perRecipient = 4) {
   const state = (n) => `<span class="nt-s nt-${esc(n.status)}">${esc(label("notifyStatus", n.status))}</span>`;
   let items;
   if (notes.length <= perRecipient) {
-    items = notes.map((n) => `<span class="nt" title="${esc(n.error || "")}">${esc(label("notifyChannel", n.channel))} ${esc(n.recipient)} ${state(n)}${
+    items = notes.map((n) => `<span class="nt" title="${esc(n.error || "")}">${esc(label("notifyChannel", n.channel))} ${esc(n.recipient || label("notifyPost", n.post))} ${state(n)}${
       n.status === "retrying" ? ` <span class="nt-n">×${esc(n.attempts)}</span>` : ""}</span>`);
   } else {
     const counts = new Map();
@@ -272,7 +271,7 @@ export function renderAlerts(ctx, view = PLAIN_VIEW) {
       <span class="alert-icon">!</span>
       <div class="alert-main"><div class="alert-title">${esc(title)}${a.escalated ? ` <span class="alert-tag">${esc(t("alert.escalated"))}</span>` : ""}</div>
       ${text ? `<div class="alert-text">${esc(text)}</div>` : ""}${noticesHtml(told(a), 2)}${view.alertExtra(a)}</div>
-      ${a.since ? `<span class="alert-time">${esc(fmtHM(a.since))}</span>` : ""}</div>`;
+      ${a.since && a.since.length > 10 ? `<span class="alert-time">${esc(fmtHM(a.since))}</span>` : ""}</div>`;
   $("#alert-list").innerHTML = alerts.map((a) => {
     switch (a.kind) {
       case "ack_overdue":
@@ -304,6 +303,11 @@ export function renderAlerts(ctx, view = PLAIN_VIEW) {
         return item(a, t("alert.risk_review_overdue"), t("alert.risk_review_overdue.text", {
           title: a.title, unit: unitPath(ctx, a.unit_code), level: label("riskLevel", a.risk_level),
         }));
+      case "plan_drill_lapsed":
+      case "plan_revision_lapsed":
+        return item(a, t(`alert.${a.kind}`), t(`alert.${a.kind}.text`, { title: a.title, unit: unitPath(ctx, a.unit_code), day: a.since }));
+      case "unit_drill_lapsed":
+        return item(a, t("alert.unit_drill_lapsed"), t("alert.unit_drill_lapsed.text", { unit: unitPath(ctx, a.unit_code), day: a.since }));
       case "stock_low":
         return item(a, t("alert.stock_low"), t("alert.stock_low.text", {
           warehouse: a.warehouse_name, material: materialName(a.material), available: a.available, minimum: a.minimum,

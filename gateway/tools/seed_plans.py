@@ -121,8 +121,9 @@ def seed_plans(c: Container, admin: CommandContext, now: datetime, streets: list
                 register(code, "mechanism", f"{name}{MECHANISM_TITLES[m]}", date(today.year - 1, 6, 1 + i), mechanism=m)
         if no == "003":
             geo = next(p for p, (u, t) in titles.items() if u == code and "地质灾害" in t)
-    # Two exercise incidents (演练): a slope-collapse drill of 半截河街道's geological plan last week, closed; and a
-    # flood exercise in a village of 东城街道 going on now (on the board as 演练, out of the statistics and the 2-hour rule).
+    # Two exercise incidents (演练), both over (the board keeps the demo's four real incidents): a slope-collapse drill
+    # of 半截河街道's geological plan last week, and a flood exercise in a village of 东城街道 yesterday (not linked to a
+    # plan: it counts as the village's drill). Both are out of the statistics and the 2-hour rule.
     drill_inc = s.report_incident(desk, category="natural_disaster", subtype="geological", level="IV", title="边坡滑塌避险转移演练",
                                   description="模拟强降雨后村后边坡滑塌，组织受威胁群众转移。", unit_code=f"{prefix}003002",
                                   address="村后山坡", occurred_at=now - timedelta(days=6), source="街道应急办", exercise=True,
@@ -130,9 +131,11 @@ def seed_plans(c: Container, admin: CommandContext, now: datetime, streets: list
     s.verify_incident(desk, drill_inc, "演练开始")
     s.control_incident(desk, drill_inc, "群众转移完毕")
     s.close_incident(desk, drill_inc, "演练结束，转移群众86人，用时25分钟")
-    s.report_incident(desk, category="natural_disaster", subtype="flood", level="IV", title="防汛应急演练：低洼区域群众转移",
-                      description="模拟河道水位超警戒，转移低洼区域群众。", unit_code=f"{prefix}002003", address="村东低洼片区",
-                      occurred_at=now - timedelta(minutes=35), source="街道应急办", exercise=True)
+    flood_inc = s.report_incident(desk, category="natural_disaster", subtype="flood", level="IV", title="防汛应急演练：低洼区域群众转移",
+                                  description="模拟河道水位超警戒，转移低洼区域群众。", unit_code=f"{prefix}002003", address="村东低洼片区",
+                                  occurred_at=now - timedelta(days=1, hours=2), source="街道应急办", exercise=True).id
+    s.verify_incident(desk, flood_inc, "演练开始")
+    s.close_incident(desk, flood_inc, "演练结束，转移群众120人")
     counts["exercise_incidents"] = 2
     return counts
 

@@ -37,7 +37,7 @@ EXEMPT: dict[str, str] = {
     "POST /evidence": "uploaded by the photo pickers as part of recording a hidden danger, not a command of its own",
 }
 
-DESK = ["board", "admin", "records", "stats", "dangers", "inspect", "reports", "duty", "replay"]
+DESK = ["board", "admin", "records", "stats", "dangers", "inspect", "reports", "duty", "replay", "readiness", "people"]
 PAGES: dict[str, list[str]] = {"admin": DESK, "commander": DESK, "operator": DESK, "observer": DESK,
                                 "field": ["field"], "reporter": ["reporter"]}
 # What to click on a page to show the controls that belong to one record (rows open their details).
@@ -47,6 +47,8 @@ EXPANDERS: dict[str, list[str]] = {
     "dangers": ["#register .hd-row"],
     "reports": [],
     "duty": [],
+    "readiness": [".unit-card:not([open]) summary"],
+    "people": ["#results-body tr:first-child [data-edit]"],  # a person's dialog: contact, posts, account, leaving
 }
 
 

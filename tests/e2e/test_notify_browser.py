@@ -11,7 +11,7 @@ import pytest
 
 from gateway.settings import Settings
 from gateway.tools.smsgateway import SmsGateway
-from tests.conftest import Server
+from tests.conftest import Server, screenshot_dir
 from tests.e2e.browser import assert_accessible
 from tests.e2e.test_board_browser import backend, browser, page, sign_in, sync_api  # noqa: F401 (fixtures)
 
@@ -74,7 +74,11 @@ def test_a_dispatch_shows_its_sms_delivery_on_the_board(notifying_server: Server
     expect(notice.locator(".nt-retrying")).to_have_text("重试中", timeout=15_000)
     sms.set_faults({"error_rate": 0.0})
     expect(notice.locator(".nt-delivered")).to_have_text("已送达", timeout=20_000)
+    # the incident's record view lists its dispatches with the same state
+    detail = page.locator(".incident", has_text="魏庄村低洼区域积水").first.locator(".inc-detail")
+    expect(detail.locator("[data-testid=notify]", has_text=team["leader"]).locator(".nt-delivered")).to_have_text("已送达")
     assert_accessible(page, "the board with a dispatch's delivery state")
+    page.locator("section.p-dispatches").screenshot(path=str(screenshot_dir() / "notify-dispatch.png"))
     sent = [m for m in sms.listing()["messages"] if m["to"] == team["phone"]]
     assert len(sent) == 1 and "抽排积水" in sent[0]["text"], sent
     page.click("#lang-toggle")
