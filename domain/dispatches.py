@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -63,7 +64,23 @@ def running_deadline(status: str) -> tuple[str, str] | None:
 class Dispatch(Aggregate):
     class_version = 1  # its state as kept in snapshots; its events' versions are declared below the class
 
-    @event("Ordered")
+    class Ordered(Aggregate.Created):
+        """Version 2 says whether the dispatch is part of an exercise (演练): its incident's flag, recorded with it."""
+
+        class_version = 2
+        incident_id: UUID
+        team_id: UUID
+        unit_code: str
+        task: str
+        ack_deadline: datetime
+        by: Actor
+        exercise: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["exercise"] = False  # every dispatch ordered before version 2 was a real one
+
+    @event(Ordered)
     def __init__(
         self,
         incident_id: UUID,
@@ -72,19 +89,22 @@ class Dispatch(Aggregate):
         task: str,
         ack_deadline: datetime,
         by: Actor,
+        exercise: bool = False,
     ) -> None:
         self.incident_id = incident_id
         self.team_id = team_id
         self.unit_code = unit_code
         self.task = task
         self.ack_deadline = ack_deadline
+        self.exercise = exercise
         self.arrive_deadline: datetime | None = None
         self.escalations: list[str] = []
         self.status = S.ORDERED.value
 
     @classmethod
     def order(
-        cls, *, incident_id: UUID, team_id: UUID, unit_code: str, task: str, ack_deadline: datetime, by: Actor
+        cls, *, incident_id: UUID, team_id: UUID, unit_code: str, task: str, ack_deadline: datetime, by: Actor,
+        exercise: bool = False,
     ) -> Dispatch:
         if not task.strip():
             raise InvalidValue("a task is required", field="task")
@@ -97,6 +117,7 @@ class Dispatch(Aggregate):
             task=task.strip(),
             ack_deadline=ack_deadline,
             by=by,
+            exercise=bool(exercise),
         )
 
     @property
@@ -177,4 +198,4 @@ class Dispatch(Aggregate):
 
 
 # The version of each stored event type (see domain.common.event_versions): a new shape is a new version.
-event_versions(Dispatch, Ordered=1, Acknowledged=1, Escalated=1, Departed=1, Arrived=1, Completed=1, Declined=1, Cancelled=1)
+event_versions(Dispatch, Ordered=2, Acknowledged=1, Escalated=1, Departed=1, Arrived=1, Completed=1, Declined=1, Cancelled=1)

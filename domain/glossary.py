@@ -525,6 +525,7 @@ GLOSSARY: dict[str, dict[str, tuple[str, str]]] = {
         'within_deadline': ('是否按时', 'In time'),
         'fully': ('是否全部', 'In full'),
         'unit_code': ('单位', 'Unit'),
+        'exercise': ('演练', 'Exercise'),
     },
     # why a dispatch was escalated (domain/dispatches.py RUNNING_DEADLINE reasons)
     'escalationReason': {

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -70,7 +72,31 @@ HARM_FIELDS = ("deaths", "injured", "missing")  # people harmed: shown in red wh
 class Incident(Aggregate):
     class_version = 1  # its state as kept in snapshots; its events' versions are declared below the class
 
-    @event("Reported")
+    class Reported(Aggregate.Created):
+        """Version 2 says whether the incident is an exercise (演练) and the plan it drills, if any."""
+
+        class_version = 2
+        category: str
+        subtype: str
+        level: str
+        title: str
+        description: str
+        unit_code: str
+        address: str
+        lat: float | None
+        lon: float | None
+        occurred_at: datetime
+        source: str
+        by: Actor
+        exercise: bool
+        plan_id: UUID | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["exercise"] = False  # every incident reported before version 2 was a real one
+            state["plan_id"] = None
+
+    @event(Reported)
     def __init__(
         self,
         category: str,
@@ -85,6 +111,8 @@ class Incident(Aggregate):
         occurred_at: datetime,
         source: str,
         by: Actor,
+        exercise: bool = False,
+        plan_id: UUID | None = None,
     ) -> None:
         self.category = category
         self.subtype = subtype
@@ -100,6 +128,8 @@ class Incident(Aggregate):
         self.status = IncidentStatus.REPORTED.value
         self.situation = {k: 0 for k in SITUATION_FIELDS}
         self.reported_upward_at: datetime | None = None
+        self.exercise = exercise  # 演练: shown as such, left out of statistics and of the 2-hour rule
+        self.plan_id = plan_id
 
     @classmethod
     def report(
@@ -117,6 +147,8 @@ class Incident(Aggregate):
         lat: float | None = None,
         lon: float | None = None,
         source: str = "",
+        exercise: bool = False,
+        plan_id: UUID | None = None,
     ) -> Incident:
         category = parse_enum(Category, category, "category")
         if subtype not in SUBTYPES[category]:
@@ -127,6 +159,8 @@ class Incident(Aggregate):
             raise InvalidValue("occurred_at needs a time zone", field="occurred_at")
         if not within(unit_code, unit_code):
             raise InvalidValue("unit_code must be a 12-digit unit code", field="unit_code")
+        if plan_id is not None and not exercise:
+            raise InvalidValue("only an exercise (演练) is linked to a plan", field="plan_id")
         return cls(
             category=category,
             subtype=subtype,
@@ -140,6 +174,8 @@ class Incident(Aggregate):
             occurred_at=occurred_at,
             source=source or by.user,
             by=by,
+            exercise=bool(exercise),
+            plan_id=plan_id,
         )
 
     @property
@@ -227,6 +263,6 @@ class Incident(Aggregate):
 # The version of each stored event type (see domain.common.event_versions): a new shape is a new version.
 event_versions(
     Incident,
-    Reported=1, Verified=1, LevelChanged=1, SituationUpdated=1,
+    Reported=2, Verified=1, LevelChanged=1, SituationUpdated=1,
     Controlled=1, Closed=1, Dismissed=1, ReportedUpward=1,
 )

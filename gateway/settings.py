@@ -95,7 +95,9 @@ class Settings(BaseSettings):
     vapid_private_key: str = ""
     vapid_subject: str = "mailto:duty@example.invalid"
     push_timeout: float = 10.0
-    push_allow_http: bool = False  # subscriptions to plain-http push endpoints (tests, local demos only)
+    push_allow_http: bool = False  # subscriptions to plain-http push endpoints on any host (tests, local demos only)
+    # The push services a subscription may name (the browsers' own; ".x" is x's subdomains): the server POSTs to it.
+    push_hosts: str = "fcm.googleapis.com,updates.push.services.mozilla.com,.push.apple.com,.notify.windows.com"
     # Quiet hours (Asia/Shanghai, "22:00-07:00"; empty: none): defer messages that are not urgent (never a
     # dispatch, an escalation, a missed report deadline or a red warning: domain.notifications.is_urgent).
     quiet_hours: str = ""

@@ -118,10 +118,10 @@ def vocabulary() -> dict[str, Any]:
         "STREET_KINDS": list(readiness.STREET_KINDS),
         "CAMPAIGN_KINDS": [str(k) for k in campaigns.CampaignKind],
         "RECTIFICATION_STATUSES": [str(k) for k in campaigns.RectificationStatus],
-        # the people register (domain/people.py): posts in the plan's order, which a unit of each level has
-        # (0 district, 1 street/cluster, 2 village/community), training levels (domain/training.py)
+        # the people register (domain/people.py): posts in the plan's order, which a unit of each kind has
+        # (domain.people.POSTS_AT_LEVEL by the kind's level), training levels (domain/training.py)
         "POSTS": [str(p) for p in people.Post],
-        "POSTS_AT_LEVEL": {str(level): [str(p) for p in posts] for level, posts in people.POSTS_AT_LEVEL.items()},
+        "POSTS_BY_KIND": {str(k): [str(p) for p in people.POSTS_AT_LEVEL[units.LEVEL_OF_KIND[k]]] for k in units.UnitKind},
         "TEAM_POSTS": values(people.TEAM_POSTS),
         "TRAINING_LEVELS": list(training.LEVELS),
         "GLOSSARY": by_language(),
@@ -142,6 +142,20 @@ def render() -> str:
         "export function can(role, route) {",
         "  const roles = PERMISSIONS[route];",
         "  return !!role && Array.isArray(roles) && roles.includes(role);",
+        "}",
+        "",
+        "/**",
+        " * The `data-command` attribute of a control that calls `route`: the browser test of every role's commands",
+        " * (tests/e2e/test_every_command_browser.py) finds controls by it. A route the table does not have throws.",
+        " */",
+        "export function command(route) {",
+        "  return `data-command=\"${known(route)}\"`;",
+        "}",
+        "",
+        "/** `route`, once checked to be a row of the role table (for `el.dataset.command = known(...)`). */",
+        "export function known(route) {",
+        "  if (!(route in PERMISSIONS)) throw new Error(`no such route in the role table: ${route}`);",
+        "  return route;",
         "}",
         "",
     ]

@@ -55,7 +55,8 @@ def incident_report(events: Iterable[Any]) -> dict[str, Any]:
         if name == "Incident.Reported":
             occurred, reported = e.occurred_at, e.timestamp
             incident = {"id": str(e.originator_id), "title": e.title, "category": e.category, "subtype": e.subtype,
-                        "level": e.level, "unit_code": e.unit_code, "address": e.address, "occurred_at": iso(e.occurred_at)}
+                        "level": e.level, "unit_code": e.unit_code, "address": e.address, "occurred_at": iso(e.occurred_at),
+                        "exercise": e.exercise}
         elif name == "Incident.Verified":
             verified = e.timestamp
         elif name == "Incident.LevelChanged":
@@ -125,8 +126,11 @@ def percentile(values: list[float], p: float) -> float | None:
 
 def district_summary(incidents: list[dict[str, Any]], dispatches: list[dict[str, Any]], allocations: list[dict[str, Any]],
                      start: datetime, end: datetime) -> dict[str, Any]:
-    """Over read-model documents: incidents occurring in [start, end) and the work done for them."""
-    chosen = [i for i in incidents if start <= datetime.fromisoformat(i["occurred_at"]) < end]
+    """Over read-model documents: incidents occurring in [start, end) and the work done for them.
+
+    Exercises (演练) are real statistics of nothing: left out of every figure, counted apart as `exercises`."""
+    in_window = [i for i in incidents if start <= datetime.fromisoformat(i["occurred_at"]) < end]
+    chosen = [i for i in in_window if not i.get("exercise")]
     ids = {i["id"] for i in chosen}
     by_type: dict[str, int] = {}
     by_level: dict[str, int] = {}
@@ -155,6 +159,7 @@ def district_summary(incidents: list[dict[str, Any]], dispatches: list[dict[str,
         "teams_used": len({d["team_id"] for d in ds}),
         "dispatches": len(ds),
         "materials_used": {code: qty for code, qty in sorted(used.items()) if qty},
+        "exercises": len(in_window) - len(chosen),
     }
 
 

@@ -89,7 +89,7 @@ def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | N
             due = report_upward_due_at(datetime.fromisoformat(i["occurred_at"]))
         except (OverflowError, ValueError):  # stored before dates were bounded: no countdown, not a broken board
             continue
-        if not i.get("reported_upward_at") and due < now:
+        if not i.get("reported_upward_at") and not i.get("exercise") and due < now:  # an exercise is not reported upward
             alerts.append({"kind": "report_overdue", "level": "danger", "incident_id": i["id"], "incident_title": i["title"],
                            "since": due.isoformat(), "unit_code": i["unit_code"]})
     for sched in board.get("report_schedule", []):
@@ -150,15 +150,17 @@ def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | N
                                                        "warning_signed": 0})
         row[key] += 1
 
-    for i in board.get("incident", []):
-        bump(i["unit_code"], "incidents")
+    for i in board.get("incident", []):  # exercises (演练) are shown, not counted
+        if not i.get("exercise"):
+            bump(i["unit_code"], "incidents")
     for t in board.get("team", []):
         if t["status"] == "idle":
             bump(t["unit_code"], "teams_idle")
         elif t["status"] != "off_duty":
             bump(t["unit_code"], "teams_busy")
     for d in board.get("dispatch", []):
-        bump(d["unit_code"], "dispatches")
+        if not d.get("exercise"):
+            bump(d["unit_code"], "dispatches")
     for r in board.get("warning_receipt", []):  # real warnings in force only: exercises never count
         w = warnings_in_force.get(r["warning_id"])
         if w is not None and not w["exercise"]:

@@ -11,7 +11,7 @@ from projections.plans import DRILLS, PLANS, UNIT_DRILL_RECORDS
 from projections.notifications import with_notifications as n
 from projections.people import PEOPLE, TRAININGS
 from projections.prevention import HIDDEN_DANGERS, INSPECTIONS, RISK_POINTS
-from projections.readiness import READINESS
+from projections.readiness import readiness_reducer
 from projections.reducer import Reducer
 from projections.reports import DAILY_REPORTS, DAILY_STATUS
 from projections.teams import TEAMS
@@ -19,6 +19,8 @@ from projections.units import UNIT_IDS, UNITS
 from projections.warehouses import WAREHOUSES
 from projections.warnings import RECEIPTS, WARNINGS
 
+# Readiness follows the read models that hold its facts (teams, warehouses, people, training, plans, drills).
+READINESS = readiness_reducer([TEAMS, WAREHOUSES, PEOPLE, TRAININGS, PLANS, UNIT_DRILL_RECORDS])
 # n(...): the record's reducer also folds the notifications about it (projections.notifications).
 READ_MODELS: tuple[Reducer, ...] = (n(UNITS), UNIT_IDS, INCIDENTS, TEAMS, n(DISPATCHES), WAREHOUSES, ALLOCATIONS, DIRECTIVES,
                                     DAILY_REPORTS, DAILY_STATUS, n(WARNINGS), n(RECEIPTS), DISASTER_REPORTS, n(REPORT_SCHEDULES),

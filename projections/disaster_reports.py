@@ -89,7 +89,7 @@ def _with_status(doc: Doc) -> Doc:
 
 
 def _reported(get: Get, e: Any) -> Changes:
-    if e.category not in STAGED_CATEGORIES:
+    if e.category not in STAGED_CATEGORIES or e.exercise:  # an exercise (演练) owes no staged report
         return {}
     doc = {"id": str(e.originator_id), "incident_id": str(e.originator_id), "title": e.title, "unit_code": e.unit_code,
            "category": e.category, "level": e.level, "incident_status": "reported", "occurred_at": iso(e.occurred_at),

@@ -25,6 +25,7 @@ def _ordered(get: Get, e: Any) -> Changes:
             "unit_code": e.unit_code,
             "task": e.task,
             "ack_deadline": iso(e.ack_deadline),
+            "exercise": e.exercise,  # 演练: its incident's flag
             "arrive_deadline": None,
             "escalations": [],
             "ordered_by": actor_of(e),

@@ -37,6 +37,8 @@ def _reported(get: Get, e: Any) -> Changes:
             "dismiss_reason": "",
             "reported_upward_at": None,
             "reported_upward_in_time": None,
+            "exercise": e.exercise,  # 演练 (events before version 2 are read back as real ones)
+            "plan_id": str(e.plan_id) if e.plan_id else None,
             "updated_at": iso(e.timestamp),
         }
     }

@@ -39,7 +39,7 @@ from datetime import date
 from typing import Any
 
 from domain.plans import MECHANISMS, PlanKind
-from domain.policy import drill_due, revision_lapsed
+from domain.policy import drill_due, local_day, revision_lapsed
 from projections.board import street_of
 from projections.reducer import Changes, Get, Reducer, actor_of, iso, updated
 
@@ -138,7 +138,22 @@ def _finding_resolved(get: Get, e: Any) -> Changes:
     return updated(get, DRILL, e, findings=findings, open_findings=still, status="open" if still else "done")
 
 
-DRILLS = Reducer(DRILL, {"Drill.Recorded": _drill_recorded, "Drill.FindingResolved": _finding_resolved})
+def _exercise_reported(get: Get, e: Any) -> Changes:
+    """An exercise incident (演练) is listed as a drill: of its plan when linked, else of its place's unit."""
+    if not e.exercise:
+        return {}
+    plan = get(PLAN, str(e.plan_id)) if e.plan_id else None
+    return {str(e.originator_id): {
+        "id": str(e.originator_id), "source": "exercise", "plan_id": str(e.plan_id) if e.plan_id else None,
+        "plan_title": (plan or {}).get("title", ""), "unit_code": e.unit_code, "street_code": street_of(e.unit_code),
+        "kind": None, "held_on": local_day(e.occurred_at).isoformat(), "scenario": e.title, "participants": None,
+        "participant_units": [], "people": [], "findings": [], "open_findings": 0, "incident_id": str(e.originator_id),
+        "status": "done", "recorded_at": iso(e.timestamp), "recorded_by": actor_of(e), "updated_at": iso(e.timestamp),
+    }}
+
+
+DRILLS = Reducer(DRILL, {"Drill.Recorded": _drill_recorded, "Drill.FindingResolved": _finding_resolved,
+                         "Incident.Reported": _exercise_reported})
 
 
 # -- the unit's drill record ------------------------------------------------------------------

@@ -19,14 +19,14 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.materials import CATALOGUE
+from domain.people import PersonStatus
+from domain.plans import PlanKind
 from domain.readiness import (
     CURRENT_STANDARD, EVALUATORS, OUTSIDE_THE_LOG, standard, STANDARD_KINDS, STREET_KINDS, VILLAGE_KINDS, ItemStatus, PersonFact, PlanFact, Standard, TeamFact,
     UnitFacts, WarehouseFact, scorecard,
 )
 from domain.units import street_of
 from projections.reducer import Changes, Doc, Get, Reducer, event_name, iso
-from projections.teams import TEAMS
-from projections.warehouses import WAREHOUSES
 
 K = "readiness"
 KINDS_SCORED = (*STREET_KINDS, *VILLAGE_KINDS)
@@ -53,8 +53,36 @@ def _warehouse_fact(doc: Doc) -> list[tuple[str, str, Any]]:
     return [(doc["unit_code"], "warehouses", {"name": doc["name"], "minimums": minimums, "short": short})]
 
 
-# The read models whose documents feed the facts (the people and plans registers' join them here).
-FOLLOWED: list[tuple[Reducer, FactOf]] = [(TEAMS, _team_fact), (WAREHOUSES, _warehouse_fact)]
+def _person_fact(doc: Doc) -> list[tuple[str, str, Any]]:
+    if doc.get("status") != PersonStatus.ACTIVE:  # who has left holds no post
+        return []
+    return [(doc["unit_code"], "people", {"name": doc["name"], "posts": list(doc["posts"]), "trained_on": list(doc["trained_on"])})]
+
+
+def _training_fact(doc: Doc) -> list[tuple[str, str, Any]]:
+    """A session the unit held; the sessions its people attended come with the people."""
+    return [(doc["unit_code"], "trainings", doc["day"])]
+
+
+def _plan_fact(doc: Doc) -> list[tuple[str, str, Any]]:
+    if doc.get("status") != "active":  # a retired plan is not on file
+        return []
+    if doc["kind"] == PlanKind.MECHANISM:
+        return [(doc["unit_code"], "mechanisms", [doc["mechanism"]])]
+    filing = doc.get("filing")
+    return [(doc["unit_code"], "plans", {
+        "title": doc["title"], "kind": doc["kind"], "filed": bool(filing) and filing.get("version") == doc["version"],
+        "revised_on": doc["revised_on"], "revise_by": doc.get("revision_due_on"), "last_drill": doc.get("last_drill_on"),
+        "drill_by": doc.get("drill_due_on")})]
+
+
+def _unit_drills_fact(doc: Doc) -> list[tuple[str, str, Any]]:
+    return [(doc["unit_code"], "drills", doc["last_drill_on"])] if doc.get("last_drill_on") else []
+
+
+# The facts each followed read model's documents hold (projections.catalog pairs them with the reducers).
+FACTS_OF: dict[str, FactOf] = {"team": _team_fact, "warehouse": _warehouse_fact, "person": _person_fact, "training": _training_fact,
+                               "plan": _plan_fact, "unit_drills": _unit_drills_fact}
 
 
 def _unit_registered(get: Get, e: Any) -> Changes:
@@ -65,49 +93,41 @@ def _unit_registered(get: Get, e: Any) -> Changes:
     return {e.code: {**doc, "card": card_of(doc, e.timestamp)}}
 
 
-def _following(get: Get, e: Any) -> Changes:
-    """Run each followed reducer on the event and move the facts its changed documents hold."""
-    out: dict[str, Doc] = {}
-
-    def unit_doc(code: str) -> Doc | None:
-        if code in out:
-            return out[code]
-        doc = get(K, code)
-        return None if doc is None else {**doc, "facts": {s: dict(doc["facts"].get(s, {})) for s in SECTIONS}}
-
-    touched: set[str] = set()
-    for reducer, fact_of in _ROUTES.get(event_name(e), ()):
-        for doc_id, new in reducer(get, e).items():
-            old = get(reducer.kind, doc_id)
-            key = f"{reducer.kind}:{doc_id}"
-            before = {(u, s): f for u, s, f in (fact_of(old) if old else [])}
-            after = {(u, s): f for u, s, f in (fact_of(new) if new else [])}
-            for (code, section) in before.keys() - after.keys():
-                doc = unit_doc(code)
-                if doc is not None and doc["facts"][section].pop(key, None) is not None:
-                    out[code] = doc
-                    touched.add(code)
-            for (code, section), fact in after.items():
-                doc = unit_doc(code)
-                if doc is not None and doc["facts"][section].get(key) != fact:
-                    doc["facts"][section][key] = fact
-                    out[code] = doc
-                    touched.add(code)
-    return {code: {**out[code], "card": card_of(out[code], e.timestamp), "updated_at": iso(e.timestamp)} for code in touched}
-
-
-_ROUTES: dict[str, list[tuple[Reducer, FactOf]]] = {}
-
-
-def _route() -> dict[str, Any]:
-    _ROUTES.clear()
-    for reducer, fact_of in FOLLOWED:
+def readiness_reducer(followed: Iterable[Reducer]) -> Reducer:
+    """The `readiness` read model, following the given read models (their kinds name their facts in FACTS_OF)."""
+    routes: dict[str, list[tuple[Reducer, FactOf]]] = {}
+    for reducer in followed:
         for name in reducer.handlers:
-            _ROUTES.setdefault(name, []).append((reducer, fact_of))
-    return {"Unit.Registered": _unit_registered, **{name: _following for name in _ROUTES}}
+            routes.setdefault(name, []).append((reducer, FACTS_OF[reducer.kind]))
 
+    def following(get: Get, e: Any) -> Changes:
+        """Run each followed reducer on the event and move the facts its changed documents hold."""
+        out: dict[str, Doc] = {}
 
-READINESS = Reducer(K, _route())
+        def unit_doc(code: str) -> Doc | None:
+            if code in out:
+                return out[code]
+            doc = get(K, code)
+            return None if doc is None else {**doc, "facts": {s: dict(doc["facts"].get(s, {})) for s in SECTIONS}}
+
+        for reducer, fact_of in routes.get(event_name(e), ()):
+            for doc_id, new in reducer(get, e).items():
+                old = get(reducer.kind, doc_id)
+                key = f"{reducer.kind}:{doc_id}"
+                before = {(u, s): f for u, s, f in (fact_of(old) if old else [])}
+                after = {(u, s): f for u, s, f in (fact_of(new) if new else [])}
+                for (code, section) in before.keys() - after.keys():
+                    doc = unit_doc(code)
+                    if doc is not None and doc["facts"][section].pop(key, None) is not None:
+                        out[code] = doc
+                for (code, section), fact in after.items():
+                    doc = unit_doc(code)
+                    if doc is not None and doc["facts"][section].get(key) != fact:
+                        doc["facts"][section][key] = fact
+                        out[code] = doc
+        return {code: {**doc, "card": card_of(doc, e.timestamp), "updated_at": iso(e.timestamp)} for code, doc in out.items()}
+
+    return Reducer(K, {"Unit.Registered": _unit_registered, **{name: following for name in routes}})
 
 
 # -- from the document to the domain's facts --------------------------------------------------
@@ -125,10 +145,12 @@ def facts_of(doc: Doc, last_signin: datetime | None = None, signins_known: bool 
         people=tuple(PersonFact(p["name"], tuple(p["posts"]), tuple(d for d in map(_day, p.get("trained_on", [])) if d))
                      for _, p in sorted(f["people"].items())),
         plans=tuple(PlanFact(p["title"], p["kind"], p["filed"], _day(p.get("revised_on")), _day(p.get("revise_by")),
-                             _day(p.get("last_drill"))) for _, p in sorted(f["plans"].items())),
+                             _day(p.get("last_drill")), _day(p.get("drill_by"))) for _, p in sorted(f["plans"].items())),
         mechanisms=tuple(sorted({m for ms in f["mechanisms"].values() for m in ms})),
         drills=tuple(sorted(d for d in map(_day, f["drills"].values()) if d)),
-        trainings=tuple(sorted(d for d in map(_day, f["trainings"].values()) if d)),
+        # the sessions the unit held and those its people attended
+        trainings=tuple(sorted({d for d in map(_day, [*f["trainings"].values(), *(x for p in f["people"].values()
+                                                                                  for x in p.get("trained_on", []))]) if d})),
         last_signin=last_signin, signins_known=signins_known,
     )
 

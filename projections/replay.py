@@ -17,7 +17,9 @@ from projections.board import BOARD_KINDS, assemble, on_board
 from projections.catalog import KINDS
 from projections.fold import MemoryDocs, apply_event
 
-AUXILIARY = ("unit_by_id",)
+# Kept beside the board's documents because reducers of board documents read them: the unit id index, and the
+# people and training registers the readiness read model follows.
+AUXILIARY = ("unit_by_id", "person", "training")
 FOLDED_KINDS = sorted({*BOARD_KINDS, *AUXILIARY, *KINDS})  # what a checkpoint holds, and which reducers made it
 
 

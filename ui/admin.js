@@ -6,7 +6,7 @@ import * as api from "./api.js";
 import { esc, fmtDateTime } from "./format.js";
 import { label, materialList, materialName, materialUnit, onLangChange, setMaterials, t } from "./i18n.js";
 import { startShell } from "./shell.js";
-import { ROLES, can } from "./vocab.js";
+import { ROLES, can, command, known } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
 const state = { user: null, units: [], teams: [], warehouses: [], users: [], teamAccounts: [], relay: null };
@@ -67,7 +67,10 @@ function sections() {
   for (const el of document.querySelectorAll("form[data-route], button[data-route]")) {
     if (el.id === "relay-resume") continue; // shown by the relay's state as well
     el.hidden = !can(role, el.dataset.route);
+    el.dataset.command = known(el.dataset.route);
   }
+  $("#user-form").dataset.command = known("POST /users");
+  $("#issue-team").dataset.command = known("POST /teams/{team_id}/accounts");
   return current?.dataset.section;
 }
 
@@ -108,7 +111,7 @@ function renderUsers() {
       <td>${esc(u.username)}</td><td>${esc(u.display_name)}</td><td>${esc(label("role", u.role))}</td>
       <td>${esc(unitName(u.unit_code))}</td><td>${esc(t(u.active ? "admin.active" : "admin.revoked"))}</td>
       <td>${mayRevoke && u.active && u.username !== state.user?.username
-        ? `<button class="btn btn-sm btn-danger" type="button" data-revoke="${esc(u.username)}">${esc(t("admin.revoke"))}</button>` : ""}</td>
+        ? `<button class="btn btn-sm btn-danger" type="button" data-revoke="${esc(u.username)}" ${command("POST /users/{username}/revoke")}>${esc(t("admin.revoke"))}</button>` : ""}</td>
     </tr>`).join("");
   options($("#user-role-select"), ROLES.map((r) => [r, label("role", r)]));
   options($("#user-unit"), state.units.map((u) => [u.code, `${label("unitKind", u.kind)} · ${u.name}`]));
@@ -159,7 +162,7 @@ async function loadTeamAccounts() {
   $("#team-body").innerHTML = state.teamAccounts.length
     ? state.teamAccounts.map((u) => `<tr><td>${esc(u.username)}</td><td>${esc(u.display_name)}</td>
         <td>${esc(t(u.active ? "admin.active" : "admin.revoked"))}</td>
-        <td>${u.active ? `<button class="btn btn-sm btn-danger" type="button" data-revoke="${esc(u.username)}">${esc(t("admin.revoke"))}</button>` : ""}</td></tr>`).join("")
+        <td>${u.active ? `<button class="btn btn-sm btn-danger" type="button" data-revoke="${esc(u.username)}" ${command("POST /users/{username}/revoke")}>${esc(t("admin.revoke"))}</button>` : ""}</td></tr>`).join("")
     : `<tr><td colspan="4" class="empty">${esc(t("admin.noTeamAccounts"))}</td></tr>`;
 }
 

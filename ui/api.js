@@ -202,3 +202,27 @@ export class Command {
     }
   }
 }
+
+/** Upload files for a record of `unitCode` (POST /evidence, multipart); answers their records, named by SHA-256. */
+export async function upload(unitCode, files) {
+  const form = new FormData();
+  form.append("unit_code", unitCode);
+  for (const f of files) form.append("files", f, f.name);
+  let res;
+  try {
+    res = await fetch(`${API}/evidence`, { method: "POST", body: form, headers: { Authorization: `Bearer ${getToken()}` }, cache: "no-store" });
+  } catch {
+    throw new ApiError(0, { code: "network", detail: t("err.network") });
+  }
+  if (!res.ok) throw new ApiError(res.status, await problemOf(res));
+  return (await res.json()).files;
+}
+
+/** Open a kept file (a plan's document, a photo) in a new tab: fetched with the session's token, so not a plain link. */
+export async function openFile(sha256) {
+  const res = await fetch(`${API}/evidence/${sha256}`, { headers: { Authorization: `Bearer ${getToken()}` }, cache: "no-store" });
+  if (!res.ok) throw new ApiError(res.status, await problemOf(res));
+  const url = URL.createObjectURL(await res.blob());
+  window.open(url, "_blank", "noopener");
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

@@ -128,7 +128,7 @@ export function derive(board, nowMs, relay = null) {
   }
   for (const i of board.incident ?? []) {
     const due = reportUpwardDueMs(i);
-    if (!i.reported_upward_at && due < nowMs) {
+    if (!i.reported_upward_at && !i.exercise && due < nowMs) { // an exercise (演练) is not reported upward
       alerts.push({
         kind: "report_overdue", level: "danger", incident_id: i.id, incident_title: i.title,
         since: new Date(due).toISOString(), unit_code: i.unit_code,
@@ -218,12 +218,12 @@ export function derive(board, nowMs, relay = null) {
     });
     row[key] += 1;
   };
-  for (const i of board.incident ?? []) bump(i.unit_code, "incidents");
+  for (const i of board.incident ?? []) if (!i.exercise) bump(i.unit_code, "incidents"); // exercises are shown, not counted
   for (const tm of board.team ?? []) {
     if (tm.status === "idle") bump(tm.unit_code, "teams_idle");
     else if (tm.status !== "off_duty") bump(tm.unit_code, "teams_busy");
   }
-  for (const d of board.dispatch ?? []) bump(d.unit_code, "dispatches");
+  for (const d of board.dispatch ?? []) if (!d.exercise) bump(d.unit_code, "dispatches");
   for (const r of board.warning_receipt ?? []) { // real warnings in force only: exercises never count
     const w = inForce.get(r.warning_id);
     if (w && !w.exercise) {

@@ -9,10 +9,14 @@ import {
   applyStatic, getLang, label, materialList, materialName, materialUnit, onLangChange, setLang, setMaterials, t,
 } from "./i18n.js";
 import { LiveConnection } from "./live.js";
-import { can, DISMISSABLE, INCIDENT_OPEN, LEVELS, READINESS_STANDARDS, SITUATION_FIELDS, SUBTYPES, WARNING_LEVELS } from "./vocab.js";
+import {
+  can, command, DISMISSABLE, known, DISPATCH_NEXT_STEP, DISPATCH_STEPS as STEP_RULES, INCIDENT_OPEN, LEVELS, READINESS_STANDARD_KINDS,
+  READINESS_STANDARDS, SITUATION_FIELDS, STREET_KINDS, SUBTYPES, WARNING_LEVELS,
+} from "./vocab.js";
 import {
   alertKey, boardContext, levelSort, linesHtml, renderAlerts, renderAllocations, renderDangers, renderDispatches, renderIncidents, renderKpis,
   renderMapPanel, renderTeams, renderWarehouses, renderWarnings, showDistrictName, tickCountdowns, unitName, unitPath, warningLevelText,
+  noticesHtml,
 } from "./panels.js";
 import { showSignIn, submitSignIn } from "./signin.js";
 
@@ -34,7 +38,24 @@ const ROUTE_OF = {
   signWarning: "POST /warnings/{warning_id}/receipts/{unit_code}/acknowledge",
   reports: "GET /disaster-reports", // the desk pages: disaster reports, roster and handover
   duty: "GET /handovers",
+  people: "GET /people", // the contact directory (phones are personal data: the desks and observers only)
+  // each control under an incident, a dispatch, an allocation or a team: the route its dialog calls
+  verify: "POST /incidents/{incident_id}/verify",
+  dispatch: "POST /incidents/{incident_id}/dispatches",
+  allocate: "POST /allocations",
+  control: "POST /incidents/{incident_id}/control",
+  close: "POST /incidents/{incident_id}/close",
+  acknowledge: "POST /dispatches/{dispatch_id}/acknowledge",
+  depart: "POST /dispatches/{dispatch_id}/depart",
+  arrive: "POST /dispatches/{dispatch_id}/arrive",
+  complete: "POST /dispatches/{dispatch_id}/complete",
+  decline: "POST /dispatches/{dispatch_id}/decline",
+  cancel: "POST /dispatches/{dispatch_id}/cancel",
+  deliverAllocation: "POST /allocations/{allocation_id}/deliver",
+  teamDuty: "POST /teams/{team_id}/duty",
 };
+// The header's buttons and the route each opens a dialog for.
+const HEADER_COMMANDS = { "#report-btn": "report", "#dispatch-btn": "dispatch", "#allocate-btn": "allocate", "#warning-btn": "draftWarning" };
 const NEW_FOR_MS = 8000;
 const POLL_EVERY_MS = 5000;
 
@@ -87,6 +108,8 @@ function init() {
   $("#allocate-btn").addEventListener("click", () => openAllocate(state.selectedId));
   $("#incident-list").addEventListener("click", onIncidentClick);
   $("#allocation-list").addEventListener("click", onAllocationClick);
+  $("#dispatch-list").addEventListener("click", onDispatchClick);
+  $("#team-list").addEventListener("click", onTeamClick);
   // The pages menu closes on a click elsewhere or Escape (focus back on its button).
   document.addEventListener("click", (e) => {
     const menu = $("#pages-menu");
@@ -396,8 +419,10 @@ function renderCommandButtons() {
   $("#dispatch-btn").hidden = !may("respond");
   $("#allocate-btn").hidden = !may("respond");
   $("#warning-btn").hidden = !may("draftWarning");
+  for (const [sel, what] of Object.entries(HEADER_COMMANDS)) $(sel).dataset.command = known(ROUTE_OF[what]);
   $("#reports-link").hidden = !may("reports");
   $("#duty-link").hidden = !may("duty");
+  $("#people-link").hidden = !may("people");
 }
 
 function renderConn() {
@@ -458,24 +483,79 @@ function boardView() {
     selectedId: state.selectedId,
     detail: incidentDetail,
     alertExtra: (a) => (a.kind === "directive" && may("ackDirective")
-      ? `<div class="inc-actions"><button type="button" class="btn btn-sm btn-primary" data-directive="${esc(a.directive_id)}">${esc(t("action.ackDirective"))}</button></div>`
+      ? `<div class="inc-actions"><button type="button" class="btn btn-sm btn-primary" data-directive="${esc(a.directive_id)}" ${command(ROUTE_OF.ackDirective)}>${esc(t("action.ackDirective"))}</button></div>`
       : ""),
     expandedWh: state.expandedWh,
     stockRows: 3,
     toggleWh: true,
     warningActions,
     allocationActions,
+    dispatchActions,
+    teamActions,
   };
 }
 
 /** The desk ships reserved materials (with the vehicle) or cancels a request not yet shipped. */
+const ALLOCATION_ROUTE = { ship: "shipAllocation", cancel: "cancelAllocation", deliver: "deliverAllocation" };
+
 function allocationActions(a) {
-  if (a.status !== "reserved") return "";
   const actions = [];
-  if (may("shipAllocation")) actions.push(["ship", "action.ship", "btn-primary"]);
-  if (may("cancelAllocation")) actions.push(["cancel", "action.cancelAllocation", "btn-ghost"]);
+  if (a.status === "reserved" && may("shipAllocation")) actions.push(["ship", "action.ship", "btn-primary"]);
+  if (a.status === "reserved" && may("cancelAllocation")) actions.push(["cancel", "action.cancelAllocation", "btn-ghost"]);
+  // The team signs on its phone; the desk records it when the team reports the receipt by radio.
+  if (a.status === "shipped" && may("deliverAllocation")) actions.push(["deliver", "action.deliver", "btn-primary"]);
   return actions.length ? `<div class="inc-actions">${actions.map(([act, k, cls]) =>
-    `<button type="button" class="btn btn-sm ${cls}" data-allocation-action="${act}" data-id="${esc(a.id)}" data-testid="allocation-${act}-${esc(a.id)}">${esc(t(k))}</button>`).join("")}</div>` : "";
+    `<button type="button" class="btn btn-sm ${cls}" data-allocation-action="${act}" data-id="${esc(a.id)}" data-testid="allocation-${act}-${esc(a.id)}" ${command(ROUTE_OF[ALLOCATION_ROUTE[act]])}>${esc(t(k))}</button>`).join("")}</div>` : "";
+}
+
+/** A dispatch's next step, decline and cancel at the desk: the team's steps, recorded when it reports them by radio. */
+function dispatchActions(d) {
+  const steps = [DISPATCH_NEXT_STEP[d.status], "decline", "cancel"].filter((s) => s && STEP_RULES[s]?.from.includes(d.status) && may(s));
+  return steps.length ? `<div class="inc-actions">${steps.map((s, k) =>
+    `<button type="button" class="btn btn-sm ${k === 0 && s !== "decline" && s !== "cancel" ? "btn-primary" : "btn-ghost"}" data-dispatch-action="${s}" data-id="${esc(d.id)}" data-testid="dispatch-${s}-${esc(d.id)}" ${command(ROUTE_OF[s])}>${esc(t(`dstep.${s}`))}</button>`).join("")}</div>` : "";
+}
+
+/** A team idle or off duty is put on or off duty from the desk. */
+function teamActions(tm) {
+  if (!may("teamDuty") || (tm.status !== "idle" && tm.status !== "off_duty")) return "";
+  const on = tm.status === "off_duty";
+  return `<button type="button" class="btn btn-sm btn-ghost team-duty" data-team-duty="${on ? "on" : "off"}" data-id="${esc(tm.id)}" data-testid="team-duty-${esc(tm.id)}" ${command(ROUTE_OF.teamDuty)}>${esc(t(on ? "action.onDuty" : "action.offDuty"))}</button>`;
+}
+
+function onDispatchClick(e) {
+  const btn = e.target.closest("[data-dispatch-action]");
+  if (!btn) return;
+  const d = state.board?.dispatch.find((x) => x.id === btn.dataset.id);
+  if (!d) return;
+  const step = btn.dataset.dispatchAction;
+  const field = { complete: "note", decline: "reason", cancel: "reason" }[step];
+  openDialog({
+    name: `dispatch-${step}`,
+    title: `${t(`dstep.${step}`)} · ${d.team_name}`,
+    success: t("toast.stepRecorded"),
+    html: `<div class="incident-ref"><b>${esc(d.incident_title)}</b><div>${esc(d.team_name)} · ${esc(label("dispatchStatus", d.status))}</div></div>
+      ${field ? `<label class="wide"><span class="${field === "reason" ? "req" : ""}">${esc(t(field === "reason" ? "form.reason" : "form.note"))}</span>
+        <textarea name="${field}" rows="3" maxlength="2000" ${field === "reason" ? "required" : ""}></textarea></label>` : ""}`,
+    collect(form) {
+      const text = field ? String(new FormData(form).get(field) || "").trim() : "";
+      return { path: `/dispatches/${encodeURIComponent(d.id)}/${step}`, body: field ? { [field]: text } : {} };
+    },
+  });
+}
+
+function onTeamClick(e) {
+  const btn = e.target.closest("[data-team-duty]");
+  if (!btn) return;
+  const tm = state.board?.team.find((x) => x.id === btn.dataset.id);
+  if (!tm) return;
+  const on = btn.dataset.teamDuty === "on";
+  openDialog({
+    name: "team-duty",
+    title: `${t(on ? "action.onDuty" : "action.offDuty")} · ${tm.name}`,
+    success: t("toast.stepRecorded"),
+    html: `<div class="incident-ref"><b>${esc(tm.name)}</b><div>${esc(label("teamStatus", tm.status))}</div></div>`,
+    collect: () => ({ path: `/teams/${encodeURIComponent(tm.id)}/duty`, body: { on_duty: on } }),
+  });
 }
 
 function onAllocationClick(e) {
@@ -483,6 +563,18 @@ function onAllocationClick(e) {
   if (!btn) return;
   const a = state.board?.allocation.find((x) => x.id === btn.dataset.id);
   if (!a) return;
+  if (btn.dataset.allocationAction === "deliver") {
+    openDialog({
+      name: "deliver",
+      title: t("action.deliver"),
+      success: t("toast.stepRecorded"),
+      html: `<div class="incident-ref"><b>${esc(a.incident_title)}</b><div class="alloc-lines">${linesHtml(a.lines)}</div></div>
+        <label class="wide"><span>${esc(t("form.receivedBy"))}</span><input name="received_by" maxlength="100" autocomplete="off"></label>`,
+      collect: (form) => ({ path: `/allocations/${encodeURIComponent(a.id)}/deliver`,
+        body: { received_by: String(new FormData(form).get("received_by") || "").trim() } }),
+    });
+    return;
+  }
   const ship = btn.dataset.allocationAction === "ship";
   openDialog({
     name: ship ? "ship" : "cancelAllocation",
@@ -500,6 +592,8 @@ function onAllocationClick(e) {
   });
 }
 
+const WARNING_ROUTE = { issue: "issueWarning", update: "updateWarning", lift: "liftWarning", sign: "signWarning" };
+
 /** The desk's controls under a warning: the commander issues a draft, updates or lifts one in force; a street desk signs. */
 function warningActions(w, receipts) {
   const actions = [];
@@ -512,15 +606,16 @@ function warningActions(w, receipts) {
   const cap = w.status !== "draft"
     ? `<button type="button" class="btn btn-sm btn-ghost" data-warning-action="cap" data-id="${esc(w.id)}">${esc(t("action.capDoc"))}</button>` : "";
   if (!actions.length && !cap) return "";
-  return `<div class="inc-actions">${actions.map(([a, k, cls]) => `<button type="button" class="btn btn-sm ${cls}" data-warning-action="${a}" data-id="${esc(w.id)}" data-testid="warning-${a}-${esc(w.id)}">${esc(t(k))}</button>`).join("")}${cap}</div>`;
+  return `<div class="inc-actions">${actions.map(([a, k, cls]) => `<button type="button" class="btn btn-sm ${cls}" data-warning-action="${a}" data-id="${esc(w.id)}" data-testid="warning-${a}-${esc(w.id)}" ${command(ROUTE_OF[WARNING_ROUTE[a]])}>${esc(t(k))}</button>`).join("")}${cap}</div>`;
 }
 
 function incidentDetail(i, dispatches) {
   const actions = [];
-  if (may("respond") && i.status === "reported") actions.push(["verify", "action.verify", "btn-primary"]);
-  if (may("respond")) actions.push(["dispatch", "action.dispatchShort", ""], ["allocate", "action.allocateShort", ""]);
-  if (may("command") && i.status === "verified") actions.push(["control", "action.control", ""]);
-  if (may("command") && (i.status === "verified" || i.status === "controlled")) actions.push(["close", "action.close", ""]);
+  if (may("verify") && i.status === "reported") actions.push(["verify", "action.verify", "btn-primary"]);
+  if (may("dispatch")) actions.push(["dispatch", "action.dispatchShort", ""]);
+  if (may("allocate")) actions.push(["allocate", "action.allocateShort", ""]);
+  if (may("control") && i.status === "verified") actions.push(["control", "action.control", ""]);
+  if (may("close") && (i.status === "verified" || i.status === "controlled")) actions.push(["close", "action.close", ""]);
   if (INCIDENT_OPEN.includes(i.status)) {
     if (may("situation")) actions.push(["situation", "action.situation", ""]);
     if (may("level")) actions.push(["level", "action.level", ""]);
@@ -530,8 +625,8 @@ function incidentDetail(i, dispatches) {
       ${i.description ? `<div>${esc(i.description)}</div>` : ""}
       ${i.situation_notes ? `<div>📋 ${esc(i.situation_notes)}</div>` : ""}
       <div>${esc(t("incident.occurred"))} ${esc(fmtDateTime(i.occurred_at))} · ${esc(t("incident.reported"))} ${esc(fmtHM(i.reported_at))}${i.source ? ` · ${esc(i.source)}` : ""}</div>
-      ${dispatches.map((d) => `<div>▸ ${esc(d.team_name)} — <span class="ts-${esc(d.status)}">${esc(label("dispatchStatus", d.status))}</span></div>`).join("")}
-      ${actions.length ? `<div class="inc-actions">${actions.map(([a, k, cls]) => `<button type="button" class="btn btn-sm ${cls}" data-action="${a}" data-id="${esc(i.id)}" data-testid="${a}-${esc(i.id)}">${esc(t(k))}</button>`).join("")}</div>` : ""}
+      ${dispatches.map((d) => `<div>▸ ${esc(d.team_name)} — <span class="ts-${esc(d.status)}">${esc(label("dispatchStatus", d.status))}</span>${noticesHtml(d.notifications)}</div>`).join("")}
+      ${actions.length ? `<div class="inc-actions">${actions.map(([a, k, cls]) => `<button type="button" class="btn btn-sm ${cls}" data-action="${a}" data-id="${esc(i.id)}" data-testid="${a}-${esc(i.id)}" ${command(ROUTE_OF[a])}>${esc(t(k))}</button>`).join("")}</div>` : ""}
     </div>`;
 }
 
@@ -539,7 +634,9 @@ function incidentDetail(i, dispatches) {
  * link to the readiness page at that street; red while short. */
 function readinessCell(row, code) {
   if (!row) return `<td class="zero">—</td>`;
-  const parts = READINESS_STANDARDS.filter((s) => row[s]?.[1]).map((s) => {
+  // the street's own standards first (1+4, 六有), then its villages' (1+3)
+  const own = (s) => (READINESS_STANDARD_KINDS[s].includes(STREET_KINDS[0]) ? 0 : 1);
+  const parts = [...READINESS_STANDARDS].sort((a, b) => own(a) - own(b)).filter((s) => row[s]?.[1]).map((s) => {
     const [met, of] = row[s];
     return `<span class="${met < of ? "hot" : "idle"}" data-readiness="${esc(s)}">${esc(label("readinessStandard", s))} ${met}/${of}</span>`;
   });
@@ -820,8 +917,19 @@ function openReport() {
       <label><span class="req">${esc(t("form.occurredAt"))}</span><input name="occurred_at" type="datetime-local" required value="${toLocalInput(serverNow())}"></label>
       <label class="wide"><span>${esc(t("form.address"))}</span><input name="address" maxlength="2000" autocomplete="off"></label>
       <label class="wide"><span>${esc(t("form.description"))}</span><textarea name="description" maxlength="2000" rows="3"></textarea></label>
-      <label class="wide"><span>${esc(t("form.source"))}</span><input name="source" maxlength="200" autocomplete="off"></label>`,
+      <label class="wide"><span>${esc(t("form.source"))}</span><input name="source" maxlength="200" autocomplete="off"></label>
+      <label class="wide check"><input type="checkbox" name="exercise"> <span>${esc(t("incident.exercise"))}</span></label>
+      <label class="wide" hidden><span>${esc(t("plans.col.plan"))}</span><select name="plan_id"><option value="">—</option></select></label>`,
     setup(body) {
+      // An exercise (演练) may drill a plan: the plans in the account's scope, offered once the box is ticked.
+      const drill = body.querySelector("[name=exercise]");
+      const planSelect = body.querySelector("[name=plan_id]");
+      drill.addEventListener("change", async () => {
+        planSelect.closest("label").hidden = !drill.checked;
+        if (!drill.checked || planSelect.options.length > 1) return;
+        const plans = (await api.get("/plans?status=active&limit=1000").catch(() => ({ items: [] }))).items.filter((p) => p.kind !== "mechanism");
+        planSelect.insertAdjacentHTML("beforeend", plans.map((p) => `<option value="${esc(p.id)}">${esc(p.title)}</option>`).join(""));
+      });
       const cat = body.querySelector("[name=category]");
       const sub = body.querySelector("[name=subtype]");
       const fillSub = () => {
@@ -840,6 +948,7 @@ function openReport() {
           category: f.get("category"), subtype: f.get("subtype"), level: f.get("level"), title: String(f.get("title")).trim(),
           unit_code: f.get("unit_code"), address: String(f.get("address") || "").trim(), occurred_at: occurred,
           description: String(f.get("description") || "").trim(), source: String(f.get("source") || "").trim(),
+          ...(f.get("exercise") === "on" ? { exercise: true, ...(f.get("plan_id") ? { plan_id: f.get("plan_id") } : {}) } : {}),
         },
       };
     },

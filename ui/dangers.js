@@ -11,6 +11,7 @@ import { showSignIn, submitSignIn } from "./signin.js";
 import {
   ASSESS_METHODS, can, CHECK_RESULTS, CONTROL_TIERS, DANGER_FLOW, DANGER_GRADES, DANGER_RUNNING, DANGER_STEPS, FIVE_IN_PLACE,
   INSPECTION_KINDS, LEC_VALUES, RISK_COLOUR, RISK_LEVELS,
+  command, known,
 } from "./vocab.js";
 import { lecLevel } from "./board-model.js";
 
@@ -28,7 +29,10 @@ function init() {
   $("#login-form").addEventListener("submit", (e) => submitSignIn(e, { onSignedIn: start }));
   $("#lang-toggle").addEventListener("click", toggleLang);
   document.querySelector(".lang-toggle-login").addEventListener("click", toggleLang);
-  $("#sign-out").addEventListener("click", () => signOut());
+  $("#sign-out").addEventListener("click", () => {
+    api.revokeSession(); // the server revokes the token, then the session is dropped
+    signOut();
+  });
   $("#filters").addEventListener("change", () => loadList());
   $("#period").addEventListener("change", () => loadSide());
   $("#register").addEventListener("click", (e) => {
@@ -47,6 +51,8 @@ function init() {
   });
   $("#risk-new").addEventListener("click", openRegister);
   $("#insp-new").addEventListener("click", openInspection);
+  $("#risk-new").dataset.command = known("POST /risk-points");
+  $("#insp-new").dataset.command = known("POST /inspections");
   $("#cmd-body").addEventListener("change", showLecLevel);
   $("#cmd-close").addEventListener("click", () => $("#cmd-dialog").close());
   $("#cmd-cancel").addEventListener("click", () => $("#cmd-dialog").close());
@@ -192,7 +198,7 @@ function renderDetail() {
       ${five}
       ${d.supervision ? `<dt>${esc(t("dangers.supervision"))}</dt><dd>${esc(d.supervision)}</dd>` : ""}
     </dl>
-    ${steps.length ? `<div class="actions">${steps.map(([step]) => `<button type="button" class="btn ${step === "reject" ? "btn-danger" : "btn-primary"}" data-step="${step}" data-testid="step-${step}">${esc(t(`step.${step}`))}</button>`).join("")}</div>` : ""}
+    ${steps.length ? `<div class="actions">${steps.map(([step]) => `<button type="button" class="btn ${step === "reject" ? "btn-danger" : "btn-primary"}" data-step="${step}" data-testid="step-${step}" ${command(`POST /hidden-dangers/{danger_id}/${DESK_STEPS.find(([s]) => s === step)[1]}`)}>${esc(t(`step.${step}`))}</button>`).join("")}</div>` : ""}
     <ol class="timeline" data-testid="timeline">${d.timeline.map((s) => `<li data-step="${esc(s.step)}-entry">
       <div class="tl-head"><strong>${esc(label("dangerStep", s.step))}</strong><span class="tl-time">${esc(fmtDateTime(s.at))}</span> · ${esc(who(s.by))}</div>
       ${s.note || s.reason || s.deadline ? `<div class="tl-text">${esc([s.note, s.reason, s.deadline ? `${t("danger.deadline")} ${fmtDateTime(s.deadline)}` : ""].filter(Boolean).join(" · "))}</div>` : ""}
@@ -348,8 +354,8 @@ async function loadSide(minPosition = 0) {
       <div class="meta">${esc(label("riskLevel", r.level))}${a?.d != null ? ` · ${esc(t("dangers.lec", { d: a.d }))}` : a?.basis ? ` · ${esc(a.basis)}` : ""} · ${esc(unitPath(r.unit_code))}</div>
       <div class="meta review">${esc(t("dangers.reviewDue"))} ${esc(fmtDateTime(r.review_due))}</div>
       ${(r.controls ?? []).map((c) => `<div class="meta">${esc(label("controlTier", c.tier))}：${esc(c.measures)} · ${esc(c.person)}</div>`).join("")}
-      ${canAssess ? `<button type="button" class="btn btn-sm" data-assess="${esc(r.id)}" data-testid="assess-${esc(r.id)}">${esc(t("risk.reassess"))}</button>` : ""}
-      ${canControl ? `<button type="button" class="btn btn-sm" data-controls="${esc(r.id)}" data-testid="controls-${esc(r.id)}">${esc(t("risk.controls"))}</button>` : ""}</div>`;
+      ${canAssess ? `<button type="button" class="btn btn-sm" data-assess="${esc(r.id)}" data-testid="assess-${esc(r.id)}" ${command("POST /risk-points/{risk_point_id}/assessments")}>${esc(t("risk.reassess"))}</button>` : ""}
+      ${canControl ? `<button type="button" class="btn btn-sm" data-controls="${esc(r.id)}" data-testid="controls-${esc(r.id)}" ${command("POST /risk-points/{risk_point_id}/controls")}>${esc(t("risk.controls"))}</button>` : ""}</div>`;
   }).join("") || `<div class="empty">${esc(t("dangers.none"))}</div>`;
 }
 

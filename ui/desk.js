@@ -37,7 +37,10 @@ export function bootDesk({ route, onStart, onLang = () => {} }) {
   const toggle = () => setLang(getLang() === "zh" ? "en" : "zh");
   $("#lang-toggle").addEventListener("click", toggle);
   document.querySelector(".lang-toggle-login").addEventListener("click", toggle);
-  $("#sign-out").addEventListener("click", () => signOut());
+  $("#sign-out").addEventListener("click", () => {
+    api.revokeSession(); // the server revokes the token, then the session is dropped
+    signOut();
+  });
   onLangChange(() => {
     applyLabels();
     onLang();

@@ -7,7 +7,7 @@ import { esc, fmtDateTime, fmtHM, parseIso } from "./format.js";
 import { label, t } from "./i18n.js";
 import { bootDesk, may, problemText, showProblem, toast } from "./desk.js";
 import { shanghaiDay } from "./board-model.js";
-import { DUTY_KINDS, MAX_OFFICERS, ROSTER_AHEAD_DAYS } from "./vocab.js";
+import { DUTY_KINDS, MAX_OFFICERS, ROSTER_AHEAD_DAYS, command, known } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
 const state = { user: null, units: [], unit: null, roster: [], todayRow: null, week: 0, pending: null, draft: null, editing: null };
@@ -20,6 +20,8 @@ const ROUTES = {
 };
 
 bootDesk({ route: "GET /handovers", onStart: start, onLang: render });
+$("#sign-btn").dataset.command = known(ROUTES.sign);
+$("#confirm-btn").dataset.command = known(ROUTES.confirm);
 
 async function start(user) {
   state.user = user;
@@ -98,7 +100,7 @@ function renderRoster() {
       <th scope="row">${esc(d.day)}</th>
       <td>${person(d.leader)}</td>
       <td>${d.officers.length ? d.officers.map(person).join("<br>") : `<span class="muted">${esc(t("duty.none"))}</span>`}</td>
-      <td>${editable && d.day <= state.lastEditable ? `<button class="btn btn-ghost" type="button" data-edit="${i}">${esc(t("duty.edit"))} <span class="sr-only">${esc(d.day)}</span></button>` : ""}</td>
+      <td>${editable && d.day <= state.lastEditable ? `<button class="btn btn-ghost" type="button" data-edit="${i}" ${command(ROUTES.roster)}>${esc(t("duty.edit"))} <span class="sr-only">${esc(d.day)}</span></button>` : ""}</td>
     </tr>`).join("");
   for (const b of document.querySelectorAll("[data-edit]")) b.addEventListener("click", () => editRoster(state.roster[Number(b.dataset.edit)]));
 }

@@ -14,6 +14,7 @@ import { pushButton } from "./notify.js";
 import { showSignIn, submitSignIn } from "./signin.js";
 import {
   ALLOCATION_IN_FLIGHT, DISPATCH_ACTIVE, DISPATCH_FINAL, DISPATCH_FLOW, DISPATCH_NEXT_STEP, DISPATCH_STEPS,
+  command,
 } from "./vocab.js";
 
 // The dispatch's rules come from domain/dispatches.py through the generated vocabulary.
@@ -788,7 +789,7 @@ function renderBanner() {
   banner.dataset.alerts = String(state.alerts);
   if (show) {
     banner.dataset.dispatchId = d.id;
-    $("#new-banner-title").textContent = `${d.incident_title}${d.address ? ` · ${d.address}` : ""}`;
+    $("#new-banner-title").textContent = `${d.exercise ? `【${label("exercise", "true")}】` : ""}${d.incident_title}${d.address ? ` · ${d.address}` : ""}`;
   }
 }
 
@@ -879,7 +880,7 @@ function renderCurrent(views) {
     const pendingDuty = outbox.pendingFor("team", state.user.team_id).at(-1);
     const off = pendingDuty ? pendingDuty.target === "off_duty" : state.team?.on_duty === false;
     const dutyBtn = state.team && !pendingDuty
-      ? `<button type="button" class="btn ${off ? "btn-primary btn-xl btn-block" : "btn-secondary"} duty-btn" data-action="duty">${esc(t(off ? "field.sheet.onDuty" : "field.sheet.offDuty"))}</button>`
+      ? `<button type="button" class="btn ${off ? "btn-primary btn-xl btn-block" : "btn-secondary"} duty-btn" data-action="duty" ${command("POST /teams/{team_id}/duty")}>${esc(t(off ? "field.sheet.onDuty" : "field.sheet.offDuty"))}</button>`
       : "";
     box.innerHTML = `<div class="empty-card${off ? " is-off" : ""}" data-testid="no-dispatch">
         <div class="empty-big">${esc(t(off ? "field.empty.offDuty" : "field.empty.current"))}</div>
@@ -896,11 +897,11 @@ function dispatchCard(v) {
   const next = NEXT[v.status];
   const buttons = [];
   if (next) {
-    buttons.push(`<button type="button" class="btn-act act-${next}" data-action="${next}" data-id="${esc(v.id)}"${cooling ? ' aria-disabled="true"' : ""}>
+    buttons.push(`<button type="button" class="btn-act act-${next}" data-action="${next}" data-id="${esc(v.id)}" ${command(`POST /dispatches/{dispatch_id}/${next}`)}${cooling ? ' aria-disabled="true"' : ""}>
         <span class="act-main">${esc(actionName(next))}</span><span class="act-sub">${esc(t(`field.actionHint.${next}`))}</span></button>`);
   }
   if (STEPS.decline.from.includes(v.status)) {
-    buttons.push(`<button type="button" class="btn-act act-decline" data-action="decline" data-id="${esc(v.id)}"${cooling ? ' aria-disabled="true"' : ""}>
+    buttons.push(`<button type="button" class="btn-act act-decline" data-action="decline" data-id="${esc(v.id)}" ${command("POST /dispatches/{dispatch_id}/decline")}${cooling ? ' aria-disabled="true"' : ""}>
         <span class="act-main">${esc(actionName("decline"))}</span></button>`);
   }
   const steps = FLOW.map((s, i) => {
@@ -920,7 +921,7 @@ function dispatchCard(v) {
   const terminal = TERMINAL.has(v.status);
   return `<article class="dcard lv-${esc(v.incident_level || "none")}${terminal ? " dcard-done" : ""}" id="d-${esc(v.id)}" data-testid="dispatch-${esc(v.id)}"
       data-status="${esc(v.status)}" data-sync="${v.syncing ? "pending" : "synced"}">
-    <div class="dcard-top">${levelBadge(v.incident_level)}${statusChip(v.status)}${syncChip(v.syncing)}</div>
+    <div class="dcard-top">${levelBadge(v.incident_level)}${v.exercise ? `<span class="drill-tag">${esc(label("exercise", "true"))}</span>` : ""}${statusChip(v.status)}${syncChip(v.syncing)}</div>
     <h3 class="dcard-title">${esc(v.incident_title || "—")}</h3>
     ${v.address ? `<div class="dcard-addr"><svg class="ico" aria-hidden="true"><use href="#i-pin"/></svg><span>${esc(v.address)}</span></div>` : ""}
     <div class="dcard-task"><div class="k">${esc(t("dispatch.task"))}</div><div class="v">${esc(v.task || "—")}</div></div>
@@ -972,7 +973,7 @@ function renderMaterials() {
       <div class="acard-route"><b>${esc(a.warehouse_name)}</b> → <b>${esc(a.destination || "—")}</b></div>
       <div class="acard-inc">${esc(a.incident_title)}</div>
       ${linesHtml(a.lines)}
-      ${a.status === "shipped" ? `<div class="actions${cooling ? " cooling" : ""}"><button type="button" class="btn-act act-deliver" data-action="deliver" data-id="${esc(a.id)}"${cooling ? ' aria-disabled="true"' : ""}><span class="act-main">${esc(t("field.deliver"))}</span></button></div>` : ""}
+      ${a.status === "shipped" ? `<div class="actions${cooling ? " cooling" : ""}"><button type="button" class="btn-act act-deliver" data-action="deliver" data-id="${esc(a.id)}" ${command("POST /allocations/{allocation_id}/deliver")}${cooling ? ' aria-disabled="true"' : ""}><span class="act-main">${esc(t("field.deliver"))}</span></button></div>` : ""}
       ${a.status === "reserved" ? `<div class="acard-wait">${esc(t("field.awaitShip"))}</div>` : ""}
       ${a.status === "delivered" && a.syncing ? `<div class="acard-wait">${esc(t("field.deliveredPending"))}</div>` : ""}
     </article>`);

@@ -9,7 +9,7 @@ import { esc, fmtDateTime } from "./format.js";
 import { applyStatic, getLang, label, onLangChange, setLang, t } from "./i18n.js";
 import { showSignIn, submitSignIn } from "./signin.js";
 import { pushButton } from "./notify.js";
-import { DANGER_GRADES, DANGER_STEPS } from "./vocab.js";
+import { DANGER_GRADES, DANGER_STEPS, command } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
 const DB_NAME = "yingji-inspect";
@@ -136,7 +136,10 @@ function init() {
   $("#lang-toggle").addEventListener("click", () => setLang(getLang() === "zh" ? "en" : "zh"));
   document.querySelector(".lang-toggle-login").addEventListener("click", () => setLang(getLang() === "zh" ? "en" : "zh"));
   pushButton($("#push-enable"), "inspect");
-  $("#sign-out").addEventListener("click", () => signOut());
+  $("#sign-out").addEventListener("click", () => {
+    api.revokeSession(); // the server revokes the token, then the session is dropped
+    signOut();
+  });
   $("#found-form").addEventListener("submit", onFound);
   $("#f-unit").addEventListener("change", renderRisks);
   $("#mine").addEventListener("click", (e) => {
@@ -262,7 +265,7 @@ function renderMine() {
       <div class="ib-title">${esc(label("dangerGrade", d.grade))} · ${esc(d.title)}</div>
       <div class="ib-meta">${esc(label("dangerStatus", d.status))}${d.site ? ` · ${esc(d.site)}` : ""}</div>
       ${d.deadline && canReport(d) ? `<div class="ib-meta${d.overdue ? " late" : ""}">${esc(t("danger.deadline"))} ${esc(fmtDateTime(d.deadline))}</div>` : ""}
-      ${canReport(d) ? `<button type="button" class="btn btn-primary btn-block" data-rectify="${esc(d.id)}">${esc(t("inspect.rectified"))}</button>` : ""}
+      ${canReport(d) ? `<button type="button" class="btn btn-primary btn-block" data-rectify="${esc(d.id)}" ${command("POST /hidden-dangers/{danger_id}/rectified")}>${esc(t("inspect.rectified"))}</button>` : ""}
     </li>`).join("") || `<li class="ib-meta">${esc(t("dangers.none"))}</li>`;
 }
 

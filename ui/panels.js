@@ -17,7 +17,7 @@ const DISPATCH_STEPS = DISPATCH_FLOW.filter((s) => ON_BOARD.dispatch.includes(s)
 
 export const PLAIN_VIEW = Object.freeze({
   mark: () => "", selectedId: null, detail: () => "", alertExtra: () => "", expandedWh: new Set(), stockRows: 3,
-  warningActions: () => "", allocationActions: () => "",
+  warningActions: () => "", allocationActions: () => "", dispatchActions: () => "", teamActions: () => "",
 });
 
 /** What every panel looks things up in: the board, units by code, dispatches by incident, and the moment judged. */
@@ -120,6 +120,7 @@ export function figuresHtml(situation) {
 
 /** The 2-hour rule for reporting to the city platform (灾情发生2小时内报送), as it stood at `now`. */
 export function upwardHtml(i, now) {
+  if (i.exercise) return ""; // an exercise (演练) is not reported upward: no 2-hour countdown
   if (i.reported_upward_at && parseIso(i.reported_upward_at) <= now) {
     return `<span class="upward done" title="${esc(fmtDateTime(i.reported_upward_at))}">✓ ${esc(t("upward.done"))}</span>`;
   }
@@ -163,7 +164,7 @@ export function incidentHtml(ctx, i, view = PLAIN_VIEW) {
   return `<article class="incident lv-${esc(i.level)}${sel ? " selected" : ""}${view.mark(i)}" data-testid="incident-${esc(i.id)}" data-id="${esc(i.id)}" data-level="${esc(i.level)}" data-status="${esc(i.status)}" tabindex="0">
     <div class="inc-top">
       <span class="lv-badge">${LEVEL_NUM[i.level] ?? esc(i.level)}</span>
-      <span class="inc-title" title="${esc(i.title)}">${esc(i.title)}</span>
+      ${i.exercise ? `<span class="drill-tag">${esc(label("exercise", "true"))}</span>` : ""}<span class="inc-title" title="${esc(i.title)}">${esc(i.title)}</span>
       <span class="chip st-${esc(i.status)}">${esc(label("incidentStatus", i.status))}</span>
     </div>
     <div class="inc-meta">${esc(label("category", i.category))} · ${esc(label("subtype", i.subtype))} ｜ ${esc(place)}</div>
@@ -187,7 +188,7 @@ export function noticesHtml(notes, perRecipient = 4) {
   const state = (n) => `<span class="nt-s nt-${esc(n.status)}">${esc(label("notifyStatus", n.status))}</span>`;
   let items;
   if (notes.length <= perRecipient) {
-    items = notes.map((n) => `<span class="nt" title="${esc(n.error || "")}">${esc(label("notifyChannel", n.channel))} ${esc(n.recipient)} ${state(n)}${
+    items = notes.map((n) => `<span class="nt" title="${esc(n.error || "")}">${esc(label("notifyChannel", n.channel))} ${esc(n.recipient || label("notifyPost", n.post))} ${state(n)}${
       n.status === "retrying" ? ` <span class="nt-n">×${esc(n.attempts)}</span>` : ""}</span>`);
   } else {
     const counts = new Map();
@@ -220,7 +221,7 @@ export function renderDispatches(ctx, view = PLAIN_VIEW) {
       </div>
       ${incRef(d)}
       <div class="d-task">${esc(t("dispatch.deadline"))} ${esc(fmtTime(d.ack_deadline))} · ${esc(t("dispatch.task"))}：${esc(d.task)}</div>
-      ${noticesHtml(d.notifications)}
+      ${noticesHtml(d.notifications)}${(view.dispatchActions ?? PLAIN_VIEW.dispatchActions)(d)}
     </article>`;
   }).join("");
   const movingHtml = moving.map((d) => {
@@ -235,7 +236,7 @@ export function renderDispatches(ctx, view = PLAIN_VIEW) {
       ${incRef(d)}
       ${arriving ? `<div class="d-task">${esc(t("dispatch.arriveDeadline"))} ${esc(fmtTime(d.arrive_deadline))}</div>` : ""}
       <div class="steps">${steps}</div>
-      ${noticesHtml(d.notifications)}
+      ${noticesHtml(d.notifications)}${(view.dispatchActions ?? PLAIN_VIEW.dispatchActions)(d)}
     </article>`;
   }).join("");
   $("#dispatch-list").innerHTML = `
@@ -272,7 +273,7 @@ export function renderAlerts(ctx, view = PLAIN_VIEW) {
       <span class="alert-icon">!</span>
       <div class="alert-main"><div class="alert-title">${esc(title)}${a.escalated ? ` <span class="alert-tag">${esc(t("alert.escalated"))}</span>` : ""}</div>
       ${text ? `<div class="alert-text">${esc(text)}</div>` : ""}${noticesHtml(told(a), 2)}${view.alertExtra(a)}</div>
-      ${a.since ? `<span class="alert-time">${esc(fmtHM(a.since))}</span>` : ""}</div>`;
+      ${a.since && a.since.length > 10 ? `<span class="alert-time">${esc(fmtHM(a.since))}</span>` : ""}</div>`;
   $("#alert-list").innerHTML = alerts.map((a) => {
     switch (a.kind) {
       case "ack_overdue":
@@ -304,6 +305,11 @@ export function renderAlerts(ctx, view = PLAIN_VIEW) {
         return item(a, t("alert.risk_review_overdue"), t("alert.risk_review_overdue.text", {
           title: a.title, unit: unitPath(ctx, a.unit_code), level: label("riskLevel", a.risk_level),
         }));
+      case "plan_drill_lapsed":
+      case "plan_revision_lapsed":
+        return item(a, t(`alert.${a.kind}`), t(`alert.${a.kind}.text`, { title: a.title, unit: unitPath(ctx, a.unit_code), day: a.since }));
+      case "unit_drill_lapsed":
+        return item(a, t("alert.unit_drill_lapsed"), t("alert.unit_drill_lapsed.text", { unit: unitPath(ctx, a.unit_code), day: a.since }));
       case "stock_low":
         return item(a, t("alert.stock_low"), t("alert.stock_low.text", {
           warehouse: a.warehouse_name, material: materialName(a.material), available: a.available, minimum: a.minimum,
@@ -329,7 +335,7 @@ export function renderTeams(ctx, view = PLAIN_VIEW) {
       <span class="team-dot"></span>
       <span class="team-name" title="${esc(tm.name)}">${esc(tm.name)}</span>
       <span class="chip ts-${esc(tm.status)}">${esc(label("teamStatus", tm.status))}</span>
-      <span class="team-sub">${esc(label("teamKindShort", tm.kind))} · ${esc(t("team.members", { n: tm.members }))} · ${esc(unitName(ctx, tm.unit_code))}${where}</span>
+      <span class="team-sub">${esc(label("teamKindShort", tm.kind))} · ${esc(t("team.members", { n: tm.members }))} · ${esc(unitName(ctx, tm.unit_code))}${where}</span>${(view.teamActions ?? PLAIN_VIEW.teamActions)(tm)}
     </div>`;
   }).join("") || `<div class="empty">${esc(t("empty.teams"))}</div>`;
 }

@@ -6,7 +6,7 @@ import * as api from "./api.js";
 import { esc, fmtDateTime } from "./format.js";
 import { getLang, label, onLangChange, t } from "./i18n.js";
 import { startShell } from "./shell.js";
-import { can, CAMPAIGN_KINDS, READINESS_STANDARDS, STREET_KINDS } from "./vocab.js";
+import { can, CAMPAIGN_KINDS, command, known, READINESS_STANDARDS, STREET_KINDS } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
 const FIELDS = ["street", "standard", "status", "day"];
@@ -100,7 +100,7 @@ function strengthHtml(card, item) {
   const id = `strength-${team.id}-${item.id.replace(".", "-")}`;
   return `<form class="strength" data-team="${esc(team.id)}"><label for="${esc(id)}">${esc(t("ready.strength", { team: team.name }))}</label>
     <input id="${esc(id)}" name="members" type="number" min="1" max="2000" value="${team.members}" required>
-    <button class="btn btn-sm" type="submit">${esc(t("ready.saveStrength"))}</button></form>`;
+    <button class="btn btn-sm" type="submit" ${command("POST /teams/{team_id}/strength")}>${esc(t("ready.saveStrength"))}</button></form>`;
 }
 
 function renderUnits(body) {
@@ -170,7 +170,7 @@ async function loadItems() {
       <td>${esc(unitName(d.unit_code))}</td><td>${esc(label("readinessItem", d.item_id))}</td><td>${esc(reason(d.reason))}</td>
       <td>${esc(d.responsible || "—")}</td><td class="${d.overdue ? "bad" : ""}">${esc(fmtDateTime(d.deadline))}${d.escalated_at ? ` · ${esc(t("ready.escalated"))}` : ""}</td>
       <td>${esc(label("rectificationStatus", d.status))}</td><td>${esc(reason(d.evidence))}</td>
-      <td>${mayClose && d.status === "open" ? `<button type="button" class="btn btn-sm" data-sign-off="${esc(d.id)}">${esc(t("ready.signOff"))}</button>` : ""}</td></tr>`).join("")
+      <td>${mayClose && d.status === "open" ? `<button type="button" class="btn btn-sm" data-sign-off="${esc(d.id)}" ${command("POST /rectifications/{rectification_id}/sign-off")}>${esc(t("ready.signOff"))}</button>` : ""}</td></tr>`).join("")
     || `<tr><td colspan="8" class="empty">${esc(t("records.none"))}</td></tr>`;
 }
 
@@ -233,6 +233,7 @@ function init() {
     if (b) signOff(b.dataset.signOff);
   });
   $("#campaign-form").addEventListener("submit", openCampaign);
+  $("#campaign-form button[type=submit]").dataset.command = known("POST /campaigns");
   window.addEventListener("hashchange", () => {
     readAddress();
     load();

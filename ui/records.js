@@ -16,7 +16,7 @@ const KINDS = {
     route: "/incidents", statusGroup: "incidentStatus",
     columns: [
       ["records.col.occurred", (d) => esc(fmtDateTime(d.occurred_at))],
-      ["records.col.title", (d) => `<a href="replay.html#incident=${encodeURIComponent(d.id)}">${esc(d.title)}</a>`],
+      ["records.col.title", (d) => `${drillTag(d)}<a href="replay.html#incident=${encodeURIComponent(d.id)}">${esc(d.title)}</a>`],
       ["records.col.place", (d) => esc([unitName(d.unit_code), d.address].filter(Boolean).join(" · "))],
       ["records.col.type", (d) => esc(`${label("category", d.category)} · ${label("subtype", d.subtype)}`)],
       ["records.col.level", (d) => `<span class="lv lv-${esc(d.level)}">${esc(label("levelShort", d.level))}</span>`],
@@ -28,7 +28,7 @@ const KINDS = {
     route: "/dispatches", statusGroup: "dispatchStatus",
     columns: [
       ["records.col.ordered", (d) => esc(fmtDateTime(d.ordered_at))],
-      ["records.col.incident", (d) => `<a href="replay.html#incident=${encodeURIComponent(d.incident_id)}">${esc(d.incident_title)}</a>`],
+      ["records.col.incident", (d) => `${drillTag(d)}<a href="replay.html#incident=${encodeURIComponent(d.incident_id)}">${esc(d.incident_title)}</a>`],
       ["records.col.team", (d) => esc(d.team_name)],
       ["records.col.task", (d) => esc(d.task)],
       ["records.col.level", (d) => `<span class="lv lv-${esc(d.incident_level)}">${esc(label("levelShort", d.incident_level))}</span>`],
@@ -46,6 +46,10 @@ const KINDS = {
     ],
   },
 };
+/** 演练: an exercise incident or dispatch, marked as such wherever it is listed. */
+function drillTag(d) {
+  return d.exercise ? `<span class="drill-tag">${esc(label("exercise", "true"))}</span> ` : "";
+}
 const FIELDS = ["q", "unit", "category", "level", "status", "since", "until"];
 
 const state = { units: [], kind: "incidents", cursors: [null], page: 0, last: null };

@@ -9,7 +9,7 @@ import { Outbox } from "./field-queue.js";
 import { esc, fmtDateTime, fmtHM } from "./format.js";
 import { label, t } from "./i18n.js";
 import { LiveConnection } from "./live.js";
-import { RESPONSE_MEASURES, WARNING_LEVELS } from "./vocab.js";
+import { RESPONSE_MEASURES, WARNING_LEVELS, command } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
 const SEEN_KEY = "yingji.reporter.seenWarnings";
@@ -257,8 +257,8 @@ export class WarningsTab {
         ${w.description ? `<p class="wc-text">${esc(w.description)}</p>` : ""}
         ${w.instruction ? `<p class="wc-text wc-instruction"><b>${esc(t("warning.instruction"))}：</b>${esc(w.instruction)}</p>` : ""}
         <div class="wc-receipt" data-testid="warn-status-${esc(w.id)}">${esc(status)}</div>
-        ${!r.signed_at && !queued && live ? `<button type="button" class="btn btn-xl btn-block btn-sign" data-warn-action="sign" data-id="${esc(w.id)}" data-testid="sign-${esc(w.id)}">${esc(t("reporter.warn.sign"))}</button>` : ""}
-        ${(r.signed_at || queued) ? `<button type="button" class="btn btn-secondary btn-block" data-warn-action="respond" data-id="${esc(w.id)}" data-testid="respond-${esc(w.id)}">${esc(t("reporter.warn.respond"))}</button>` : ""}
+        ${!r.signed_at && !queued && live ? `<button type="button" class="btn btn-xl btn-block btn-sign" data-warn-action="sign" data-id="${esc(w.id)}" ${command("POST /warnings/{warning_id}/receipts/{unit_code}/acknowledge")} data-testid="sign-${esc(w.id)}">${esc(t("reporter.warn.sign"))}</button>` : ""}
+        ${(r.signed_at || queued) ? `<button type="button" class="btn btn-secondary btn-block" data-warn-action="respond" data-id="${esc(w.id)}" ${command("POST /warnings/{warning_id}/receipts/{unit_code}/response")} data-testid="respond-${esc(w.id)}">${esc(t("reporter.warn.respond"))}</button>` : ""}
         ${measures ? `<div class="wc-meta">${esc(t("reporter.warn.responded", { what: measures }))}</div>` : ""}
         ${respondQueued ? `<div class="wc-meta">${esc(t("reporter.warn.respondQueued"))}</div>` : ""}
       </article>`;

@@ -7,6 +7,7 @@ import { esc, fmtHM } from "./format.js";
 import { applyStatic, getLang, onLangChange, setLang, t } from "./i18n.js";
 import { DAILY_REPORT_DUE, REPORTING_KINDS, shanghaiDay } from "./board-model.js";
 import { showSignIn, submitSignIn } from "./signin.js";
+import { known } from "./vocab.js";
 import { pushButton } from "./notify.js";
 import { IncidentForm } from "./reporter-incident.js";
 import { WarningsTab } from "./reporter-warnings.js";
@@ -29,6 +30,8 @@ function init() {
     signOut();
   });
   $("#file-zero").addEventListener("click", () => file(true, ""));
+  for (const id of ["#file-zero", "#file-news"]) $(id).dataset.command = known("POST /reports/daily");
+  $("#report-incident").dataset.command = known("POST /incidents");
   $("#file-news").addEventListener("click", openSheet);
   $("#sheet-form").addEventListener("submit", onSheetSubmit);
   $("#sheet-cancel").addEventListener("click", () => $("#sheet").close());

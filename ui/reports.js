@@ -8,7 +8,7 @@ import { esc, fmtDateTime, fmtNumber, parseIso } from "./format.js";
 import { label, t } from "./i18n.js";
 import { bootDesk, download, may, problemText, showProblem, toast } from "./desk.js";
 import { FIGURE_BOUNDS, FIGURE_WHOLE_KINDS, REPORT_EDITABLE, REPORT_FIGURES, REPORT_SECTORS, REPORT_STAGES, REPORT_STATUSES,
-  STAGED_CATEGORIES } from "./vocab.js";
+  STAGED_CATEGORIES, command, known } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
 const state = { user: null, due: [], reports: [], incidents: [], editing: null };
@@ -26,6 +26,7 @@ bootDesk({ route: "GET /disaster-reports", onStart: start, onLang: render });
 async function start(user) {
   state.user = user;
   $("#new-btn").hidden = !may(user, ROUTES.draft);
+  $("#new-btn").dataset.command = known(ROUTES.draft);
   $("#new-btn").addEventListener("click", () => openForm(null, null));
   $("#report-form").addEventListener("submit", save);
   $("#report-cancel").addEventListener("click", () => $("#report-dialog").close());
@@ -58,7 +59,7 @@ function render() {
     const chip = o.escalated ? `<span class="chip bad">${esc(t("reports.escalated"))}</span>` : o.overdue ? `<span class="chip bad">${esc(t("reports.overdue"))}</span>` : "";
     const report = o.report_id ? state.reports.find((r) => r.id === o.report_id) : null;
     const act = !o.report_id && may(state.user, ROUTES.draft)
-      ? `<button class="btn btn-primary" type="button" data-act="draft" data-incident="${esc(o.incident_id)}" data-stage="${esc(o.stage)}">${esc(t("reports.draft"))}</button>`
+      ? `<button class="btn btn-primary" type="button" data-act="draft" data-incident="${esc(o.incident_id)}" data-stage="${esc(o.stage)}" ${command(ROUTES.draft)}>${esc(t("reports.draft"))}</button>`
       : report ? actionsHtml(report) : "";
     return `<tr data-incident="${esc(o.incident_id)}" data-stage="${esc(o.stage)}">
       <td>${esc(o.incident_title)}</td><td>${esc(label("reportStage", o.stage))}</td>
@@ -76,7 +77,8 @@ function render() {
 }
 
 function actionsHtml(r) {
-  const b = (act, text, cls = "btn-ghost") => `<button class="btn ${cls}" type="button" data-act="${act}" data-id="${esc(r.id)}">${esc(t(text))}</button>`;
+  const routeOf = { edit: ROUTES.revise, "sign-off": ROUTES.signOff, submit: ROUTES.submit };
+  const b = (act, text, cls = "btn-ghost") => `<button class="btn ${cls}" type="button" data-act="${act}" data-id="${esc(r.id)}"${routeOf[act] ? ` ${command(routeOf[act])}` : ""}>${esc(t(text))}</button>`;
   const out = [];
   if (REPORT_EDITABLE.includes(r.status) && may(state.user, ROUTES.revise)) out.push(b("edit", "reports.edit"));
   if (r.status === DRAFT && may(state.user, ROUTES.signOff)) out.push(b("sign-off", "reports.signOff", "btn-primary"));

@@ -5,7 +5,7 @@ import * as api from "./api.js";
 import { esc } from "./format.js";
 import { applyStatic, getLang, label, onLangChange, setLang, t } from "./i18n.js";
 import { showSignIn, submitSignIn } from "./signin.js";
-import { can } from "./vocab.js";
+import { can, command } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
 const i18n = (key) => `<span data-i18n="${key}">${esc(t(key))}</span>`;
@@ -29,7 +29,7 @@ function mountTopbar() {
       <a class="btn btn-ghost" href="board.html" data-i18n="records.toBoard">${esc(t("records.toBoard"))}</a>
       <div class="user"><div id="user-name" class="user-name"></div><div id="user-role" class="user-role"></div></div>
       <button id="lang-toggle" class="btn btn-ghost" type="button" data-i18n-title="lang.toggleTitle" data-i18n="lang.toggle">${esc(t("lang.toggle"))}</button>
-      <button id="sign-out" class="btn btn-ghost" type="button" data-i18n="user.signOut">${esc(t("user.signOut"))}</button>
+      <button id="sign-out" class="btn btn-ghost" type="button" data-i18n="user.signOut" ${command("POST /auth/signout")}>${esc(t("user.signOut"))}</button>
     </div>`;
 }
 

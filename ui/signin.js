@@ -3,6 +3,7 @@
 import * as api from "./api.js";
 import { esc } from "./format.js";
 import { t } from "./i18n.js";
+import { known } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -91,3 +92,8 @@ export function showSignIn(message = "", lastUsername = "") {
   if (!u.value && lastUsername) u.value = lastUsername;
   (u.value ? $("#login-password") : u).focus();
 }
+
+// The sign-out button of a page written in HTML revokes the token on the server (api.revokeSession):
+// it is that route's control (the desk shell writes its own, shell.js).
+const signOutButton = document.getElementById("sign-out");
+if (signOutButton) signOutButton.dataset.command = known("POST /auth/signout");

@@ -154,6 +154,8 @@ class IncidentIn(Body):
     lon: Lon | None = None
     occurred_at: PastDatetime
     source: Annotated[str, Field(max_length=200)] = ""
+    exercise: bool = Field(default=False, description="an exercise (演练): shown as such, left out of statistics and the 2-hour rule")
+    plan_id: UUID | None = Field(default=None, description="the plan an exercise drills (counts for its 2-year drill rule)")
 
 
 class EmptyIn(Body):
@@ -545,7 +547,7 @@ class DrillIn(Body):
     scenario: Annotated[str, Field(min_length=1, max_length=1000), MULTILINE]
     participants: Annotated[int, Field(strict=True, ge=1, le=MAX_PARTICIPANTS)]
     participant_units: Annotated[list[UnitCode], Field(max_length=100)] = Field(default_factory=list)
-    people: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=500)] = Field(default_factory=list)
+    people: Annotated[list[UUID], Field(max_length=500)] = Field(default_factory=list, description="people of the register who took part")
     findings: Annotated[list[DrillFindingIn], Field(max_length=MAX_FINDINGS)] = Field(default_factory=list)
 
 

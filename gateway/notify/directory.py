@@ -3,8 +3,8 @@
 The notifier asks in the plan's words (a team's leader, a unit's head and disaster information reporter,
 who is on duty at a desk); the directory answers with people (name, post, phone) and the push
 subscriptions of the accounts that should see it on their phone page. People come from the people
-register (read model `person`, when the register is present) and otherwise from what the log already
-holds: a team's leader and phone, the duty roster's leader and officers.
+register (`projections.people.holders`: the active holders of a post at exactly a unit) and, where the
+register has nobody, from what the log already holds: a team's leader and phone, the roster's leader on duty.
 """
 
 from __future__ import annotations
@@ -14,13 +14,16 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from domain.duty import duty_day_id
+from domain.people import Post
 from domain.policy import duty_day
 from projections.board import street_of
+from projections.people import holders
 from projections.store import DocStore
 
-# The people register's posts that make someone a unit's head (村委会主任, 社区居委会主任, 街道办主任, 站长 …).
-HEAD_POSTS = ("committee_director", "station_head", "street_director", "unit_head", "village_head", "party_secretary")
-REPORTER_POSTS = ("info_reporter",)
+# The people register's posts (domain.people.Post) that head a unit: a street's (or the district's) emergency
+# committee directors (双主任制), a village's safety persuasion station head.
+HEAD_POSTS = (Post.COMMITTEE_DIRECTOR.value, Post.STATION_HEAD.value)
+REPORTER_POSTS = (Post.INFO_REPORTER.value,)
 
 
 @dataclass(frozen=True)
@@ -50,11 +53,6 @@ class Directory(Protocol):
     def push(self, *, unit_code: str | None = None, roles: tuple[str, ...] = (), team_id: str | None = None) -> list[PushTarget]: ...
 
 
-def _posts(doc: dict[str, Any]) -> set[str]:
-    posts = doc.get("posts") or doc.get("post") or []
-    return {posts} if isinstance(posts, str) else {str(p.get("post", p)) if isinstance(p, dict) else str(p) for p in posts}
-
-
 class ReadModelDirectory:
     def __init__(self, store: DocStore, subscriptions: Any):
         self.store = store
@@ -62,16 +60,12 @@ class ReadModelDirectory:
 
     # -- the people register, when it is there ----------------------------------
     def _register(self, unit_code: str, posts: tuple[str, ...]) -> list[Person]:
-        docs, _ = self.store.list("person", unit_prefix=unit_code, limit=200)
-        found = []
-        for d in docs:
-            if d.get("unit_code") != unit_code or d.get("status") in ("left", "removed", "inactive"):
-                continue
-            hit = _posts(d) & set(posts)
-            if hit:
-                post = "info_reporter" if "info_reporter" in hit else "unit_head"
-                found.append(Person(f"person:{d['id']}", str(d.get("name", "")), post, str(d.get("phone") or "")))
-        return found
+        found: dict[str, Person] = {}
+        for post in posts:
+            for d in holders(self.store, unit_code, post):
+                kind = "info_reporter" if post == Post.INFO_REPORTER else "unit_head"
+                found.setdefault(d["id"], Person(f"person:{d['id']}", d["name"], kind, d.get("phone") or ""))
+        return list(found.values())
 
     def team_leader(self, team_id: str) -> Person | None:
         team = self.store.get("team", team_id)

@@ -103,6 +103,8 @@ class Planner:
 
     def _warning(self, source: str, e: Any) -> list[Intent]:
         receipt = self.store.get("warning_receipt", str(e.originator_id)) or {}
+        if receipt.get("signed_at") and receipt.get("revision", 1) == getattr(e, "revision", 1):
+            return []  # signed for before the notifier reached it (a notifier catching up): nobody to remind
         warning_id = str(getattr(e, "warning_id", "") or receipt.get("warning_id", ""))
         unit_code = getattr(e, "unit_code", None) or receipt.get("unit_code", "")
         warning = self.store.get("warning", warning_id) or {}

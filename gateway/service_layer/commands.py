@@ -56,6 +56,8 @@ class ReportIncident(Command):
     lat: float | None = None
     lon: float | None = None
     source: str = ""
+    exercise: bool = False  # 演练: shown as such, left out of statistics and the 2-hour rule, counted as a drill
+    plan_id: UUID | None = None  # the plan an exercise drills (it counts for that plan's 2-year rule)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.common import Actor, InvalidValue
+from domain.people import Person
 from domain.plans import Drill, Plan, UnitDrills, unit_drills_id
 from domain.policy import DEFAULT_PLAN_REVISION_YEARS, local_day
 from domain.units import within
@@ -59,6 +60,13 @@ class PlanCommands:
         record = self._unit_drills(plan.unit_code if plan is not None else unit_code, by)
         record.count(source_id=source_id, held_on=held_on, plan_id=plan.id if plan is not None else None, by=by)
         return [*changed, record]
+
+    def _exercised_plan(self, ctx: CommandContext, plan_id: UUID, unit_code: str) -> Plan:
+        """The plan an exercise incident drills: readable by the caller, and one whose unit covers the incident's place."""
+        plan = self._readable_plan(ctx, plan_id)
+        if not within(plan.unit_code, unit_code):
+            raise InvalidValue("the plan belongs to a unit that does not cover the incident's place", field="plan_id")
+        return plan
 
     def _readable_plan(self, ctx: CommandContext, plan_id: UUID) -> Plan:
         return self._load_readable(ctx, Plan, plan_id, "plan", "plan")  # type: ignore[no-any-return]
@@ -107,6 +115,12 @@ class PlanCommands:
             for code in participant_units or []:
                 if not within(code, code):
                     raise InvalidValue("participant_units are 12-digit unit codes", field="participant_units")
+            for person in people or []:  # people of the register, each one the caller may read
+                try:
+                    person_id = UUID(str(person))
+                except ValueError:
+                    raise InvalidValue("people are ids of the people register", field="people") from None
+                self._load_readable(ctx, Person, person_id, "person", "person")
             drill = Drill.record(plan_id=plan.id, unit_code=plan.unit_code, kind=kind, held_on=held_on, scenario=scenario,
                                  participants=participants, participant_units=participant_units, people=people, findings=findings,
                                  today=self._today(), by=ctx.actor)

@@ -216,8 +216,14 @@ class CommandService(PlanCommands):
         def decide() -> Decision:
             self._unit(fields["unit_code"])
             ctx.principal.check_unit(fields["unit_code"], "the incident's place")
+            plan_id = fields.get("plan_id")
+            plan = self._exercised_plan(ctx, plan_id, fields["unit_code"]) if plan_id is not None else None
             incident = Incident.report(by=ctx.actor, **fields)
-            return incident.id, [incident]
+            if not incident.exercise:
+                return incident.id, [incident]
+            # An exercise (演练) counts as a drill: of its plan when linked, else of its place's unit.
+            held_on = local_day(incident.occurred_at)
+            return incident.id, [incident, *self.count_exercise(plan, incident.unit_code, incident.id, held_on, ctx.actor)]
 
         return self._execute(ctx, decide)
 
@@ -316,6 +322,7 @@ class CommandService(PlanCommands):
                 task=task,
                 ack_deadline=self.clock() + timedelta(minutes=minutes),
                 by=ctx.actor,
+                exercise=incident.exercise,  # a dispatch of an exercise is an exercise
             )
             team.assign(dispatch.id, by=ctx.actor)
             return dispatch.id, [dispatch, team]
@@ -758,6 +765,8 @@ class CommandService(PlanCommands):
 
         def decide() -> Decision:
             incident = self._load(Incident, incident_id, "incident")
+            if incident.exercise:
+                raise InvalidTransition("an exercise (演练) owes no staged report")
             deadline = self._owed(incident, stage, key)
             report_id = disaster_report_id(incident.id, stage, key if stage == Stage.CONTINUING else "")
             if report_id in self.log.repository:

@@ -1,6 +1,6 @@
 """The demo's 预案与演练: each street's overall plan and special plans, filed with the district; the six mechanism
 documents for most streets; drills within the last two years for every plan but one (the cluster's 危险化学品
-plan, last drilled in 2024: past its drill date), with findings, some rectified.
+plan, last drilled in 2024: past its drill date), with findings, some rectified; two exercise incidents (演练).
 
 Called by `seed_demo`; everything goes through the command service, as a desk's commands would. The documents are
 small one-page PDFs in the evidence store, one per plan and version.
@@ -77,6 +77,7 @@ def seed_plans(c: Container, admin: CommandContext, now: datetime, streets: list
     today = local_day(now)
     desk = admin
     counts = {"plans": 0, "drills": 0}
+    titles: dict[str, tuple[str, str]] = {}  # plan id -> (unit, title)
     n = 0
 
     def register(unit: str, kind: str, title: str, revised_on: date, mechanism: str | None = None, hazard: str = "") -> str:
@@ -89,6 +90,7 @@ def seed_plans(c: Container, admin: CommandContext, now: datetime, streets: list
         s.handle(desk, cmd.FilePlan(plan_id=pid, filed_with="东城区应急管理局" if unit != district else "许昌市应急管理局",
                                     filed_on=revised_on + timedelta(days=12), reference=f"东应急备〔{revised_on.year}〕{n:03d}号"))
         counts["plans"] += 1
+        titles[pid] = (unit, title)
         return pid
 
     def drill(pid: str, unit: str, hazard: str, days_ago: int, kind: str, people: int, findings: int = 0, resolved: int = 0) -> None:
@@ -117,5 +119,23 @@ def seed_plans(c: Container, admin: CommandContext, now: datetime, streets: list
         for m in MECHANISMS:
             if m not in NO_MECHANISMS.get(no, ()):
                 register(code, "mechanism", f"{name}{MECHANISM_TITLES[m]}", date(today.year - 1, 6, 1 + i), mechanism=m)
+        if no == "003":
+            geo = next(p for p, (u, t) in titles.items() if u == code and "地质灾害" in t)
+    # Two exercise incidents (演练), both over (the board keeps the demo's four real incidents): a slope-collapse drill
+    # of 半截河街道's geological plan last week, and a flood exercise in a village of 东城街道 yesterday (not linked to a
+    # plan: it counts as the village's drill). Both are out of the statistics and the 2-hour rule.
+    drill_inc = s.report_incident(desk, category="natural_disaster", subtype="geological", level="IV", title="边坡滑塌避险转移演练",
+                                  description="模拟强降雨后村后边坡滑塌，组织受威胁群众转移。", unit_code=f"{prefix}003002",
+                                  address="村后山坡", occurred_at=now - timedelta(days=6), source="街道应急办", exercise=True,
+                                  plan_id=geo).id
+    s.verify_incident(desk, drill_inc, "演练开始")
+    s.control_incident(desk, drill_inc, "群众转移完毕")
+    s.close_incident(desk, drill_inc, "演练结束，转移群众86人，用时25分钟")
+    flood_inc = s.report_incident(desk, category="natural_disaster", subtype="flood", level="IV", title="防汛应急演练：低洼区域群众转移",
+                                  description="模拟河道水位超警戒，转移低洼区域群众。", unit_code=f"{prefix}002003", address="村东低洼片区",
+                                  occurred_at=now - timedelta(days=1, hours=2), source="街道应急办", exercise=True).id
+    s.verify_incident(desk, flood_inc, "演练开始")
+    s.close_incident(desk, flood_inc, "演练结束，转移群众120人")
+    counts["exercise_incidents"] = 2
     return counts
 

@@ -67,7 +67,7 @@ def probe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Probe]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("authz"), secret_key=SECRET)
     result = yingji(settings, "seed", "demo")
     assert "seeded" in result.stdout, result.stderr
-    srv = Server(settings, extra_env={"YINGJI_WATCHDOG_SECONDS": "0"}).start()
+    srv = Server(settings, extra_env={"YINGJI_WATCHDOG_SECONDS": "0", "YINGJI_RUN_NOTIFIER": "false"}).start()
     p = Probe(srv)
     yield p
     p.http.close()

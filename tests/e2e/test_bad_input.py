@@ -180,7 +180,7 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         result = yingji(settings, "seed", "demo")
         assert "seeded" in result.stdout, result.stderr
         # No watchdog: nothing but the tests may move the log head.
-        srv = Server(settings, extra_env={"YINGJI_WATCHDOG_SECONDS": "0"}).start()
+        srv = Server(settings, extra_env={"YINGJI_WATCHDOG_SECONDS": "0", "YINGJI_RUN_NOTIFIER": "false"}).start()
         d = Demo(srv)
         prepare(d)
         yield d

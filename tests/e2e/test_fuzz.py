@@ -53,7 +53,7 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     settings_ = Settings(data_dir=tmp_path_factory.mktemp("fuzz"), secret_key="test-secret-of-at-least-32-bytes!")
     result = yingji(settings_, "seed", "demo")
     assert "seeded" in result.stdout, result.stderr
-    srv = Server(settings_, extra_env={"YINGJI_WATCHDOG_SECONDS": "0"}).start()  # only the fuzzer moves the log
+    srv = Server(settings_, extra_env={"YINGJI_WATCHDOG_SECONDS": "0", "YINGJI_RUN_NOTIFIER": "false"}).start()  # only the fuzzer moves the log (no watchdog, no notifier)
     target = Target(srv)
     yield target
     target.http.close()

@@ -11,7 +11,7 @@ import pytest
 
 from gateway.settings import Settings
 from gateway.tools.smsgateway import SmsGateway
-from tests.conftest import Server
+from tests.conftest import Server, screenshot_dir
 from tests.e2e.browser import assert_accessible
 from tests.e2e.test_board_browser import backend, browser, page, sign_in, sync_api  # noqa: F401 (fixtures)
 
@@ -35,13 +35,28 @@ def notifying_server(demo_settings: Settings, sms: SmsGateway) -> Iterator[Serve
     srv.stop()
 
 
+def settled(sms: SmsGateway, quiet: float = 2.0, timeout: float = 30.0) -> None:
+    """Wait until the stand-in has had no new request for `quiet` seconds."""
+    import time
+
+    deadline, last, since = time.monotonic() + timeout, -1, time.monotonic()
+    while time.monotonic() < deadline:
+        n = sms.listing()["requests"]
+        if n != last:
+            last, since = n, time.monotonic()
+        elif time.monotonic() - since > quiet:
+            return
+        time.sleep(0.2)
+    raise AssertionError("the demo's messages did not settle")
+
+
 def test_a_dispatch_shows_its_sms_delivery_on_the_board(notifying_server: Server, sms: SmsGateway, page: Any) -> None:
     expect = sync_api.expect
     server = notifying_server
     api = server.client("operator")
     team = next(t for t in api.get("/teams", params={"limit": 100}).json()["items"] if t["status"] == "idle" and t["phone"])
     api.close()
-    sms.set_faults({"error_rate": 1.0})  # the provider is down: the message is retried
+    settled(sms)  # the demo's own messages (its dispatches, its warning) are out
     sign_in(page, server, "operator")
     row = page.locator(".incident", has_text="魏庄村低洼区域积水").first
     row.click()
@@ -49,6 +64,7 @@ def test_a_dispatch_shows_its_sms_delivery_on_the_board(notifying_server: Server
     form = page.locator("#cmd-form")
     form.locator("[name=team_id]").select_option(team["id"])
     form.locator("[name=task]").fill("抽排积水，转移群众")
+    sms.set_faults({"error_rate": 1.0})  # the provider is down: the message is retried
     page.click("#cmd-submit")
     expect(page.locator("#cmd-dialog")).to_be_hidden(timeout=10_000)
     card = page.locator(".dispatch", has_text=team["name"]).first
@@ -58,7 +74,11 @@ def test_a_dispatch_shows_its_sms_delivery_on_the_board(notifying_server: Server
     expect(notice.locator(".nt-retrying")).to_have_text("重试中", timeout=15_000)
     sms.set_faults({"error_rate": 0.0})
     expect(notice.locator(".nt-delivered")).to_have_text("已送达", timeout=20_000)
+    # the incident's record view lists its dispatches with the same state
+    detail = page.locator(".incident", has_text="魏庄村低洼区域积水").first.locator(".inc-detail")
+    expect(detail.locator("[data-testid=notify]", has_text=team["leader"]).locator(".nt-delivered")).to_have_text("已送达")
     assert_accessible(page, "the board with a dispatch's delivery state")
+    page.locator("section.p-dispatches").screenshot(path=str(screenshot_dir() / "notify-dispatch.png"))
     sent = [m for m in sms.listing()["messages"] if m["to"] == team["phone"]]
     assert len(sent) == 1 and "抽排积水" in sent[0]["text"], sent
     page.click("#lang-toggle")

@@ -62,7 +62,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     else:
         settings = Settings(data_dir=Path(data), secret_key="test-secret-of-at-least-32-bytes!")
     yingji(settings, "seed", "demo")
-    server = Server(settings, extra_env={"YINGJI_WATCHDOG_SECONDS": "0"}).start()  # only the requests move the log
+    server = Server(settings, extra_env={"YINGJI_WATCHDOG_SECONDS": "0", "YINGJI_RUN_NOTIFIER": "false"}).start()  # only the requests move the log
     yield World(server)
     server.stop()
     if schema:

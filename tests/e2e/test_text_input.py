@@ -30,7 +30,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     schema = "t_" + uuid.uuid4().hex[:12]
     settings = Settings(data_dir=tmp_path_factory.mktemp("text"), database_url=PG_URL, database_schema=schema,
                         secret_key="test-secret-of-at-least-32-bytes!")
-    srv = Server(settings, {"YINGJI_WATCHDOG_SECONDS": "0"}).start()
+    srv = Server(settings, {"YINGJI_WATCHDOG_SECONDS": "0", "YINGJI_RUN_NOTIFIER": "false"}).start()
     try:
         yield srv
     finally:

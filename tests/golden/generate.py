@@ -323,6 +323,22 @@ class History:
                 findings=[{"finding": "转移集合点照明不足", "owner": "魏庄村民委员会", "deadline": (today + timedelta(days=7)).isoformat()}])).id
 
         self.at(day(4, 9), record)
+
+        def exercise() -> None:  # an exercise incident (演练) drilling the plan, with a dispatch: out of statistics
+            occurred = self.clock.now() - timedelta(minutes=5)
+            iid = self.s.report_incident(self.ctx(OPERATOR), category="natural_disaster", subtype="flood", level="III",
+                                         title="汛期防汛应急演练", unit_code=DISTRICT[:6] + "001003", address="河堤", occurred_at=occurred,
+                                         source="街道应急办", exercise=True, plan_id=UUID(flood_plan)).id
+            idle = next((t for t, v in sorted(self.teams.items()) if not v["busy"] and not v["off"]), None)
+            if idle is not None:
+                did = self.attempt("exercise dispatch", lambda: self.s.order_dispatch(self.ctx(OPERATOR), UUID(iid), UUID(idle), "演练：转移群众"))
+                if did is not None:
+                    self.teams[idle]["busy"] = did.id
+                    self.dispatch_flow(iid, did.id, self.clock.now(), "complete")
+            self.at(self.clock.now() + timedelta(minutes=3), lambda: self.attempt("exercise verify", lambda: self.s.verify_incident(
+                self.ctx(OPERATOR), UUID(iid), "演练开始")))
+
+        self.at(day(5, 10), exercise)
         self.at(day(7, 16), lambda: self.s.handle(self.ctx(OPERATOR), cmd.ResolveDrillFinding(UUID(drill["id"]), 1, "已加装太阳能照明灯")))
 
     # -- the duty desk: a handover each morning, the roster kept a week ahead --------------------

@@ -26,6 +26,7 @@ PASSWORD = "Notify-test-Passw0rd!"
 SECRET = "sms-test-secret-0123456789"
 ADMIN = CommandContext(Principal("setup", "admin", D), request_id="setup")
 LEADER_PHONE, DUTY_LEADER_PHONE, OFFICER_PHONE = "13900000001", "13900000002", "13900000003"
+HEAD_PHONE, REPORTER_PHONE = "13900000011", "13900000012"  # the village's persuasion station head and reporter (people register)
 
 
 @dataclass
@@ -98,6 +99,10 @@ def notify_district(base: Any, **overrides: Any) -> Iterator[NotifyDistrict]:
                                    description="", lat=None, lon=None, source="").id
     s.schedule_duty(ADMIN, A, duty_day(datetime.now(timezone.utc)), {"name": "李带班", "phone": DUTY_LEADER_PHONE},
                     [{"name": "王值班", "phone": OFFICER_PHONE}])
+    from gateway.service_layer import commands as cmd
+
+    s.handle(ADMIN, cmd.RegisterPerson(A1, "赵站长", HEAD_PHONE, ["station_head"]))
+    s.handle(ADMIN, cmd.RegisterPerson(A1, "钱信息员", REPORTER_PHONE, ["info_reporter", "persuader"]))
     # today's zero report is in (the reminder at 16:00 has its own test)
     s.file_daily_report(ADMIN, A1, datetime.now(SHANGHAI).date(), zero=True, summary="")
     c.accounts.add("field_a", PASSWORD, "field", A, ids["TA"], "新兴队手机")

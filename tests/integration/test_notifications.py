@@ -13,7 +13,8 @@ from domain.glossary import term
 from domain.policy import SHANGHAI
 from gateway.context import CommandContext, Principal
 from gateway.service_layer import commands as c
-from tests.integration.notify_district import (A, A1, ADMIN, DUTY_LEADER_PHONE, LEADER_PHONE, OFFICER_PHONE, NotifyDistrict,
+from tests.integration.notify_district import (A, A1, ADMIN, DUTY_LEADER_PHONE, HEAD_PHONE, LEADER_PHONE, OFFICER_PHONE, REPORTER_PHONE,
+                                               NotifyDistrict,
                                                notify_district)
 
 WATCHDOG = CommandContext(Principal("watchdog", "system", ""), request_id="watchdog")
@@ -55,7 +56,8 @@ def test_each_message_arrives_once_through_5xx_and_timeouts(settings: Any) -> No
         rows = d.container.outbox.rows()
         assert rows and {r["status"] for r in rows} == {"delivered"}, rows
         sms_rows = [r for r in rows if r["channel"] == "sms"]
-        assert sorted(r["address"] for r in sms_rows) == sorted([LEADER_PHONE, DUTY_LEADER_PHONE])
+        # the team's leader, the leader on duty, and the warned village's head and reporter from the people register
+        assert sorted(r["address"] for r in sms_rows) == sorted([LEADER_PHONE, DUTY_LEADER_PHONE, HEAD_PHONE, REPORTER_PHONE])
         sent = d.sms.listing()
         # exactly one message per notification at the provider, however often it was tried
         assert sorted(m["id"] for m in sent["messages"]) == sorted(r["notification_id"] for r in sms_rows)
@@ -80,7 +82,10 @@ def test_each_message_arrives_once_through_5xx_and_timeouts(settings: Any) -> No
         assert len(topics(d, "Notification.AttemptFailed")) >= 4
         assert len(topics(d, "Notification.Delivered")) == len(rows)
         warning_doc = d.client.get(f"/api/v1/warnings/{red}", headers=d.headers("rep_a1")).json()
-        assert [n["status"] for n in warning_doc["notifications"]] == ["delivered"]
+        # a warning is read by every unit it targets: who was told stays out of it, the posts and states are there
+        assert sorted((n["channel"], n["post"], n["recipient"], n["status"]) for n in warning_doc["notifications"]) == [
+            ("sms", "info_reporter", "", "delivered"), ("sms", "unit_head", "", "delivered"), ("webpush", "account", "", "delivered")]
+        assert by_to[REPORTER_PHONE] == warned[0]["body"]
         # reading the log again plans nothing new
         d.container.outbox.plan(d.notifier.state.read()["position"], d.notifier.state.read()["position"], [])
         before = len(rows)
@@ -100,6 +105,16 @@ def test_an_expired_subscription_is_removed_on_410(tmp_path: Any) -> None:
         push = [n for n in doc["notifications"] if n["channel"] == "webpush"]
         assert push[0]["status"] == "failed" and "410" in push[0]["error"]
         assert [n["status"] for n in doc["notifications"] if n["channel"] == "sms"] == ["delivered"]
+        # only a browser's push service over https: not the internal network
+        for endpoint in ("https://10.0.0.8/push/x", "https://intranet.example/push/x", "ftp://fcm.googleapis.com/x"):
+            d.container.settings.push_allow_http = False
+            r = d.client.post("/api/v1/push/subscriptions", json=field.subscription() | {"endpoint": endpoint}, headers=d.headers("field_a"))
+            assert r.status_code == 422 and r.json()["code"] == "validation_error", r.text
+        ok = d.client.post("/api/v1/push/subscriptions", json=field.subscription() | {"endpoint": "https://fcm.googleapis.com/fcm/send/abc"},
+                           headers=d.headers("field_a"))
+        assert ok.status_code == 201
+        d.container.subscriptions.remove(ok.json()["id"])
+        d.container.settings.push_allow_http = True
         # a subscription is the account's own: another account cannot remove it; the owner can
         device = d.subscribe("field_a")
         sid = d.client.get("/api/v1/push/subscriptions", headers=d.headers("field_a")).json()["items"][0]["id"]
@@ -119,15 +134,17 @@ def test_quiet_hours_defer_a_blue_warning_but_not_a_red_one(tmp_path: Any) -> No
         d.run()
         assert [reporter.decrypt(b)["body"][:6] for b in d.push.bodies(reporter)] == ["【红色预警】"]
         blue_doc = d.client.get(f"/api/v1/warnings/{blue}", headers=d.headers("rep_a1")).json()
-        (note,) = blue_doc["notifications"]
-        assert note["status"] == "deferred"
-        assert datetime.fromisoformat(note["not_before"]) == datetime(today.year, today.month, today.day, 7, 0, tzinfo=SHANGHAI) + timedelta(days=1)
+        morning = datetime(today.year, today.month, today.day, 7, 0, tzinfo=SHANGHAI) + timedelta(days=1)
+        assert len(blue_doc["notifications"]) == 3  # the village's head and reporter (SMS), the reporter's phone
+        for note in blue_doc["notifications"]:
+            assert note["status"] == "deferred" and datetime.fromisoformat(note["not_before"]) == morning
+        assert [m["text"][:6] for m in d.sms.listing()["messages"]] == ["【红色预警】"] * 2
         d.now[0] = night + timedelta(hours=7, minutes=31)  # 07:01 the next morning
         d.run()
         assert [reporter.decrypt(b)["body"][:6] for b in d.push.bodies(reporter)] == ["【红色预警】", "【蓝色预警】"]
         for wid in (blue, red):
             doc = d.client.get(f"/api/v1/warnings/{wid}", headers=d.headers("rep_a1")).json()
-            assert [n["status"] for n in doc["notifications"]] == ["delivered"]
+            assert [n["status"] for n in doc["notifications"]] == ["delivered"] * 3
 
 
 def test_a_missing_zero_report_reminds_the_village_reporter_once(tmp_path: Any) -> None:
@@ -146,7 +163,10 @@ def test_a_missing_zero_report_reminds_the_village_reporter_once(tmp_path: Any) 
         (pushed,) = [reporter.decrypt(b) for b in d.push.bodies(reporter)]
         assert pushed["body"] == "【零报告提醒】魏庄村今日24小时零报告未报，请尽快报送。" and pushed["title"] == term("notifyPurpose", "daily_missing")
         unit = d.client.get(f"/api/v1/units/{A1}", headers=d.headers("rep_a1")).json()
-        assert [(n["purpose"], n["status"]) for n in unit["notifications"]] == [("daily_missing", "delivered")]
+        # every account reads a unit (the map): the village's record says a reporter was told, not who
+        assert sorted((n["channel"], n["post"], n["recipient"], n["address"], n["status"]) for n in unit["notifications"]) == [
+            ("sms", "info_reporter", "", "", "delivered"), ("webpush", "account", "", "", "delivered")]
+        assert [m["to"] for m in d.sms.listing()["messages"]] == [REPORTER_PHONE]
 
 
 def test_a_missed_report_deadline_tells_the_duty_officers_and_an_unconfirmed_handover_the_leader(tmp_path: Any) -> None:

@@ -214,3 +214,52 @@ def test_an_open_item_escalates_once_after_its_deadline() -> None:
     assert then_events(r) == ["Rectification.Escalated"]
     with pytest.raises(DomainError):
         r.escalate(NOW + timedelta(days=3), by=BY)
+
+
+# -- the facts come from the registers: folded through the readiness read model ---------------------------
+def fold_card(*aggregates_events: list) -> dict:  # type: ignore[type-arg]
+    from projections.fold import MemoryDocs
+
+    docs = MemoryDocs()
+    for events in aggregates_events:
+        docs.fold(events)
+    return docs
+
+
+def test_the_registers_feed_the_scorecard_and_a_person_leaving_turns_it_red() -> None:
+    from domain.people import Person
+    from domain.plans import Plan
+    from domain.training import TrainingSession
+    from domain.units import Unit
+    from projections.readiness import card_of
+
+    admin = Actor(user="a", role="admin", unit="411099000000")
+    unit = Unit.register(code=VILLAGE, name="魏庄村", kind="village", by=admin)
+    street = Unit.register(code=STREET, name="新兴街道", kind="street", by=admin)
+    reporter = Person.register(unit_code=VILLAGE, name="赵敏", phone="13900000000", posts=["info_reporter"], by=admin)
+    head = Person.register(unit_code=VILLAGE, name="魏站长", phone="13900000001", posts=["station_head"], by=admin)
+    docs = fold_card(unit.collect_events(), street.collect_events(), reporter.collect_events(), head.collect_events())
+    item = {i["id"]: i for i in card_of(docs.get("readiness", VILLAGE), NOW)["items"]}
+    assert item["v1_3.reporter"]["reason"]["zh"] == "灾害信息员 赵敏 未参加培训"
+    session = TrainingSession.record(unit_code=VILLAGE, day=TODAY - timedelta(days=3), today=TODAY, topic="灾情报送", hours=2,
+                                     attendees=[(reporter.id, VILLAGE, "active")], by=admin)
+    docs.fold(session.collect_events())
+    item = {i["id"]: i for i in docs.get("readiness", VILLAGE)["card"]["items"]}
+    assert item["v1_3.reporter"]["status"] == "green" and "赵敏" in item["v1_3.reporter"]["reason"]["zh"]
+    reporter.mark_left("调离", by=admin)
+    docs.fold(reporter.collect_events())
+    item = {i["id"]: i for i in docs.get("readiness", VILLAGE)["card"]["items"]}
+    assert item["v1_3.reporter"]["reason"]["zh"] == "未指定灾害信息员"
+    # Plans: an overall plan on file makes 有预案 green; a mechanism document counts towards 有机制.
+    doc = {"sha256": "a" * 64, "media_type": "application/pdf", "size": 10, "name": "plan.pdf"}
+    plan = Plan.register(unit_code=STREET, kind="overall", title="新兴街道总体应急预案", version="2026", revised_on=TODAY,
+                         document=doc, today=TODAY, revision_years=3, by=admin)
+    docs.fold(plan.collect_events())
+    assert "未备案" in {i["id"]: i for i in docs.get("readiness", STREET)["card"]["items"]}["six.plan"]["reason"]["zh"]
+    plan.file(filed_with="区应急管理局", filed_on=TODAY, today=TODAY, by=admin)
+    mech = Plan.register(unit_code=STREET, kind="mechanism", mechanism="warning", title="应急预警机制", version="1", revised_on=TODAY,
+                         document=doc, today=TODAY, revision_years=3, by=admin)
+    docs.fold([*plan.collect_events(), *mech.collect_events()])
+    street_items = {i["id"]: i for i in card_of(docs.get("readiness", STREET), NOW)["items"]}
+    assert street_items["six.plan"]["status"] == "green"
+    assert "应急预警" not in street_items["six.mechanism"]["reason"]["zh"] and "应急会商" in street_items["six.mechanism"]["reason"]["zh"]

@@ -75,15 +75,15 @@ def to_csv(report: dict[str, Any]) -> str:
 
 
 # Fields a reader has no use for in a timeline: record ids, map positions, transport details.
-_UNSHOWN = frozenset({"incident_id", "team_id", "warehouse_id", "batch_id", "lat", "lon", "unit_code"})
+_UNSHOWN = frozenset({"incident_id", "team_id", "warehouse_id", "batch_id", "lat", "lon", "unit_code", "plan_id"})
 
 
 def describe(data: dict[str, Any]) -> str:
     """An event's data in words: glossary names for fields and codes, local times, material names; no ids."""
     parts = []
     for key, value in data.items():
-        if key in _UNSHOWN or value in (None, "", {}, []):
-            continue
+        if key in _UNSHOWN or value in (None, "", {}, []) or (key == "exercise" and value is False):
+            continue  # (a real incident's or dispatch's `exercise: false` says nothing worth printing)
         name = term("eventField", key)
         if key == "level":
             text = term("levelShort", value)
@@ -135,7 +135,7 @@ td,th{{border:1px solid #999;padding:4px 6px;font-size:13px;text-align:left}}th{
 h1{{font-size:22px}}h2{{font-size:16px;margin-top:20px}}section{{break-after:page}}
 @page{{size:A4;margin:12mm}}@media print{{body{{margin:0}}td,th{{font-size:10px;padding:2px 4px}}h1{{font-size:17px}}h2{{font-size:13px;margin:10px 0 4px}}
 table{{margin:4px 0 8px}}p{{font-size:11px;margin:4px 0}}}}</style></head><body><section>
-<h1>事件复盘报告：{e(i.get('title', ''))}</h1>
+<h1>事件复盘报告：{'【演练】' if i.get('exercise') else ''}{e(i.get('title', ''))}</h1>
 <p>级别 {e(term('levelShort', i.get('level', '')))}　类别 {e(term('category', i.get('category', '')))}·{e(term('subtype', i.get('subtype', '')))}　地点 {e(i.get('address', ''))}（{e(unit_name or i.get('unit_name') or '')}）　发生时间 {_local(i.get('occurred_at'))}</p>
 <h2>响应时间</h2><table><tr><th>发生→上报</th><th>上报→核实</th><th>上报→首次调度</th><th>向市级报送</th></tr>
 <tr><td>{fig(f['minutes_occurrence_to_report'])}</td><td>{fig(f['minutes_report_to_verification'])}</td><td>{fig(f['minutes_report_to_first_dispatch'])}</td>

@@ -90,7 +90,7 @@ def record_drill(plan_id: UUID, body: DrillIn, ctx: CommandCtx, container: Conta
     findings = [f.model_dump(mode="json") for f in body.findings]
     return answer(container.service.handle(ctx, c.RecordDrill(
         plan_id=plan_id, kind=body.kind.value, held_on=body.held_on, scenario=body.scenario, participants=body.participants,
-        participant_units=list(body.participant_units), people=list(body.people), findings=findings)), created=True)
+        participant_units=list(body.participant_units), people=[str(p) for p in body.people], findings=findings)), created=True)
 
 
 @router.get("/drills")
@@ -100,7 +100,7 @@ def list_drills(
     status: Annotated[list[str] | None, Query(description="open (a finding unresolved), done")] = None,
     limit: Limit = 100, offset: Offset = 0,
 ) -> dict[str, Any]:
-    """Drills in scope, newest first; exercise incidents (演练) are listed as drills too (`source: exercise`)."""
+    """Drills in scope, newest change first; exercise incidents (演练) are listed as drills too (`source: exercise`)."""
     items, total = scoped_list(container.store, principal, DRILL, statuses=status, limit=limit, offset=offset,
                                filters=_narrow(unit, ref_id=str(plan_id) if plan_id else None))
     return page(items, total, position, limit, offset)

@@ -37,10 +37,12 @@ def my_subscriptions(container: ContainerDep, principal: PrincipalDep) -> dict[s
 def subscribe(body: PushSubscriptionIn, request: Request, container: ContainerDep, principal: PrincipalDep) -> JSONResponse:
     """Save this device's subscription for the caller (the same endpoint again replaces it)."""
     url = urlparse(body.endpoint)
-    # The server will POST to this address: only a push service over https (plain http only when a test or a
-    # demo allows it), so an account cannot aim the notifier at the internal network.
-    if not (url.scheme == "https" or (url.scheme == "http" and container.settings.push_allow_http)) or not url.hostname:
-        raise InvalidValue("endpoint is the push service's https address", field="endpoint")
+    # The server will POST to this address: only a browser's push service over https (any host over plain http
+    # only when a test or a demo allows it), so an account cannot aim the notifier at the internal network.
+    hosts = [h.strip() for h in container.settings.push_hosts.split(",") if h.strip()]
+    known = url.scheme == "https" and any(url.hostname == h or (h.startswith(".") and (url.hostname or "").endswith(h)) for h in hosts)
+    if not (known or (container.settings.push_allow_http and url.scheme in ("http", "https") and url.hostname)):
+        raise InvalidValue("endpoint is a browser push service's https address", field="endpoint")
     device = body.device or request.headers.get("user-agent", "")[:120]
     sid = container.subscriptions.save(username=principal.username, role=str(principal.role), unit_code=principal.unit_code,
                                        team_id=principal.team_id, device=device, endpoint=body.endpoint,
