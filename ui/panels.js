@@ -46,9 +46,7 @@ export function unitPath(ctx, code) {
   return names.join(" · ");
 }
 
-export function showDistrictName(name) {
-  for (const el of document.querySelectorAll(".district-name")) el.textContent = name;
-}
+export { showDistrictName } from "./shell.js"; // the header's district name: one function, in the page shell
 
 export function levelSort(a, b) {
   return LEVELS.indexOf(a.level) - LEVELS.indexOf(b.level) || parseIso(b.occurred_at) - parseIso(a.occurred_at);
@@ -188,7 +186,7 @@ export function noticesHtml(notes, perRecipient = 4) {
   const state = (n) => `<span class="nt-s nt-${esc(n.status)}">${esc(label("notifyStatus", n.status))}</span>`;
   let items;
   if (notes.length <= perRecipient) {
-    items = notes.map((n) => `<span class="nt" title="${esc(n.error || "")}">${esc(label("notifyChannel", n.channel))} ${esc(n.recipient)} ${state(n)}${
+    items = notes.map((n) => `<span class="nt" title="${esc(n.error || "")}">${esc(label("notifyChannel", n.channel))} ${esc(n.recipient || label("notifyPost", n.post))} ${state(n)}${
       n.status === "retrying" ? ` <span class="nt-n">×${esc(n.attempts)}</span>` : ""}</span>`);
   } else {
     const counts = new Map();

@@ -547,7 +547,7 @@ class DrillIn(Body):
     scenario: Annotated[str, Field(min_length=1, max_length=1000), MULTILINE]
     participants: Annotated[int, Field(strict=True, ge=1, le=MAX_PARTICIPANTS)]
     participant_units: Annotated[list[UnitCode], Field(max_length=100)] = Field(default_factory=list)
-    people: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=500)] = Field(default_factory=list)
+    people: Annotated[list[UUID], Field(max_length=500)] = Field(default_factory=list, description="people of the register who took part")
     findings: Annotated[list[DrillFindingIn], Field(max_length=MAX_FINDINGS)] = Field(default_factory=list)
 
 

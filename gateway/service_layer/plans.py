@@ -17,6 +17,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.common import Actor, InvalidValue
+from domain.people import Person
 from domain.plans import Drill, Plan, UnitDrills, unit_drills_id
 from domain.policy import DEFAULT_PLAN_REVISION_YEARS, local_day
 from domain.units import within
@@ -114,6 +115,12 @@ class PlanCommands:
             for code in participant_units or []:
                 if not within(code, code):
                     raise InvalidValue("participant_units are 12-digit unit codes", field="participant_units")
+            for person in people or []:  # people of the register, each one the caller may read
+                try:
+                    person_id = UUID(str(person))
+                except ValueError:
+                    raise InvalidValue("people are ids of the people register", field="people") from None
+                self._load_readable(ctx, Person, person_id, "person", "person")
             drill = Drill.record(plan_id=plan.id, unit_code=plan.unit_code, kind=kind, held_on=held_on, scenario=scenario,
                                  participants=participants, participant_units=participant_units, people=people, findings=findings,
                                  today=self._today(), by=ctx.actor)

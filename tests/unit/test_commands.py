@@ -349,7 +349,7 @@ CASES: dict[type[c.Command], Case] = {
     c.FilePlan: Case(lambda w: c.FilePlan(plan_id=w.ids["plan"], filed_with="新兴街道办事处", filed_on=T0.date(), reference="备-2026-01")),
     c.RetirePlan: Case(lambda w: c.RetirePlan(plan_id=w.ids["plan"], reason="并入街道预案")),
     c.RecordDrill: Case(lambda w: c.RecordDrill(plan_id=w.ids["plan"], kind="special", held_on=T0.date(), scenario="山洪转移",
-                                                participants=40, participant_units=[VILLAGE_A])),
+                                                participants=40, participant_units=[VILLAGE_A], people=[str(w.ids["person_a"])])),
     c.ResolveDrillFinding: Case(lambda w: c.ResolveDrillFinding(drill_id=w.ids["drill"], n=1, note="已设置标识牌")),
     c.EscalatePlan: Case(lambda w: c.EscalatePlan(plan_id=w.ids["plan_old"], reason="revision_lapsed"), scoped=False),
     c.EscalateUnitDrills: Case(lambda w: c.EscalateUnitDrills(unit_code=STREET_A), scoped=False),
@@ -523,3 +523,11 @@ def test_evidence_of_another_unit_or_unknown_is_refused() -> None:
     for sha in (other, "0" * 64):
         assert refused(w, ADMIN, c.ReportHiddenDanger(unit_code=VILLAGE_A, grade="general", title="x", site="y",
                                                       evidence=[sha])) == "validation_error"
+
+
+def test_a_drill_names_people_of_the_register_only() -> None:
+    w = GIVEN.copy()
+    drill = dict(plan_id=w.ids["plan"], kind="tabletop", held_on=T0.date(), scenario="转移", participants=3)
+    assert refused(w, ADMIN, c.RecordDrill(**drill, people=[str(uuid4())])) == "not_found"
+    assert refused(w, ADMIN, c.RecordDrill(**drill, people=["not-an-id"])) == "validation_error"
+    assert w.handle(ADMIN, c.RecordDrill(**drill, people=[str(w.ids["person_a"]), str(w.ids["person_a2"])])).position > 0

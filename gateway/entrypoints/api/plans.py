@@ -90,7 +90,7 @@ def record_drill(plan_id: UUID, body: DrillIn, ctx: CommandCtx, container: Conta
     findings = [f.model_dump(mode="json") for f in body.findings]
     return answer(container.service.handle(ctx, c.RecordDrill(
         plan_id=plan_id, kind=body.kind.value, held_on=body.held_on, scenario=body.scenario, participants=body.participants,
-        participant_units=list(body.participant_units), people=list(body.people), findings=findings)), created=True)
+        participant_units=list(body.participant_units), people=[str(p) for p in body.people], findings=findings)), created=True)
 
 
 @router.get("/drills")
