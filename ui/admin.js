@@ -65,9 +65,9 @@ function sections() {
   }
   for (const a of document.querySelectorAll(".admin-tabs a")) if (!visible.includes(a)) $(`#sec-${a.dataset.section}`).hidden = true;
   for (const el of document.querySelectorAll("form[data-route], button[data-route]")) {
+    el.dataset.command = known(el.dataset.route);
     if (el.id === "relay-resume") continue; // shown by the relay's state as well
     el.hidden = !can(role, el.dataset.route);
-    el.dataset.command = known(el.dataset.route);
   }
   $("#user-form").dataset.command = known("POST /users");
   $("#issue-team").dataset.command = known("POST /teams/{team_id}/accounts");

@@ -141,7 +141,7 @@ def perform(page: Any, answers: list[tuple[str, int]], budget_s: float) -> set[s
             if key == "/level":
                 controls = [c for c in page.evaluate(SHOWN) if c.endswith("/level") and c not in done]
             if "incidents" in key or key in ("/verify", "situation", "/level", "control", "/close", "dismiss") and not controls:
-                page.locator(".incident").first.click()  # the first incident's details show its controls
+                page.locator(".incident").first.click(timeout=5_000)  # the first incident's details show its controls
                 controls = [c for c in page.evaluate(SHOWN) if key in c + '"' and c not in done]
             controls = [c for c in controls if c not in acted_not]
             if not controls or time.monotonic() > deadline:
@@ -165,6 +165,7 @@ def perform(page: Any, answers: list[tuple[str, int]], budget_s: float) -> set[s
             except sync_api.TimeoutError:
                 acted_not.append(route)  # nothing was sent: reported, and the route stays unperformed
                 done.discard(route)
+                page.keyboard.press("Escape")  # a dialog the page kept open (it refused the input) is closed
                 continue
             page.wait_for_timeout(200)
     if acted_not:
