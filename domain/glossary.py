@@ -408,6 +408,7 @@ GLOSSARY: dict[str, dict[str, tuple[str, str]]] = {
         'handover': ('交接班未确认', 'Handover not confirmed'),
         'receipt': ('预警未签收', 'Warning not signed for'),
         'enable': ('接收通知', 'Get notifications'),
+        'disable': ('停止接收通知', 'Stop notifications'),
         'enabled': ('已开启通知', 'Notifications on'),
         'unsupported': ('此浏览器不支持推送通知', 'This browser cannot receive push notifications'),
         'denied': ('通知权限被拒绝', 'Notification permission denied'),

@@ -4,6 +4,7 @@
 // reminders to it. Words from the glossary (notifyText).
 import { get, request } from "./api.js";
 import { label, onLangChange } from "./i18n.js";
+import { known } from "./vocab.js";
 
 function keyBytes(base64url) {
   const s = base64url.replace(/-/g, "+").replace(/_/g, "/");
@@ -15,13 +16,21 @@ function supported() {
   return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window && window.isSecureContext;
 }
 
-/** Wire `button` to subscribe this device; `page` is field | reporter | inspect (the worker's scope and shell). */
+const SUBSCRIBE = known("POST /push/subscriptions");
+const UNSUBSCRIBE = known("DELETE /push/subscriptions/{subscription_id}");
+const SAVED = "yingji.push.subscription"; // the id the server gave this device's subscription
+
+/** Wire `button` to subscribe this device, and once subscribed to stop; `page` is field | reporter |
+ * inspect (the worker's scope and shell). The button names the route it calls next (data-command);
+ * where the browser cannot take pushes it stays, disabled, saying so. */
 export function pushButton(button, page) {
   let state = "off";
+  button.dataset.shownWhen = "push supported"; // shown disabled where the browser cannot take pushes
   const render = () => {
-    button.textContent = label("notifyText", state === "on" ? "enabled" : state === "unsupported" ? "unsupported"
+    button.textContent = label("notifyText", state === "on" ? "disable" : state === "unsupported" ? "unsupported"
       : state === "denied" ? "denied" : "enable");
-    button.disabled = state !== "off";
+    button.dataset.command = state === "on" ? UNSUBSCRIBE : SUBSCRIBE;
+    button.disabled = state === "unsupported" || state === "denied";
     button.setAttribute("aria-pressed", state === "on" ? "true" : "false");
   };
   onLangChange(render);
@@ -43,6 +52,10 @@ export function pushButton(button, page) {
     })
     .catch(() => {});
   button.addEventListener("click", async () => {
+    if (state === "on") {
+      await stop();
+      return;
+    }
     try {
       if ((await Notification.requestPermission()) !== "granted") {
         state = "denied";
@@ -60,11 +73,27 @@ export function pushButton(button, page) {
       const sub = (await reg.pushManager.getSubscription())
         || (await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key.public_key) }));
       const json = sub.toJSON();
-      await request("POST", "/push/subscriptions", { endpoint: json.endpoint, keys: json.keys, device: navigator.userAgent.slice(0, 120) });
+      const saved = await request("POST", "/push/subscriptions", { endpoint: json.endpoint, keys: json.keys, device: navigator.userAgent.slice(0, 120) });
+      if (saved && saved.id) localStorage.setItem(SAVED, saved.id);
       state = "on";
     } catch {
       state = "off";
     }
     render();
   });
+
+  async function stop() {
+    try {
+      const id = localStorage.getItem(SAVED);
+      if (id) await request("DELETE", `/push/subscriptions/${id}`);
+      localStorage.removeItem(SAVED);
+      const reg = await navigator.serviceWorker.getRegistration(`./${page}`);
+      const sub = reg && (await reg.pushManager.getSubscription());
+      if (sub) await sub.unsubscribe();
+      state = "off";
+    } catch {
+      state = "on";
+    }
+    render();
+  }
 }
