@@ -25,13 +25,22 @@ const SAVED = "yingji.push.subscription"; // the id the server gave this device'
  * where the browser cannot take pushes it stays, disabled, saying so. */
 export function pushButton(button, page) {
   let state = "off";
-  button.dataset.shownWhen = "push supported"; // shown disabled where the browser cannot take pushes
+  // Subscribing and stopping are two controls, each naming its route; the stop one is shown once this
+  // device is subscribed (data-shown-when: the state a fresh browser cannot be in).
+  const stopButton = document.createElement("button");
+  stopButton.type = "button";
+  stopButton.className = button.className;
+  stopButton.dataset.command = UNSUBSCRIBE;
+  stopButton.dataset.shownWhen = "this device is subscribed";
+  button.after(stopButton);
+  button.dataset.command = SUBSCRIBE;
   const render = () => {
-    button.textContent = label("notifyText", state === "on" ? "disable" : state === "unsupported" ? "unsupported"
+    button.textContent = label("notifyText", state === "on" ? "enabled" : state === "unsupported" ? "unsupported"
       : state === "denied" ? "denied" : "enable");
-    button.dataset.command = state === "on" ? UNSUBSCRIBE : SUBSCRIBE;
-    button.disabled = state === "unsupported" || state === "denied";
+    button.disabled = state !== "off";
     button.setAttribute("aria-pressed", state === "on" ? "true" : "false");
+    stopButton.textContent = label("notifyText", "disable");
+    stopButton.hidden = state !== "on";
   };
   onLangChange(render);
   const registration = () => navigator.serviceWorker.register(page === "field" ? "sw.js" : `sw.js?page=${page}`, { scope: `./${page}` });
@@ -51,11 +60,8 @@ export function pushButton(button, page) {
       }
     })
     .catch(() => {});
+  stopButton.addEventListener("click", stop);
   button.addEventListener("click", async () => {
-    if (state === "on") {
-      await stop();
-      return;
-    }
     try {
       if ((await Notification.requestPermission()) !== "granted") {
         state = "denied";

