@@ -36,7 +36,7 @@ EXEMPT: dict[str, str] = {
     "POST /evidence": "uploaded by the photo pickers as part of recording a hidden danger, not a command of its own",
 }
 
-DESK = ["board", "admin", "records", "stats", "dangers", "inspect", "reports", "duty", "replay", "readiness"]
+DESK = ["board", "admin", "records", "stats", "dangers", "inspect", "reports", "duty", "replay", "readiness", "plans"]
 PAGES: dict[str, list[str]] = {"admin": DESK, "commander": DESK, "operator": DESK, "observer": DESK,
                                 "field": ["field"], "reporter": ["reporter"]}
 # What to click on a page to show the controls that belong to one record (rows open their details).
