@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     # `yingji project` and `yingji relay` serve /healthz, /readyz and /metrics here (0 = off; gateway.entrypoints.ops)
     metrics_port: int = 0
     metrics_host: str = "127.0.0.1"
-    # PostgreSQL: concurrent commands share one transaction (gateway.adapters.groupcommit); off = the library's path
+    # Concurrent commands share one transaction and one commit (gateway.adapters.groupcommit), on PostgreSQL and SQLite; off = the library's path
     group_commit: bool = True
     # 双重预防: days between reviews of a risk point by level; evidence uploads' limits (per file, per request)
     risk_review_days: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_RISK_REVIEW_DAYS))
@@ -166,6 +166,7 @@ class Settings(BaseSettings):
                 APPLICATION_RECORDER_TOPIC="gateway.adapters.eventstore:SQLiteRecorder",
                 SQLITE_DBNAME=str(self.data_dir / "events.sqlite3"),
                 SQLITE_LOCK_TIMEOUT="30",
+                GROUP_COMMIT="y" if self.group_commit else "n",
             )
         return env
 

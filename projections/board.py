@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from domain.campaigns import rectification_overdue
 from domain.dispatches import running_deadline
 from domain.prevention import DANGER_OPEN, danger_overdue, review_overdue
 from domain.policy import DAILY_REPORT_DUE, SHANGHAI, VERIFIED_REPORT_DAYS, daily_report_due_at, report_upward_due_at
@@ -37,6 +38,7 @@ ON_BOARD = {
     "plan": {"active"},  # 预案: a plan past its drill or revision due day is an alarm
     "unit_drills": None,  # each unit's drill record: past its drill due day is an alarm
     "readiness": None,  # per street and village: its 1+4 / 1+3 / 六有 scorecard (projections.readiness)
+    "rectification": {"open"},  # a campaign's rectification item until 销号: past its deadline it is an alarm
 }
 BOARD_KINDS = tuple(ON_BOARD)
 Visible = Callable[[str, Doc], bool]  # (kind, document) -> may this board's viewer see it
@@ -172,6 +174,10 @@ def derive(board: dict[str, list[Doc]], now: datetime, relay: dict[str, Any] | N
         if u["code"] in filed_today:
             bump(u["code"], "daily_filed")
     derive_plans(board, now, alerts)
+    for r in board.get("rectification", []):  # 整改事项 open past their deadline (domain.campaigns)
+        if rectification_overdue(r["status"], datetime.fromisoformat(r["deadline"]), now):
+            alerts.append({"kind": "rectification_overdue", "level": "warning", "rectification_id": r["id"], "item_id": r["item_id"],
+                           "since": r["deadline"], "unit_code": r["unit_code"], "escalated": bool(r.get("escalated_at"))})
     return {"alerts": alerts, "counts_by_street": counts, **derive_prevention(board, now, alerts),
             "readiness_by_street": street_counts(board.get("readiness", []), now, board.get("readiness_live") or {})}
 

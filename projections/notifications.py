@@ -12,6 +12,9 @@ from typing import Any
 
 from projections.reducer import Changes, Get, Handler, Reducer, iso
 
+# Kinds read beyond the people told (units: every account, the map; a warning: every unit it targets, so a village
+# reads the district's): their entries keep the channel, the post and the state, not the name nor the masked address.
+PUBLIC_KINDS = frozenset({"unit", "warning"})
 KEEP = 60  # messages kept per record (a warning to every village of a street: heads, reporters, phones)
 
 
@@ -31,7 +34,10 @@ def _apply(kind: str, get: Get, e: Any, change: dict[str, Any] | None) -> Change
     entries = list(doc.get("notifications") or [])
     nid = str(e.originator_id)
     if change is None:  # queued
-        entries = [x for x in entries if x["id"] != nid] + [_entry(e)]
+        entry = _entry(e)
+        if kind in PUBLIC_KINDS:  # read by every account (the organisation tree): who was told stays out of it
+            entry |= {"recipient": "", "address": ""}
+        entries = [x for x in entries if x["id"] != nid] + [entry]
         entries = entries[-KEEP:]
     else:
         entries = [{**x, **change, "updated_at": iso(e.timestamp)} if x["id"] == nid else x for x in entries]

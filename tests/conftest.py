@@ -188,6 +188,13 @@ class Api:
         assert r.status_code in (200, 201), f"{path}: {r.status_code} {r.text}"
         return r.json()  # type: ignore[no-any-return]
 
+    def events(self) -> list[dict[str, Any]]:
+        """The whole log as GET /events gives it, page by page (the demo's log is longer than one page)."""
+        found: list[dict[str, Any]] = []
+        while items := self.get("/events", params={"after": found[-1]["position"] if found else 0, "limit": 1000}).json()["items"]:
+            found += items
+        return found
+
     def close(self) -> None:
         self.http.close()
 

@@ -6,7 +6,7 @@ import * as api from "./api.js";
 import { esc, fmtDateTime } from "./format.js";
 import { label, materialList, materialName, materialUnit, onLangChange, setMaterials, t } from "./i18n.js";
 import { startShell } from "./shell.js";
-import { ROLES, can, command, known } from "./vocab.js";
+import { GLOSSARY, ROLES, can, command, known } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
 const state = { user: null, units: [], teams: [], warehouses: [], users: [], teamAccounts: [], relay: null };
@@ -65,9 +65,9 @@ function sections() {
   }
   for (const a of document.querySelectorAll(".admin-tabs a")) if (!visible.includes(a)) $(`#sec-${a.dataset.section}`).hidden = true;
   for (const el of document.querySelectorAll("form[data-route], button[data-route]")) {
+    el.dataset.command = known(el.dataset.route);
     if (el.id === "relay-resume") continue; // shown by the relay's state as well
     el.hidden = !can(role, el.dataset.route);
-    el.dataset.command = known(el.dataset.route);
   }
   $("#user-form").dataset.command = known("POST /users");
   $("#issue-team").dataset.command = known("POST /teams/{team_id}/accounts");
@@ -237,6 +237,21 @@ async function onResume() {
   if (await run("/relay/resume", {}, t("admin.resumed"))) await loadRelay();
 }
 
+// ------------------------------------------------------------------ new teams and warehouses (登记)
+
+function registerForms() {
+  const units = state.units.map((u) => [u.code, `${label("unitKind", u.kind)} · ${u.name}`]);
+  options($("#team-kind"), Object.keys(GLOSSARY.teamKind.zh).map((k) => [k, label("teamKind", k)]));
+  options($("#team-unit"), units);
+  options($("#warehouse-unit"), units);
+}
+
+async function onRegister(e, path, body, done) {
+  e.preventDefault();
+  const f = Object.fromEntries(new FormData(e.target));
+  if (await run(path, body(f), t(done), e.submitter)) e.target.reset();
+}
+
 // ------------------------------------------------------------------ start
 
 function init() {
@@ -247,6 +262,10 @@ function init() {
   $("#issue-team").addEventListener("click", onIssue);
   $("#warehouse-select").addEventListener("change", renderStock);
   $("#relay-resume").addEventListener("click", onResume);
+  $("#team-form").addEventListener("submit", (e) => onRegister(e, "/teams",
+    (f) => ({ name: f.name.trim(), kind: f.kind, unit_code: f.unit_code, members: Number(f.members) }), "admin.registered"));
+  $("#warehouse-form").addEventListener("submit", (e) => onRegister(e, "/warehouses",
+    (f) => ({ name: f.name.trim(), unit_code: f.unit_code, address: f.address.trim() }), "admin.registered"));
   document.addEventListener("click", (e) => {
     const b = e.target.closest("[data-revoke]");
     if (b) onRevoke(b.dataset.revoke);
@@ -269,6 +288,7 @@ function init() {
       state.teams = teams.items || [];
       state.warehouses = warehouses.items || [];
       setMaterials(materials.items || []);
+      registerForms();
       await show();
     },
   });

@@ -236,6 +236,14 @@ export function derive(board, nowMs, relay = null) {
     if (filedToday.has(u.code)) bump(u.code, "daily_filed");
   }
   derivePlans(board, nowMs, alerts);
+  for (const r of board.rectification ?? []) { // 整改事项 still open (on the board) past their deadline
+    if (onBoard("rectification", r) && parseIso(r.deadline) < nowMs) {
+      alerts.push({
+        kind: "rectification_overdue", level: "warning", rectification_id: r.id, item_id: r.item_id, since: r.deadline,
+        unit_code: r.unit_code, escalated: Boolean(r.escalated_at),
+      });
+    }
+  }
   return {
     alerts, counts_by_street: counts, ...derivePrevention(board, nowMs, alerts),
     readiness_by_street: readinessByStreet(board.readiness ?? [], nowMs, board.readiness_live ?? {}),

@@ -3,22 +3,21 @@
 import * as api from "./api.js";
 import { BoardModel, derive, streetOf } from "./board-model.js";
 import {
-  esc, fmtClock, fmtDateTime, fmtHM, fmtTime, fromLocalInput, LEVEL_NUM, parseIso, toLocalInput,
+  esc, fmtDateTime, fmtHM, fmtTime, fromLocalInput, LEVEL_NUM, parseIso, toLocalInput,
 } from "./format.js";
 import {
-  applyStatic, getLang, label, materialList, materialName, materialUnit, onLangChange, setLang, setMaterials, t,
+  label, materialList, materialName, materialUnit, onLangChange, setMaterials, t,
 } from "./i18n.js";
-import { LiveConnection } from "./live.js";
 import {
   can, command, DISMISSABLE, known, DISPATCH_NEXT_STEP, DISPATCH_STEPS as STEP_RULES, INCIDENT_OPEN, LEVELS, READINESS_STANDARD_KINDS,
   READINESS_STANDARDS, SITUATION_FIELDS, STREET_KINDS, SUBTYPES, WARNING_LEVELS,
 } from "./vocab.js";
 import {
   alertKey, boardContext, levelSort, linesHtml, renderAlerts, renderAllocations, renderDangers, renderDispatches, renderIncidents, renderKpis,
-  renderMapPanel, renderTeams, renderWarehouses, renderWarnings, showDistrictName, tickCountdowns, unitName, unitPath, warningLevelText,
+  renderMapPanel, renderTeams, renderWarehouses, renderWarnings, tickCountdowns, unitName, unitPath, warningLevelText,
   noticesHtml,
 } from "./panels.js";
-import { showSignIn, submitSignIn } from "./signin.js";
+import { liveBoard, rememberDistrictName, renderUser as showUser, ServerClock, showClock, showDistrictName, startSession } from "./shell.js";
 
 // Which page action calls which route: who may take it is the server's table (vocab.js PERMISSIONS).
 const ROUTE_OF = {
@@ -60,6 +59,8 @@ const NEW_FOR_MS = 8000;
 const POLL_EVERY_MS = 5000;
 
 const $ = (sel) => document.querySelector(sel);
+const clock = new ServerClock();
+let session = null; // the shell's sign-in and sign-out (ui/shell.js)
 const state = {
   model: new BoardModel(),
   board: null,
@@ -70,7 +71,6 @@ const state = {
   selectedId: null,
   pendingSelect: null,
   behindSince: null,
-  clockOffset: 0,
   expandedWh: new Set(),
   seenIncidents: null,
   newIncidents: new Map(),
@@ -89,20 +89,6 @@ function may(what) {
 // ------------------------------------------------------------------ start-up and session
 
 function init() {
-  applyStatic();
-  try {
-    showDistrictName(localStorage.getItem("yingji.district") || "");
-  } catch {
-    /* first visit */
-  }
-  api.onUnauthorized(() => signOut(t("login.expired")));
-  $("#login-form").addEventListener("submit", onLogin);
-  $("#lang-toggle").addEventListener("click", toggleLang);
-  document.querySelector(".lang-toggle-login").addEventListener("click", toggleLang);
-  $("#sign-out").addEventListener("click", () => {
-    api.revokeSession();
-    signOut();
-  });
   $("#report-btn").addEventListener("click", () => openReport());
   $("#dispatch-btn").addEventListener("click", () => openDispatch(state.selectedId));
   $("#allocate-btn").addEventListener("click", () => openAllocate(state.selectedId));
@@ -155,34 +141,20 @@ function init() {
   });
   window.addEventListener("online", () => state.live?.restart());
 
-  const token = api.getToken();
-  if (!token || api.tokenExpired(token)) {
-    if (token) api.clearSession();
-    showLogin(token ? t("login.expired") : "");
-  } else {
-    startBoard();
-  }
+  session = startSession({ onStart: () => startBoard(), onSignOut: clearBoard });
   setInterval(tick, 1000);
   tick();
   startAutoScroll();
 }
 
-function toggleLang() {
-  setLang(getLang() === "zh" ? "en" : "zh");
-}
-
-function showLogin(message = "") {
-  showSignIn(message);
-}
-
-function onLogin(e) {
-  return submitSignIn(e, { onSignedIn: () => startBoard() });
-}
-
 function signOut(message = "") {
+  session.signOut(message);
+}
+
+/** Signed out: the socket closes and the page forgets the board it held. */
+function clearBoard() {
   state.live?.stop();
   state.live = null;
-  api.clearSession();
   state.user = null;
   state.duty = null;
   clearTimeout(state.dutyTimer);
@@ -192,7 +164,6 @@ function signOut(message = "") {
   state.selectedId = null;
   const dlg = $("#cmd-dialog");
   if (dlg.open) dlg.close();
-  showLogin(message);
 }
 
 async function startBoard() {
@@ -250,21 +221,18 @@ async function loadMaterials() {
 
 function startLive() {
   state.live?.stop();
-  state.live = new LiveConnection({
-    getToken: api.getToken,
-    getPosition: () => state.model.position,
-    onSnapshot: (f) => {
-      syncClock(f.board?.at);
-      state.model.replace(f.board, f.position);
+  state.live = liveBoard({
+    model: () => state.model,
+    clock,
+    onSnapshot: () => {
       fresh();
       scheduleRender(true);
     },
-    onDelta: (f) => {
-      if (state.model.applyDelta(f)) scheduleRender(true);
+    onDelta: (f, applied) => {
+      if (applied) scheduleRender(true);
       fresh();
     },
     onHeartbeat: (f) => {
-      syncClock(f.at);
       if (typeof f.position === "number" && state.model.position !== null && f.position < state.model.position) {
         // The server is behind what we hold. A moment's lag is normal; if it lasts, its log was
         // replaced (a restored store?): start over from a snapshot.
@@ -294,23 +262,13 @@ function startLive() {
       renderConn();
     },
     onAuthError: () => signOut(t("login.expired")),
-    onFailure: (n) => {
-      if (n >= 2) pollBoard();
-    },
+    poll: () => pollBoard(),
+    pollAfter: 2,
   });
-  state.live.start();
 }
 
-/** The server's clock as best we know it: deadlines and ages are judged against it, not a drifting PC clock. */
 function serverNow() {
-  return Date.now() + state.clockOffset;
-}
-
-function syncClock(at) {
-  const ms = parseIso(at);
-  if (Number.isNaN(ms)) return;
-  const offset = ms - Date.now();
-  if (Math.abs(offset - state.clockOffset) > 1000) state.clockOffset = offset; // ignore network jitter
+  return clock.now();
 }
 
 function fresh() {
@@ -326,7 +284,7 @@ async function pollBoard(force = false, minPosition = null) {
   try {
     const b = await api.get(minPosition ? `/board?min_position=${minPosition}` : "/board");
     if (!api.getToken()) return;
-    syncClock(b.at);
+    clock.sync(b.at);
     if (state.model.position === null || b.position > state.model.position) {
       state.model.replace(b, b.position);
       scheduleRender(true);
@@ -399,18 +357,12 @@ function renderDistrict(ctx) {
   const d = ctx.board.unit.find((u) => u.kind === "district");
   if (!d) return;
   showDistrictName(d.name);
-  try {
-    localStorage.setItem("yingji.district", d.name);
-  } catch {
-    /* not important */
-  }
+  rememberDistrictName(d.name);
   document.title = `${d.name} · ${t("app.title")}`;
 }
 
 function renderUser() {
-  const u = state.user;
-  $("#user-name").textContent = u ? u.display_name || u.username : "";
-  $("#user-role").textContent = u ? `${label("role", u.role)} · ${u.username}` : "";
+  showUser(state.user);
   renderCommandButtons();
 }
 
@@ -671,10 +623,7 @@ function renderStreets(ctx) {
 
 function tick() {
   const now = serverNow();
-  const c = fmtClock(now);
-  $("#clock-time").textContent = c.time;
-  $("#clock-date").textContent = c.date;
-  $("#clock-weekday").textContent = c.weekday;
+  showClock(now);
   if ($("#app").hidden || !state.board) return;
   const key = alertKey(derive(state.board, now, state.board.relay).alerts);
   if (key !== state.alertKey) {

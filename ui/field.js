@@ -7,11 +7,10 @@
 import * as api from "./api.js";
 import { BoardModel } from "./board-model.js";
 import { esc, fmtCountdown, fmtDuration, fmtHM, fmtTime, LEVEL_NUM, parseIso } from "./format.js";
-import { applyStatic, getLang, label, materialName, materialUnit, onLangChange, setLang, setMaterials, t } from "./i18n.js";
-import { LiveConnection } from "./live.js";
+import { getLang, label, materialName, materialUnit, onLangChange, setMaterials, t } from "./i18n.js";
 import { Outbox } from "./field-queue.js";
 import { pushButton } from "./notify.js";
-import { showSignIn, submitSignIn } from "./signin.js";
+import { liveBoard, ServerClock, startSession } from "./shell.js";
 import {
   ALLOCATION_IN_FLIGHT, DISPATCH_ACTIVE, DISPATCH_FINAL, DISPATCH_FLOW, DISPATCH_NEXT_STEP, DISPATCH_STEPS,
   command,
@@ -34,6 +33,8 @@ const POLL_EVERY_MS = 20_000;
 const HISTORY_MAX = 30;
 
 const $ = (sel) => document.querySelector(sel);
+const clock = new ServerClock();
+let session = null; // the shell's sign-in and sign-out (ui/shell.js)
 const state = {
   user: null,
   team: null,
@@ -43,7 +44,6 @@ const state = {
   live: null,
   conn: "connecting",
   connInfo: {},
-  clockOffset: 0,
   syncedAt: null, // when the data was last known fresh (server time)
   seen: new Set(),
   bannerId: null,
@@ -67,24 +67,7 @@ const outbox = new Outbox({
 // ------------------------------------------------------------------ start-up and session
 
 function init() {
-  applyStatic();
-  try {
-    const d = localStorage.getItem("yingji.district") || "";
-    for (const el of document.querySelectorAll(".district-name")) el.textContent = d;
-  } catch {
-    /* first visit */
-  }
-  api.onUnauthorized(() => signOut(t("login.expired")));
-  $("#login-form").addEventListener("submit", onLogin);
-  $("#lang-toggle").addEventListener("click", toggleLang);
-  document.querySelector(".lang-toggle-login").addEventListener("click", toggleLang);
   pushButton($("#push-enable"), "field");
-  $("#sign-out").addEventListener("click", () => {
-    const n = outbox.items().length;
-    if (n && !window.confirm(t("field.signOutPending", { n }))) return;
-    api.revokeSession();
-    signOut();
-  });
   $("#main").addEventListener("click", onMainClick);
   $("#new-banner").addEventListener("click", onBannerClick);
   $("#outbox-retry").addEventListener("click", () => {
@@ -120,16 +103,16 @@ function init() {
   });
   registerServiceWorker();
 
-  const token = api.getToken();
-  const user = api.getUser();
-  if (!token || api.tokenExpired(token)) {
-    if (token) api.clearSession();
-    showLogin(token ? t("login.expired") : "");
-  } else if (!user?.team_id) {
-    showLogin(t("field.login.notField"));
-  } else {
-    start();
-  }
+  session = startSession({
+    onStart: () => start(),
+    onSignOut: clearField,
+    refuse: (user) => (user?.team_id ? "" : t("field.login.notField")), // a team's phone only
+    mayLeave: () => {
+      const n = outbox.items().length;
+      return !n || window.confirm(t("field.signOutPending", { n }));
+    },
+    signInName: () => state.user?.username || "",
+  });
   setInterval(tick, 1000);
 }
 
@@ -139,23 +122,14 @@ function registerServiceWorker() {
   navigator.serviceWorker.register("sw.js", { scope: "./field" }).catch(() => {});
 }
 
-function toggleLang() {
-  setLang(getLang() === "zh" ? "en" : "zh");
-}
-
-function showLogin(message = "") {
-  showSignIn(message, state.user?.username || "");
-}
-
-function onLogin(e) {
-  return submitSignIn(e, { onSignedIn: () => start(), refuse: (user) => (user?.team_id ? "" : t("field.login.notField")) });
-}
-
 /** Sign out; queued taps stay in the outbox and are sent once the same user signs in again. */
 function signOut(message = "") {
+  session?.signOut(message);
+}
+
+function clearField() {
   state.live?.stop();
   state.live = null;
-  api.clearSession();
   state.model = new BoardModel();
   state.team = null;
   state.dispatches = new Map();
@@ -163,7 +137,6 @@ function signOut(message = "") {
   state.bannerId = null;
   closeSheet();
   $("#new-banner").hidden = true;
-  showLogin(message);
 }
 
 function start() {
@@ -307,12 +280,10 @@ async function fetchAllocation(id, minPosition = null) {
 
 function startLive() {
   state.live?.stop();
-  state.live = new LiveConnection({
-    getToken: api.getToken,
-    getPosition: () => state.model.position,
+  state.live = liveBoard({
+    model: () => state.model,
+    clock,
     onSnapshot: (f) => {
-      syncClock(f.board?.at);
-      state.model.replace(f.board, f.position);
       const b = f.board ?? {};
       setTeam((b.team ?? []).find((x) => x.id === state.user?.team_id));
       const liveIds = new Set((b.dispatch ?? []).map((d) => d.id));
@@ -327,8 +298,8 @@ function startLive() {
       saveCache();
       scheduleRender();
     },
-    onDelta: (f) => {
-      if (!state.model.applyDelta(f)) return;
+    onDelta: (f, applied) => {
+      if (!applied) return;
       for (const ch of f.changes ?? []) {
         if (ch.kind === "dispatch") {
           if (ch.doc) mergeDispatch(ch.doc);
@@ -346,7 +317,6 @@ function startLive() {
       scheduleRender();
     },
     onHeartbeat: (f) => {
-      syncClock(f.at);
       state.model.advance(f.position);
       fresh();
     },
@@ -358,22 +328,14 @@ function startLive() {
       renderConn();
     },
     onAuthError: () => signOut(t("login.expired")),
-    onFailure: () => {
+    poll: () => {
       if (Date.now() - state.pollAt > POLL_EVERY_MS) loadAll();
     },
   });
-  state.live.start();
 }
 
 function serverNow() {
-  return Date.now() + state.clockOffset;
-}
-
-function syncClock(at) {
-  const ms = parseIso(at);
-  if (Number.isNaN(ms)) return;
-  const offset = ms - Date.now();
-  if (Math.abs(offset - state.clockOffset) > 1000) state.clockOffset = offset;
+  return clock.now();
 }
 
 function fresh() {

@@ -1270,8 +1270,20 @@ Object.assign(DICT.zh, {
   "stats.daily": "零报告导出",
   "stats.day": "日期",
   "stats.exportDaily": "导出当日零报告（Excel）",
+  "admin.teamName": "新建队伍",
+  "admin.teamKind": "队伍类型",
+  "admin.members": "人数",
+  "admin.register": "登记",
+  "admin.registered": "已登记",
+  "admin.warehouseName": "新建仓库",
+  "admin.address": "地址",
   "stats.month": "月份",
   "stats.exportMonth": "导出月度零报告（Excel）",
+  "stats.fileFor": "代报村（社区）",
+  "stats.zero": "零报告（无灾情）",
+  "stats.summary": "情况摘要",
+  "stats.fileDaily": "代为报送",
+  "stats.filed": "已报送",
   "stats.none": "该时段没有记录",
   "stats.incidents": "事件数",
   "stats.dispatches": "派遣次数",
@@ -1308,8 +1320,20 @@ Object.assign(DICT.en, {
   "stats.daily": "Daily reports export",
   "stats.day": "Day",
   "stats.exportDaily": "Export the day's reports (Excel)",
+  "admin.teamName": "New team",
+  "admin.teamKind": "Kind",
+  "admin.members": "Members",
+  "admin.register": "Register",
+  "admin.registered": "Registered",
+  "admin.warehouseName": "New warehouse",
+  "admin.address": "Address",
   "stats.month": "Month",
   "stats.exportMonth": "Export the month (Excel)",
+  "stats.fileFor": "File for village",
+  "stats.zero": "Zero report (nothing happened)",
+  "stats.summary": "Summary",
+  "stats.fileDaily": "File it",
+  "stats.filed": "Filed",
   "stats.none": "Nothing in this period",
   "stats.incidents": "Incidents",
   "stats.dispatches": "Dispatches",
@@ -1813,6 +1837,8 @@ Object.assign(DICT.zh, {
   "ready.escalated": "已超期告警",
   "ready.reportXlsx": "检查报告（Excel）",
   "ready.reportFile": "检查验收报告",
+  "alert.rectification_overdue": "整改事项超期未销号",
+  "alert.rectification_overdue.text": "{unit}：{item}未按期整改销号",
 });
 Object.assign(DICT.en, {
   "nav.readiness": "Readiness",
@@ -1847,6 +1873,8 @@ Object.assign(DICT.en, {
   "ready.escalated": "escalated",
   "ready.reportXlsx": "Report (Excel)",
   "ready.reportFile": "campaign-report",
+  "alert.rectification_overdue": "Rectification overdue",
+  "alert.rectification_overdue.text": "{unit}: {item} not signed off by its deadline",
 });
 
 // ------------------------------------------------------------------ the contact directory (people.html)
@@ -1891,6 +1919,9 @@ Object.assign(DICT.zh, {
   "people.attendeeCount": "{n} 人",
   "people.findAttendee": "按姓名筛选",
   "people.noTrainings": "暂无培训记录",
+  "people.account": "平台账号",
+  "people.username": "账号（同单位，留空为解除关联）",
+  "people.link": "关联账号",
 });
 Object.assign(DICT.en, {
   "nav.people": "Contact directory",
@@ -1933,6 +1964,9 @@ Object.assign(DICT.en, {
   "people.attendeeCount": "{n}",
   "people.findAttendee": "Filter by name",
   "people.noTrainings": "No training recorded",
+  "people.account": "Platform account",
+  "people.username": "Account (same unit; empty to unlink)",
+  "people.link": "Link account",
 });
 
 // ------------------------------------------------------------------ 预案与演练: the plans page, the board's alarms, exercises (演练)

@@ -46,9 +46,7 @@ export function unitPath(ctx, code) {
   return names.join(" · ");
 }
 
-export function showDistrictName(name) {
-  for (const el of document.querySelectorAll(".district-name")) el.textContent = name;
-}
+export { showDistrictName } from "./shell.js"; // the header's district name: one function, in the page shell
 
 export function levelSort(a, b) {
   return LEVELS.indexOf(a.level) - LEVELS.indexOf(b.level) || parseIso(b.occurred_at) - parseIso(a.occurred_at);
@@ -188,7 +186,7 @@ export function noticesHtml(notes, perRecipient = 4) {
   const state = (n) => `<span class="nt-s nt-${esc(n.status)}">${esc(label("notifyStatus", n.status))}</span>`;
   let items;
   if (notes.length <= perRecipient) {
-    items = notes.map((n) => `<span class="nt" title="${esc(n.error || "")}">${esc(label("notifyChannel", n.channel))} ${esc(n.recipient)} ${state(n)}${
+    items = notes.map((n) => `<span class="nt" title="${esc(n.error || "")}">${esc(label("notifyChannel", n.channel))} ${esc(n.recipient || label("notifyPost", n.post))} ${state(n)}${
       n.status === "retrying" ? ` <span class="nt-n">×${esc(n.attempts)}</span>` : ""}</span>`);
   } else {
     const counts = new Map();
@@ -284,6 +282,10 @@ export function renderAlerts(ctx, view = PLAIN_VIEW) {
       case "disaster_report_overdue":
         return item(a, t("alert.disaster_report_overdue"), t("alert.disaster_report_overdue.text", {
           incident: a.incident_title, stage: label("reportStage", a.stage),
+        }));
+      case "rectification_overdue":
+        return item(a, t("alert.rectification_overdue"), t("alert.rectification_overdue.text", {
+          unit: unitName(ctx, a.unit_code), item: label("readinessItem", a.item_id),
         }));
       case "handover_unconfirmed":
         return item(a, t("alert.handover_unconfirmed"), t("alert.handover_unconfirmed.text", { unit: unitName(ctx, a.unit_code), day: a.day }));

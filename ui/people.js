@@ -6,7 +6,7 @@ import * as api from "./api.js";
 import { esc } from "./format.js";
 import { label, onLangChange, t } from "./i18n.js";
 import { startShell } from "./shell.js";
-import { can, POSTS, POSTS_BY_KIND } from "./vocab.js";
+import { can, command, known, POSTS, POSTS_BY_KIND } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
 const PAGE = 50;
@@ -107,6 +107,7 @@ function renderResults() {
   $("#results-body").innerHTML = body.items.length
     ? body.items.map((d) => `<tr class="${d.status === "left" ? "left" : ""}">${COLUMNS.map(([, cls, cell]) => `<td class="${cls}">${cell(d)}</td>`).join("")}${
       edit ? `<td class="actions">${d.status === "active" ? `<button class="btn btn-ghost" type="button" data-edit="${esc(d.id)}"
+        ${command("POST /people/{person_id}/contact")}
         aria-label="${esc(t("people.editOf", { name: d.name }))}">${esc(t("people.edit"))}</button>` : ""}</td>` : ""}</tr>`).join("")
     : `<tr><td colspan="${COLUMNS.length + (edit ? 1 : 0)}" class="empty">${esc(t("records.none"))}</td></tr>`;
   const from = state.page * PAGE + (body.items.length ? 1 : 0);
@@ -133,6 +134,8 @@ function openPerson(doc = null) {
   $("#p-phone").value = doc?.phone || "";
   $("#p-left-field").hidden = !doc || !may("POST /people/{person_id}/left");
   $("#p-left-reason").value = "";
+  $("#p-account-field").hidden = !doc || !may("POST /people/{person_id}/account");
+  $("#p-account").value = doc?.account || "";
   renderPostChoices(doc?.posts || []);
   showError($("#person-error"), null);
   $("#person-dialog").showModal();
@@ -164,6 +167,17 @@ async function savePerson(e) {
     showError($("#person-error"), ex);
   } finally {
     $("#person-submit").disabled = false;
+  }
+}
+
+async function linkAccount() {
+  const doc = state.editing;
+  try {
+    const r = await new api.Command(`/people/${doc.id}/account`).send({ username: $("#p-account").value.trim() });
+    $("#person-dialog").close();
+    await search(state.page, r.position);
+  } catch (ex) {
+    showError($("#person-error"), ex);
   }
 }
 
@@ -201,7 +215,8 @@ function renderTrainings() {
   $("#trainings-body").innerHTML = rows.length ? rows.map((s) => `<tr><td>${esc(s.day)}</td><td>${esc(label("trainingLevel", s.level))}</td>
       <td>${esc(unitName(s.unit_code))}</td><td>${esc(s.topic)}</td><td>${esc(s.hours)}</td>
       <td>${esc(t("people.attendeeCount", { n: s.attendee_count }))}：${esc(s.attendees.slice(0, 8).map((a) => a.name).join("、"))}${
-        s.attendees.length > 8 ? "……" : ""}</td>${add ? `<td><button class="btn btn-ghost" type="button" data-more="${esc(s.id)}">${
+        s.attendees.length > 8 ? "……" : ""}</td>${add ? `<td><button class="btn btn-ghost" type="button" data-more="${esc(s.id)}"
+        ${command("POST /trainings/{training_id}/attendees")}>${
         esc(t("people.addAttendees"))}</button></td>` : ""}</tr>`).join("")
     : `<tr><td colspan="${cols.length + (add ? 1 : 0)}" class="empty">${esc(t("people.noTrainings"))}</td></tr>`;
 }
@@ -310,6 +325,13 @@ function init() {
   $("#p-unit").addEventListener("change", () => renderPostChoices());
   $("#person-form").addEventListener("submit", savePerson);
   $("#p-left").addEventListener("click", markLeft);
+  $("#p-link").addEventListener("click", linkAccount);
+  // The controls name the command they send (the every-command browser test collects them).
+  $("#f-add").dataset.command = known("POST /people");
+  $("#t-add").dataset.command = known("POST /trainings");
+  $("#p-posts-field").dataset.command = known("POST /people/{person_id}/posts");
+  $("#p-left").dataset.command = known("POST /people/{person_id}/left");
+  $("#p-link").dataset.command = known("POST /people/{person_id}/account");
   for (const id of ["#person-close", "#person-cancel"]) $(id).addEventListener("click", () => $("#person-dialog").close());
   $("#t-add").addEventListener("click", () => openTraining());
   $("#trainings-body").addEventListener("click", (e) => {

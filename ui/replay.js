@@ -5,13 +5,13 @@
 // alerts at a moment (board-model.js), labels (i18n.js), times (format.js), sign-in and REST (api.js).
 import * as api from "./api.js";
 import { BoardModel } from "./board-model.js";
-import { esc, fmtClock, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, LEVEL_NUM, parseIso, shanghai } from "./format.js";
-import { applyStatic, getLang, label, materialName, materialUnit, onLangChange, setLang, setMaterials, t } from "./i18n.js";
+import { esc, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, LEVEL_NUM, parseIso, shanghai } from "./format.js";
+import { getLang, label, materialName, materialUnit, onLangChange, setMaterials, t } from "./i18n.js";
 import {
   alertKey, boardContext, PLAIN_VIEW, renderAlerts, renderAllocations, renderDangers, renderDispatches, renderIncidents, renderKpis,
   renderMapPanel, renderTeams, renderWarehouses, renderWarnings, showDistrictName, tickCountdowns,
 } from "./panels.js";
-import { showSignIn, submitSignIn } from "./signin.js";
+import { renderUser as showUser, showClock, startSession } from "./shell.js";
 import { can, INCIDENT_OPEN, SITUATION_FIELDS } from "./vocab.js";
 
 const TYPE_PREFIX = "cn.gov.yingji.";
@@ -34,6 +34,7 @@ const STATUS_OF_EVENT = {
 };
 
 const $ = (sel) => document.querySelector(sel);
+let session = null; // the shell's sign-in and sign-out (ui/shell.js)
 const state = {
   user: null,
   mode: "log", // "log": the whole log, index = log position; "incident": index = step of the incident's timeline
@@ -77,23 +78,13 @@ const state = {
 // ------------------------------------------------------------------ start-up and session
 
 function init() {
-  applyStatic();
   try {
-    showDistrictName(localStorage.getItem("yingji.district") || "");
     const saved = Number(localStorage.getItem("yingji.replay.speed"));
     if (SPEEDS.includes(saved)) state.speed = saved;
   } catch {
     /* first visit */
   }
   $("#speed-select").value = String(state.speed);
-  api.onUnauthorized(() => signOut(t("login.expired")));
-  $("#login-form").addEventListener("submit", onLogin);
-  $("#lang-toggle").addEventListener("click", toggleLang);
-  document.querySelector(".lang-toggle-login").addEventListener("click", toggleLang);
-  $("#sign-out").addEventListener("click", () => {
-    api.revokeSession();
-    signOut();
-  });
   $("#scope-select").addEventListener("change", onScope);
   $("#report-btn").addEventListener("click", openPrintable);
 
@@ -149,37 +140,21 @@ function init() {
   });
   setInterval(tick, 250);
   setInterval(pollHead, HEAD_POLL_MS);
-
-  const token = api.getToken();
-  if (!token || api.tokenExpired(token)) {
-    if (token) api.clearSession();
-    showLogin(token ? t("login.expired") : "");
-  } else {
-    start();
-  }
-}
-
-function toggleLang() {
-  setLang(getLang() === "zh" ? "en" : "zh");
-}
-
-function showLogin(message = "") {
-  showSignIn(message);
-}
-
-function onLogin(e) {
-  return submitSignIn(e, { onSignedIn: () => start() });
+  session = startSession({ onStart: () => start(), onSignOut: clearReplay });
 }
 
 function signOut(message = "") {
+  session.signOut(message);
+}
+
+/** Signed out: playing stops and the page forgets the boards and events it fetched. */
+function clearReplay() {
   pause();
-  api.clearSession();
   state.user = null;
   state.board = null;
   state.boards.clear();
   state.pages.clear();
   state.times.clear();
-  showLogin(message);
 }
 
 async function start() {
@@ -1117,9 +1092,7 @@ function renderDistrict(ctx) {
 }
 
 function renderUser() {
-  const u = state.user;
-  $("#user-name").textContent = u ? u.display_name || u.username : "";
-  $("#user-role").textContent = u ? `${label("role", u.role)} · ${u.username}` : "";
+  showUser(state.user);
   $("#report-btn").title = t("replay.printTitle");
 }
 
@@ -1155,11 +1128,7 @@ function touched(doc) {
 function tickClock() {
   const last = lastIndex();
   if (last < 1 && !state.board) return;
-  const ms = replayNow();
-  const c = fmtClock(ms);
-  $("#clock-time").textContent = c.time;
-  $("#clock-date").textContent = c.date;
-  $("#clock-weekday").textContent = c.weekday;
+  showClock(replayNow());
 }
 
 /** Ages, countdowns and alerts follow the replayed moment (which moves between events while playing). */

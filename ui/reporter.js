@@ -4,9 +4,10 @@
 // Idempotency-Key until the server answers (api.Command), so a retry on a weak network applies once.
 import * as api from "./api.js";
 import { esc, fmtHM } from "./format.js";
-import { applyStatic, getLang, onLangChange, setLang, t } from "./i18n.js";
+import { onLangChange, t } from "./i18n.js";
 import { DAILY_REPORT_DUE, REPORTING_KINDS, shanghaiDay } from "./board-model.js";
-import { showSignIn, submitSignIn } from "./signin.js";
+import { startSession } from "./shell.js";
+import { showSignIn } from "./signin.js";
 import { known } from "./vocab.js";
 import { pushButton } from "./notify.js";
 import { IncidentForm } from "./reporter-incident.js";
@@ -19,16 +20,7 @@ const fileCommand = new api.Command("/reports/daily");
 let toastTimer = null;
 
 function init() {
-  applyStatic();
-  api.onUnauthorized(() => signOut(t("login.expired")));
-  $("#login-form").addEventListener("submit", onLogin);
-  $("#lang-toggle").addEventListener("click", toggleLang);
-  document.querySelector(".lang-toggle-login").addEventListener("click", toggleLang);
   pushButton($("#push-enable"), "reporter");
-  $("#sign-out").addEventListener("click", () => {
-    api.revokeSession();
-    signOut();
-  });
   $("#file-zero").addEventListener("click", () => file(true, ""));
   for (const id of ["#file-zero", "#file-news"]) $(id).dataset.command = known("POST /reports/daily");
   $("#report-incident").dataset.command = known("POST /incidents");
@@ -40,34 +32,15 @@ function init() {
     render();
     state.warnings?.render();
   });
-  const token = api.getToken();
-  if (!token || api.tokenExpired(token)) {
-    if (token) api.clearSession();
-    showLogin(token ? t("login.expired") : "");
-  } else {
-    start();
-  }
+  startSession({ onStart: () => start(), onSignOut: clearReporter });
   setInterval(render, 30_000); // the countdown to 16:00
 }
 
-function toggleLang() {
-  setLang(getLang() === "zh" ? "en" : "zh");
-}
-
-function showLogin(message = "") {
-  showSignIn(message);
-}
-
-function onLogin(e) {
-  return submitSignIn(e, { onSignedIn: () => start() });
-}
-
-function signOut(message = "") {
+/** Signed out: the warnings tab stops following and the page forgets the unit it reported for. */
+function clearReporter() {
   state.warnings?.stop();
   state.warnings = null;
-  api.clearSession();
   state.user = state.unit = state.today = null;
-  showLogin(message);
 }
 
 async function start() {
@@ -75,7 +48,7 @@ async function start() {
   const unit = await api.get(`/units/${encodeURIComponent(state.user.unit_code)}`);
   if (!REPORTING_KINDS.has(unit.kind)) {
     api.clearSession();
-    showLogin(t("reporter.login.notReporter"));
+    showSignIn(t("reporter.login.notReporter"));
     return;
   }
   state.unit = unit;

@@ -5,7 +5,7 @@ import * as api from "./api.js";
 import { esc, fmtNumber } from "./format.js";
 import { label, materialName, onLangChange, setMaterials, t } from "./i18n.js";
 import { startShell } from "./shell.js";
-import { LEVELS, SHANGHAI_UTC_OFFSET_MS, SITUATION_FIELDS, WARNING_LEVELS } from "./vocab.js";
+import { LEVELS, REPORTING_KINDS, SHANGHAI_UTC_OFFSET_MS, SITUATION_FIELDS, WARNING_LEVELS, can, known } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
 const LEVEL_COLOURS = { I: "#ff3b3b", II: "#ff8a1f", III: "#ffd21f", IV: "#3d8bff" };
@@ -161,7 +161,34 @@ async function download(path, filename) {
   }
 }
 
+// The desk files a village's daily report for it (its reporter phoned it in), on the day chosen above.
+const FILE_DAILY = known("POST /reports/daily");
+let filing = null;
+
+function setupFiling(user) {
+  const form = $("#daily-file-form");
+  form.hidden = !(user && can(user.role, FILE_DAILY));
+  if (form.hidden) return;
+  $("#daily-file").dataset.command = FILE_DAILY;
+  $("#daily-unit").innerHTML = state.units.filter((u) => REPORTING_KINDS.includes(u.kind)).sort((a, b) => a.code.localeCompare(b.code))
+    .map((u) => `<option value="${esc(u.code)}">${esc(unitName(u.parent_code))} · ${esc(u.name)}</option>`).join("");
+}
+
+async function fileDaily(e) {
+  e.preventDefault();
+  const body = { unit_code: $("#daily-unit").value, day: $("#daily-day").value, zero: $("#daily-zero").checked,
+                 summary: $("#daily-summary").value.trim() };
+  filing = filing ?? new api.Command("/reports/daily"); // one Idempotency-Key until the server answers
+  try {
+    await filing.send(body);
+    $("#daily-file-status").textContent = t("stats.filed");
+  } catch (ex) {
+    $("#daily-file-status").textContent = `${ex.heading ?? t("err.title")}: ${ex.detail || ex.message}`;
+  }
+}
+
 function init() {
+  $("#daily-file-form").addEventListener("submit", fileDaily);
   $("#w-preset").addEventListener("change", (e) => {
     applyPreset(e.target.value);
     if (e.target.value !== "custom") load();
@@ -189,6 +216,7 @@ function init() {
     onStart: async () => {
       const [units, materials] = await Promise.all(["/units", "/materials"].map((p) => api.get(p).catch(() => ({ items: [] }))));
       state.units = units.items || [];
+      setupFiling(api.getUser());
       setMaterials(materials.items || []);
       readAddress();
       await load();

@@ -177,6 +177,10 @@ back, replayed, rebuilt and published in the newest shape (and name the newest s
 older versions stay here. `tests/golden/` holds a log of every event type as stored by earlier versions;
 every version must still read it.
 
+One difference between the district's copies and the city's: the relay blanks `phone` (an empty string, the
+same schema) in `person.registered` and `person.contactupdated`, the people register's personal numbers,
+which the city does not need (`gateway/citylink/privacy.py`); `GET /api/v1/events` and `yingji export` keep them.
+
 | type | version | dataschema | event class | data fields |
 |---|---|---|---|---|
 {rows}

@@ -7,7 +7,7 @@ comprehensive team's leader and a street reporter. Every village and community: 
 militia team is registered). Names and 138 phones are made up, the same on every seeding.
 
 The mix the readiness scorecards show: 祖师街道 has 4 of its 5 full-time office staff (SHORT_OFFICE_STREET);
-the reporters of 榆林社区 and 谢庄社区 (UNTRAINED_VILLAGES) have not been trained; every other reporter attended
+the reporters of 榆林社区 and 清潩社区 (UNTRAINED_VILLAGES) have not been trained; every other reporter attended
 the district's training this year, and every street trained its office and its villages' stations.
 """
 
@@ -23,7 +23,7 @@ from gateway.context import CommandContext, Principal
 from gateway.service_layer import commands as cmd
 
 SHORT_OFFICE_STREET = "004"  # 祖师街道: 4 full-time staff of 5
-UNTRAINED_VILLAGES = ("002003", "005006")  # street and village numbers: 榆林社区 (东城街道), 谢庄社区 (丁庄街道)
+UNTRAINED_VILLAGES = ("002003", "005006")  # street and village numbers: 榆林社区 (东城街道), 清潩社区 (丁庄街道)
 MILITIA_STRENGTH = 10  # domain.readiness.MILITIA_MIN: a militia company on the register
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"

@@ -81,6 +81,22 @@ def test_a_commander_issues_a_team_login_and_receives_stock_once(server: Server,
     r = httpx.post(server.base_url + "/api/v1/auth/token", data={"username": username, "password": password.inner_text()})
     assert r.status_code == 200 and r.json()["user"]["role"] == "field"
 
+    team = page.locator("#team-form")  # a new team registered from the page
+    team.locator('input[name="name"]').fill("新兴街道防汛抢险突击队")
+    team.locator('select[name="kind"]').select_option("flood")
+    team.locator('select[name="unit_code"]').select_option("411099001000")
+    team.locator('input[name="members"]').fill("18")
+    team.locator('button[type="submit"]').click()
+    expect(page.locator("#admin-status")).to_contain_text("已登记", timeout=10_000)
+    auth = {"Authorization": page.evaluate("() => 'Bearer ' + localStorage.getItem('yingji.token')")}
+    for _ in range(50):  # the read model follows the log within moments
+        teams = httpx.get(server.base_url + "/api/v1/teams?limit=1000", headers=auth).json()["items"]
+        if any(t["name"] == "新兴街道防汛抢险突击队" and t["members"] == 18 for t in teams):
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError("the team registered on the page is not listed")
+
     page.click('.admin-tabs a[data-section="stock"]')
     expect(page.locator("#stock-body tr").first).to_be_visible(timeout=10_000)
     warehouse = page.locator("#warehouse-select").input_value()

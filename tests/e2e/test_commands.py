@@ -63,8 +63,7 @@ def test_full_scenario_from_report_to_close(server: Server) -> None:
     closed = cmd.get(f"/incidents/{incident}", params={"min_position": r["position"]}).json()
     assert closed["status"] == "closed" and closed["level"] == "II" and closed["situation"]["evacuated"] == 30
 
-    events = cmd.get("/events", params={"after": 0, "limit": 1000}).json()
-    mine = [e for e in events["items"] if e["subject"] == incident]
+    mine = [e for e in cmd.events() if e["subject"] == incident]
     assert [e["type"].rsplit(".", 1)[1] for e in mine] == [
         "reported", "verified", "situationupdated", "levelchanged", "controlled", "closed"
     ]

@@ -14,6 +14,7 @@ Exempt, with the reason, are only routes that are not page actions (EXEMPT below
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,17 +37,18 @@ EXEMPT: dict[str, str] = {
     "POST /evidence": "uploaded by the photo pickers as part of recording a hidden danger, not a command of its own",
 }
 
-DESK = ["board", "admin", "records", "stats", "dangers", "inspect", "reports", "duty", "replay", "readiness", "plans"]
+DESK = ["board", "admin", "records", "stats", "dangers", "inspect", "reports", "duty", "replay", "readiness", "people", "plans"]
 PAGES: dict[str, list[str]] = {"admin": DESK, "commander": DESK, "operator": DESK, "observer": DESK,
                                 "field": ["field"], "reporter": ["reporter"]}
 # What to click on a page to show the controls that belong to one record (rows open their details).
 EXPANDERS: dict[str, list[str]] = {
     "board": [".incident"],
     "admin": [".admin-tabs a"],
-    "dangers": ["#danger-list [data-id]", "#risk-list [data-id]"],
+    "dangers": ["#register .hd-row"],
     "reports": [],
     "duty": [],
     "readiness": [".unit-card:not([open]) summary"],
+    "people": ["#results-body tr:first-child [data-edit]"],  # a person's dialog: contact, posts, account, leaving
 }
 
 
@@ -82,7 +84,10 @@ def sign_in(page: Any, server: Server, role: str, where: str) -> None:
         page.fill("#login-username", role)
         page.fill("#login-password", "yingji2026")
         page.click("#login-submit")
-        page.wait_for_load_state("networkidle")
+    if where == "board":  # the board is drawn from its live snapshot
+        sync_api.expect(page.locator("#conn-status")).to_have_attribute("data-state", "online", timeout=15_000)
+        sync_api.expect(page.locator(".incident").first).to_be_visible(timeout=15_000)
+    page.wait_for_load_state("networkidle")
 
 
 def controls_on(page: Any, where: str) -> set[str]:
@@ -105,14 +110,87 @@ def context(browser: Any) -> Iterator[Any]:  # noqa: F811
     ctx.close()
 
 
+# The board's commands in an order that leaves the next one something to act on: a dispatch's steps
+# before its cancel, the incident's figures before it is controlled and closed, a false report last.
+ORDER = ["acknowledge", "depart", "arrive", "complete", "ship", "deliver", "/verify", "situation", "/level", "teams/{team_id}/duty",
+         "dispatches\"", "POST /allocations\"", "control", "/close", "decline", "cancel", "dismiss"]
+FILL = """(dlg) => {
+  for (const el of dlg.querySelectorAll('input, textarea, select')) {
+    if (el.disabled || el.type === 'hidden' || !el.checkVisibility()) continue;
+    if (el.type === 'radio') { if (!dlg.querySelector(`input[name="${el.name}"]:checked`)) el.checked = true; continue; }
+    if (el.value || !el.required) continue;
+    if (el.tagName === 'SELECT') { const o = [...el.options].find((o) => o.value); if (o) el.value = o.value; }
+    else if (el.type === 'number') el.value = el.min && +el.min > 1 ? el.min : '1';
+    else el.value = '浏览器测试';
+    el.dispatchEvent(new Event('input', { bubbles: true })); el.dispatchEvent(new Event('change', { bubbles: true }));
+  }
+}"""
+
+
+def perform(page: Any, answers: list[tuple[str, int]], budget_s: float) -> set[str]:
+    """Act through the board's controls, in ORDER, as long as one is shown and time is left: click it,
+    fill what its dialog requires, submit, and wait for the server's answer. Answers the routes acted on."""
+    done: set[str] = set()
+    acted_not: list[str] = []
+    deadline = time.monotonic() + budget_s
+    progress = True
+    while progress and time.monotonic() < deadline:
+        progress = False
+        for key in ORDER:
+            controls = [c for c in page.evaluate(SHOWN) if key in c + '"' and c not in done and not c.endswith("/level")]
+            if key == "/level":
+                controls = [c for c in page.evaluate(SHOWN) if c.endswith("/level") and c not in done]
+            if "incidents" in key or key in ("/verify", "situation", "/level", "control", "/close", "dismiss") and not controls:
+                page.locator(".incident").first.click(timeout=5_000)  # the first incident's details show its controls
+                controls = [c for c in page.evaluate(SHOWN) if key in c + '"' and c not in done]
+            controls = [c for c in controls if c not in acted_not]
+            if not controls or time.monotonic() > deadline:
+                continue
+            route = controls[0]
+            button = page.locator(f'[data-command="{route}"]').filter(visible=True).first
+            done.add(route)
+            progress = True
+            try:
+                with page.expect_response(lambda r: r.request.method in ("POST", "PUT", "PATCH", "DELETE") and API in r.url, timeout=8_000):
+                    button.click()
+                    dialog = page.locator("dialog[open]")
+                    dialog.wait_for(timeout=3_000)
+                    if route.endswith("/level"):  # another level than the incident's
+                        dialog.locator("label[class^=lv-]:not(:has(input:checked))").first.click()
+                    if route.endswith("/situation"):  # one more person moved to safety
+                        field = dialog.locator("[name=evacuated]")
+                        field.fill(str(int(field.input_value() or 0) + 1))
+                    dialog.evaluate(FILL)
+                    dialog.locator("[type=submit]").first.click()
+            except sync_api.TimeoutError:
+                acted_not.append(route)  # nothing was sent: reported, and the route stays unperformed
+                done.discard(route)
+                page.keyboard.press("Escape")  # a dialog the page kept open (it refused the input) is closed
+                continue
+            page.wait_for_timeout(200)
+    if acted_not:
+        print("controls that sent nothing:", acted_not)
+    return done
+
+
 @pytest.mark.parametrize("role", list(PAGES))
 def test_every_command_of_the_role_has_a_control_on_its_pages(server: Server, context: Any, role: str) -> None:
     required = commands_of(server, role) - set(EXEMPT)
     page = context.new_page()
+    answers: list[tuple[str, int]] = []
+    page.on("response", lambda r: answers.append((template_of(r.request.method, r.url, required) or "", r.status))
+            if r.request.method in ("POST", "PUT", "PATCH", "DELETE") and API in r.url else None)
     shown: set[str] = set()
+    performed: set[str] = set()
     for where in PAGES[role]:
         sign_in(page, server, role, where)
         shown |= controls_on(page, where)
+        if where == "board":
+            performed = perform(page, answers, budget_s=40)
+            shown |= performed
+    refused = [(route, status) for route, status in answers if not 200 <= status < 300]
+    assert not refused, f"{role}: commands sent from the pages were refused: {refused}"
+    print(f"{role}: performed through the board {len(performed)}: {sorted(performed)}")
     unknown = shown - set(MATRIX)
     assert not unknown, f"controls name routes the table does not have: {sorted(unknown)}"
     missing = sorted(required - shown)

@@ -98,8 +98,14 @@ def order(commander: Api, incident_id: str, team_id: str, task: str) -> dict[str
 
 
 def events_of(commander: Api, subject: str) -> list[dict[str, Any]]:
-    items = commander.get("/events", params={"after": 0, "limit": 1000}).json()["items"]
-    return [e for e in items if e["subject"] == subject]
+    """The subject's events in the whole log, read page by page (the demo's log is longer than one page)."""
+    found, after = [], 0
+    while True:
+        items = commander.get("/events", params={"after": after, "limit": 1000}).json()["items"]
+        if not items:
+            return found
+        found += [e for e in items if e["subject"] == subject]
+        after = int(items[-1]["position"])
 
 
 def count(events: list[dict[str, Any]], step: str) -> int:

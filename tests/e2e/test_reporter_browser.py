@@ -63,7 +63,7 @@ def test_a_reporter_files_the_zero_report_and_corrects_it(server: Server, page: 
     try:
         [row] = [i for i in cmd.get("/reports/daily").json()["items"] if i["unit_code"] == VILLAGE]
         assert (row["status"], row["zero"], row["corrections"], row["filed_by"]["user"]) == ("filed", False, 1, "reporter")
-        events = cmd.get("/events", params={"after": 0, "limit": 1000}).json()["items"]
+        events = cmd.events()
         mine = [e["type"] for e in events if e["subject"] == row["id"]]
         assert mine == ["cn.gov.yingji.dailyreport.filed", "cn.gov.yingji.dailyreport.corrected"]  # one tap, one event each
     finally:

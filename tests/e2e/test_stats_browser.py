@@ -77,6 +77,15 @@ def test_a_commander_reads_the_month_per_street_and_exports_it(server: Server, p
     assert len(matrix) - 1 == month["total"] == 42
     assert sum(r[-4] + r[-3] for r in matrix[1:]) == sum(i["filed"] + i["late"] for i in month["items"])
 
+    # The desk files the silent 魏庄村's zero report for it (its reporter phoned it in).
+    page.select_option("#daily-unit", "411099001001")
+    page.click("#daily-file")
+    expect(page.locator("#daily-file-status")).to_have_text("已报送", timeout=10_000)
+    api = server.client("commander")
+    [row] = [i for i in api.get("/reports/daily").json()["items"] if i["unit_code"] == "411099001001"]
+    api.close()
+    assert row["status"] == "filed" and row["zero"] is True and row["filed_by"]["user"] == "commander"
+
     page.select_option("#w-preset", "7")
     page.wait_for_function("() => location.hash.includes('preset=7')")
     page.click("#lang-toggle")

@@ -45,7 +45,7 @@ def sign_in(p: Any, url: str, username: str) -> None:
 def acknowledged(server: Server, subject: str) -> int:
     cmd = server.client("commander")
     try:
-        events = cmd.get("/events", params={"after": 0, "limit": 1000}).json()["items"]
+        events = cmd.events()
         return sum(1 for e in events if e["subject"] == subject and e["type"] == "cn.gov.yingji.warningreceipt.acknowledged")
     finally:
         cmd.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -164,5 +164,35 @@ def test_the_relay_sends_the_city_person_events_without_their_phones(settings: A
         assert b"13803749999" not in body and b"13803748888" not in body
         own = [to_cloudevent(c.log, n, "/districts/411099000000") for n in c.log.read(0, 100)]
         assert [e["data"]["phone"] for e in own if e["type"].startswith("cn.gov.yingji.person.")] == ["13803749999", "13803748888"]
+    finally:
+        c.close()
+
+
+def test_the_demo_register_has_the_mix_the_scorecards_show(settings: Any) -> None:
+    """Every street's committee and office full but 祖师街道's (4 of 5 full-time staff); every village's reporter
+    trained this year but 榆林社区's and 清潩社区's; 魏庄村's reporter is the `reporter` account."""
+    from gateway.container import Container
+    from gateway.tools.seed import seed_demo
+
+    c = Container.build(settings.model_copy(update={"run_projector": False}))
+    try:
+        seed_demo(c)
+        c.projector.catch_up()
+        today = local_day(c.service.clock())
+        units = {u["code"]: u for u in c.store.list("unit", limit=1000)[0]}
+        staff, untrained = {}, []
+        for code, unit in sorted(units.items()):
+            summary = unit_summary(c.store, code, today)
+            if unit["kind"] in ("street", "cluster"):
+                staff[unit["name"]] = summary["posts"].get("office_staff", 0)
+                assert summary["posts"]["committee_director"] == 2 and summary["posts"]["office_deputy"] == 1
+            elif unit["kind"] in ("village", "community"):
+                assert summary["posts"]["info_reporter"] == 1 and summary["posts"]["station_head"] == 1
+                untrained += [unit["name"]] if summary["untrained_reporters"] else []
+                assert all(date.fromisoformat(d).year == today.year for d in [summary["last_trained"]] if d)
+        assert {n: k for n, k in staff.items() if k != 5} == {"祖师街道": 4}
+        assert untrained == ["榆林社区", "清潩社区"]
+        [zhao] = [p for p in holders(c.store, "411099001001", "info_reporter")]
+        assert (zhao["name"], zhao["account"]) == ("赵敏", "reporter")
     finally:
         c.close()

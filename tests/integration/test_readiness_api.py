@@ -128,6 +128,10 @@ def test_self_inspection_round_trip_to_sign_off_escalation_and_xlsx(world: World
     assert dog.run_once() == 0
     escalated = [n for n in w.container.log.read(before, 100_000) if n.topic.endswith("Rectification.Escalated")]
     assert [str(n.originator_id) for n in escalated] == [items["s1_4.platform"]["id"]]
+    # On the board: the open item past its deadline is an alarm, marked escalated; the signed-off ones are gone.
+    board = w.get("op_a", "/board", params={"min_position": w.container.log.max_position()}).json()
+    assert [(a["rectification_id"], a["escalated"]) for a in board["alerts"] if a["kind"] == "rectification_overdue"] == [
+        (items["s1_4.platform"]["id"], True)]
     # The report: the API's figures, and the same figures in the workbook.
     report = w.get("op_a", f"/campaigns/{cid}/report").json()
     assert report["total"] == {"units": 1, "checked": 3, "passed": 0, "found": 3, "signed_off": 2, "on_time": 2, "open": 1,

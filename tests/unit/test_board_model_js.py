@@ -91,6 +91,12 @@ def board() -> dict[str, list[dict[str, Any]]]:
             item("v1_3.reporter", "v1_3", "green" if n % 2 else "red"), item("v1_3.militia", "v1_3", "green", at(20, 0) if n == 1 else None)]}}
           for n, v in enumerate(villages)],
     ]
+    rectification = [  # due 11:00, one already escalated; the signed-off one is off the board
+        {"id": "r1", "status": "open", "item_id": "s1_4.team", "deadline": iso(at(11, 0)), "unit_code": streets[1], "escalated_at": None},
+        {"id": "r2", "status": "open", "item_id": "v1_3.reporter", "deadline": iso(at(11, 0)), "unit_code": villages[0],
+         "escalated_at": iso(at(11, 1))},
+        {"id": "r3", "status": "signed_off", "item_id": "s1_4.office", "deadline": iso(at(9, 0)), "unit_code": streets[0], "escalated_at": None},
+    ]
     readiness_live = {streets[0]: {"s1_4.platform": item("s1_4.platform", "s1_4", "green", at(15, 0))}}
     receipt = []
     for n, code in enumerate(streets + villages):
@@ -129,7 +135,7 @@ def board() -> dict[str, list[dict[str, Any]]]:
     return {"unit": units, "dispatch": dispatch, "incident": incident, "daily_status": daily_status, "team": team,
             "warehouse": warehouse, "directive": directive, "allocation": [], "warning": warning, "warning_receipt": receipt,
             "report_schedule": report_schedule, "handover": handover, "hidden_danger": hidden_danger, "risk_point": risk_point,
-            "readiness": readiness, "readiness_live": readiness_live}
+            "readiness": readiness, "readiness_live": readiness_live, "rectification": rectification}
 
 
 MOMENTS = [at(h, m) for h, m in [(0, 0), (8, 59), (9, 0), (9, 1), (9, 10), (10, 30), (10, 31), (15, 59), (16, 0), (16, 6), (23, 59)]]
@@ -178,7 +184,7 @@ def test_the_page_and_the_server_derive_the_same_board_at_every_moment() -> None
     # the moments chosen exercise every alert the board derives
     assert kinds_seen == {"ack_overdue", "arrival_overdue", "report_overdue", "directive", "relay_alarm", "stock_low",
                           "daily_report_missing", "receipt_overdue", "disaster_report_overdue", "handover_unconfirmed",
-                          "danger_overdue", "risk_review_overdue"}
+                          "danger_overdue", "risk_review_overdue", "rectification_overdue"}
     assert len(readiness_seen) >= 3  # the drill's lapse at 12:00, the sign-in's at 15:00, the militia's at 20:00 each change it
 
 
