@@ -109,6 +109,9 @@ def seed_demo(c: Container) -> dict[str, int]:
         if c.accounts.get(username) is None:
             c.accounts.add(username, DEMO_PASSWORD, role, unit, team, display)
 
+    # Plans, drills and the exercises (演练) held before today's live situation (which stays the newest change).
+    planned = seed_plans(c, admin, datetime.now(timezone.utc), STREETS)
+
     # A little live situation, so the board is not empty.
     now = datetime.now(timezone.utc)
     flood = s.report_incident(admin, category="natural_disaster", subtype="flood", level="III", title="魏庄村低洼区域积水",
@@ -150,7 +153,7 @@ def seed_demo(c: Container) -> dict[str, int]:
     seed_duty_desk(c, villages)
     counts = seed_prevention(c, admin, now)
     counts |= seed_people(c, now, team_ids)
-    counts |= seed_plans(c, admin, now, STREETS)
+    counts |= planned
     counts |= seed_readiness(c, now, team_ids, warehouses)
     return {"units": 1 + len(STREETS) + len(villages), "teams": len(team_ids) + len(TEAM_EXTRAS), "warehouses": len(warehouses), **counts}
 

@@ -31,7 +31,7 @@ CODES = {code for rows in GLOSSARY.values() for code in rows if re.fullmatch(r"[
 def worked_flood(server: Server) -> str:
     cmd = server.client("commander")
     try:
-        flood = next(i for i in cmd.get("/incidents").json()["items"] if i["subtype"] == "flood")
+        flood = next(i for i in cmd.get("/incidents").json()["items"] if i["subtype"] == "flood" and not i["exercise"])
         d = next(x for x in cmd.get("/dispatches").json()["items"] if x["incident_id"] == flood["id"])
         for step in ("acknowledge", "depart", "arrive", "complete"):
             cmd.ok(f"/dispatches/{d['id']}/{step}")

@@ -170,7 +170,7 @@ class History:
                 self.teams[str(e.originator_id)]["busy"] = str(e.dispatch_id)
             elif name == "Warehouse.Registered":
                 self.warehouses[str(e.originator_id)] = e.unit_code
-            elif name == "Incident.Reported":
+            elif name == "Incident.Reported" and not e.exercise:  # the demo's drills (演练) are over
                 self.incidents.append(str(e.originator_id))
             elif name == "Dispatch.Ordered":
                 self.seeded_dispatches.append(str(e.originator_id))
