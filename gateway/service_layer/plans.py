@@ -39,6 +39,7 @@ class PlanCommands:
     _load: Callable[..., Any]
     _load_readable: Callable[..., Any]
     _unit: Callable[[str], Any]
+    _require_unit: Callable[[str], None]
     _files: Callable[[list[str], str], list[dict[str, Any]]]
 
     def _today(self) -> date:
@@ -74,7 +75,7 @@ class PlanCommands:
     def register_plan(self, ctx: CommandContext, *, unit_code: str, kind: str, title: str, version: str, revised_on: date,
                       document: str, mechanism: str | None = None, hazard: str = "") -> Accepted:
         def decide() -> Decision:
-            self._unit(unit_code)
+            self._require_unit(unit_code)
             ctx.principal.check_unit(unit_code, "the plan's unit")
             plan = Plan.register(unit_code=unit_code, kind=kind, title=title, version=version, revised_on=revised_on,
                                  document=self._files([document], unit_code)[0], today=self._today(),

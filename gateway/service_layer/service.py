@@ -116,6 +116,7 @@ class CommandService(PlanCommands):
         self.account_secret: Callable[[], bytes] = lambda: b""
         # Readiness (campaigns, 销号): each unit's facts from the read side, wired by the composition root.
         self.readiness_facts: Callable[[list[str] | None], dict[str, Any]] = _no_readiness_facts
+        self._known_units: set[str] = set()  # see _require_unit
 
     # -- the command pipeline ---------------------------------------------
     @overload
@@ -131,9 +132,10 @@ class CommandService(PlanCommands):
         return HANDLERS[type(command)](self, ctx, **command.values())  # type: ignore[no-any-return]
 
     def _execute(self, ctx: CommandContext, decide: Callable[[], Decision]) -> Accepted:
+        # The Idempotency-Key is not looked up first: a fresh command (nearly all of them) would pay a round
+        # trip for nothing. A repeat decides again and its save fails on the key, written in the events' own
+        # transaction; then, as when deciding refuses or finds nothing left to do, the first answer is given.
         key = ctx.scope_key
-        if key and (answer := self.log.find_answer(key)):
-            return self._replayed(ctx, answer)
         for attempt in range(MAX_ATTEMPTS):
             try:
                 result_id, aggregates = decide()
@@ -144,7 +146,9 @@ class CommandService(PlanCommands):
                     return self._replayed(ctx, answer)
                 raise
             pending = [e for agg in aggregates for e in agg.pending_events]
-            if not pending:  # nothing left to do (e.g. someone else recorded it meanwhile)
+            if not pending:  # nothing left to do (e.g. someone else recorded it meanwhile, or this is a repeat)
+                if key and (answer := self.log.find_answer(key)):
+                    return self._replayed(ctx, answer)
                 return Accepted(str(result_id), self.log.max_position())
             record = None
             if key:
@@ -187,13 +191,22 @@ class CommandService(PlanCommands):
     def _unit(self, code: str) -> Unit:
         return self._load(Unit, unit_id(code), "unit")
 
+    def _require_unit(self, code: str) -> None:
+        """That the unit exists (else 404). Units are never removed, so one found once is known for good: a
+        report, a team, a plan or a warning target then costs no read of the unit's history (two queries, a
+        snapshot and the events after it, on every such command before)."""
+        if code in self._known_units:
+            return
+        self._unit(code)
+        self._known_units.add(code)
+
     # -- units -----------------------------------------------------------
     def register_unit(self, ctx: CommandContext, *, code: str, name: str, kind: str, lat: float | None = None,
                       lon: float | None = None, parts: dict[str, int] | None = None) -> Accepted:
         def decide() -> Decision:
             parent = parent_code(code) if len(code) == 12 and code.isdigit() else None
             if parent is not None:
-                self._unit(parent)
+                self._require_unit(parent)
             ctx.principal.check_unit(code, "the unit")
             unit = Unit.register(code=code, name=name, kind=kind, lat=lat, lon=lon, parts=parts, by=ctx.actor)
             if unit.id in self.log.repository:
@@ -214,7 +227,7 @@ class CommandService(PlanCommands):
     # -- incidents -------------------------------------------------------
     def report_incident(self, ctx: CommandContext, **fields: Any) -> Accepted:
         def decide() -> Decision:
-            self._unit(fields["unit_code"])
+            self._require_unit(fields["unit_code"])
             ctx.principal.check_unit(fields["unit_code"], "the incident's place")
             plan_id = fields.get("plan_id")
             plan = self._exercised_plan(ctx, plan_id, fields["unit_code"]) if plan_id is not None else None
@@ -290,7 +303,7 @@ class CommandService(PlanCommands):
     # -- teams -----------------------------------------------------------
     def register_team(self, ctx: CommandContext, **fields: Any) -> Accepted:
         def decide() -> Decision:
-            self._unit(fields["unit_code"])
+            self._require_unit(fields["unit_code"])
             ctx.principal.check_unit(fields["unit_code"], "the team's unit")
             team = Team.register(by=ctx.actor, **fields)
             return team.id, [team]
@@ -377,7 +390,7 @@ class CommandService(PlanCommands):
     # -- warehouses ------------------------------------------------------
     def register_warehouse(self, ctx: CommandContext, **fields: Any) -> Accepted:
         def decide() -> Decision:
-            self._unit(fields["unit_code"])
+            self._require_unit(fields["unit_code"])
             ctx.principal.check_unit(fields["unit_code"], "the warehouse's unit")
             warehouse = Warehouse.register(by=ctx.actor, **fields)
             return warehouse.id, [warehouse]
@@ -536,11 +549,11 @@ class CommandService(PlanCommands):
         def decide() -> Decision:
             p = ctx.principal
             issuer = p.unit_code or self.district_code
-            self._unit(issuer)
+            self._require_unit(issuer)
             for code in fields["targets"]:
                 if isinstance(code, str) and len(code) == 12:
                     p.check_unit(code, "the warning's target")
-                    self._unit(code)  # a target is a unit of the tree: an unknown code is not found
+                    self._require_unit(code)  # a target is a unit of the tree: an unknown code is not found
             w = Warning.draft(issuer_unit=issuer, issuer_name=ctx.actor.name or ctx.actor.user, by=ctx.actor, **fields)
             return w.id, [w]
 
@@ -885,7 +898,7 @@ class CommandService(PlanCommands):
                             e: float | None = None, c: float | None = None, level: str | None = None, basis: str = "",
                             **fields: Any) -> Accepted:
         def decide() -> Decision:
-            self._unit(unit_code)
+            self._require_unit(unit_code)
             ctx.principal.check_unit(unit_code, "the risk point's unit")
             point = RiskPoint.register(unit_code=unit_code, by=ctx.actor, **fields)
             point.assess(method=method, now=self.clock(), review_days=self.risk_review_days, l=l, e=e, c=c, level=level,
@@ -916,7 +929,7 @@ class CommandService(PlanCommands):
         """One inspection, and a hidden danger for each finding, saved together."""
 
         def decide() -> Decision:
-            self._unit(unit_code)
+            self._require_unit(unit_code)
             ctx.principal.check_unit(unit_code, "the inspection's unit")
             points = [self._load_readable(ctx, RiskPoint, p, "risk_point", "risk point") for p in risk_point_ids or []]
             inspection = Inspection.record(unit_code=unit_code, kind=kind, inspected_at=inspected_at, checklist=checklist,
@@ -939,7 +952,7 @@ class CommandService(PlanCommands):
     def report_hidden_danger(self, ctx: CommandContext, *, unit_code: str, grade: str, title: str, description: str = "",
                              risk_point_id: UUID | None = None, site: str = "", evidence: list[str] | None = None) -> Accepted:
         def decide() -> Decision:
-            self._unit(unit_code)
+            self._require_unit(unit_code)
             ctx.principal.check_unit(unit_code, "the hidden danger's unit")
             if risk_point_id is not None:
                 point = self._load_readable(ctx, RiskPoint, risk_point_id, "risk_point", "risk point")

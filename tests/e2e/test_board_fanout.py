@@ -46,6 +46,7 @@ async def follow(url: str, tok: str, state: dict[str, Any], stop: asyncio.Event)
                 assert last is None or frame["position"] >= last
             board = apply(board, frame)
             last = max(last or 0, frame["position"])
+            state["last"] = last
     state.update(board=board, position=last)
 
 
@@ -68,7 +69,16 @@ def test_clients_connecting_during_a_burst_end_with_the_board_at_the_same_positi
                 clients.append((user, state))
                 tasks.append(asyncio.create_task(follow(url, tokens[user], state, stop)))
         await load
-        await asyncio.sleep(1.5)  # let every client catch up
+        # Let every commander catch up with the board as it now is: waited for, not a fixed pause, since a
+        # loaded machine (CI) may take longer than an idle one to deliver the burst's last frames.
+        async with httpx.AsyncClient() as http:
+            target = (await http.get(server.base_url + "/api/v1/board",
+                                     headers={"Authorization": f"Bearer {tokens['commander']}"})).json()["position"]
+        for _ in range(200):
+            if all(s.get("last", 0) >= target for u, s in clients if u == "commander"):
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.3)  # the field accounts' last frames, if any
         stop.set()
         await asyncio.gather(*tasks)
         return clients

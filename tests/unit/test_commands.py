@@ -477,26 +477,46 @@ def test_cross_aggregate_rules_hold_in_the_pipeline() -> None:
     assert refused(w, ADMIN, c.OrderDispatch(incident_id=w.ids["verified"], team_id=w.ids["team_a5"], task="x")) == "validation_error"
 
 
-def test_a_retry_racing_its_first_send_answers_as_the_first_time_even_when_the_decision_changed() -> None:
-    """Two sends of one request at once: the second looked for its key before the first was saved, then found the
-    receipt already signed (by the first). It answers as the first did, not 409."""
+def test_a_retry_answers_as_the_first_time_even_when_the_decision_changed() -> None:
+    """A key is not looked up before deciding (a fresh command would pay for nothing). A repeat whose decision is
+    now refused (the receipt already signed, by the first send) looks its key up then and answers as the first did."""
     w = GIVEN.copy()
     ctx = CommandContext(Principal("desk", "operator", STREET_A), request_id="r", idempotency_key="k-sign", request_hash="h")
     command = c.AcknowledgeWarning(warning_id=w.ids["warning"], unit_code=STREET_A)
-    first = w.service.handle(ctx, command)
     real = w.log.find_answer
     looks: list[str] = []
 
-    def not_yet_then_real(key: str) -> Any:
+    def counted(key: str) -> Any:
         looks.append(key)
-        return None if len(looks) == 1 else real(key)  # the first look happened before the first send was saved
+        return real(key)
 
-    w.log.find_answer = not_yet_then_real  # type: ignore[method-assign]
+    w.log.find_answer = counted  # type: ignore[method-assign]
+    first = w.service.handle(ctx, command)
+    assert looks == [], "a fresh command does not look its key up"
     again = w.service.handle(ctx, command)
-    assert (again.id, again.position, again.replayed) == (first.id, first.position, True) and len(looks) == 2
+    assert (again.id, again.position, again.replayed) == (first.id, first.position, True) and len(looks) == 1
     other = CommandContext(Principal("desk", "operator", STREET_A), request_id="r", idempotency_key="k-other", request_hash="h")
     w.log.find_answer = real  # type: ignore[method-assign]
     assert refused(w, other.principal, command) == "invalid_transition"  # a new key is a new request: refused
+
+
+def test_a_repeat_that_would_be_accepted_again_writes_nothing_and_answers_as_the_first_time() -> None:
+    """A situation update repeated with its key decides again (and would be accepted): its save fails on the key,
+    in the events' own transaction, so nothing is written twice and the first answer is given."""
+    w = GIVEN.copy()
+    ctx = CommandContext(Principal("desk", "operator", STREET_A), request_id="r", idempotency_key="k-fig", request_hash="h")
+    command = c.UpdateSituation(incident_id=w.ids["incident"], figures={"affected": 12}, notes="")
+    first = w.service.handle(ctx, command)
+    head = w.log.max_position()
+    again = w.service.handle(ctx, command)
+    assert (again.id, again.position, again.replayed) == (first.id, first.position, True)
+    assert w.log.max_position() == head, "the repeat wrote nothing"
+    changed = CommandContext(Principal("desk", "operator", STREET_A), request_id="r", idempotency_key="k-fig", request_hash="other")
+    with pytest.raises(DomainError) as info:
+        w.service.handle(changed, command)
+    assert info.value.code == "idempotency_mismatch" and w.log.max_position() == head
+
+
 # -- 双重预防 rules that take more than one aggregate or the caller into account -------------
 def test_a_major_hidden_danger_is_assigned_by_the_district_with_the_five_in_place() -> None:
     w = GIVEN.copy()
