@@ -5,9 +5,8 @@
 // the risk points (with their LEC grading and review dates) sit beside.
 import * as api from "./api.js";
 import { esc, fmtDateTime, fromLocalInput, parseIso, toLocalInput } from "./format.js";
-import { applyStatic, getLang, label, onLangChange, setLang, t } from "./i18n.js";
-import { showDistrictName } from "./panels.js";
-import { showSignIn, submitSignIn } from "./signin.js";
+import { label, onLangChange, t } from "./i18n.js";
+import { startShell } from "./shell.js";
 import {
   ASSESS_METHODS, can, CHECK_RESULTS, CONTROL_TIERS, DANGER_FLOW, DANGER_GRADES, DANGER_RUNNING, DANGER_STEPS, FIVE_IN_PLACE,
   INSPECTION_KINDS, LEC_VALUES, RISK_COLOUR, RISK_LEVELS,
@@ -24,15 +23,6 @@ const STAT_COLUMNS = ["found", "rectified", "on_time_rate", "overdue", "major_fo
 const state = { user: null, units: new Map(), items: [], selected: null, doc: null, blobs: new Map(), position: 0, risks: new Map() };
 
 function init() {
-  applyStatic();
-  api.onUnauthorized(() => signOut(t("login.expired")));
-  $("#login-form").addEventListener("submit", (e) => submitSignIn(e, { onSignedIn: start }));
-  $("#lang-toggle").addEventListener("click", toggleLang);
-  document.querySelector(".lang-toggle-login").addEventListener("click", toggleLang);
-  $("#sign-out").addEventListener("click", () => {
-    api.revokeSession(); // the server revokes the token, then the session is dropped
-    signOut();
-  });
   $("#filters").addEventListener("change", () => loadList());
   $("#period").addEventListener("change", () => loadSide());
   $("#register").addEventListener("click", (e) => {
@@ -57,34 +47,13 @@ function init() {
   $("#cmd-close").addEventListener("click", () => $("#cmd-dialog").close());
   $("#cmd-cancel").addEventListener("click", () => $("#cmd-dialog").close());
   $("#cmd-form").addEventListener("submit", submitStep);
-  onLangChange(() => { renderFilters(); renderList(); renderDetail(); loadSide(); });
-  api.get("/district").then((d) => showDistrictName(d.name)).catch(() => {});
-  const token = api.getToken();
-  if (!token || api.tokenExpired(token)) {
-    if (token) api.clearSession();
-    showSignIn(token ? t("login.expired") : "");
-  } else {
-    start();
-  }
-  setInterval(() => { if (!$("#app").hidden && !$("#cmd-dialog").open) refresh(); }, 30_000);
+  onLangChange(() => { if (state.user) { renderFilters(); renderList(); renderDetail(); loadSide(); } });
+  startShell({ route: "GET /hidden-dangers", onStart: start, onSignOut: () => { state.user = null; } });
+  setInterval(() => { if (state.user && !$("#cmd-dialog").open) refresh(); }, 30_000);
 }
 
-function toggleLang() {
-  setLang(getLang() === "zh" ? "en" : "zh");
-}
-
-function signOut(message = "") {
-  api.clearSession();
-  state.user = null;
-  showSignIn(message);
-}
-
-async function start() {
-  state.user = api.getUser();
-  $("#login").hidden = true;
-  $("#app").hidden = false;
-  $("#user-name").textContent = state.user.display_name || state.user.username;
-  $("#user-role").textContent = label("role", state.user.role);
+async function start(user) {
+  state.user = user;
   const units = await api.get("/units?limit=1000");
   state.units = new Map(units.items.map((u) => [u.code, u]));
   renderFilters();

@@ -1,10 +1,9 @@
-// What the duty desk's pages share (reports.html, report-form.html, duty.html): sign-in for a
-// command-centre account, the language toggle, toasts, problem messages and authorised downloads.
-// Who may do what is the server's table (vocab.js `can`), never decided here.
-import * as api from "./api.js";
+// What the duty desk's pages share (reports.html, report-form.html, duty.html) beyond the page shell
+// (ui/shell.js: sign-in for a command-centre account, the header, language and sign-out): the glossary's
+// words on static markup, toasts and problem messages. Who may do what is the server's table (vocab.js `can`).
 import { esc } from "./format.js";
-import { applyStatic, getLang, label, onLangChange, setLang, t } from "./i18n.js";
-import { showSignIn, submitSignIn } from "./signin.js";
+import { label, onLangChange } from "./i18n.js";
+import { startShell } from "./shell.js";
 import { can } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -24,53 +23,17 @@ export function may(user, route) {
 }
 
 /**
- * Start a desk page: sign in (an account that may call `route`), then `onStart(user)`; `onLang` redraws.
+ * Start a desk page on the shell: an account that may call `route` (others are told to use a
+ * command-centre account), then `onStart(user)`; `onLang` redraws after the language changed, `onSignOut`
+ * forgets the account.
  */
-export function bootDesk({ route, onStart, onLang = () => {} }) {
-  applyStatic();
+export function startDesk({ route, onStart, onLang = () => {}, onSignOut = () => {} }) {
   applyLabels();
-  api.onUnauthorized(() => signOut(t("login.expired")));
-  $("#login-form").addEventListener("submit", (e) => submitSignIn(e, {
-    onSignedIn: () => start(),
-    refuse: (user) => (can(user.role, route) ? "" : t("desk.notDesk")),
-  }));
-  const toggle = () => setLang(getLang() === "zh" ? "en" : "zh");
-  $("#lang-toggle").addEventListener("click", toggle);
-  document.querySelector(".lang-toggle-login").addEventListener("click", toggle);
-  $("#sign-out").addEventListener("click", () => {
-    api.revokeSession(); // the server revokes the token, then the session is dropped
-    signOut();
-  });
   onLangChange(() => {
     applyLabels();
     onLang();
   });
-
-  async function start() {
-    const user = api.getUser();
-    if (!user || !can(user.role, route)) {
-      api.clearSession();
-      showSignIn(user ? t("desk.notDesk") : "");
-      return;
-    }
-    $("#login").hidden = true;
-    $("#app").hidden = false;
-    $("#user-name").textContent = user.display_name || user.username;
-    await onStart(user);
-  }
-
-  function signOut(message = "") {
-    api.clearSession();
-    showSignIn(message);
-  }
-
-  const token = api.getToken();
-  if (!token || api.tokenExpired(token)) {
-    if (token) api.clearSession();
-    showSignIn(token ? t("login.expired") : "");
-  } else {
-    start();
-  }
+  return startShell({ route, forbiddenKey: "desk.notDesk", onStart, onSignOut });
 }
 
 export function toast(message, bad = false) {
@@ -97,18 +60,4 @@ export function problemText(e) {
 export function showProblem(box, e) {
   box.hidden = false;
   box.innerHTML = esc(problemText(e));
-}
-
-/** Download a file the API serves to signed-in accounts (the bearer token cannot ride on a plain link). */
-export async function download(path, filename) {
-  const res = await fetch(api.API + path, { headers: { Authorization: `Bearer ${api.getToken()}` } });
-  if (!res.ok) throw new api.ApiError(res.status, await res.json().catch(() => ({})));
-  const url = URL.createObjectURL(await res.blob());
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = filename;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

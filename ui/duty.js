@@ -5,7 +5,7 @@
 import * as api from "./api.js";
 import { esc, fmtDateTime, fmtHM, parseIso } from "./format.js";
 import { label, t } from "./i18n.js";
-import { bootDesk, may, problemText, showProblem, toast } from "./desk.js";
+import { may, problemText, showProblem, startDesk, toast } from "./desk.js";
 import { shanghaiDay } from "./board-model.js";
 import { DUTY_KINDS, MAX_OFFICERS, ROSTER_AHEAD_DAYS, command, known } from "./vocab.js";
 
@@ -19,30 +19,31 @@ const ROUTES = {
   confirm: "POST /handovers/{handover_id}/confirm",
 };
 
-bootDesk({ route: "GET /handovers", onStart: start, onLang: render });
 $("#sign-btn").dataset.command = known(ROUTES.sign);
 $("#confirm-btn").dataset.command = known(ROUTES.confirm);
+$("#unit-select").addEventListener("change", (e) => {
+  state.unit = e.target.value;
+  state.week = 0;
+  load();
+});
+$("#week-prev").addEventListener("click", () => moveWeek(-1));
+$("#week-next").addEventListener("click", () => moveWeek(1));
+$("#confirm-btn").addEventListener("click", confirm);
+$("#sign-btn").addEventListener("click", sign);
+$("#roster-form").addEventListener("submit", saveRoster);
+$("#roster-cancel").addEventListener("click", () => $("#roster-dialog").close());
+setInterval(renderAlarm, 15_000); // the grace period runs out while the page is open
+startDesk({ route: "GET /handovers", onStart: start, onLang: render, onSignOut: () => { state.user = null; } });
 
 async function start(user) {
   state.user = user;
+  state.week = 0;
   const units = (await api.get("/units")).items;
   const own = units.find((u) => u.code === user.unit_code);
   // The desks this account keeps: its own unit's, and from the district's desk every street's.
   state.units = own?.kind === "district" ? units.filter((u) => DUTY_KINDS.includes(u.kind)) : units.filter((u) => u.code === user.unit_code);
   state.unit = state.units[0]?.code ?? user.unit_code;
-  $("#unit-select").addEventListener("change", (e) => {
-    state.unit = e.target.value;
-    state.week = 0;
-    load();
-  });
-  $("#week-prev").addEventListener("click", () => moveWeek(-1));
-  $("#week-next").addEventListener("click", () => moveWeek(1));
-  $("#confirm-btn").addEventListener("click", confirm);
-  $("#sign-btn").addEventListener("click", sign);
-  $("#roster-form").addEventListener("submit", saveRoster);
-  $("#roster-cancel").addEventListener("click", () => $("#roster-dialog").close());
   await load();
-  setInterval(renderAlarm, 15_000); // the grace period runs out while the page is open
 }
 
 function moveWeek(step) {

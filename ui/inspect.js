@@ -6,9 +6,9 @@
 // back is answered from the log, never recorded twice. A refusal (4xx) is kept and shown, not retried.
 import * as api from "./api.js";
 import { esc, fmtDateTime } from "./format.js";
-import { applyStatic, getLang, label, onLangChange, setLang, t } from "./i18n.js";
-import { showSignIn, submitSignIn } from "./signin.js";
+import { label, onLangChange, t } from "./i18n.js";
 import { pushButton } from "./notify.js";
+import { renderUser, startSession } from "./shell.js";
 import { DANGER_GRADES, DANGER_STEPS, command } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -18,6 +18,8 @@ const MINE_KEY = "yingji.inspect.mine";
 const UNITS_KEY = "yingji.inspect.units";
 const RISKS_KEY = "yingji.inspect.risks";
 const state = { user: null, units: [], risks: [], items: [], mine: [], online: navigator.onLine, flushing: false, rectifying: null };
+let session = null; // the shell's sign-in and sign-out (ui/shell.js)
+let lastUsername = ""; // the sign-in card is filled with it again: one field less to type on the phone
 
 // ------------------------------------------------------------------ the outbox, in IndexedDB
 function openDb() {
@@ -130,16 +132,7 @@ async function queue(kind, path, unitCode, body, files, keep, title) {
 
 // ------------------------------------------------------------------ the page
 function init() {
-  applyStatic();
-  api.onUnauthorized(() => signOut(t("login.expired")));
-  $("#login-form").addEventListener("submit", (e) => submitSignIn(e, { onSignedIn: start }));
-  $("#lang-toggle").addEventListener("click", () => setLang(getLang() === "zh" ? "en" : "zh"));
-  document.querySelector(".lang-toggle-login").addEventListener("click", () => setLang(getLang() === "zh" ? "en" : "zh"));
   pushButton($("#push-enable"), "inspect");
-  $("#sign-out").addEventListener("click", () => {
-    api.revokeSession(); // the server revokes the token, then the session is dropped
-    signOut();
-  });
   $("#found-form").addEventListener("submit", onFound);
   $("#f-unit").addEventListener("change", renderRisks);
   $("#mine").addEventListener("click", (e) => {
@@ -156,19 +149,16 @@ function init() {
   if ("serviceWorker" in navigator && window.isSecureContext) {
     navigator.serviceWorker.register("sw.js?page=inspect", { scope: "./inspect" }).catch(() => {});
   }
-  const token = api.getToken();
-  if (!token || api.tokenExpired(token)) {
-    if (token) api.clearSession();
-    showSignIn(token ? t("login.expired") : "");
-  } else {
-    start();
-  }
+  session = startSession({
+    onStart: () => start(),
+    onSignOut: () => { state.user = null; }, // the outbox stays: it is sent once someone signs in again
+    signInName: () => lastUsername,
+  });
 }
 
+/** Sign out (e.g. the server no longer takes the token); the queued reports stay on the phone. */
 function signOut(message = "") {
-  api.clearSession();
-  state.user = null;
-  showSignIn(message);
+  session?.signOut(message);
 }
 
 function setOnline(online) {
@@ -184,9 +174,10 @@ function inScope(code) {
 
 async function start() {
   state.user = api.getUser();
+  lastUsername = state.user.username;
   $("#login").hidden = true;
   $("#app").hidden = false;
-  $("#user-name").textContent = state.user.display_name || state.user.username;
+  renderUser(state.user);
   setOnline(navigator.onLine);
   let units;
   try {

@@ -4,16 +4,16 @@
 import * as api from "./api.js";
 import { esc, fmtDateTime, fmtNumber } from "./format.js";
 import { label, t } from "./i18n.js";
-import { bootDesk, showProblem } from "./desk.js";
+import { showProblem, startDesk } from "./desk.js";
 import { REPORT_FIGURES, REPORT_SECTORS } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
 const state = { report: null, unit: null };
 
-bootDesk({ route: "GET /disaster-reports/{report_id}", onStart: start, onLang: render });
+$("#print-btn").addEventListener("click", () => window.print());
+startDesk({ route: "GET /disaster-reports/{report_id}", onStart: start, onLang: render });
 
 async function start() {
-  $("#print-btn").addEventListener("click", () => window.print());
   const id = new URLSearchParams(location.search).get("id") ?? "";
   try {
     state.report = await api.get(`/disaster-reports/${encodeURIComponent(id)}`);

@@ -7,7 +7,6 @@ import { esc, fmtHM } from "./format.js";
 import { onLangChange, t } from "./i18n.js";
 import { DAILY_REPORT_DUE, REPORTING_KINDS, shanghaiDay } from "./board-model.js";
 import { startSession } from "./shell.js";
-import { showSignIn } from "./signin.js";
 import { known } from "./vocab.js";
 import { pushButton } from "./notify.js";
 import { IncidentForm } from "./reporter-incident.js";
@@ -18,6 +17,7 @@ const $ = (sel) => document.querySelector(sel);
 const state = { user: null, unit: null, today: null, week: [], warnings: null, incidentForm: null, tab: "daily" };
 const fileCommand = new api.Command("/reports/daily");
 let toastTimer = null;
+let session = null; // the shell's sign-in and sign-out (ui/shell.js)
 
 function init() {
   pushButton($("#push-enable"), "reporter");
@@ -32,7 +32,7 @@ function init() {
     render();
     state.warnings?.render();
   });
-  startSession({ onStart: () => start(), onSignOut: clearReporter });
+  session = startSession({ onStart: () => start(), onSignOut: clearReporter });
   setInterval(render, 30_000); // the countdown to 16:00
 }
 
@@ -47,8 +47,7 @@ async function start() {
   state.user = api.getUser();
   const unit = await api.get(`/units/${encodeURIComponent(state.user.unit_code)}`);
   if (!REPORTING_KINDS.has(unit.kind)) {
-    api.clearSession();
-    showSignIn(t("reporter.login.notReporter"));
+    session.signOut(t("reporter.login.notReporter")); // a village's or community's account only
     return;
   }
   state.unit = unit;

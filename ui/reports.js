@@ -6,7 +6,7 @@
 import * as api from "./api.js";
 import { esc, fmtDateTime, fmtNumber, parseIso } from "./format.js";
 import { label, t } from "./i18n.js";
-import { bootDesk, download, may, problemText, showProblem, toast } from "./desk.js";
+import { may, problemText, showProblem, startDesk, toast } from "./desk.js";
 import { FIGURE_BOUNDS, FIGURE_WHOLE_KINDS, REPORT_EDITABLE, REPORT_FIGURES, REPORT_SECTORS, REPORT_STAGES, REPORT_STATUSES,
   STAGED_CATEGORIES, command, known } from "./vocab.js";
 
@@ -21,18 +21,18 @@ const ROUTES = {
 };
 const [DRAFT, SIGNED] = REPORT_STATUSES; // draft → signed → submitted → acknowledged
 
-bootDesk({ route: "GET /disaster-reports", onStart: start, onLang: render });
+$("#new-btn").dataset.command = known(ROUTES.draft);
+$("#new-btn").addEventListener("click", () => openForm(null, null));
+$("#report-form").addEventListener("submit", save);
+$("#report-cancel").addEventListener("click", () => $("#report-dialog").close());
+document.body.addEventListener("click", onAction);
+setInterval(() => state.user && load().catch(() => {}), 60_000);
+startDesk({ route: "GET /disaster-reports", onStart: start, onLang: render, onSignOut: () => { state.user = null; } });
 
 async function start(user) {
   state.user = user;
   $("#new-btn").hidden = !may(user, ROUTES.draft);
-  $("#new-btn").dataset.command = known(ROUTES.draft);
-  $("#new-btn").addEventListener("click", () => openForm(null, null));
-  $("#report-form").addEventListener("submit", save);
-  $("#report-cancel").addEventListener("click", () => $("#report-dialog").close());
-  document.body.addEventListener("click", onAction);
   await load();
-  setInterval(() => load().catch(() => {}), 60_000);
 }
 
 async function load(minPosition = 0) {
@@ -112,7 +112,7 @@ async function onAction(e) {
         return load(r.position);
       }
       case "xlsx":
-        return download(`/disaster-reports/${report.id}/xlsx`, `${report.day}-${label("reportStage", report.stage)}-${report.incident_title}.xlsx`);
+        return api.downloadFile(`/disaster-reports/${report.id}/xlsx`, `${report.day}-${label("reportStage", report.stage)}-${report.incident_title}.xlsx`);
       default:
         return undefined;
     }

@@ -17,10 +17,12 @@ const i18n = (key) => `<span data-i18n="${key}">${esc(t(key))}</span>`;
  * Draw the desk page's header into its `<header class="topbar" data-title="…">`, written once for
  * every page that uses the shell: the emblem, the district and the page's name (`data-title`, a
  * dictionary key), the way back to the board, who is signed in, the language and sign-out buttons.
+ * What the page wrote inside the header (its own links, e.g. to a sibling page or "print") leads the right side.
  */
 function mountTopbar() {
   const bar = document.querySelector("header.topbar[data-title]");
-  if (!bar || bar.firstElementChild) return;
+  if (!bar || bar.querySelector(".brand")) return;
+  const own = [...bar.children];
   bar.innerHTML = `<div class="brand">
       <svg class="emblem" aria-hidden="true"><use href="#emblem"/></svg>
       <div class="brand-text">
@@ -34,6 +36,7 @@ function mountTopbar() {
       <button id="lang-toggle" class="btn btn-ghost" type="button" data-i18n-title="lang.toggleTitle" data-i18n="lang.toggle">${esc(t("lang.toggle"))}</button>
       <button id="sign-out" class="btn btn-ghost" type="button" data-i18n="user.signOut" ${command("POST /auth/signout")}>${esc(t("user.signOut"))}</button>
     </div>`;
+  bar.querySelector(".topbar-right").prepend(...own);
 }
 
 mountTopbar();

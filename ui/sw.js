@@ -9,9 +9,9 @@
 // resent after a lost answer replaces the one on screen instead of adding a second; a tap opens the page.
 const PAGE_PARAM = new URL(self.location.href).searchParams.get("page");
 const PAGE = PAGE_PARAM === "inspect" || PAGE_PARAM === "reporter" ? PAGE_PARAM : "field";
-const CACHE = PAGE === "inspect" ? "yingji-inspect-v2" : PAGE === "reporter" ? "yingji-reporter-v1" : "yingji-field-v5"; // bump when SHELL changes, so phones drop the old copy
+const CACHE = PAGE === "inspect" ? "yingji-inspect-v3" : PAGE === "reporter" ? "yingji-reporter-v1" : "yingji-field-v5"; // bump when SHELL changes, so phones drop the old copy
 const SHELL = ["field.html", "field.css", "field.js", "field-queue.js", "api.js", "live.js", "i18n.js", "format.js", "board-model.js", "signin.js", "shell.js", "vocab.js", "notify.js"];
-const INSPECT_SHELL = ["inspect.html", "inspect.css", "field.css", "inspect.js", "api.js", "i18n.js", "format.js", "signin.js", "vocab.js", "notify.js"];
+const INSPECT_SHELL = ["inspect.html", "inspect.css", "field.css", "inspect.js", "api.js", "live.js", "i18n.js", "format.js", "signin.js", "shell.js", "vocab.js", "notify.js"];
 const PAGE_SHELL = PAGE === "inspect" ? INSPECT_SHELL : PAGE === "reporter" ? [] : SHELL;
 const NETWORK_WAIT_MS = 4000;
 

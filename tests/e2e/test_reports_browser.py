@@ -96,7 +96,7 @@ def test_a_report_drafted_signed_submitted_printed_and_exported(server: Server, 
     assert not any(code in text for code in FIGURE_CODES + ("initial", "submitted", "agriculture"))  # words, never codes
     assert_accessible(page, "the printable form")
     page.emulate_media(media="print")
-    expect(page.locator(".appbar")).to_be_hidden()
+    expect(page.locator("header.topbar")).to_be_hidden()
     page.screenshot(path=str(SCREENSHOTS / "report-form.png"), full_page=True)
     page.emulate_media(media="screen")
     page.click("#lang-toggle")  # the same form in English, the glossary's other column

@@ -47,6 +47,52 @@ def test_no_page_copies_another() -> None:
     assert copies(pages, across_files_only=True) == []
 
 
+# The sign-in, the session check, the language switch and sign-out are written once, in ui/shell.js (on signin.js's
+# form, api.js's session and i18n.js's language): a page that signs in, checks or drops the session or switches the
+# language itself has a copy of the shell. What gives one away, each a call or element only the shell has business with.
+SHELL_ONLY = re.compile(
+    r"""\b(?:showSignIn|submitSignIn|mountSignIn)\b"""  # signin.js's form, driven by the shell only
+    r"""|\bapi\.(?:signIn|revokeSession|tokenExpired|onUnauthorized)\("""  # signing in, revoking, judging the token
+    r"""|\bsetLang\(|\bapplyStatic\("""  # switching the language, drawing the page's words at start-up
+    r"""|["']#(?:login-form|lang-toggle|sign-out)["']|["']\.lang-toggle-login["']"""  # the shell's own controls
+)
+SHELL_FILES = {"shell.js", "signin.js", "api.js", "i18n.js"}  # the shell and the modules it is built on
+
+
+def shell_copies(files: list[Path]) -> list[str]:
+    """Places outside the shell that sign in, keep the session or switch the language themselves."""
+    found = []
+    for path in files:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.lstrip().startswith(("//", "*", "/*")) and SHELL_ONLY.search(line):
+                found.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    return found
+
+
+def test_only_the_shell_signs_in() -> None:
+    """Every page signs in through ui/shell.js (startShell, or startSession for a page with its own header)."""
+    pages = sorted(p for p in (ROOT / "ui").glob("*.js") if p.name not in SHELL_FILES and p.name != "vocab.js")
+    assert shell_copies(pages) == [], "sign in through ui/shell.js (startShell / startSession), not by hand"
+
+
+def test_a_page_signing_in_by_hand_is_found(tmp_path: Path) -> None:
+    """The check can fail: a page importing the form's functions, or handling the session or language by hand."""
+    global ROOT
+    root, ROOT = ROOT, tmp_path
+    try:
+        for body in ('import { showSignIn, submitSignIn } from "./signin.js";',
+                     '$("#login-form").addEventListener("submit", onSubmit);',
+                     'if (!token || api.tokenExpired(token)) api.clearSession();',
+                     '$("#lang-toggle").addEventListener("click", () => setLang(getLang() === "zh" ? "en" : "zh"));',
+                     '$("#sign-out").addEventListener("click", () => api.revokeSession());'):
+            (tmp_path / "page.js").write_text(f"// a page\n{body}\n")
+            assert shell_copies([tmp_path / "page.js"]), body
+        (tmp_path / "page.js").write_text('import { startShell } from "./shell.js";\nstartShell({ route: "GET /incidents", onStart });\n')
+        assert shell_copies([tmp_path / "page.js"]) == []
+    finally:
+        ROOT = root
+
+
 def test_no_copied_run_in_the_production_python() -> None:
     python = sorted(p for top in ("domain", "projections", "gateway") for p in (ROOT / top).rglob("*.py"))
     assert copies(python, across_files_only=False) == []
