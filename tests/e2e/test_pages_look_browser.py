@@ -1,4 +1,5 @@
-"""The board, replay, field and reporter pages look as before: regions compared with tests/e2e/reference/.
+"""The board, replay, field and reporter pages, and the page shell's headers (a dark and a light desk page, the
+inspector's phone), look as before: regions compared with tests/e2e/reference/.
 
 One demo district (seeded once for the module), each page signed in as its user; each stable region
 (see tests/e2e/looks.py) is compared with its reference, what moves with the clock or the log masked.
@@ -26,6 +27,9 @@ PAGES = {  # page: (path, user, viewport)
     "replay": ("/ui/replay.html", "commander", DESK),
     "field": ("/ui/field.html", "field", PHONE),
     "reporter": ("/ui/reporter.html", "reporter", PHONE),
+    "dangers": ("/ui/dangers.html", "operator", DESK),
+    "duty": ("/ui/duty.html", "operator", DESK),
+    "inspect": ("/ui/inspect.html", "xinxing", PHONE),
 }
 
 
@@ -112,5 +116,32 @@ def test_the_reporter_phone_looks_as_before(browser: Any, demo: Server) -> None:
         expect(page.locator("#user-name")).not_to_be_empty()
         page.wait_for_timeout(300)
         assert_looks_as_before(page.locator("header.appbar"), "reporter-appbar")
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("name", ["dangers", "duty"])
+def test_the_shell_header_of_a_desk_page_looks_as_before(browser: Any, demo: Server, name: str) -> None:
+    """The header ui/shell.js draws, on the dark desk pages (board.css) and the light ones (desk.css)."""
+    expect = sync_api.expect
+    page = open_page(browser, demo, name)
+    try:
+        expect(page.locator("#user-role")).to_contain_text("operator", timeout=15_000)
+        expect(page.locator(".brand-title .district-name")).to_have_text("东城区")
+        page.wait_for_timeout(300)
+        assert_looks_as_before(page.locator("header.topbar"), f"{name}-topbar")
+    finally:
+        page.context.close()
+
+
+def test_the_inspector_phone_looks_as_before(browser: Any, demo: Server) -> None:
+    expect = sync_api.expect
+    page = open_page(browser, demo, "inspect")
+    try:
+        expect(page.locator("#conn-status")).to_have_attribute("data-state", "online", timeout=15_000)
+        expect(page.locator("#unit-name")).to_have_text("新兴街道", timeout=15_000)
+        expect(page.locator("#user-name")).not_to_be_empty()
+        page.wait_for_timeout(300)
+        assert_looks_as_before(page.locator("header.appbar"), "inspect-appbar")
     finally:
         page.context.close()
