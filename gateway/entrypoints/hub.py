@@ -42,6 +42,10 @@ GAP_CHECK_SECONDS = 1.0
 FLUSH_SECONDS = 0.04  # the longest a change is held back to be fanned out with others
 FLUSH_DUTY = 0.2  # between flushes, wait so that fanning out takes at most this share of the loop
 SNAPSHOT_REUSE_SECONDS = 1.0  # a finished snapshot serves clients of its scope this long (if recent enough)
+# ... and this long while nothing was fanned out after it: rebuilding an unchanged board every second cost a
+# gateway worker with thousands of open incidents most of its time. Bounded, because a snapshot also holds what
+# is judged at build time (the readiness items from sign-ins, the relay's state).
+SNAPSHOT_IDLE_REUSE_SECONDS = 10.0
 CLOSE_TOO_SLOW = 4008
 CLOSE_UNAUTHENTICATED = 4401  # the token no longer holds: sign in again (a new hello with it gets 4403)
 
@@ -580,14 +584,17 @@ class Hub:
                 return built
         raise RuntimeError(f"no snapshot at or after {at_least}")  # pragma: no cover - cannot happen, see above
 
-    @staticmethod
-    def _usable(build: _SnapshotBuild, at_least: int, now: float) -> bool:
+    def _usable(self, build: _SnapshotBuild, at_least: int, now: float) -> bool:
         fut = build.future
         if not fut.done():
             return build.launched_at >= at_least
         if fut.cancelled() or fut.exception() is not None or build.done_at is None:
             return False
-        return now - build.done_at <= SNAPSHOT_REUSE_SECONDS and fut.result().position >= at_least
+        position = fut.result().position
+        if position < at_least:
+            return False
+        age = now - build.done_at
+        return age <= SNAPSHOT_REUSE_SECONDS or (position >= self.position and age <= SNAPSHOT_IDLE_REUSE_SECONDS)
 
     def _launch(self, scope: ClientScope, visible: Visible) -> _SnapshotBuild:
         self.snapshot_builds += 1

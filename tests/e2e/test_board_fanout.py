@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 from typing import Any
 
 import httpx
@@ -100,8 +101,23 @@ def test_clients_connecting_during_a_burst_end_with_the_board_at_the_same_positi
     assert metric(server, "yingji_hub_flushes_total") <= metric(server, "yingji_hub_batches_total")
 
 
+def settled(server: Server, tok: str, quiet_s: float = 1.0, max_s: float = 20.0) -> int:
+    """Wait until the log has been still for `quiet_s` (the notifier and watchdog write after a burst)."""
+    headers = {"Authorization": f"Bearer {tok}"}
+    last, since, deadline = -1, time.monotonic(), time.monotonic() + max_s
+    while time.monotonic() < deadline:
+        position = httpx.get(server.base_url + "/api/v1/board", headers=headers).json()["position"]
+        if position != last:
+            last, since = position, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            break
+        time.sleep(0.2)
+    return last
+
+
 def test_clients_connecting_at_once_share_one_snapshot(server: Server) -> None:
     tok = token(server)
+    settled(server, tok)  # so that the snapshot and the reference read below are of the same moment
     url = server.base_url.replace("http", "ws") + "/api/v1/board/live"
     before = metric(server, "yingji_board_snapshot_builds_total")
 
