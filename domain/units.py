@@ -132,6 +132,8 @@ class Unit(Aggregate):
         return cls(code=code, name=name.strip(), kind=kind, lat=lat, lon=lon, parts=parts, by=by)
 
     def update_parts(self, parts: dict[str, int], by: Actor) -> None:
+        """The old typed counts. No command records them any more (POST /units/{code}/parts is retired: nothing
+        read them, readiness derives its items); logs written before keep the events, which replay as ever."""
         self._parts_updated(parts=_check_parts(self.kind, parts), by=by)
 
     @event("PartsUpdated")

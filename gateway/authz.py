@@ -56,7 +56,6 @@ MATRIX: dict[str, Rule] = {
     "GET /units": ANY,
     "GET /units/{code}": ANY,
     "POST /units": ADMIN,
-    "POST /units/{code}/parts": COMMAND,
     # incidents
     "GET /incidents": ANY,
     "GET /incidents/{incident_id}": ANY,

@@ -138,10 +138,6 @@ class UnitIn(Body):
     parts: dict[str, Count] = Field(default_factory=dict)
 
 
-class PartsIn(Body):
-    parts: dict[str, Count]
-
-
 class IncidentIn(Body):
     category: Category
     subtype: Annotated[str, Field(min_length=1, max_length=40)]

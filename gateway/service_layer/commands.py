@@ -36,12 +36,6 @@ class RegisterUnit(Command):
     parts: dict[str, int] | None = None
 
 
-@dataclass(frozen=True)
-class UpdateUnitParts(Command):
-    code: str
-    parts: dict[str, int]
-
-
 # -- incidents ---------------------------------------------------------------
 @dataclass(frozen=True)
 class ReportIncident(Command):
@@ -480,7 +474,6 @@ class RecordNotificationAttempt(Command):
 # Which row of the role × route table authorises each command (None: the platform's own).
 ROUTE_OF: dict[type[Command], str | None] = {
     RegisterUnit: "POST /units",
-    UpdateUnitParts: "POST /units/{code}/parts",
     ReportIncident: "POST /incidents",
     VerifyIncident: "POST /incidents/{incident_id}/verify",
     ChangeIncidentLevel: "POST /incidents/{incident_id}/level",

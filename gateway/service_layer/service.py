@@ -215,15 +215,6 @@ class CommandService(PlanCommands):
 
         return self._execute(ctx, decide)
 
-    def update_unit_parts(self, ctx: CommandContext, code: str, parts: dict[str, int]) -> Accepted:
-        def decide() -> Decision:
-            unit = self._unit(code)
-            ctx.principal.check_unit(unit.code, "the unit")
-            unit.update_parts(parts, by=ctx.actor)
-            return unit.id, [unit]
-
-        return self._execute(ctx, decide)
-
     # -- incidents -------------------------------------------------------
     def report_incident(self, ctx: CommandContext, **fields: Any) -> Accepted:
         def decide() -> Decision:
@@ -1026,7 +1017,6 @@ HANDLERS: dict[type[c.Command], Callable[..., Accepted | AccountAnswer]] = {
     c.IssueTeamAccount: account_commands.issue_team_account,
     c.RevokeAccount: account_commands.revoke_account,
     c.RegisterUnit: CommandService.register_unit,
-    c.UpdateUnitParts: CommandService.update_unit_parts,
     c.ReportIncident: CommandService.report_incident,
     c.VerifyIncident: CommandService.verify_incident,
     c.ChangeIncidentLevel: CommandService.change_incident_level,

@@ -253,7 +253,6 @@ class Route:
 CMD_OP = ("commander", "operator")
 ROUTES: dict[str, Route] = {
     "units": Route("admin", "/units", {"code": "411099001090", "name": "测试村", "kind": "village"}, ()),
-    "units.parts": Route("commander", f"/units/{STREET1}/parts", {"parts": {"committee": 1}}, ("commander",)),
     "incidents": Route("commander", "/incidents", incident_body(), ("commander", "operator", "reporter")),
     "incidents.verify": Route("commander", "/incidents/{geo}/verify", {"note": "核实"}, CMD_OP, "geo"),
     "incidents.level": Route("commander", "/incidents/{geo}/level", {"level": "III", "reason": "扩大"}, ("commander",), "geo"),
@@ -533,14 +532,6 @@ CASES: list[Any] = [
     ("units-parts-unknown", "admin", "/units", UNIT | {"parts": {"bogus": 1}}, 422, V),
     ("units-parent-unknown", "admin", "/units", UNIT | {"code": "411099009001"}, 404, "not_found"),
     ("units-already-exists", "admin", "/units", UNIT | {"code": VILLAGE}, 409, "conflict"),
-    # units/{code}/parts
-    ("parts-missing-parts", "commander", f"/units/{STREET1}/parts", {}, 422, V),
-    ("parts-not-a-dict", "commander", f"/units/{STREET1}/parts", {"parts": [1]}, 422, V),
-    *[(f"parts-count-{n}", "commander", f"/units/{STREET1}/parts", {"parts": {"committee": q}}, 422, V) for n, q in C_BAD],
-    ("parts-unknown-part", "commander", f"/units/{STREET1}/parts", {"parts": {"bogus": 1}}, 422, V),
-    ("parts-village-part-on-a-street", "commander", f"/units/{STREET1}/parts", {"parts": {"militia_team": 1}}, 422, V),
-    ("parts-unknown-unit", "commander", "/units/411099009000/parts", {"parts": {"committee": 1}}, 404, "not_found"),
-    ("parts-malformed-unit-code", "commander", "/units/not-a-code/parts", {"parts": {"committee": 1}}, 404, "not_found"),
     # incidents
     ("incidents-missing-title", "commander", "/incidents", without(incident_body(), "title"), 422, V),
     ("incidents-missing-occurred-at", "commander", "/incidents", without(incident_body(), "occurred_at"), 422, V),

@@ -520,9 +520,21 @@ class History:
 
     def unit_parts(self) -> None:
         code = self.rng.choice(sorted(c for c, k in self.units.items() if k in ("village", "community")))
-        self.s.update_unit_parts(self.ctx(COMMANDER), code, {"persuader_team": 1, "militia_team": self.rng.choice([1, 2])})
+        self.parts_updated(code, {"persuader_team": 1, "militia_team": self.rng.choice([1, 2])})
         street = self.rng.choice(sorted(c for c, k in self.units.items() if k in ("street", "cluster")))
-        self.s.update_unit_parts(self.ctx(COMMANDER), street, {"rescue_team_size": self.rng.randint(22, 30)})
+        self.parts_updated(street, {"rescue_team_size": self.rng.randint(22, 30)})
+
+    def parts_updated(self, code: str, parts: dict[str, int]) -> None:
+        """Unit.PartsUpdated as the retired POST /units/{code}/parts recorded it: the history keeps the event type."""
+        ctx = self.ctx(COMMANDER)
+
+        def decide() -> tuple[UUID, list[Any]]:
+            unit = self.s._unit(code)
+            ctx.principal.check_unit(unit.code, "the unit")
+            unit.update_parts(parts, by=ctx.actor)
+            return unit.id, [unit]
+
+        self.s._execute(ctx, decide)
 
     # -- one incident, from report to close --------------------------------------------
     def new_incident(self) -> None:

@@ -256,7 +256,6 @@ CASES: dict[type[c.Command], Case] = {
     c.RecordNotificationAttempt: Case(lambda w: c.RecordNotificationAttempt(notification_id=w.ids["notification"], attempt=1,
                                                                             outcome="delivered", detail="sms-1"), scoped=False),
     c.RegisterUnit: Case(lambda w: c.RegisterUnit(code="411099001009", name="新村社区", kind="community"), scoped=False),
-    c.UpdateUnitParts: Case(lambda w: c.UpdateUnitParts(code=STREET_A, parts={"office_staff": 5})),
     c.ReportIncident: Case(lambda w: c.ReportIncident(category="natural_disaster", subtype="rainstorm", level="IV", title="道路积水",
                                                       unit_code=VILLAGE_A, occurred_at=T0)),
     c.VerifyIncident: Case(lambda w: c.VerifyIncident(incident_id=w.ids["incident"])),
@@ -425,7 +424,7 @@ def test_roles_outside_the_table_are_refused_before_anything_is_read(shared_worl
 
 # Commands that name a place by its unit code: units are public, so refusing them reveals nothing. A commander
 # revoking another street's team phone is refused as before the command pipeline took accounts (403).
-AT_A_UNIT = {c.ReportIncident, c.RegisterTeam, c.RegisterWarehouse, c.UpdateUnitParts, c.FileDailyReport, c.DraftWarning,
+AT_A_UNIT = {c.ReportIncident, c.RegisterTeam, c.RegisterWarehouse, c.FileDailyReport, c.DraftWarning,
              c.ScheduleDuty, c.SignHandover, c.RegisterRiskPoint, c.RecordInspection, c.ReportHiddenDanger, c.OpenCampaign,
              c.RevokeAccount, c.RegisterPlan, c.RegisterPerson, c.RecordTraining}
 

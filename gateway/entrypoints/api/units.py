@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from gateway.entrypoints.api.common import answer, page
 from gateway.entrypoints.deps import CommandCtx, ContainerDep, PrincipalDep, ReadPosition
 from gateway.errors import NotFound
-from gateway.entrypoints.schemas import Accepted, PartsIn, UnitIn
+from gateway.entrypoints.schemas import Accepted, UnitIn
 from gateway.service_layer import commands as c
 
 router = APIRouter(prefix="/units", tags=["units"])
@@ -34,7 +34,3 @@ def get_unit(code: str, container: ContainerDep, _: PrincipalDep, position: Read
 def register_unit(body: UnitIn, ctx: CommandCtx, container: ContainerDep) -> Any:
     return answer(container.service.handle(ctx, c.RegisterUnit(**body.model_dump())), created=True)
 
-
-@router.post("/{code}/parts", response_model=Accepted)
-def update_parts(code: str, body: PartsIn, ctx: CommandCtx, container: ContainerDep) -> Any:
-    return answer(container.service.handle(ctx, c.UpdateUnitParts(code, body.parts)))
