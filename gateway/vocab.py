@@ -66,6 +66,9 @@ def vocabulary() -> dict[str, Any]:
         "ON_BOARD": {kind: None if statuses is None else sorted(statuses) for kind, statuses in ON_BOARD.items()},
         "REPORTING_KINDS": values(reports.REPORTING_KINDS),
         "UNIT_KINDS": [str(k) for k in units.UnitKind],
+        # a unit's level in the tree by its kind (0 the district, 1 a street, 2 a village) and the code digits each level owns
+        "UNIT_LEVEL_OF_KIND": {str(k): level for k, level in units.LEVEL_OF_KIND.items()},
+        "UNIT_PREFIX_LENGTH": list(units.PREFIX_LENGTH),
         "WARNING_LEVELS": [str(x) for x in warnings.LEVELS_HIGH_FIRST],  # highest first: red (一级) … blue (四级)
         "RESPONSE_MEASURES": list(warnings.RESPONSE_MEASURES),
         "EXPIRED_WARNING_SHOWN_MS": int(EXPIRED_WARNING_SHOWN_FOR.total_seconds() * 1000),

@@ -1,12 +1,12 @@
 // System administration (系统管理) from the pages, not Swagger: accounts, team phone logins (the
-// password shown once), warehouse receipts, counts and minimums, and the relay to the city with
-// resume. Which sections and buttons a role sees comes from the server's own role × route table
+// password shown once), warehouse receipts, counts and minimums, the relay to the city with
+// resume, and the organisation tree (a new street or village, 登记单位). Which sections and buttons a role sees comes from the server's own role × route table
 // (ui/vocab.js `can`); every command carries an Idempotency-Key, so a double click acts once.
 import * as api from "./api.js";
 import { esc, fmtDateTime } from "./format.js";
 import { label, materialList, materialName, materialUnit, onLangChange, setMaterials, t } from "./i18n.js";
 import { startShell } from "./shell.js";
-import { GLOSSARY, ROLES, can, command, known } from "./vocab.js";
+import { GLOSSARY, ROLES, UNIT_KINDS, UNIT_LEVEL_OF_KIND, UNIT_PREFIX_LENGTH, can, command, known } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
 const state = { user: null, units: [], teams: [], warehouses: [], users: [], teamAccounts: [], relay: null };
@@ -80,6 +80,7 @@ async function show() {
   if (section === "teams") await loadTeamAccounts();
   if (section === "stock") renderStock();
   if (section === "relay") await loadRelay();
+  if (section === "units") renderUnits();
 }
 
 function options(select, entries) {
@@ -252,6 +253,81 @@ async function onRegister(e, path, body, done) {
   if (await run(path, body(f), t(done), e.submitter)) e.target.reset();
 }
 
+// ------------------------------------------------------------------ the organisation tree (登记单位)
+
+const levelOf = (u) => UNIT_LEVEL_OF_KIND[u.kind];
+
+function renderUnits() {
+  $("#units-head").innerHTML = `<tr>${["admin.unitCode", "admin.unitName", "admin.unitKind", "admin.unitParent"]
+    .map((k) => `<th scope="col">${esc(t(k))}</th>`).join("")}</tr>`;
+  $("#units-body").innerHTML = state.units.map((u) => `<tr>
+      <td><code>${esc(u.code)}</code></td><td>${esc(levelOf(u) === 2 ? `　${u.name}` : u.name)}</td>
+      <td>${esc(label("unitKind", u.kind))}</td><td>${esc(u.parent_code ? unitName(u.parent_code) : "—")}</td></tr>`).join("");
+}
+
+/** The kinds a unit under `parent` may be (one level below it), and the code digits the parent fixes. */
+function unitChoices() {
+  const parent = state.units.find((u) => u.code === $("#u-parent").value);
+  const level = parent ? levelOf(parent) : -1;
+  options($("#u-kind"), UNIT_KINDS.filter((k) => UNIT_LEVEL_OF_KIND[k] === level + 1).map((k) => [k, label("unitKind", k)]));
+  const prefix = parent ? parent.code.slice(0, UNIT_PREFIX_LENGTH[level]) : "";
+  const code = $("#u-code");
+  if (!code.value.startsWith(prefix) || code.value.length <= prefix.length) code.value = prefix;
+  $("#u-hint").textContent = parent ? t("admin.unitCodeHint", { prefix, n: 12 - prefix.length }) : "";
+}
+
+function openUnit() {
+  const form = $("#unit-form");
+  form.reset();
+  state.unitCommand = new api.Command("/units"); // one key for this registration, kept across its retries
+  options($("#u-parent"), state.units.filter((u) => levelOf(u) < UNIT_PREFIX_LENGTH.length - 1)
+    .map((u) => [u.code, `${levelOf(u) ? "　" : ""}${u.name}（${label("unitKind", u.kind)}）`]));
+  $("#u-code").value = "";
+  unitChoices();
+  unitError(null);
+  $("#unit-dialog").showModal();
+  $("#u-parent").focus();
+}
+
+function unitError(ex) {
+  const box = $("#unit-error");
+  for (const el of $("#unit-form").querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+  box.hidden = !ex;
+  if (!ex) return;
+  const field = ex.problem?.field && $(`#unit-form [name="${ex.problem.field}"]`);
+  const named = field ? `（${field.closest("label").querySelector("span").textContent}）` : "";
+  box.textContent = `${ex.heading}${named}${ex.detail ? ` — ${ex.detail}` : ""}${ex.fieldErrors?.length ? `（${ex.fieldErrors.join("；")}）` : ""}`;
+  if (field) {
+    field.setAttribute("aria-invalid", "true");
+    field.focus();
+  }
+}
+
+async function onUnitSubmit(e) {
+  e.preventDefault();
+  const form = e.target;
+  const invalid = [...form.querySelectorAll("input, select")].find((el) => !el.checkValidity());
+  if (invalid) {
+    unitError({ heading: label("errorCode", "validation_error"), problem: { field: invalid.name }, detail: invalid.validationMessage });
+    return;
+  }
+  const f = Object.fromEntries(new FormData(form));
+  const body = { code: f.code.trim(), name: f.name.trim(), kind: f.kind };
+  $("#unit-submit").disabled = true;
+  try {
+    const answer = await state.unitCommand.send(body);
+    $("#unit-dialog").close();
+    say(t("admin.unitRegistered", { name: body.name }));
+    state.units = ((await api.get(`/units?min_position=${answer.position}`)).items || []).sort((a, b) => a.code.localeCompare(b.code));
+    registerForms();
+    renderUnits();
+  } catch (ex) {
+    unitError(ex);
+  } finally {
+    $("#unit-submit").disabled = false;
+  }
+}
+
 // ------------------------------------------------------------------ start
 
 function init() {
@@ -262,6 +338,10 @@ function init() {
   $("#issue-team").addEventListener("click", onIssue);
   $("#warehouse-select").addEventListener("change", renderStock);
   $("#relay-resume").addEventListener("click", onResume);
+  $("#unit-add").addEventListener("click", openUnit);
+  $("#u-parent").addEventListener("change", unitChoices);
+  $("#unit-form").addEventListener("submit", onUnitSubmit);
+  for (const id of ["#unit-close", "#unit-cancel"]) $(id).addEventListener("click", () => $("#unit-dialog").close());
   $("#team-form").addEventListener("submit", (e) => onRegister(e, "/teams",
     (f) => ({ name: f.name.trim(), kind: f.kind, unit_code: f.unit_code, members: Number(f.members) }), "admin.registered"));
   $("#warehouse-form").addEventListener("submit", (e) => onRegister(e, "/warehouses",
@@ -285,7 +365,8 @@ function init() {
       const [units, teams, warehouses, materials] = await Promise.all(
         ["/units", "/teams?limit=1000", "/warehouses?limit=1000", "/materials"].map((p) => api.get(p).catch(() => ({ items: [] }))));
       state.units = (units.items || []).sort((a, b) => a.code.localeCompare(b.code));
-      state.teams = teams.items || [];
+      // by unit, then name: a steady order (the API lists the newest change first, which moves with every dispatch)
+      state.teams = (teams.items || []).sort((a, b) => a.unit_code.localeCompare(b.unit_code) || a.name.localeCompare(b.name, "zh"));
       state.warehouses = warehouses.items || [];
       setMaterials(materials.items || []);
       registerForms();

@@ -10,7 +10,7 @@ import {
 } from "./i18n.js";
 import {
   can, command, DISMISSABLE, known, DISPATCH_NEXT_STEP, DISPATCH_STEPS as STEP_RULES, INCIDENT_OPEN, LEVELS, READINESS_STANDARD_KINDS,
-  READINESS_STANDARDS, SITUATION_FIELDS, STREET_KINDS, SUBTYPES, WARNING_LEVELS,
+  READINESS_STANDARDS, RESPONSE_MEASURES, SITUATION_FIELDS, STREET_KINDS, SUBTYPES, WARNING_LEVELS,
 } from "./vocab.js";
 import {
   alertKey, boardContext, levelSort, linesHtml, renderAlerts, renderAllocations, renderDangers, renderDispatches, renderIncidents, renderKpis,
@@ -35,6 +35,7 @@ const ROUTE_OF = {
   updateWarning: "POST /warnings/{warning_id}/update",
   liftWarning: "POST /warnings/{warning_id}/lift",
   signWarning: "POST /warnings/{warning_id}/receipts/{unit_code}/acknowledge",
+  respondWarning: "POST /warnings/{warning_id}/receipts/{unit_code}/response",
   reports: "GET /disaster-reports", // the desk pages: disaster reports, roster and handover
   duty: "GET /handovers",
   people: "GET /people", // the contact directory (phones are personal data: the desks and observers only)
@@ -544,9 +545,10 @@ function onAllocationClick(e) {
   });
 }
 
-const WARNING_ROUTE = { issue: "issueWarning", update: "updateWarning", lift: "liftWarning", sign: "signWarning" };
+const WARNING_ROUTE = { issue: "issueWarning", update: "updateWarning", lift: "liftWarning", sign: "signWarning", respond: "respondWarning" };
 
-/** The desk's controls under a warning: the commander issues a draft, updates or lifts one in force; a street desk signs. */
+/** The desk's controls under a warning: the commander issues a draft, updates or lifts one in force; a street desk signs
+ * for its own copy, then reports what it did (响应措施). */
 function warningActions(w, receipts) {
   const actions = [];
   const inForce = w.status === "issued" && parseIso(w.expires) > serverNow();
@@ -555,6 +557,7 @@ function warningActions(w, receipts) {
   if (w.status === "issued" && may("liftWarning")) actions.push(["lift", "action.liftWarning", ""]);
   const mine = receipts.find((r) => r.unit_code === state.user?.unit_code);
   if (mine && !mine.signed_at && may("signWarning")) actions.push(["sign", "action.signWarning", "btn-primary"]);
+  if (mine?.signed_at && may("respondWarning")) actions.push(["respond", "action.respondWarning", ""]);
   const cap = w.status !== "draft"
     ? `<button type="button" class="btn btn-sm btn-ghost" data-warning-action="cap" data-id="${esc(w.id)}">${esc(t("action.capDoc"))}</button>` : "";
   if (!actions.length && !cap) return "";
@@ -1068,6 +1071,7 @@ function onWarningClick(e) {
   const w = findWarning(btn.dataset.id);
   if (!w) return;
   ({ issue: () => openWarningIssue(w), update: () => openWarningUpdate(w), lift: () => openWarningLift(w), sign: () => openWarningSign(w),
+    respond: () => openWarningRespond(w),
     cap: () => openCap(w) })[btn.dataset.warningAction]?.();
 }
 
@@ -1199,6 +1203,28 @@ function openWarningSign(w) {
     html: `${warningRef(w)}<label class="wide"><span>${esc(t("form.note"))}</span><textarea name="note" rows="2" maxlength="2000"></textarea></label>`,
     collect: (form) => ({ path: `/warnings/${encodeURIComponent(w.id)}/receipts/${encodeURIComponent(unit)}/acknowledge`,
       body: { note: String(new FormData(form).get("note") || "").trim() } }),
+  });
+}
+
+// 响应措施: what the desk's own unit did under the warning (the latest report's figures are its figures)
+function openWarningRespond(w) {
+  const unit = state.user.unit_code;
+  const mine = (state.board?.warning_receipt ?? []).find((r) => r.warning_id === w.id && r.unit_code === unit) ?? {};
+  openDialog({
+    name: "warning-respond",
+    title: `${t("action.respondWarning")} · ${w.headline}`,
+    success: t("toast.warningResponded"),
+    html: `${warningRef(w)}
+      ${RESPONSE_MEASURES.map((m) => `<label><span>${esc(label("responseMeasure", m))}</span>
+        <input name="${esc(m)}" type="number" min="0" max="1000000" step="1" inputmode="numeric" value="${esc(mine.measures?.[m] ?? "")}"></label>`).join("")}
+      <label class="wide"><span>${esc(t("form.note"))}</span><textarea name="note" rows="2" maxlength="2000"></textarea></label>`,
+    collect(form) {
+      const f = new FormData(form);
+      const measures = Object.fromEntries(RESPONSE_MEASURES.filter((m) => String(f.get(m) ?? "") !== "").map((m) => [m, Number(f.get(m))]));
+      const note = String(f.get("note") || "").trim();
+      if (!Object.keys(measures).length && !note) throw new Error(t("form.warning.respondSomething"));
+      return { path: `/warnings/${encodeURIComponent(w.id)}/receipts/${encodeURIComponent(unit)}/response`, body: { measures, note } };
+    },
   });
 }
 

@@ -428,8 +428,8 @@ function onMainClick(e) {
     return;
   }
   if (Date.now() < state.cooldownUntil) return; // the second tap of a double tap
-  if (action === "deliver") {
-    openSheet("deliver", id);
+  if (action === "deliver" || action === "return") {
+    openSheet(action, id);
     return;
   }
   if (!STEPS[action]) return;
@@ -476,6 +476,25 @@ function tapDeliver(id, receivedBy) {
   return true;
 }
 
+/** What of a delivered allocation is still with the team (delivered, not yet returned), material by material. */
+function outstanding(a) {
+  return Object.fromEntries(Object.entries(a.lines || {}).map(([code, n]) => [code, n - (a.returned?.[code] || 0)]).filter(([, n]) => n > 0));
+}
+
+/** 退回: what the team did not use goes back to the warehouse (through the outbox, like every tap). */
+function tapReturn(id, lines, note) {
+  const a = state.allocations.get(id);
+  if (!a || a.status !== "delivered" || outbox.pendingFor("allocation", id).length) return false;
+  state.cooldownUntil = Date.now() + COOLDOWN_MS;
+  outbox.enqueue({
+    path: `/allocations/${id}/return`, body: { lines, note }, kind: "allocation", id, action: "return",
+    target: "returned", meta: { title: a.incident_title },
+  });
+  render();
+  setTimeout(render, COOLDOWN_MS + 30);
+  return true;
+}
+
 function tapDuty(onDuty) {
   const id = state.user.team_id;
   outbox.enqueue({
@@ -496,6 +515,7 @@ async function isReached(item) {
     if (item.kind === "allocation") {
       const a = await api.get(`/allocations/${item.id}`);
       mergeAllocation(a);
+      if (item.action === "return") return a.status === "returned";
       return a.status === "delivered" || (a.status === "returned" && !!a.delivered_at);
     }
     if (item.kind === "team") {
@@ -578,6 +598,16 @@ function openSheet(kind, id) {
       <label class="field-label"><span>${esc(t("field.sheet.receivedBy"))}</span>
         <input name="received_by" maxlength="100" value="${esc(state.user?.display_name ?? "")}"></label>`;
     submit.textContent = t("field.deliver");
+  } else if (kind === "return") {
+    const a = state.allocations.get(id);
+    $("#sheet-title").textContent = t("field.sheet.return");
+    body.innerHTML = `
+      <p class="sheet-lead">${esc(a?.destination ?? "")} → ${esc(a?.warehouse_name ?? "")}</p>
+      ${Object.entries(outstanding(a ?? {})).map(([code, n]) => `<label class="field-label"><span>${esc(materialName(code))}（${esc(t("field.sheet.returnOut", { n, unit: materialUnit(code) }))}）</span>
+        <input type="number" name="${esc(code)}" data-line min="0" max="${n}" step="1" value="${n}" required inputmode="numeric"></label>`).join("")}
+      <label class="field-label"><span>${esc(t("field.sheet.note"))}</span>
+        <textarea name="note" rows="2" maxlength="2000"></textarea></label>`;
+    submit.textContent = t("field.return");
   } else if (kind === "duty") {
     const on = state.team?.on_duty !== false;
     $("#sheet-title").textContent = t(on ? "field.sheet.offDuty" : "field.sheet.onDuty");
@@ -615,6 +645,16 @@ function onSheetSubmit(e) {
     ok = tapDispatch(s.id, "complete", note ? { note } : null);
   } else if (s.kind === "deliver") {
     ok = tapDeliver(s.id, $("#sheet-body input[name=received_by]").value.trim());
+  } else if (s.kind === "return") {
+    const inputs = [...document.querySelectorAll("#sheet-body input[data-line]")];
+    const bad = inputs.find((el) => !el.checkValidity());
+    const lines = Object.fromEntries(inputs.map((el) => [el.name, Number(el.value)]).filter(([, n]) => n > 0));
+    if (bad || !Object.keys(lines).length) {
+      err.hidden = false;
+      err.textContent = bad ? `${bad.closest("label").querySelector("span").textContent}：${bad.validationMessage}` : t("field.sheet.returnNothing");
+      return;
+    }
+    ok = tapReturn(s.id, lines, $("#sheet-body textarea[name=note]").value.trim());
   } else if (s.kind === "duty") {
     tapDuty(s.onDuty);
   }
@@ -937,12 +977,13 @@ function renderMaterials() {
       ${linesHtml(a.lines)}
       ${a.status === "shipped" ? `<div class="actions${cooling ? " cooling" : ""}"><button type="button" class="btn-act act-deliver" data-action="deliver" data-id="${esc(a.id)}" ${command("POST /allocations/{allocation_id}/deliver")}${cooling ? ' aria-disabled="true"' : ""}><span class="act-main">${esc(t("field.deliver"))}</span></button></div>` : ""}
       ${a.status === "reserved" ? `<div class="acard-wait">${esc(t("field.awaitShip"))}</div>` : ""}
-      ${a.status === "delivered" && a.syncing ? `<div class="acard-wait">${esc(t("field.deliveredPending"))}</div>` : ""}
+      ${a.status === "delivered" && a.syncing ? `<div class="acard-wait">${esc(t(outbox.pendingFor("allocation", a.id).some((it) => it.action === "return") ? "field.returnPending" : "field.deliveredPending"))}</div>` : ""}
     </article>`);
   const doneRows = done.map((a) => `<li class="hrow" data-testid="allocation-${esc(a.id)}" data-status="${esc(a.status)}" data-sync="synced">
       <div class="hrow-top"><b>${esc(a.warehouse_name)} → ${esc(a.destination || "—")}</b>${statusChip(a.status, "allocationStatus")}</div>
       <div class="hrow-meta">${esc(Object.entries(a.lines || {}).map(([c, q]) => `${materialName(c)} ${q}${materialUnit(c)}`).join("、"))}</div>
       ${a.delivered_at ? `<div class="hrow-meta">${esc(t("field.receivedAt", { time: fmtHM(a.delivered_at), who: a.received_by || "—" }))}</div>` : ""}
+      ${a.status === "delivered" && Object.keys(outstanding(a)).length ? `<div class="actions${cooling ? " cooling" : ""}"><button type="button" class="btn btn-secondary" data-action="return" data-id="${esc(a.id)}" ${command("POST /allocations/{allocation_id}/return")}${cooling ? ' aria-disabled="true"' : ""}>${esc(t("field.return"))}</button></div>` : ""}
     </li>`);
   $("#materials-list").innerHTML =
     (cards.length ? cards.join("") : `<div class="empty-line">${esc(t("field.empty.materials"))}</div>`) +

@@ -1,11 +1,13 @@
 // Records search (记录检索): incidents, dispatches and allocations filtered on the server's indexed
 // columns (text, street or village, category, level, status, dates), a page at a time by the
 // server's keyset cursor. The address keeps the filter, so a search can be shared or bookmarked.
+// A delivered allocation can be given back from its row (退回: what the incident did not use goes
+// back to the warehouse), when the role's table lets the account return materials.
 import * as api from "./api.js";
 import { esc, fmtDateTime } from "./format.js";
-import { label, labels, materialName, onLangChange, setMaterials, t } from "./i18n.js";
+import { label, labels, materialName, materialUnit, onLangChange, setMaterials, t } from "./i18n.js";
 import { startShell } from "./shell.js";
-import { CATEGORIES, HARM_FIELDS, LEVELS, UNIT_KINDS } from "./vocab.js";
+import { CATEGORIES, HARM_FIELDS, LEVELS, UNIT_KINDS, can, command } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
 const PAGE = 50;
@@ -52,7 +54,8 @@ function drillTag(d) {
 }
 const FIELDS = ["q", "unit", "category", "level", "status", "since", "until"];
 
-const state = { units: [], kind: "incidents", cursors: [null], page: 0, last: null };
+const state = { units: [], kind: "incidents", cursors: [null], page: 0, last: null, user: null, returning: null };
+const RETURN = "POST /allocations/{allocation_id}/return";
 
 function unitName(code) {
   return state.units.find((u) => u.code === code)?.name || code || "";
@@ -107,12 +110,12 @@ function query(cursor) {
   return `${KINDS[state.kind].route}?${p}`;
 }
 
-async function search(page = 0) {
+async function search(page = 0, minPosition = 0) {
   const err = $("#results-error");
   err.hidden = true;
   $("#f-submit").disabled = true;
   try {
-    const body = await api.get(query(state.cursors[page]));
+    const body = await api.get(query(state.cursors[page]) + (minPosition ? `&min_position=${minPosition}` : "")); // read our own write
     state.page = page;
     state.cursors[page + 1] = body.next || null;
     state.cursors.length = page + 2;
@@ -126,19 +129,73 @@ async function search(page = 0) {
   }
 }
 
+/** What of a delivered allocation is still out (delivered, not yet returned), material by material. */
+function outstanding(a) {
+  return Object.entries(a.lines || {}).map(([code, n]) => [code, n - (a.returned?.[code] || 0)]).filter(([, n]) => n > 0);
+}
+
+/** The row's control: 退回 on a delivered allocation with something still out. */
+function actionsOf(d) {
+  if (state.kind !== "allocations" || d.status !== "delivered" || !outstanding(d).length) return "";
+  return `<button class="btn btn-sm" type="button" data-return="${esc(d.id)}" ${command(RETURN)}
+    aria-label="${esc(t("records.returnOf", { what: d.incident_title }))}">${esc(t("records.return"))}</button>`;
+}
+
 function renderResults() {
   const kind = KINDS[state.kind];
-  $("#results-head").innerHTML = `<tr>${kind.columns.map(([key]) => `<th scope="col">${esc(t(key))}</th>`).join("")}</tr>`;
+  const acts = state.kind === "allocations" && can(state.user?.role, RETURN);
+  $("#results-head").innerHTML = `<tr>${kind.columns.map(([key]) => `<th scope="col">${esc(t(key))}</th>`).join("")}${
+    acts ? `<th scope="col">${esc(t("records.actions"))}</th>` : ""}</tr>`;
   const body = state.last;
   if (!body) return;
   $("#results-body").innerHTML = body.items.length
-    ? body.items.map((d) => `<tr>${kind.columns.map(([, cell]) => `<td>${cell(d)}</td>`).join("")}</tr>`).join("")
-    : `<tr><td colspan="${kind.columns.length}" class="empty">${esc(t("records.none"))}</td></tr>`;
+    ? body.items.map((d) => `<tr>${kind.columns.map(([, cell]) => `<td>${cell(d)}</td>`).join("")}${acts ? `<td>${actionsOf(d)}</td>` : ""}</tr>`).join("")
+    : `<tr><td colspan="${kind.columns.length + (acts ? 1 : 0)}" class="empty">${esc(t("records.none"))}</td></tr>`;
   const from = state.page * PAGE + (body.items.length ? 1 : 0);
   $("#results-count").textContent = t("records.count", { total: body.total });
   $("#page-info").textContent = t("records.range", { from, to: state.page * PAGE + body.items.length, total: body.total });
   $("#page-first").disabled = state.page === 0;
   $("#page-next").disabled = !state.cursors[state.page + 1];
+}
+
+// -- 退回: give back what a delivered allocation did not use ---------------------------------------------------
+function openReturn(id) {
+  const a = state.last?.items.find((d) => d.id === id);
+  if (!a) return;
+  state.returning = { allocation: a, command: new api.Command(`/allocations/${encodeURIComponent(a.id)}/return`) };
+  $("#return-ref").textContent = `${a.incident_title} · ${a.warehouse_name} → ${a.destination || "—"}`;
+  $("#return-lines").innerHTML = outstanding(a).map(([code, n]) => `<label><span>${esc(materialName(code))}（${esc(t("records.returnOut", { n, unit: materialUnit(code) }))}）</span>
+    <input type="number" name="${esc(code)}" min="0" max="${n}" step="1" value="${n}" required inputmode="numeric"></label>`).join("");
+  $("#return-note").value = "";
+  $("#return-error").hidden = true;
+  $("#return-dialog").showModal();
+  $("#return-lines input")?.focus();
+}
+
+async function onReturn(e) {
+  e.preventDefault();
+  const { allocation: a, command: cmd } = state.returning;
+  const err = $("#return-error");
+  const inputs = [...$("#return-lines").querySelectorAll("input")];
+  const bad = inputs.find((el) => !el.checkValidity());
+  const lines = Object.fromEntries(inputs.map((el) => [el.name, Number(el.value)]).filter(([, n]) => n > 0));
+  if (bad || !Object.keys(lines).length) {
+    err.hidden = false;
+    err.textContent = bad ? `${bad.closest("label").querySelector("span").textContent}：${bad.validationMessage}` : t("records.returnNothing");
+    (bad || inputs[0])?.focus();
+    return;
+  }
+  $("#return-submit").disabled = true;
+  try {
+    const answer = await cmd.send({ lines, note: $("#return-note").value.trim() });
+    $("#return-dialog").close();
+    await search(state.page, answer.position);
+  } catch (ex) {
+    err.hidden = false;
+    err.textContent = `${ex.heading}${ex.detail ? ` — ${ex.detail}` : ""}${ex.fieldErrors?.length ? `（${ex.fieldErrors.join("；")}）` : ""}`;
+  } finally {
+    $("#return-submit").disabled = false;
+  }
 }
 
 function onSubmit(e) {
@@ -173,6 +230,12 @@ function init() {
     }
   });
   $("#page-first").addEventListener("click", () => search(0));
+  $("#results-body").addEventListener("click", (e) => {
+    const id = e.target.closest("[data-return]")?.dataset.return;
+    if (id) openReturn(id);
+  });
+  $("#return-form").addEventListener("submit", onReturn);
+  for (const id of ["#return-close", "#return-cancel"]) $(id).addEventListener("click", () => $("#return-dialog").close());
   window.addEventListener("hashchange", () => {
     readAddress();
     state.cursors = [null];
@@ -184,7 +247,8 @@ function init() {
   });
   startShell({
     route: "GET /incidents",
-    onStart: async () => {
+    onStart: async (user) => {
+      state.user = user;
       const [units, materials] = await Promise.all([api.get("/units").catch(() => ({ items: [] })),
         api.get("/materials").catch(() => ({ items: [] }))]);
       state.units = units.items || [];

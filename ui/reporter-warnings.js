@@ -206,6 +206,7 @@ export class WarningsTab {
   }
 
   settled(item, outcome) {
+    this.onSettled?.(item, outcome); // the incident form follows its own taps (更新灾情)
     if (outcome.ok) {
       if (item.action === "acknowledge") this.toast(t("toast.warningSigned"));
       if (item.kind === "incident") this.toast(t("reporter.incident.sent", { title: item.meta?.title ?? "" }));

@@ -31,6 +31,7 @@ function init() {
   onLangChange(() => {
     render();
     state.warnings?.render();
+    state.incidentForm?.renderOpen();
   });
   session = startSession({ onStart: () => start(), onSignOut: clearReporter });
   setInterval(render, 30_000); // the countdown to 16:00
@@ -62,7 +63,8 @@ async function start() {
     state.incidentForm.start();
   }
   Object.assign(state.incidentForm, { outbox: state.warnings.outbox, unit, reporterName: state.user.display_name });
-  await load();
+  state.warnings.onSettled = (item, outcome) => state.incidentForm.settled(item, outcome);
+  await Promise.all([load(), state.incidentForm.loadOpen()]);
 }
 
 /** 零报告 or 预警: a new warning opens its tab by itself. */

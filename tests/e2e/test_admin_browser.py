@@ -65,6 +65,33 @@ def test_the_admin_creates_and_revokes_an_account(server: Server, page: Any) -> 
     form.locator('input[name="password"]').fill("Another-pass-2026")
     form.locator('button[type="submit"]').click()
     expect(page.locator("#admin-error")).to_be_visible(timeout=10_000)
+
+    # The organisation tree: a new street, from a dialog worked by keyboard; a code taken is refused in words.
+    page.click('.admin-tabs a[data-section="units"]')
+    expect(page.locator("#units-body")).to_contain_text("新兴街道", timeout=10_000)
+    page.click("#unit-add")
+    dialog = page.locator("#unit-dialog")
+    expect(page.locator("#u-parent")).to_be_focused()
+    expect(page.locator("#u-code")).to_have_value("411099")  # the district's digits; a street adds its own
+    expect(page.locator("#u-kind option")).to_have_text(["街道", "产业集聚区"])
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.locator("#u-code")).to_be_focused()
+    page.keyboard.press("End")
+    page.keyboard.type("001000")
+    page.keyboard.press("Tab")
+    page.keyboard.type("长店街道")
+    assert_accessible(page, "administration, registering a unit")
+    page.keyboard.press("Enter")
+    expect(page.locator("#unit-error")).to_contain_text("操作冲突", timeout=10_000)  # 新兴街道's code
+    expect(page.locator("#u-code")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#u-code")).to_be_focused()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("411099009000")
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden(timeout=10_000)
+    expect(page.locator("#admin-status")).to_contain_text("长店街道")
+    expect(page.locator("#units-body")).to_contain_text("411099009000")
     assert errors == []
 
 

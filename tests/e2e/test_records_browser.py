@@ -2,8 +2,9 @@
 
 An operator searches incidents by a word, by keyboard alone; the address keeps the filter, so a
 reload (or a shared link) shows the same search; a street the account cannot see finds nothing;
-dispatches are searched the same way. Every state passes axe-core; desk and phone screenshots
-are kept under docs/screenshots/.
+dispatches are searched the same way; a delivered allocation's unused materials are given back
+(退回) from its row. Every state passes axe-core; desk and phone screenshots are kept under
+docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -81,6 +82,32 @@ def test_an_operator_finds_incidents_by_word_and_shares_the_search(server: Serve
     page.click("#lang-toggle")
     expect(page.locator("#results-head th").first).to_have_text("Ordered")
     page.click("#lang-toggle")
+
+    # Allocations: a delivered one gives back what the incident did not use (退回), from its row's dialog.
+    cmd = server.client("commander")
+    flood = next(i for i in cmd.get("/incidents").json()["items"] if i["subtype"] == "flood")
+    wh = cmd.get("/warehouses").json()["items"][0]["id"]
+    a = cmd.ok("/allocations", {"incident_id": flood["id"], "warehouse_id": wh, "lines": {"QUILT": 4}, "destination": "魏庄村委会"})["id"]
+    cmd.ok(f"/allocations/{a}/ship", {})
+    cmd.ok(f"/allocations/{a}/deliver", {"received_by": "张主任"})
+    page.check('input[name="kind"][value="allocations"]')
+    back = page.locator(f'[data-return="{a}"]')
+    expect(back).to_have_text("退回", timeout=10_000)
+    back.click()
+    dialog = page.locator("#return-dialog")
+    expect(dialog.locator('input[name="QUILT"]')).to_be_focused()
+    expect(dialog.locator('input[name="QUILT"]')).to_have_value("4")
+    assert_accessible(page, "records search, returning an allocation")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("5")  # more than is out: said in words, nothing sent
+    page.keyboard.press("Enter")
+    expect(page.locator("#return-error")).to_contain_text("棉被")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("1")
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden(timeout=10_000)  # closed on the server's answer
+    expect(back).to_be_visible()  # three quilts are still out
+    assert cmd.get(f"/allocations/{a}").json()["returned"] == {"QUILT": 1}  # the list was read again after the write
 
     # On a phone: one column, still without violations.
     page.set_viewport_size({"width": 390, "height": 844})
