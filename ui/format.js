@@ -102,5 +102,10 @@ export function fmtNumber(n) {
   return new Intl.NumberFormat(getLang() === "zh" ? "zh-CN" : "en-US").format(n ?? 0);
 }
 
+/** A list's total as the server gives it: exact, or a floor when it stopped counting ("10,000+"). */
+export function fmtTotal(page) {
+  return `${fmtNumber(page.total)}${page.total_exact === false ? "+" : ""}`;
+}
+
 /** Roman numerals for incident levels (Ⅰ is gravest), as printed on Chinese forms. */
 export const LEVEL_NUM = Object.freeze({ I: "Ⅰ", II: "Ⅱ", III: "Ⅲ", IV: "Ⅳ" });

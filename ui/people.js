@@ -3,7 +3,7 @@
 // vocab.js); training sessions with their attendees. Phones are tel: links (a tap dials on a phone); the server
 // returns only the people of the account's own scope. The address keeps the filter.
 import * as api from "./api.js";
-import { esc } from "./format.js";
+import { esc, fmtTotal } from "./format.js";
 import { label, onLangChange, t } from "./i18n.js";
 import { startShell } from "./shell.js";
 import { can, command, known, POSTS, POSTS_BY_KIND } from "./vocab.js";
@@ -111,8 +111,8 @@ function renderResults() {
         aria-label="${esc(t("people.editOf", { name: d.name }))}">${esc(t("people.edit"))}</button>` : ""}</td>` : ""}</tr>`).join("")
     : `<tr><td colspan="${COLUMNS.length + (edit ? 1 : 0)}" class="empty">${esc(t("records.none"))}</td></tr>`;
   const from = state.page * PAGE + (body.items.length ? 1 : 0);
-  $("#results-count").textContent = t("records.count", { total: body.total });
-  $("#page-info").textContent = t("records.range", { from, to: state.page * PAGE + body.items.length, total: body.total });
+  $("#results-count").textContent = t("records.count", { total: fmtTotal(body) });
+  $("#page-info").textContent = t("records.range", { from, to: state.page * PAGE + body.items.length, total: fmtTotal(body) });
   $("#page-first").disabled = state.page === 0;
   $("#page-next").disabled = !state.cursors[state.page + 1];
 }
@@ -286,7 +286,7 @@ async function printDirectory() {
     renderResults();
     const unit = $("#f-unit").value ? unitName($("#f-unit").value) : t("people.allUnits");
     const post = $("#f-post").value ? label("post", $("#f-post").value) : "";
-    $("#print-note").textContent = [t("people.heading"), unit, post, t("records.count", { total: body.total })].filter(Boolean).join(" · ");
+    $("#print-note").textContent = [t("people.heading"), unit, post, t("records.count", { total: fmtTotal(body) })].filter(Boolean).join(" · ");
     window.print();
   } catch (ex) {
     showError($("#results-error"), ex);

@@ -4,7 +4,7 @@
 // A delivered allocation can be given back from its row (退回: what the incident did not use goes
 // back to the warehouse), when the role's table lets the account return materials.
 import * as api from "./api.js";
-import { esc, fmtDateTime } from "./format.js";
+import { esc, fmtDateTime, fmtTotal } from "./format.js";
 import { label, labels, materialName, materialUnit, onLangChange, setMaterials, t } from "./i18n.js";
 import { startShell } from "./shell.js";
 import { CATEGORIES, HARM_FIELDS, LEVELS, UNIT_KINDS, can, command } from "./vocab.js";
@@ -152,8 +152,8 @@ function renderResults() {
     ? body.items.map((d) => `<tr>${kind.columns.map(([, cell]) => `<td>${cell(d)}</td>`).join("")}${acts ? `<td>${actionsOf(d)}</td>` : ""}</tr>`).join("")
     : `<tr><td colspan="${kind.columns.length + (acts ? 1 : 0)}" class="empty">${esc(t("records.none"))}</td></tr>`;
   const from = state.page * PAGE + (body.items.length ? 1 : 0);
-  $("#results-count").textContent = t("records.count", { total: body.total });
-  $("#page-info").textContent = t("records.range", { from, to: state.page * PAGE + body.items.length, total: body.total });
+  $("#results-count").textContent = t("records.count", { total: fmtTotal(body) });
+  $("#page-info").textContent = t("records.range", { from, to: state.page * PAGE + body.items.length, total: fmtTotal(body) });
   $("#page-first").disabled = state.page === 0;
   $("#page-next").disabled = !state.cursors[state.page + 1];
 }

@@ -41,7 +41,7 @@ def titles(d: District, viewer: str, path: str, **params: Any) -> list[str]:
     r = d.get(viewer, path, params=params)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["total"] >= len(body["items"])
+    assert body["total"] >= len(body["items"]) and body["total_exact"] is True
     return sorted(i.get("title") or i.get("task") or i.get("destination") for i in body["items"])
 
 

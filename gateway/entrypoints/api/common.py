@@ -16,7 +16,7 @@ from gateway.context import TARGETED, TEAM_WORK, Principal, Role, not_found
 from gateway.service_layer.accounts import AccountAnswer
 from gateway.service_layer.service import Accepted
 from projections.columns import utc_key
-from projections.store import DocStore, ListFilter
+from projections.store import COUNT_LIMIT, DocStore, ListFilter
 
 
 def answer(result: Accepted, created: bool = False) -> JSONResponse:
@@ -110,8 +110,11 @@ Offset = Annotated[int, Query(ge=0, le=2**53)]
 
 def page(items: list[dict[str, Any]], total: int, position: int, limit: int, offset: int,
          store: DocStore | None = None, kind: str | None = None) -> dict[str, Any]:
-    """A page of a list; with the store and kind, also the keyset cursor of the next page (`?cursor=`)."""
-    body: dict[str, Any] = {"items": items, "total": total, "limit": limit, "offset": offset, "position": position}
+    """A page of a list; with the store and kind, also the keyset cursor of the next page (`?cursor=`).
+
+    `total` is exact up to COUNT_LIMIT; above it the list answers COUNT_LIMIT with `total_exact` false."""
+    body: dict[str, Any] = {"items": items, "total": min(total, COUNT_LIMIT), "total_exact": total <= COUNT_LIMIT,
+                            "limit": limit, "offset": offset, "position": position}
     if store is not None and kind is not None and len(items) == limit and items:
         last = store.cursor_of(kind, items[-1]["id"])
         body["next"] = f"{last[0]}.{last[1]}" if last else None
