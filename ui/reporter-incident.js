@@ -39,7 +39,7 @@ export class IncidentForm {
     for (const s of INCIDENT_OPEN) p.append("status", s);
     if (minPosition) p.set("min_position", String(minPosition));
     try {
-      this.open = (await api.get(`/incidents?${p}`)).items ?? [];
+      this.openItems = (await api.get(`/incidents?${p}`)).items ?? [];
     } catch {
       return; // offline: the list stays as it was
     }
@@ -47,7 +47,7 @@ export class IncidentForm {
   }
 
   renderOpen() {
-    const items = this.open ?? [];
+    const items = this.openItems ?? [];
     $("#open-incidents-section").hidden = !items.length;
     $("#open-incidents").innerHTML = items.map((i) => {
       const queued = this.outbox.pendingFor("incident-situation", i.id).length > 0;
@@ -62,7 +62,7 @@ export class IncidentForm {
   }
 
   openSituation(id) {
-    const inc = (this.open ?? []).find((i) => i.id === id);
+    const inc = (this.openItems ?? []).find((i) => i.id === id);
     if (!inc) return;
     const form = $("#situation-form");
     form.dataset.id = id;
@@ -78,7 +78,7 @@ export class IncidentForm {
   submitSituation(e) {
     e.preventDefault();
     const form = $("#situation-form");
-    const inc = (this.open ?? []).find((i) => i.id === form.dataset.id);
+    const inc = (this.openItems ?? []).find((i) => i.id === form.dataset.id);
     if (!inc) return;
     const err = $("#situation-error");
     const bad = [...form.querySelectorAll("input")].find((el) => !el.checkValidity());
