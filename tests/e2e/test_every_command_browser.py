@@ -176,6 +176,8 @@ def sign_in(page: Any, server: Server, role: str, where: str) -> None:
     if where == "board":  # the board is drawn from its live snapshot
         sync_api.expect(page.locator("#conn-status")).to_have_attribute("data-state", "online", timeout=15_000)
         sync_api.expect(page.locator(".incident").first).to_be_visible(timeout=15_000)
+    if where == "field":  # the team's dispatch comes with its live board
+        sync_api.expect(page.locator(".dcard").first).to_be_visible(timeout=15_000)
     page.wait_for_load_state("networkidle")
 
 

@@ -10,6 +10,7 @@ in the log). Materials shipped to the team are signed for from the phone. Keeps 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -204,6 +205,21 @@ def test_a_dispatch_arrives_live_and_is_taken_through_to_completion(server: Serv
     expect(acard).to_have_attribute("data-sync", "synced", timeout=10_000)
     delivered = commander.get(f"/allocations/{alloc['id']}").json()
     assert delivered["status"] == "delivered" and delivered["received_by"] == "新兴综合队 队长"
+
+    # Give back the tents not used (退回), from the delivered row: the sheet offers what is still out.
+    back = page.locator(f'[data-testid="allocation-{alloc["id"]}"] button[data-action="return"]')
+    expect(back).not_to_have_attribute("aria-disabled", "true", timeout=10_000)
+    back.click()
+    expect(page.locator("#sheet input[name=TENT-12]")).to_have_value("4")
+    assert_accessible(page, "the field phone returning materials")
+    page.fill("#sheet input[name=LIFE-JACKET]", "0")
+    page.click("#sheet-submit")
+    expect(page.locator("#sheet")).to_be_hidden()
+    expect(page.locator("#outbox")).to_be_hidden(timeout=10_000)  # sent and answered
+    deadline = time.monotonic() + 5
+    while commander.get(f"/allocations/{alloc['id']}").json()["returned"] != {"TENT-12": 4} and time.monotonic() < deadline:
+        time.sleep(0.05)  # the read model follows the log
+    assert commander.get(f"/allocations/{alloc['id']}").json()["returned"] == {"TENT-12": 4}
 
     # English toggle.
     page.click("#lang-toggle")

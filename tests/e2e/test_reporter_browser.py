@@ -55,12 +55,26 @@ def test_a_reporter_files_the_zero_report_and_corrects_it(server: Server, page: 
     assert_accessible(page, "the reporter's phone, filed and corrected")
     page.screenshot(path=str(SCREENSHOTS / "reporter.png"))
 
+    # The village's flood is still open: its figures as they now stand, from the phone (更新灾情, through the outbox).
+    flood = page.locator("#open-incidents li").filter(has_text="魏庄村低洼区域积水")
+    flood.locator("[data-situation]").click()
+    evacuated = page.locator("#situation-fields input[name=evacuated]")
+    expect(page.locator("#situation-fields input").first).to_be_focused()
+    expect(evacuated).to_have_value("46")
+    assert_accessible(page, "the reporter's sheet for the situation")
+    evacuated.fill("52")
+    page.click("#situation-submit")
+    expect(page.locator("#situation-sheet")).to_be_hidden()
+    expect(flood).to_contain_text("52", timeout=10_000)  # read again once the update is answered
+
     page.click("#lang-toggle")
     expect(page.locator("#today-state")).to_have_text("Filed · with news")
     page.click("#lang-toggle")
 
     cmd = server.client("commander")
     try:
+        [inc] = [i for i in cmd.get("/incidents").json()["items"] if i["title"] == "魏庄村低洼区域积水"]
+        assert (inc["situation"]["evacuated"], inc["situation"]["affected"]) == (52, 210)  # only the figure changed was sent
         [row] = [i for i in cmd.get("/reports/daily").json()["items"] if i["unit_code"] == VILLAGE]
         assert (row["status"], row["zero"], row["corrections"], row["filed_by"]["user"]) == ("filed", False, 1, "reporter")
         events = cmd.events()

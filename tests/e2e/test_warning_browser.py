@@ -114,4 +114,15 @@ def test_a_red_warning_issued_at_the_desk_is_signed_offline_on_the_village_phone
     page.click("#respond-submit")
     expect(card).to_contain_text("转移群众 23", timeout=10_000)
     assert acknowledged(server, subject) == 1
+
+    # A street desk (新兴街道's duty officer) signed for its copy of the demo's warning: it reports what the street did.
+    desk.evaluate("() => localStorage.clear()")
+    sign_in(desk, server.base_url + "/ui/board.html", "xinxing")
+    respond = desk.locator("[data-testid^=warning-respond-]")
+    expect(respond).to_have_count(1, timeout=15_000)
+    respond.click()
+    desk.fill("#cmd-form [name=patrols]", "6")
+    assert_accessible(desk, "the street desk's response form")
+    desk.click("#cmd-submit")
+    expect(desk.locator("#cmd-dialog")).to_be_hidden(timeout=10_000)
     assert not errors, errors
