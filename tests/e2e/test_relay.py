@@ -293,7 +293,7 @@ def test_a_4xx_stops_the_relay_with_an_alarm_until_resumed(district: Server, cit
 def test_two_relays_one_sends_and_the_other_takes_over(district: Server, city: Upstream, relay_env: dict[str, str]) -> None:
     first = RelayProcess(district.settings, relay_env, "first").start()
     second = RelayProcess(district.settings, relay_env, "second").start()
-    wait_caught_up(district, city, 60)
+    wait_caught_up(district, city)
     senders = {s["relay"].rsplit(":", 1)[1] for s in city.status()["senders"]}
     assert len(senders) == 1  # only the lease holder sent anything
     active, waiting = (first, second) if str(first.pid) in senders else (second, first)
@@ -306,7 +306,7 @@ def test_two_relays_one_sends_and_the_other_takes_over(district: Server, city: U
     assert waiting.health().status_code == 200 and waiting.health().json()["active"] is False
     active.kill9()
     commands(district, 20)
-    wait_caught_up(district, city, 60)
+    wait_caught_up(district, city)
     assert {s["relay"].rsplit(":", 1)[1] for s in city.status()["senders"]} == {str(first.pid), str(second.pid)}
     assert waiting.gauges()["yingji_relay_active"] == 1
     waiting.kill9()
