@@ -5,14 +5,14 @@
 import * as api from "./api.js";
 import { esc, fmtTotal } from "./format.js";
 import { label, onLangChange, t } from "./i18n.js";
+import { PagedList, problemText } from "./results.js";
 import { startShell } from "./shell.js";
 import { can, command, known, POSTS, POSTS_BY_KIND } from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
 const PAGE = 50;
 const FIELDS = ["q", "unit", "post", "status"];
-const state = { units: [], scope: "", user: null, cursors: [null], page: 0, last: null, trainings: [], editing: null, training: null,
-  candidates: [] };
+const state = { units: [], scope: "", user: null, list: null, trainings: [], editing: null, training: null, candidates: [] };
 
 const unitOf = (code) => state.units.find((u) => u.code === code);
 const unitName = (code) => unitOf(code)?.name || code || "";
@@ -66,27 +66,10 @@ function query(cursor, limit = PAGE) {
 
 function showError(el, ex) {
   el.hidden = !ex;
-  if (ex) el.textContent = `${ex.heading}${ex.detail ? ` — ${ex.detail}` : ""}${ex.fieldErrors?.length ? ` (${ex.fieldErrors.join("; ")})` : ""}`;
+  if (ex) el.textContent = problemText(ex);
 }
 
-async function search(page = 0, minPosition = 0) {
-  showError($("#results-error"), null);
-  $("#f-submit").disabled = true;
-  try {
-    const p = query(state.cursors[page]);
-    if (minPosition) p.set("min_position", String(minPosition)); // read our own write
-    const body = await api.get(`/people?${p}`);
-    state.page = page;
-    state.cursors[page + 1] = body.next || null;
-    state.cursors.length = page + 2;
-    state.last = body;
-    renderResults();
-  } catch (ex) {
-    showError($("#results-error"), ex);
-  } finally {
-    $("#f-submit").disabled = false;
-  }
-}
+const search = (page = 0, minPosition = 0) => state.list.show(page, minPosition);
 
 const COLUMNS = [
   ["people.unit", "unit", (d) => esc(unitName(d.unit_code))],
@@ -100,21 +83,13 @@ const COLUMNS = [
 
 function renderResults() {
   const edit = may("POST /people/{person_id}/contact");
-  $("#results-head").innerHTML = `<tr>${COLUMNS.map(([key, cls]) => `<th scope="col" class="${cls}">${esc(t(key))}</th>`).join("")}${
-    edit ? `<th scope="col" class="actions">${esc(t("people.actions"))}</th>` : ""}</tr>`;
-  const body = state.last;
-  if (!body) return;
-  $("#results-body").innerHTML = body.items.length
-    ? body.items.map((d) => `<tr class="${d.status === "left" ? "left" : ""}">${COLUMNS.map(([, cls, cell]) => `<td class="${cls}">${cell(d)}</td>`).join("")}${
-      edit ? `<td class="actions">${d.status === "active" ? `<button class="btn btn-ghost" type="button" data-edit="${esc(d.id)}"
-        ${command("POST /people/{person_id}/contact")}
-        aria-label="${esc(t("people.editOf", { name: d.name }))}">${esc(t("people.edit"))}</button>` : ""}</td>` : ""}</tr>`).join("")
-    : `<tr><td colspan="${COLUMNS.length + (edit ? 1 : 0)}" class="empty">${esc(t("records.none"))}</td></tr>`;
-  const from = state.page * PAGE + (body.items.length ? 1 : 0);
-  $("#results-count").textContent = t("records.count", { total: fmtTotal(body) });
-  $("#page-info").textContent = t("records.range", { from, to: state.page * PAGE + body.items.length, total: fmtTotal(body) });
-  $("#page-first").disabled = state.page === 0;
-  $("#page-next").disabled = !state.cursors[state.page + 1];
+  state.list.render(`${COLUMNS.map(([key, cls]) => `<th scope="col" class="${cls}">${esc(t(key))}</th>`).join("")}${
+    edit ? `<th scope="col" class="actions">${esc(t("people.actions"))}</th>` : ""}`,
+  (d) => `<tr class="${d.status === "left" ? "left" : ""}">${COLUMNS.map(([, cls, cell]) => `<td class="${cls}">${cell(d)}</td>`).join("")}${
+    edit ? `<td class="actions">${d.status === "active" ? `<button class="btn btn-ghost" type="button" data-edit="${esc(d.id)}"
+      ${command("POST /people/{person_id}/contact")}
+      aria-label="${esc(t("people.editOf", { name: d.name }))}">${esc(t("people.edit"))}</button>` : ""}</td>` : ""}</tr>`,
+  COLUMNS.length + (edit ? 1 : 0));
 }
 
 // -- a person: add or edit ---------------------------------------------------------------------------------
@@ -161,7 +136,7 @@ async function savePerson(e) {
     $("#person-dialog").close();
     if (!doc) $("#f-q").value = name; // find the one just added
     writeAddress();
-    state.cursors = [null];
+    state.list.restart();
     await search(0, last?.position || 0);
   } catch (ex) {
     showError($("#person-error"), ex);
@@ -175,7 +150,7 @@ async function linkAccount() {
   try {
     const r = await new api.Command(`/people/${doc.id}/account`).send({ username: $("#p-account").value.trim() });
     $("#person-dialog").close();
-    await search(state.page, r.position);
+    await search(state.list.page, r.position);
   } catch (ex) {
     showError($("#person-error"), ex);
   }
@@ -186,7 +161,7 @@ async function markLeft() {
   try {
     const r = await new api.Command(`/people/${doc.id}/left`).send({ reason: $("#p-left-reason").value.trim() });
     $("#person-dialog").close();
-    await search(state.page, r.position);
+    await search(state.list.page, r.position);
   } catch (ex) {
     showError($("#person-error"), ex);
   }
@@ -270,7 +245,7 @@ async function saveTraining(e) {
       : await new api.Command("/trainings").send({ unit_code: $("#t-unit").value, day: $("#t-day").value, topic: $("#t-topic").value.trim(),
         hours: Number($("#t-hours").value), attendees, notes: $("#t-notes").value.trim() });
     $("#training-dialog").close();
-    await Promise.all([loadTrainings(r.position), search(state.page, r.position)]);
+    await Promise.all([loadTrainings(r.position), search(state.list.page, r.position)]);
   } catch (ex) {
     showError($("#training-error"), ex);
   } finally {
@@ -282,45 +257,52 @@ async function saveTraining(e) {
 async function printDirectory() {
   try {
     const body = await api.get(`/people?${query(null, 1000)}`);
-    state.last = { ...body, items: body.items.sort((a, b) => a.unit_code.localeCompare(b.unit_code) || a.name.localeCompare(b.name)) };
+    state.list.last = { ...body, items: body.items.sort((a, b) => a.unit_code.localeCompare(b.unit_code) || a.name.localeCompare(b.name)) };
     renderResults();
     const unit = $("#f-unit").value ? unitName($("#f-unit").value) : t("people.allUnits");
     const post = $("#f-post").value ? label("post", $("#f-post").value) : "";
     $("#print-note").textContent = [t("people.heading"), unit, post, t("records.count", { total: fmtTotal(body) })].filter(Boolean).join(" · ");
     window.print();
   } catch (ex) {
-    showError($("#results-error"), ex);
+    state.list.error(ex);
   }
 }
 
 function onSubmit(e) {
   e.preventDefault();
   writeAddress();
-  state.cursors = [null];
+  state.list.restart();
   search(0);
   loadTrainings();
 }
 
 function init() {
+  state.list = new PagedList($("#results-section"), {
+    pageSize: PAGE, tableClass: "people-table", draw: renderResults,
+    fetch: (cursor, minPosition) => {
+      const p = query(cursor);
+      if (minPosition) p.set("min_position", String(minPosition)); // read our own write
+      return api.get(`/people?${p}`);
+    },
+    busy: (on) => { $("#f-submit").disabled = on; },
+  });
   $("#filters").addEventListener("submit", onSubmit);
   $("#f-reset").addEventListener("click", () => {
     for (const f of FIELDS) $(`#f-${f}`).value = f === "status" ? "active" : "";
     onSubmit(new Event("submit"));
   });
-  $("#page-next").addEventListener("click", () => search(state.page + 1));
-  $("#page-first").addEventListener("click", () => search(0));
   $("#f-export").addEventListener("click", () => {
     const p = query(null);
     p.delete("limit");
     p.set("format", "xlsx");
-    api.downloadFile(`/people?${p}`, `${t("people.heading")}.xlsx`).catch((ex) => showError($("#results-error"), ex));
+    api.downloadFile(`/people?${p}`, `${t("people.heading")}.xlsx`).catch((ex) => state.list.error(ex));
   });
   $("#f-print").addEventListener("click", printDirectory);
-  window.addEventListener("afterprint", () => search(state.page));
+  window.addEventListener("afterprint", () => search(state.list.page));
   $("#f-add").addEventListener("click", () => openPerson());
   $("#results-body").addEventListener("click", (e) => {
     const id = e.target.closest("[data-edit]")?.dataset.edit;
-    if (id) openPerson(state.last.items.find((d) => d.id === id));
+    if (id) openPerson(state.list.last.items.find((d) => d.id === id));
   });
   $("#p-unit").addEventListener("change", () => renderPostChoices());
   $("#person-form").addEventListener("submit", savePerson);
@@ -344,7 +326,7 @@ function init() {
   for (const id of ["#training-close", "#training-cancel"]) $(id).addEventListener("click", () => $("#training-dialog").close());
   window.addEventListener("hashchange", () => {
     readAddress();
-    state.cursors = [null];
+    state.list.restart();
     search(0);
   });
   onLangChange(() => {
@@ -366,9 +348,8 @@ function init() {
       await Promise.all([search(0), loadTrainings()]);
     },
     onSignOut: () => {
-      state.last = null;
+      state.list.clear();
       state.trainings = [];
-      $("#results-body").innerHTML = "";
       $("#trainings-body").innerHTML = "";
     },
   });

@@ -4,8 +4,9 @@
 // A delivered allocation can be given back from its row (退回: what the incident did not use goes
 // back to the warehouse), when the role's table lets the account return materials.
 import * as api from "./api.js";
-import { esc, fmtDateTime, fmtTotal } from "./format.js";
+import { esc, fmtDateTime } from "./format.js";
 import { label, labels, materialName, materialUnit, onLangChange, setMaterials, t } from "./i18n.js";
+import { PagedList } from "./results.js";
 import { startShell } from "./shell.js";
 import { CATEGORIES, HARM_FIELDS, LEVELS, UNIT_KINDS, can, command } from "./vocab.js";
 
@@ -54,7 +55,7 @@ function drillTag(d) {
 }
 const FIELDS = ["q", "unit", "category", "level", "status", "since", "until"];
 
-const state = { units: [], kind: "incidents", cursors: [null], page: 0, last: null, user: null, returning: null };
+const state = { units: [], kind: "incidents", user: null, returning: null, list: null };
 const RETURN = "POST /allocations/{allocation_id}/return";
 
 function unitName(code) {
@@ -110,24 +111,7 @@ function query(cursor) {
   return `${KINDS[state.kind].route}?${p}`;
 }
 
-async function search(page = 0, minPosition = 0) {
-  const err = $("#results-error");
-  err.hidden = true;
-  $("#f-submit").disabled = true;
-  try {
-    const body = await api.get(query(state.cursors[page]) + (minPosition ? `&min_position=${minPosition}` : "")); // read our own write
-    state.page = page;
-    state.cursors[page + 1] = body.next || null;
-    state.cursors.length = page + 2;
-    state.last = body;
-    renderResults();
-  } catch (ex) {
-    err.hidden = false;
-    err.textContent = `${ex.heading}${ex.detail ? ` — ${ex.detail}` : ""}${ex.fieldErrors?.length ? ` (${ex.fieldErrors.join("; ")})` : ""}`;
-  } finally {
-    $("#f-submit").disabled = false;
-  }
-}
+const search = (page = 0, minPosition = 0) => state.list.show(page, minPosition);
 
 /** What of a delivered allocation is still out (delivered, not yet returned), material by material. */
 function outstanding(a) {
@@ -144,23 +128,15 @@ function actionsOf(d) {
 function renderResults() {
   const kind = KINDS[state.kind];
   const acts = state.kind === "allocations" && can(state.user?.role, RETURN);
-  $("#results-head").innerHTML = `<tr>${kind.columns.map(([key]) => `<th scope="col">${esc(t(key))}</th>`).join("")}${
-    acts ? `<th scope="col">${esc(t("records.actions"))}</th>` : ""}</tr>`;
-  const body = state.last;
-  if (!body) return;
-  $("#results-body").innerHTML = body.items.length
-    ? body.items.map((d) => `<tr>${kind.columns.map(([, cell]) => `<td>${cell(d)}</td>`).join("")}${acts ? `<td>${actionsOf(d)}</td>` : ""}</tr>`).join("")
-    : `<tr><td colspan="${kind.columns.length + (acts ? 1 : 0)}" class="empty">${esc(t("records.none"))}</td></tr>`;
-  const from = state.page * PAGE + (body.items.length ? 1 : 0);
-  $("#results-count").textContent = t("records.count", { total: fmtTotal(body) });
-  $("#page-info").textContent = t("records.range", { from, to: state.page * PAGE + body.items.length, total: fmtTotal(body) });
-  $("#page-first").disabled = state.page === 0;
-  $("#page-next").disabled = !state.cursors[state.page + 1];
+  state.list.render(`${kind.columns.map(([key]) => `<th scope="col">${esc(t(key))}</th>`).join("")}${
+    acts ? `<th scope="col">${esc(t("records.actions"))}</th>` : ""}`,
+  (d) => `<tr>${kind.columns.map(([, cell]) => `<td>${cell(d)}</td>`).join("")}${acts ? `<td>${actionsOf(d)}</td>` : ""}</tr>`,
+  kind.columns.length + (acts ? 1 : 0));
 }
 
 // -- 退回: give back what a delivered allocation did not use ---------------------------------------------------
 function openReturn(id) {
-  const a = state.last?.items.find((d) => d.id === id);
+  const a = state.list.last?.items.find((d) => d.id === id);
   if (!a) return;
   state.returning = { allocation: a, command: new api.Command(`/allocations/${encodeURIComponent(a.id)}/return`) };
   $("#return-ref").textContent = `${a.incident_title} · ${a.warehouse_name} → ${a.destination || "—"}`;
@@ -189,7 +165,7 @@ async function onReturn(e) {
   try {
     const answer = await cmd.send({ lines, note: $("#return-note").value.trim() });
     $("#return-dialog").close();
-    await search(state.page, answer.position);
+    await search(state.list.page, answer.position);
   } catch (ex) {
     err.hidden = false;
     err.textContent = `${ex.heading}${ex.detail ? ` — ${ex.detail}` : ""}${ex.fieldErrors?.length ? `（${ex.fieldErrors.join("；")}）` : ""}`;
@@ -201,11 +177,17 @@ async function onReturn(e) {
 function onSubmit(e) {
   e.preventDefault();
   writeAddress();
-  state.cursors = [null];
+  state.list.restart();
   search(0);
 }
 
 function init() {
+  state.list = new PagedList($("#results-section"), {
+    pageSize: PAGE,
+    fetch: (cursor, minPosition) => api.get(query(cursor) + (minPosition ? `&min_position=${minPosition}` : "")), // read our own write
+    draw: renderResults,
+    busy: (on) => { $("#f-submit").disabled = on; },
+  });
   $("#filters").addEventListener("submit", onSubmit);
   $("#filters").addEventListener("change", (e) => {
     if (e.target.name !== "kind") return;
@@ -217,7 +199,6 @@ function init() {
     for (const f of FIELDS) $(`#f-${f}`).value = "";
     onSubmit(new Event("submit"));
   });
-  $("#page-next").addEventListener("click", () => search(state.page + 1));
   $("#f-export").addEventListener("click", async () => {
     const params = new URLSearchParams(query(null).split("?")[1]); // the filters on screen, every page of them
     params.delete("limit");
@@ -225,11 +206,9 @@ function init() {
     try {
       await api.downloadFile(`${KINDS[state.kind].route}?${params}`, `${t("records.kind.incidents")}.xlsx`);
     } catch (ex) {
-      $("#results-error").hidden = false;
-      $("#results-error").textContent = `${ex.heading}${ex.detail ? ` — ${ex.detail}` : ""}`;
+      state.list.error(ex);
     }
   });
-  $("#page-first").addEventListener("click", () => search(0));
   $("#results-body").addEventListener("click", (e) => {
     const id = e.target.closest("[data-return]")?.dataset.return;
     if (id) openReturn(id);
@@ -238,7 +217,7 @@ function init() {
   for (const id of ["#return-close", "#return-cancel"]) $(id).addEventListener("click", () => $("#return-dialog").close());
   window.addEventListener("hashchange", () => {
     readAddress();
-    state.cursors = [null];
+    state.list.restart();
     search(0);
   });
   onLangChange(() => {
@@ -256,10 +235,7 @@ function init() {
       readAddress();
       await search(0);
     },
-    onSignOut: () => {
-      state.last = null;
-      $("#results-body").innerHTML = "";
-    },
+    onSignOut: () => state.list.clear(),
   });
 }
 
