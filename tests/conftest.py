@@ -135,7 +135,7 @@ class Server:
             [sys.executable, "-m", "gateway.entrypoints.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # a loaded CI machine may take more than half of this to start one
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
