@@ -18,10 +18,10 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/yingji serve --demo --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
-## make test: lint for real errors, then unit, integration (SQLite, PostgreSQL, Redis) and end-to-end tests
+## make test: lint for real errors, then unit, integration (SQLite, PostgreSQL, Redis) and end-to-end tests (two pytest-xdist workers; PYTEST_WORKERS=0 for one process)
 test: $(STAMP)
 	$(BIN)/ruff check domain projections gateway bench
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
 
 ## make bench: the three benchmarks at the issues' sizes (~20 min, JSON in bench/results/); bench-quick: smoke sizes
 bench: $(STAMP)

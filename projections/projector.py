@@ -22,6 +22,7 @@ from projections.reducer import Doc
 from projections.store import PROJECTOR, DocStore, StalePosition
 
 log = logging.getLogger("yingji.projector")
+STORE_CHECK_SECONDS = 1.0  # how often an idle projector compares its position with the store's (see _follow_store)
 
 
 class LogReader(Protocol):
@@ -73,6 +74,7 @@ class Projector:
         self.batch_size = batch_size
         self.name = name
         self._wake = threading.Event()
+        self._checked_at = time.monotonic()
         self._progress = threading.Condition()
         self.position = store.position(name)
         self.errors = 0
@@ -174,8 +176,24 @@ class Projector:
                 log.exception("projection failed; retrying")
                 stop.wait(1.0)
                 continue
-            self._wake.wait(poll_seconds)
+            woken = self._wake.wait(poll_seconds)
             self._wake.clear()
+            if not woken and time.monotonic() - self._checked_at >= STORE_CHECK_SECONDS:
+                self._follow_store()
+
+    def _follow_store(self) -> None:
+        """Idle: if the store's position is not ours, a rebuild was switched in (at the head it read, maybe
+        behind what this projector had written into the tables it replaced) or another projector moved on;
+        follow the store. Without new events no commit would tell us (StalePosition), and the read models
+        would stay at the rebuild's position for good."""
+        self._checked_at = time.monotonic()
+        stored = self.store.position(self.name)
+        if stored != self.position:
+            log.warning("the read models' position is %d, not %d (a rebuild was switched in?): following it", stored, self.position)
+            with self._progress:
+                self._cache.clear()
+                self.position = stored
+                self._progress.notify_all()
 
     def wait_for(self, position: int, timeout: float) -> bool:
         deadline = time.monotonic() + timeout

@@ -4,7 +4,7 @@
 // ask for a page and how to draw a row; the count ("共 N 条", "10,000+" when the server stopped counting) and
 // the pager are drawn here.
 import { esc, fmtTotal } from "./format.js";
-import { applyStatic, t } from "./i18n.js";
+import { t } from "./i18n.js";
 
 /** "heading — detail (field errors)" of a refused or failed request (api.js problem). */
 export function problemText(ex) {
@@ -22,22 +22,21 @@ export class PagedList {
     section.setAttribute("aria-labelledby", "results-title");
     section.innerHTML = `
       <div class="results-head">
-        <h2 id="results-title" data-i18n="${esc(title)}"></h2>
+        <h2 id="results-title" data-i18n="${esc(title)}">${esc(t(title))}</h2>
         <p id="results-count" class="results-count" role="status" aria-live="polite"></p>
       </div>
       <div id="results-error" class="form-error" role="alert" hidden></div>
-      <div class="table-wrap" tabindex="0" role="region" data-i18n-aria="${esc(title)}">
+      <div class="table-wrap" tabindex="0" role="region" data-i18n-aria="${esc(title)}" aria-label="${esc(t(title))}">
         <table id="results" class="results-table ${esc(tableClass)}">
           <thead id="results-head"></thead>
           <tbody id="results-body"></tbody>
         </table>
       </div>
-      <nav class="pager" data-i18n-aria="records.pager">
-        <button id="page-first" class="btn" type="button" data-i18n="records.first" disabled></button>
+      <nav class="pager" data-i18n-aria="records.pager" aria-label="${esc(t("records.pager"))}">
+        <button id="page-first" class="btn" type="button" data-i18n="records.first" disabled>${esc(t("records.first"))}</button>
         <span id="page-info" class="page-info"></span>
-        <button id="page-next" class="btn" type="button" data-i18n="records.next" disabled></button>
+        <button id="page-next" class="btn" type="button" data-i18n="records.next" disabled>${esc(t("records.next"))}</button>
       </nav>`;
-    applyStatic(section);
     this.el = (sel) => section.querySelector(sel);
     Object.assign(this, { pageSize, fetch, draw, busy, cursors: [null], page: 0, last: null });
     this.el("#page-next").addEventListener("click", () => this.show(this.page + 1));

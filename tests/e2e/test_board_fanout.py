@@ -131,7 +131,9 @@ def test_clients_connecting_at_once_share_one_snapshot(server: Server) -> None:
 
     frames = asyncio.run(run())
     builds = metric(server, "yingji_board_snapshot_builds_total") - before
-    assert 1 <= builds <= 3, builds  # one build serves them all (a slow machine may need another)
+    # one build serves them all (a slow machine may need another); none when the one built while waiting for the
+    # log to be still is still current (a snapshot is reused while nothing changed)
+    assert builds <= 3, builds
     reference = httpx.get(server.base_url + "/api/v1/board", headers={"Authorization": f"Bearer {tok}"}).json()
     for f in frames:
         assert f["type"] == "snapshot" and f["position"] == reference["position"]
