@@ -546,7 +546,7 @@ def source_fingerprint() -> str:
 
     h = hashlib.sha256()
     root = Path(__file__).resolve().parent.parent
-    for path in [Path(__file__).resolve(), root / "gateway" / "eventstore.py", *sorted((root / "domain").glob("*.py"))]:
+    for path in [Path(__file__).resolve(), root / "gateway" / "adapters" / "eventstore.py", *sorted((root / "domain").glob("*.py"))]:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:12]
