@@ -94,6 +94,12 @@ export class ApiError extends Error {
   }
 }
 
+/** A refused or failed request, in words: the code's name, the server's detail, each field's complaint. */
+export function problemText(e) {
+  const fields = e.fieldErrors?.length ? ` (${e.fieldErrors.join("; ")})` : "";
+  return `${e.heading}${e.detail ? ` — ${e.detail}` : ""}${fields}`;
+}
+
 async function problemOf(res) {
   try {
     return await res.json();

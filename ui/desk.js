@@ -1,6 +1,7 @@
 // What the duty desk's pages share (reports.html, report-form.html, duty.html) beyond the page shell
 // (ui/shell.js: sign-in for a command-centre account, the header, language and sign-out): the glossary's
 // words on static markup, toasts and problem messages. Who may do what is the server's table (vocab.js `can`).
+import { problemText } from "./api.js";
 import { esc } from "./format.js";
 import { label, onLangChange } from "./i18n.js";
 import { startShell } from "./shell.js";
@@ -51,11 +52,7 @@ export function toast(message, bad = false) {
   toastTimer = setTimeout(() => (el.hidden = true), 4000);
 }
 
-/** A refused command, in words: the code's name, the server's detail, each field's complaint. */
-export function problemText(e) {
-  const fields = e.fieldErrors?.length ? ` (${e.fieldErrors.join("; ")})` : "";
-  return `${e.heading}${e.detail ? ` — ${e.detail}` : ""}${fields}`;
-}
+export { problemText }; // api.js: the one wording of a problem
 
 export function showProblem(box, e) {
   box.hidden = false;

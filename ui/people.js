@@ -5,7 +5,7 @@
 import * as api from "./api.js";
 import { esc, fmtTotal } from "./format.js";
 import { label, onLangChange, t } from "./i18n.js";
-import { PagedList, problemText } from "./results.js";
+import { PagedList } from "./results.js";
 import { startShell } from "./shell.js";
 import { can, command, known, POSTS, POSTS_BY_KIND } from "./vocab.js";
 
@@ -66,7 +66,7 @@ function query(cursor, limit = PAGE) {
 
 function showError(el, ex) {
   el.hidden = !ex;
-  if (ex) el.textContent = problemText(ex);
+  if (ex) el.textContent = api.problemText(ex);
 }
 
 const search = (page = 0, minPosition = 0) => state.list.show(page, minPosition);

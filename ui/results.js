@@ -3,13 +3,9 @@
 // next (`next`), so 第一页 / 下一页 keep the cursors seen instead of counting offsets. Each page says how to
 // ask for a page and how to draw a row; the count ("共 N 条", "10,000+" when the server stopped counting) and
 // the pager are drawn here.
+import { problemText } from "./api.js";
 import { esc, fmtTotal } from "./format.js";
 import { t } from "./i18n.js";
-
-/** "heading — detail (field errors)" of a refused or failed request (api.js problem). */
-export function problemText(ex) {
-  return `${ex.heading}${ex.detail ? ` — ${ex.detail}` : ""}${ex.fieldErrors?.length ? ` (${ex.fieldErrors.join("; ")})` : ""}`;
-}
 
 export class PagedList {
   /**
