@@ -2,7 +2,8 @@
 
 `DutyDay`: who is on duty at a unit (the district, a street) on a duty day: the leader on duty
 (带班领导) and the duty officers (值班员), each a name and a phone. One aggregate per unit and day
-(its id derives from both), edited from today up to ROSTER_AHEAD_DAYS ahead.
+(its id derives from both), edited from the duty day now on shift (until 08:30 local that is still
+yesterday's) up to ROSTER_AHEAD_DAYS ahead.
 
 `Handover`: one per unit and duty day. The outgoing officer signs it with what is still open
 (generated from the read models by the gateway, not typed) and free notes; the incoming officer
@@ -69,6 +70,8 @@ class DutyDay(Aggregate):
 
     @staticmethod
     def check_day(day: date, today: date) -> None:
+        """`today` is the duty day on shift now (policy.duty_day), not the calendar date: at 02:00 the
+        night shift of yesterday's roster is still on duty, and its desk may still correct it."""
         if day < today:
             raise InvalidValue("a past duty day cannot be changed", field="day")
         if day > today + timedelta(days=ROSTER_AHEAD_DAYS):

@@ -795,7 +795,7 @@ class CommandService(PlanCommands):
                       officers: list[dict[str, str]]) -> Accepted:
         def decide() -> Decision:
             unit = self._duty_unit(ctx, unit_code)
-            today = local_day(self.clock())
+            today = duty_day(self.clock())
             try:
                 roster = self._load(DutyDay, duty_day_id(unit_code, day.isoformat()), "duty day")
             except NotFound:

@@ -194,8 +194,9 @@ def seed_duty_desk(c: Container, villages: list[str]) -> None:
                                                             {}, "道路边坡滑塌约30立方米，已设置警戒，无人员伤亡。")).id
             handle(commander, cmd.SignOffDisasterReport(late))
             handle(operator, cmd.SubmitDisasterReport(late))
-    # This week's roster: the district and every street, from today (the roster is not kept for past days).
-    today = local_day(now)
+    # This week's roster: the district and every street, from the duty day on shift now (before 08:30 that is
+    # yesterday's; the roster is not kept for past days).
+    today = duty_day(now)
     desks = [district] + [f"{prefix}{street_no}000" for street_no, *_ in STREETS]
     for n, unit in enumerate(desks):
         for day in range(7):

@@ -74,21 +74,22 @@ def test_a_plan_from_upload_to_a_drill_and_its_finding(world: World) -> None:  #
 def test_exercises_are_drills_and_no_statistic(world: World) -> None:  # noqa: F811
     w = world
     pid = plan(w)
-    three_hours_ago = (datetime.now(timezone.utc) - timedelta(hours=3)).isoformat()
-    base = {"category": "natural_disaster", "subtype": "flood", "level": "III", "unit_code": A1, "occurred_at": three_hours_ago}
+    occurred = datetime.now(timezone.utc) - timedelta(hours=3)
+    base = {"category": "natural_disaster", "subtype": "flood", "level": "III", "unit_code": A1, "occurred_at": occurred.isoformat()}
     real = w.ok("op_a", "/incidents", base | {"title": "村东低洼处积水"})["id"]
     drill = w.ok("op_a", "/incidents", base | {"title": "防汛演练：低洼处群众转移", "exercise": True, "plan_id": pid})["id"]
     loose = w.ok("op_a", "/incidents", base | {"title": "消防疏散演练", "subtype": "other_natural", "exercise": True})["id"]
     refused(w, "op_a", "/incidents", base | {"title": "x", "plan_id": pid}, 422, "validation_error")  # a plan only for an exercise
     refused(w, "cmd_b", "/incidents", base | {"title": "x", "unit_code": B1, "exercise": True, "plan_id": pid}, 404, "not_found")
     assert w.get("op_a", f"/incidents/{drill}").json()["exercise"] is True and w.get("op_a", f"/incidents/{real}").json()["exercise"] is False
-    # Counted as drills: of the plan when linked, of the village either way.
-    today = local_day(datetime.now(timezone.utc)).isoformat()
-    assert w.get("op_a", f"/plans/{pid}").json()["last_drill_on"] == today
+    # Counted as drills: of the plan when linked, of the village either way, on the local day the exercise took place
+    # (the day before, when the test runs in the first three hours after local midnight).
+    drill_day = local_day(occurred).isoformat()
+    assert w.get("op_a", f"/plans/{pid}").json()["last_drill_on"] == drill_day
     drills = {d["id"]: d for d in w.get("op_a", "/drills").json()["items"]}
     assert drills[drill]["source"] == "exercise" and drills[drill]["plan_id"] == pid and drills[loose]["plan_id"] is None
     assert real not in drills
-    assert w.get("op_a", "/plans/readiness").json()["units"][A1]["last_drill_on"] == today
+    assert w.get("op_a", "/plans/readiness").json()["units"][A1]["last_drill_on"] == drill_day
     # Not in the statistics, the 2-hour alerts or the staged reports' deadlines.
     start = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
     end = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()

@@ -550,3 +550,14 @@ def test_a_drill_names_people_of_the_register_only() -> None:
     assert refused(w, ADMIN, c.RecordDrill(**drill, people=[str(uuid4())])) == "not_found"
     assert refused(w, ADMIN, c.RecordDrill(**drill, people=["not-an-id"])) == "validation_error"
     assert w.handle(ADMIN, c.RecordDrill(**drill, people=[str(w.ids["person_a"]), str(w.ids["person_a2"])])).position > 0
+
+
+def test_the_roster_of_the_shift_still_on_duty_after_midnight_may_be_corrected() -> None:
+    """At 02:00 local the night shift of yesterday's roster is on duty (the duty day runs 08:30 to 08:30): its desk
+    may still correct that roster; the day before it is past. (CI once ran across local midnight and found this.)"""
+    w = GIVEN.copy()
+    w.now = datetime(2026, 7, 20, 18, 0, tzinfo=timezone.utc)  # 02:00 on 21 July in Shanghai
+    roster = {"leader": {"name": "张局长", "phone": "13903740001"}, "officers": [{"name": "李静", "phone": "13903740002"}]}
+    on_shift = local_day(w.now) - timedelta(days=1)
+    w.handle(ADMIN, c.ScheduleDuty(unit_code=STREET_A, day=on_shift, **roster))
+    assert refused(w, ADMIN, c.ScheduleDuty(unit_code=STREET_A, day=on_shift - timedelta(days=1), **roster)) == "validation_error"

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query
 
 from domain.common import InvalidValue
 from domain.duty import DUTY_KINDS, duty_day_id
-from domain.policy import ROSTER_AHEAD_DAYS, duty_day, local_day, shift_starts_at
+from domain.policy import ROSTER_AHEAD_DAYS, duty_day, shift_starts_at
 from domain.units import scope_prefix, within
 from gateway.citylink.eventschemas import TYPE_PREFIX, event_type
 from gateway.context import Principal, not_found
@@ -59,7 +59,7 @@ def roster(container: ContainerDep, principal: PrincipalDep, position: ReadPosit
     found = container.store.get_many(("duty_day", str(duty_day_id(code, d))) for d in wanted)
     items = [found.get(("duty_day", str(duty_day_id(code, d)))) or {"id": None, "unit_code": code, "day": d, "leader": None, "officers": []}
              for d in wanted]
-    return page(items, len(items), position, len(items), 0) | {"unit_code": code, "today": local_day(container.service.clock()).isoformat(),
+    return page(items, len(items), position, len(items), 0) | {"unit_code": code, "today": duty_day(container.service.clock()).isoformat(),
                                                                "ahead_days": ROSTER_AHEAD_DAYS}
 
 
