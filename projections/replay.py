@@ -1,9 +1,11 @@
 """Replay: the board as it was at any position, folded with the live reducers, never touching live read models.
 
-`BoardState` keeps only what is on the board (plus the unit id index the
-reducers consult); documents that leave the board are dropped, so the state
-stays the size of a board however long the log. No reducer reads a document
-that has left the board, so the board folded here equals the live one.
+`BoardState` keeps only what is on the board, plus the auxiliary documents
+reducers of board documents read, each for as long as a later event may still
+read it; documents that leave the board are dropped, so the state stays the
+size of a board however long the log, and the board folded here equals the
+live one (tests/golden/test_replay_fold.py holds them equal at every position
+of the golden log).
 """
 
 from __future__ import annotations
@@ -11,16 +13,36 @@ from __future__ import annotations
 import json
 import zlib
 from datetime import datetime
+from collections.abc import Callable
 from typing import Any
 
 from projections.board import BOARD_KINDS, assemble, on_board
 from projections.catalog import KINDS
 from projections.fold import MemoryDocs, apply_event
+from projections.reducer import Doc, Get
 
-# Kept beside the board's documents because reducers of board documents read them: the unit id index, and the
-# people and training registers the readiness read model follows.
-AUXILIARY = ("unit_by_id", "person", "training")
+
+def _always(doc: Doc, get: Get) -> bool:
+    return True
+
+
+# Kept beside the board's documents because reducers of board documents read them, each while `keep(doc, get)`
+# (the state after the event) holds. A rule, once false, stays false for that document: dropping it whenever the
+# rule is checked (when the document changes, and at every checkpoint) never loses what a later event reads.
+AUXILIARY: dict[str, Callable[[Doc, Get], bool]] = {
+    "unit_by_id": _always,  # the unit id index
+    "person": _always,  # the people and training registers the readiness read model follows
+    "training": _always,
+    # a report event names only the report: its schedule finds the incident through it, while the schedule is owed
+    "disaster_report": lambda doc, get: get("report_schedule", doc["incident_id"]) is not None,
+    # its items read its kind when raised; it matters while any is still to 销号
+    "campaign": lambda doc, get: doc["signed_off"] < doc["findings"],
+    # a correction of a unit's latest report changes its daily status; a superseded day's cannot
+    "daily_report": lambda doc, get: (get("daily_status", doc["unit_code"]) or {}).get("day") == doc["day"],
+}
 FOLDED_KINDS = sorted({*BOARD_KINDS, *AUXILIARY, *KINDS})  # what a checkpoint holds, and which reducers made it
+# A checkpoint written under other keeping rules may lack a document a later event reads: such a fold starts over.
+FOLD_VERSION = 2  # 2: disaster reports, campaigns and latest daily reports kept (replay had missed their effects)
 
 
 class BoardState(MemoryDocs):
@@ -36,6 +58,9 @@ class BoardState(MemoryDocs):
                 self.docs[(kind, doc_id)] = doc
             else:
                 self.docs.pop((kind, doc_id), None)
+        for kind, doc_id, doc in changes:  # judged on the state after the whole event
+            if doc is not None and kind in AUXILIARY and not AUXILIARY[kind](doc, self.get):
+                self.docs.pop((kind, doc_id), None)
         if position is not None:
             self.position = position
         self.at = event.timestamp.isoformat()
@@ -49,14 +74,20 @@ class BoardState(MemoryDocs):
     # A checkpoint is the state, compressed, with the kinds it was folded for: a version that folds other kinds
     # (a new read model on the board, e.g. readiness) must not resume from it, or the new kind would be missing
     # for everything before the checkpoint.
+    def sweep(self) -> None:
+        """Drop the auxiliary documents no later event will read (their rule turned false after they last changed)."""
+        for key in [key for key, doc in self.docs.items() if key[0] in AUXILIARY and not AUXILIARY[key[0]](doc, self.get)]:
+            del self.docs[key]
+
     def dump(self) -> bytes:
-        body = {"kinds": FOLDED_KINDS, "docs": [[k, i, d] for (k, i), d in self.docs.items()]}
+        self.sweep()
+        body = {"kinds": FOLDED_KINDS, "fold": FOLD_VERSION, "docs": [[k, i, d] for (k, i), d in self.docs.items()]}
         return zlib.compress(json.dumps(body, ensure_ascii=False).encode(), 6)
 
     @classmethod
     def load(cls, blob: bytes, position: int, at: str | None) -> BoardState | None:
         """The state, or None when the checkpoint was folded for other kinds (by an older version)."""
         body = json.loads(zlib.decompress(blob))
-        if not isinstance(body, dict) or body.get("kinds") != FOLDED_KINDS:
+        if not isinstance(body, dict) or body.get("kinds") != FOLDED_KINDS or body.get("fold") != FOLD_VERSION:
             return None
         return cls({(k, i): d for k, i, d in body["docs"]}, position, at)
