@@ -10,6 +10,12 @@ items returned; some cancelled), controlled, closed. Around them: directives
 from the city, stocktakes, restocking, minimum levels, teams going off and on
 duty, unit parts updated.
 
+The plan's reporting duties are kept as a district keeps them, so that the board at any moment holds
+what a real one would (open incidents and what they still owe), not every incident ever reported:
+the city acknowledges each incident's report upward (the 2-hour rule), and a natural disaster has
+its 初报 drafted, signed off, submitted and acknowledged, and its 核报 once it is controlled; every
+village and community files its daily report (日报, mostly 零报告) each day, now and then corrected.
+
 Aggregates are built with their own domain methods (the invariants hold:
 a team serves one dispatch at a time and is released on completion, stock
 never goes below what is reserved), not through HTTP nor the command service;
@@ -46,14 +52,17 @@ from eventsourcing.domain import Aggregate
 from domain.allocations import Allocation
 from domain.common import Actor
 from domain.directives import Directive
+from domain.disaster_reports import STAGED_CATEGORIES, DisasterReport, Stage
 from domain.dispatches import Dispatch, Escalation
 from domain.incidents import SUBTYPES, Incident
+from domain.policy import initial_report_due_at, local_day, verified_report_due_at
+from domain.reports import DailyReport
 from domain.teams import Team
 from domain.units import Unit
 from domain.warehouses import Warehouse
 from gateway.settings import DEFAULT_ACK_MINUTES, DEFAULT_ARRIVE_MINUTES, Settings
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: reports upward, staged disaster reports and daily reports, as the plan requires
 DISTRICT = "411099000000"
 PREFIX = DISTRICT[:6]
 START = datetime(2025, 6, 1, tzinfo=timezone.utc)
@@ -253,12 +262,19 @@ def incident_flow(world: World, n: int) -> Iterator[Any]:
     world.count("incidents")
     try:
         yield [incident]
+        for _ in range(rng.randint(0, 2)):  # the relay's batch reaches the city; its acknowledgement is recorded
+            yield None
+        incident.record_reported_upward(clock.now, f"batch-{n}", by=CITY)
+        yield [incident]
         if rng.random() < 0.06:
             incident.dismiss("核实为误报", by=OPERATOR)
             yield [incident]
             return
         incident.verify(by=OPERATOR, note="现场核实属实")
         yield [incident]
+        staged = category in STAGED_CATEGORIES
+        if staged:
+            yield from staged_report(world, incident, Stage.INITIAL, initial_report_due_at(incident.occurred_at))
         if rng.random() < 0.1:
             new_level = rng.choice([lv for lv in LEVEL_WEIGHTS if lv != incident.level])
             incident.change_level(new_level, "灾情发展", by=COMMANDER)
@@ -283,10 +299,50 @@ def incident_flow(world: World, n: int) -> Iterator[Any]:
         if rng.random() < 0.7:
             incident.control(by=COMMANDER, note="险情已得到控制")
             yield [incident]
+            if staged:
+                yield from staged_report(world, incident, Stage.VERIFIED, verified_report_due_at(clock.now))
         incident.close("处置完毕，现场恢复正常，无次生灾害。", by=COMMANDER)
         yield [incident]
     finally:
         world.incidents_open -= 1
+
+
+def staged_report(world: World, incident: Incident, stage: Stage, due_at: datetime) -> Iterator[Step]:
+    """A staged disaster report as the desk files it: drafted, signed off by the commander, submitted, and the
+    city's acknowledgement of the relay's batch recorded."""
+    rng, clock = world.rng, world.clock
+    affected = rng.randint(0, 400)
+    report = DisasterReport.draft(incident_id=incident.id, unit_code=incident.unit_code, category=incident.category,
+                                  incident_status=incident.status, stage=stage.value, day=local_day(clock.now),
+                                  figures={"affected_population": affected, "relocated": affected // 4,
+                                           "economic_loss_10k": round(rng.uniform(0, 80), 2)},
+                                  notes="现场核查，数据据实填报。", controlled=stage == Stage.VERIFIED, by=OPERATOR)
+    world.count(f"reports_{stage.value}")
+    yield [report]
+    report.sign_off("同意报送", by=COMMANDER)
+    yield [report]
+    report.submit(due_at, clock.now, by=OPERATOR)
+    yield [report]
+    yield None
+    report.record_acknowledged(clock.now, f"batch-{report.id.hex[:8]}", by=CITY)
+    yield [report]
+
+
+def daily_reports_flow(world: World) -> Iterator[Step]:
+    """Each village's daily report of the local day that has just begun, filed at some point in it."""
+    rng = world.rng
+    day = local_day(world.clock.now)
+    for village in rng.sample(world.villages, len(world.villages)):
+        for _ in range(rng.randint(0, 8)):
+            yield None
+        zero = rng.random() < 0.9
+        report = DailyReport.file(unit_code=village, day=day, today=day, zero=zero, summary="" if zero else "村内道路积水已排除",
+                                  by=reporter_of(village))
+        world.count("daily_reports")
+        yield [report]
+        if rng.random() < 0.03:
+            report.correct(False, "补报：村东一处房屋漏雨，已转移一户", by=reporter_of(village))
+            yield [report]
 
 
 def tracked(flow: Iterator[Any], parent: Parent) -> Iterator[Any]:
@@ -497,6 +553,7 @@ def generate(data_dir: Path, events: int, seed: int = 411099, per_save: int = 10
         flush()
         pool: list[Iterator[Any]] = []
         n_incidents = 0
+        day = local_day(clock.now)
         total = lambda: written + len(buffer)  # noqa: E731
         while total() < events:
             while world.incidents_open < concurrency:
@@ -507,6 +564,9 @@ def generate(data_dir: Path, events: int, seed: int = 411099, per_save: int = 10
                 pool.append(directive_flow(world))
             if rng.random() < 0.01:
                 pool.append(housekeeping_flow(world))
+            if local_day(clock.now) != day:
+                day = local_day(clock.now)
+                pool.append(daily_reports_flow(world))
             i = rng.randrange(len(pool))
             try:
                 step = next(pool[i])
