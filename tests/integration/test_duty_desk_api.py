@@ -113,7 +113,7 @@ def test_refusals_of_the_domain_write_nothing(d: District) -> None:
 
 
 def test_the_roster_a_month_ahead_and_who_is_on_duty_now(d: District) -> None:
-    today = local_day(d.container.service.clock())
+    today = duty_day(d.container.service.clock())  # the duty day on shift: before 08:30, yesterday's date
     body = lambda day: {"unit_code": A, "day": day.isoformat(), "leader": {"name": "张局长", "phone": "13903740001"},  # noqa: E731
                         "officers": [{"name": "李静", "phone": "0374-6600001"}]}
     ok(d, "A", "/roster", body(today + timedelta(days=31)))
@@ -123,6 +123,7 @@ def test_the_roster_a_month_ahead_and_who_is_on_duty_now(d: District) -> None:
     refused(d, "A", "/roster", {**body(today), "leader": {"name": "张", "phone": "call me"}}, 422, "validation_error")
     refused(d, "B", "/roster", body(today), 403, "forbidden")  # another street's desk
     refused(d, "F", "/roster", body(today), 403, "forbidden")
+    assert d.get("A", "/roster").json()["today"] == today.isoformat()
     week = d.get("A", "/roster", params={"start": today.isoformat(), "days": 32}).json()["items"]
     assert week[-1]["leader"] == {"name": "张局长", "phone": "13903740001"} and week[-2]["leader"] is None
     assert d.get("B", "/roster", params={"unit_code": A}).status_code == 404
