@@ -164,7 +164,9 @@ class Projector:
         while not stop.is_set():
             self.loop_at = time.monotonic()
             try:
-                if self.run_once():
+                # A full batch: more may be waiting. Fewer: we are at the head, and a save since the read has set
+                # the wake-up, so reading again at once would only find nothing (one query per batch saved).
+                if self.run_once() >= self.batch_size:
                     continue
             except StalePosition:
                 log.error("another projector moved the position; reloading it")

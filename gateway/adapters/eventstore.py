@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.application import Application, ProcessingEvent, Repository
 from eventsourcing.persistence import (
     DataError,
     IntegrityError,
@@ -276,14 +276,53 @@ class PostgresRecorder(PostgresApplicationRecorder):
             )
 
 
+def project_events(aggregate: Any, events: Any) -> Any:
+    """The library's `project_aggregate` without its per-event `assert isinstance(event, CanMutateProtocol)`:
+    a runtime Protocol check that costs ~70 µs an event on Python 3.11, a third of a command's CPU when
+    an aggregate is loaded from its snapshot and the events after it (measured 2026-12-03)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+class FastRepository(Repository[UUID]):
+    """The library's repository, loading with `project_events`."""
+
+    def get(self, aggregate_id: UUID, *, version: int | None = None, projector_func: Any = project_events,
+            **kwargs: Any) -> Any:
+        return super().get(aggregate_id, version=version, projector_func=projector_func, **kwargs)
+
+
 class DistrictLog(Application[UUID]):
     """One event log per district: aggregates in, positioned notifications out."""
 
     name = "yingji"
     # Long-lived aggregates (a warehouse sees every allocation, an incident every update) would
     # otherwise replay their whole history on every command. Snapshots live in their own table,
-    # outside the notification log, so the board, the relay and exports never see them.
-    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Incident: 50, Warehouse: 50, Team: 50, Unit: 50}
+    # outside the notification log, so the board, the relay and exports never see them. Every 20
+    # events: a situation update cost 2.7 ms of CPU at 50 (25 events decoded on average), 1.7 at 20.
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Incident: 20, Warehouse: 20, Team: 20, Unit: 20}
+    snapshotting_projectors: ClassVar[dict[type[Any], Any]] = {cls: project_events for cls in snapshotting_intervals}
+
+    def construct_repository(self) -> Repository[UUID]:
+        library = super().construct_repository()  # the library's reading of the environment (cache, fast-forward)
+        repository = FastRepository(event_store=self.events, snapshot_store=self.snapshots)
+        repository.__dict__.update(library.__dict__)
+        return repository
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """As the library does, but from the aggregate just saved when it is at the snapshot's version, rather
+        than loading it again from the store (one more read and decode on the command's thread)."""
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            interval = self.snapshotting_intervals.get(type(aggregate)) if aggregate is not None else None
+            if interval is None or event.originator_version % interval != 0:
+                continue
+            if aggregate.version == event.originator_version and self.snapshots is not None:
+                snapshot_class = getattr(type(aggregate), "Snapshot", type(self).snapshot_class)
+                self.snapshots.put([snapshot_class.take(aggregate)])
+            else:
+                self.take_snapshot(event.originator_id, version=event.originator_version, projector_func=project_events)
 
     def __init__(self, env: dict[str, str]):
         super().__init__(env)

@@ -189,11 +189,15 @@ class Notifier:
 
     # -- the loop ---------------------------------------------------------------------------
     def step(self) -> bool:
-        """One turn: plan, then deliver. True when there may be more to do at once."""
+        """One turn: plan, then deliver. True when there may be more to do at once: a full batch of events was
+        read (more may follow), or messages were tried (planning may have made more due). A turn that read
+        the few events of the last save is not busy: the next save wakes the loop, which settles first (under
+        a steady stream of commands, turning again at once read one or two events a turn, four queries each,
+        and took a sixth of the gateway's CPU at 100 commands/s)."""
         planned = self.plan_step()
         self.daily_step()
         tried = self.deliver_step()
-        return planned > 0 or tried > 0
+        return planned >= self.batch_size or tried > 0
 
     def run_forever(self, stop: threading.Event, poll_seconds: float = 0.5, settle_seconds: float = 0.1) -> None:
         """Step until stopped. Woken by a save, it first lets `settle_seconds` pass: during a flood's burst of

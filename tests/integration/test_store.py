@@ -204,3 +204,22 @@ def test_two_caching_processes_racing_for_the_last_units_end_as_without_the_cach
     finally:
         a.close()
         b.close()
+
+
+def test_snapshots_taken_from_the_saved_aggregate_load_as_its_whole_history_does(c: Container) -> None:
+    """DistrictLog snapshots the aggregate it just saved (not a reload), every 20 events, and loads with its own
+    projector: an incident past several snapshots loads exactly as folding every one of its events does."""
+    from uuid import UUID
+
+    from gateway.adapters.eventstore import project_events
+
+    incident = report(c)
+    for n in range(47):
+        c.service.update_situation(ctx(), incident, {"evacuated": n + 1, "injured": n % 3})
+    snapshots = list(c.log.snapshots.get(UUID(incident)))  # type: ignore[union-attr]
+    assert [s.originator_version for s in snapshots] == [20, 40]
+    loaded = c.log.repository.get(UUID(incident))
+    folded = project_events(None, c.log.events.get(UUID(incident)))
+    assert loaded.version == folded.version == 48
+    assert {k: v for k, v in vars(loaded).items() if k != "_pending_events"} == {k: v for k, v in vars(folded).items()
+                                                                                 if k != "_pending_events"}
