@@ -16,7 +16,7 @@ decoding the same log, measured in the same run.
      split with timers (read, DocStore.commit; with --split also decode and
      reducers);
   3. checkpoints: `Checkpoints(...).fold(latest, save=True)` over the whole
-     log (one every `checkpoint_every` = 5000 events);
+     log (one every `checkpoint_every` = 1000 events);
   4. `board_at(position=p)` at 20 random positions: p50, p95, max; and the
      board at the head compared with the rebuilt live read models.
 

@@ -67,7 +67,9 @@ class Settings(BaseSettings):
     # report loads its village) queue there: 260-285 → 200-220 reports/s over HTTP (2026-12-03).
     aggregate_cache: int = 0
     read_wait_seconds: float = 3.0
-    checkpoint_every: int = 5000  # events between replay checkpoints
+    # Events between replay checkpoints: the board at a moment folds at most this many from the one before.
+    # 1000: p95 0.51 s at 5000 over a 1M-event history (9,255 events/s folded), ~21 KB a checkpoint.
+    checkpoint_every: int = 1000
     # The largest WebSocket message a client may send (uvicorn's ws_max_size, which cuts a bigger frame at its
     # header, before any of it is buffered); the hub allows a hello only this big and far less after it.
     ws_max_bytes: int = 4096
