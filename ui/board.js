@@ -9,12 +9,12 @@ import {
   label, materialList, materialName, materialUnit, onLangChange, setMaterials, t,
 } from "./i18n.js";
 import {
-  can, command, DISMISSABLE, known, DISPATCH_NEXT_STEP, DISPATCH_STEPS as STEP_RULES, INCIDENT_OPEN, LEVELS, READINESS_STANDARD_KINDS,
-  READINESS_STANDARDS, RESPONSE_MEASURES, SITUATION_FIELDS, STREET_KINDS, SUBTYPES, WARNING_LEVELS,
+  can, command, DISMISSABLE, known, DISPATCH_NEXT_STEP, DISPATCH_STEPS as STEP_RULES, INCIDENT_OPEN, LEVELS, RESPONSE_MEASURES,
+  SITUATION_FIELDS, SUBTYPES, WARNING_LEVELS,
 } from "./vocab.js";
 import {
   alertKey, boardContext, levelSort, linesHtml, renderAlerts, renderAllocations, renderDangers, renderDispatches, renderIncidents, renderKpis,
-  renderMapPanel, renderTeams, renderWarehouses, renderWarnings, tickCountdowns, unitName, unitPath, warningLevelText,
+  renderMapPanel, renderStreets, renderTeams, renderWarehouses, renderWarnings, tickCountdowns, unitName, unitPath, warningLevelText,
   noticesHtml,
 } from "./panels.js";
 import { liveBoard, rememberDistrictName, renderUser as showUser, ServerClock, showClock, showDistrictName, startSession } from "./shell.js";
@@ -583,43 +583,6 @@ function incidentDetail(i, dispatches) {
       ${dispatches.map((d) => `<div>▸ ${esc(d.team_name)} — <span class="ts-${esc(d.status)}">${esc(label("dispatchStatus", d.status))}</span>${noticesHtml(d.notifications)}</div>`).join("")}
       ${actions.length ? `<div class="inc-actions">${actions.map(([a, k, cls]) => `<button type="button" class="btn btn-sm ${cls}" data-action="${a}" data-id="${esc(i.id)}" data-testid="${a}-${esc(i.id)}" ${command(ROUTE_OF[a])}>${esc(t(k))}</button>`).join("")}</div>` : ""}
     </div>`;
-}
-
-/** 就绪: the street's 1+4 and 六有 items met of total and its villages complete under 1+3 (readiness_by_street), each a
- * link to the readiness page at that street; red while short. */
-function readinessCell(row, code) {
-  if (!row) return `<td class="zero">—</td>`;
-  // the street's own standards first (1+4, 六有), then its villages' (1+3)
-  const own = (s) => (READINESS_STANDARD_KINDS[s].includes(STREET_KINDS[0]) ? 0 : 1);
-  const parts = [...READINESS_STANDARDS].sort((a, b) => own(a) - own(b)).filter((s) => row[s]?.[1]).map((s) => {
-    const [met, of] = row[s];
-    return `<span class="${met < of ? "hot" : "idle"}" data-readiness="${esc(s)}">${esc(label("readinessStandard", s))} ${met}/${of}</span>`;
-  });
-  return `<td class="readiness-cell" data-readiness-street="${esc(code)}"><a href="readiness.html?street=${esc(code)}">${parts.join(" ")}</a></td>`;
-}
-
-function renderStreets(ctx) {
-  const counts = ctx.board.counts_by_street;
-  const streets = ctx.board.unit.filter((u) => u.kind === "street" || u.kind === "cluster").sort((a, b) => a.code.localeCompare(b.code));
-  const codes = streets.map((s) => s.code);
-  for (const code of Object.keys(counts)) if (!codes.includes(code)) codes.unshift(code); // district-level rows
-  const zero = { incidents: 0, dispatches: 0, teams_busy: 0, teams_idle: 0, daily_due: 0, daily_filed: 0 };
-  const total = { ...zero };
-  const maxInc = Math.max(1, ...codes.map((c) => counts[c]?.incidents ?? 0));
-  const hues = [205, 160, 265, 35, 330, 95, 185, 300];
-  // 零报告 filed today / due, red while any unit is silent.
-  const daily = (c) => c.daily_due ? `<td class="${c.daily_filed < c.daily_due ? "hot" : "idle"}" data-daily="${c.daily_filed}/${c.daily_due}">${c.daily_filed}/${c.daily_due}</td>` : `<td class="zero">—</td>`;
-  const rows = codes.map((code) => {
-    const c = { ...zero, ...(counts[code] ?? {}) };
-    for (const k of Object.keys(total)) total[k] += c[k];
-    const si = streets.findIndex((s) => s.code === code);
-    const swatch = si >= 0 ? `<span class="swatch" style="background:hsl(${hues[si % hues.length]},70%,62%)"></span>` : `<span class="swatch" style="background:#7fb2ff"></span>`;
-    const cell = (v, cls) => `<td class="${v ? cls : "zero"}">${v}</td>`;
-    const bar = c.incidents ? `<span class="bar-cell" style="width:${(c.incidents / maxInc) * 2.5}rem"></span>` : "";
-    return `<tr data-street="${esc(code)}"><td>${swatch}${esc(unitName(ctx, code))}</td><td class="${c.incidents ? "hot" : "zero"}">${bar}${c.incidents}</td>${cell(c.dispatches, "busy")}${cell(c.teams_busy, "busy")}${cell(c.teams_idle, "idle")}${daily(c)}${readinessCell(ctx.board.readiness_by_street?.[code], code)}</tr>`;
-  }).join("");
-  $("#street-list").innerHTML = `<table class="tbl"><thead><tr><th>${esc(t("streets.street"))}</th><th>${esc(t("streets.incidents"))}</th><th>${esc(t("streets.dispatches"))}</th><th>${esc(t("streets.busy"))}</th><th>${esc(t("streets.idle"))}</th><th>${esc(t("streets.daily"))}</th><th>${esc(t("streets.readiness"))}</th></tr></thead>
-    <tbody>${rows}<tr class="total"><td>${esc(t("streets.total"))}</td><td>${total.incidents}</td><td>${total.dispatches}</td><td>${total.teams_busy}</td><td>${total.teams_idle}</td>${daily(total)}<td></td></tr></tbody></table>`;
 }
 
 // ------------------------------------------------------------------ the one-second tick

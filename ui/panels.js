@@ -10,7 +10,10 @@ import { receiptState, reportsOwing, streetOf, reportUpwardDueMs, warningInForce
 import { esc, fmtCountdown, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, LEVEL_NUM, parseIso } from "./format.js";
 import { label, materialName, materialUnit, t } from "./i18n.js";
 import { legendHtml, renderMap } from "./map.js";
-import { DISPATCH_FLOW, HARM_FIELDS, LEVELS, ON_BOARD, SITUATION_FIELDS, TEAM_STATUSES, WARNING_LEVELS } from "./vocab.js";
+import {
+  DISPATCH_FLOW, HARM_FIELDS, LEVELS, ON_BOARD, READINESS_STANDARD_KINDS, READINESS_STANDARDS, SITUATION_FIELDS, STREET_KINDS, TEAM_STATUSES,
+  WARNING_LEVELS,
+} from "./vocab.js";
 
 const $ = (sel) => document.querySelector(sel);
 const DISPATCH_STEPS = DISPATCH_FLOW.filter((s) => ON_BOARD.dispatch.includes(s)).map((s) => [s, `${s}_at`]);
@@ -495,4 +498,44 @@ export function renderDangers(ctx) {
     <tbody>${rows}<tr class="total"><td>${esc(t("streets.total"))}</td><td>${total.open}</td><td>${total.overdue}</td><td>${total.major_open}</td></tr></tbody></table>
     <div class="sub-head">${esc(t("danger.majorList"))} <span class="n">${major.length}</span></div>${majorHtml}`
     : `<div class="empty">${esc(t("empty.dangers"))}</div>`;
+}
+
+/** 就绪: the street's 1+4 and 六有 items met of total and its villages complete under 1+3 (readiness_by_street), on
+ * the live board a link to the readiness page at that street (replay shows them as they stood, without it); red
+ * while short. */
+function readinessCell(row, code, link) {
+  if (!row) return `<td class="zero">—</td>`;
+  // the street's own standards first (1+4, 六有), then its villages' (1+3)
+  const own = (s) => (READINESS_STANDARD_KINDS[s].includes(STREET_KINDS[0]) ? 0 : 1);
+  const parts = [...READINESS_STANDARDS].sort((a, b) => own(a) - own(b)).filter((s) => row[s]?.[1]).map((s) => {
+    const [met, of] = row[s];
+    return `<span class="${met < of ? "hot" : "idle"}" data-readiness="${esc(s)}">${esc(label("readinessStandard", s))} ${met}/${of}</span>`;
+  });
+  const body = link ? `<a href="readiness.html?street=${esc(code)}">${parts.join(" ")}</a>` : parts.join(" ");
+  return `<td class="readiness-cell" data-readiness-street="${esc(code)}">${body}</td>`;
+}
+
+/** 街道统计: per street, its open incidents, dispatches, teams, today's 零报告 and its readiness. */
+export function renderStreets(ctx, { link = true } = {}) {
+  const counts = ctx.board.counts_by_street;
+  const streets = ctx.board.unit.filter((u) => u.kind === "street" || u.kind === "cluster").sort((a, b) => a.code.localeCompare(b.code));
+  const codes = streets.map((s) => s.code);
+  for (const code of Object.keys(counts)) if (!codes.includes(code)) codes.unshift(code); // district-level rows
+  const zero = { incidents: 0, dispatches: 0, teams_busy: 0, teams_idle: 0, daily_due: 0, daily_filed: 0 };
+  const total = { ...zero };
+  const maxInc = Math.max(1, ...codes.map((c) => counts[c]?.incidents ?? 0));
+  const hues = [205, 160, 265, 35, 330, 95, 185, 300];
+  // 零报告 filed today / due, red while any unit is silent.
+  const daily = (c) => c.daily_due ? `<td class="${c.daily_filed < c.daily_due ? "hot" : "idle"}" data-daily="${c.daily_filed}/${c.daily_due}">${c.daily_filed}/${c.daily_due}</td>` : `<td class="zero">—</td>`;
+  const rows = codes.map((code) => {
+    const c = { ...zero, ...(counts[code] ?? {}) };
+    for (const k of Object.keys(total)) total[k] += c[k];
+    const si = streets.findIndex((s) => s.code === code);
+    const swatch = si >= 0 ? `<span class="swatch" style="background:hsl(${hues[si % hues.length]},70%,62%)"></span>` : `<span class="swatch" style="background:#7fb2ff"></span>`;
+    const cell = (v, cls) => `<td class="${v ? cls : "zero"}">${v}</td>`;
+    const bar = c.incidents ? `<span class="bar-cell" style="width:${(c.incidents / maxInc) * 2.5}rem"></span>` : "";
+    return `<tr data-street="${esc(code)}"><td>${swatch}${esc(unitName(ctx, code))}</td><td class="${c.incidents ? "hot" : "zero"}">${bar}${c.incidents}</td>${cell(c.dispatches, "busy")}${cell(c.teams_busy, "busy")}${cell(c.teams_idle, "idle")}${daily(c)}${readinessCell(ctx.board.readiness_by_street?.[code], code, link)}</tr>`;
+  }).join("");
+  $("#street-list").innerHTML = `<table class="tbl"><thead><tr><th>${esc(t("streets.street"))}</th><th>${esc(t("streets.incidents"))}</th><th>${esc(t("streets.dispatches"))}</th><th>${esc(t("streets.busy"))}</th><th>${esc(t("streets.idle"))}</th><th>${esc(t("streets.daily"))}</th><th>${esc(t("streets.readiness"))}</th></tr></thead>
+    <tbody>${rows}<tr class="total"><td>${esc(t("streets.total"))}</td><td>${total.incidents}</td><td>${total.dispatches}</td><td>${total.teams_busy}</td><td>${total.teams_idle}</td>${daily(total)}<td></td></tr></tbody></table>`;
 }

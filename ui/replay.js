@@ -9,7 +9,7 @@ import { esc, fmtDateTime, fmtDuration, fmtHM, fmtNumber, fmtTime, LEVEL_NUM, pa
 import { getLang, label, materialName, materialUnit, onLangChange, setMaterials, t } from "./i18n.js";
 import {
   alertKey, boardContext, PLAIN_VIEW, renderAlerts, renderAllocations, renderDangers, renderDispatches, renderIncidents, renderKpis,
-  renderMapPanel, renderTeams, renderWarehouses, renderWarnings, showDistrictName, tickCountdowns,
+  renderMapPanel, renderStreets, renderTeams, renderWarehouses, renderWarnings, showDistrictName, tickCountdowns,
 } from "./panels.js";
 import { renderUser as showUser, showClock, startSession } from "./shell.js";
 import { can, INCIDENT_OPEN, SITUATION_FIELDS } from "./vocab.js";
@@ -1058,6 +1058,7 @@ function renderAll() {
   renderAlerts(ctx, view);
   renderTeams(ctx, view);
   renderDangers(ctx);
+  renderStreets(ctx, { link: false }); // as they stood: the readiness page shows today's
   renderAllocations(ctx, view);
   renderWarehouses(ctx, view);
   if (state.mapDirty) {

@@ -121,6 +121,12 @@ def test_replay_scrubs_steps_and_plays_the_log(server: Server, page: Any) -> Non
     expect(current).to_contain_text("王强")
     expect(page.locator(f'#event-list .ev[data-position="{p1 - 1}"]')).not_to_have_class(re.compile(r"\bcurrent\b"))
     expect(page.locator("#map .map-incident")).to_have_count(5)  # the demo's four incidents and the new one
+    # The street table as it stood: five open incidents in all, each street's readiness (1+4, 六有, 1+3) shown
+    # without the link to today's readiness page.
+    streets = page.locator("#street-list")
+    expect(streets.locator("tr.total td").nth(1)).to_have_text("5")
+    expect(streets.locator("[data-readiness-street] [data-readiness]").first).to_be_visible()
+    expect(streets.locator("[data-readiness-street] a")).to_have_count(0)
 
     # One step back: the moment before the report, without the new incident.
     page.click("#step-back")
@@ -128,6 +134,7 @@ def test_replay_scrubs_steps_and_plays_the_log(server: Server, page: Any) -> Non
     expect(new_row).to_have_count(0)
     expect(closed_row).to_be_visible()
     expect(page.locator("#map .map-incident")).to_have_count(4)
+    expect(streets.locator("tr.total td").nth(1)).to_have_text("4")
     assert int(page.eval_on_selector("#replay-slider", "el => el.value")) == p1 - 1
 
     # Play at 600× from there: it runs through the report and the close and stops by itself at the end.
