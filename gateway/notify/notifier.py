@@ -70,6 +70,7 @@ class Notifier:
         self.max_age = max_age
         self.clock = clock or utc_now
         self._wake = threading.Event()
+        self.waiting_for_projection = False  # the last plan stopped short of the log: the read models lag it
         self._daily_done: str | None = None
         self.active = False
         self.loop_at = time.monotonic()
@@ -94,9 +95,13 @@ class Notifier:
         """Plan the messages of the next batch of events; returns how many events it read (0: caught up)."""
         position = self.state.read()["position"]
         upto = self.store.position()  # recipients and texts come from the read models: never plan past them
+        self.waiting_for_projection = False
         if upto <= position:
+            self.waiting_for_projection = self.log.max_position() > position
             return 0
-        notes = [n for n in self.log.read(position, self.batch_size) if n.id <= upto]
+        read = self.log.read(position, self.batch_size)
+        notes = [n for n in read if n.id <= upto]
+        self.waiting_for_projection = len(notes) < len(read)
         if not notes:
             return 0
         now = self.clock()
@@ -193,11 +198,12 @@ class Notifier:
         read (more may follow), or messages were tried (planning may have made more due). A turn that read
         the few events of the last save is not busy: the next save wakes the loop, which settles first (under
         a steady stream of commands, turning again at once read one or two events a turn, four queries each,
-        and took a sixth of the gateway's CPU at 100 commands/s)."""
+        and took a sixth of the gateway's CPU at 100 commands/s). Events the read models do not hold yet are
+        busy too: the projector is about to, and no save would wake us for them."""
         planned = self.plan_step()
         self.daily_step()
         tried = self.deliver_step()
-        return planned >= self.batch_size or tried > 0
+        return planned >= self.batch_size or tried > 0 or self.waiting_for_projection
 
     def run_forever(self, stop: threading.Event, poll_seconds: float = 0.5, settle_seconds: float = 0.1) -> None:
         """Step until stopped. Woken by a save, it first lets `settle_seconds` pass: during a flood's burst of
@@ -215,6 +221,8 @@ class Notifier:
             self.active = True
             try:
                 busy = self.step()
+                if busy and self.waiting_for_projection:
+                    stop.wait(0.02)  # the projector is a few milliseconds behind: let it commit
             except Exception:
                 log.exception("notifier step failed")
                 busy = False

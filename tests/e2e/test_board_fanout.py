@@ -134,7 +134,17 @@ def test_clients_connecting_at_once_share_one_snapshot(server: Server) -> None:
     # one build serves them all (a slow machine may need another); none when the one built while waiting for the
     # log to be still is still current (a snapshot is reused while nothing changed)
     assert builds <= 3, builds
-    reference = httpx.get(server.base_url + "/api/v1/board", headers={"Authorization": f"Bearer {tok}"}).json()
-    for f in frames:
-        assert f["type"] == "snapshot" and f["position"] == reference["position"]
-        assert as_board(f["board"]) == as_board(reference)
+    # All forty got the one snapshot: the same position and the same board ...
+    assert {f["type"] for f in frames} == {"snapshot"} and len({f["position"] for f in frames}) == 1
+    first = as_board(frames[0]["board"])
+    assert all(as_board(f["board"]) == first for f in frames[1:])
+    # ... which is the board GET /board serves at that position. A write that lands after the log was still for a
+    # second (the notifier, the watchdog, on a loaded machine) moves the board on: read it again once that is done.
+    for _ in range(3):
+        reference = httpx.get(server.base_url + "/api/v1/board", headers={"Authorization": f"Bearer {tok}"}).json()
+        if reference["position"] == frames[0]["position"]:
+            break
+        assert reference["position"] > frames[0]["position"]
+        frames = asyncio.run(run())[:1]
+        first = as_board(frames[0]["board"])
+    assert frames[0]["position"] == reference["position"] and first == as_board(reference)
