@@ -59,7 +59,7 @@ class BoardState(MemoryDocs):
             else:
                 self.docs.pop((kind, doc_id), None)
         for kind, doc_id, doc in changes:  # judged on the state after the whole event
-            if doc is not None and kind in AUXILIARY and not AUXILIARY[kind](doc, self.get):
+            if doc is not None and self._unneeded(kind, doc):
                 self.docs.pop((kind, doc_id), None)
         if position is not None:
             self.position = position
@@ -71,14 +71,17 @@ class BoardState(MemoryDocs):
         docs = [(k, d) for (k, _), d in sorted(self.docs.items()) if k in BOARD_KINDS]
         return assemble(docs, self.position, now, visible)
 
+    def _unneeded(self, kind: str, doc: Doc) -> bool:
+        return kind in AUXILIARY and not AUXILIARY[kind](doc, self.get)
+
+    def sweep(self) -> None:
+        """Drop the auxiliary documents no later event will read (their rule turned false after they last changed)."""
+        for key in [key for key, doc in self.docs.items() if self._unneeded(key[0], doc)]:
+            del self.docs[key]
+
     # A checkpoint is the state, compressed, with the kinds it was folded for: a version that folds other kinds
     # (a new read model on the board, e.g. readiness) must not resume from it, or the new kind would be missing
     # for everything before the checkpoint.
-    def sweep(self) -> None:
-        """Drop the auxiliary documents no later event will read (their rule turned false after they last changed)."""
-        for key in [key for key, doc in self.docs.items() if key[0] in AUXILIARY and not AUXILIARY[key[0]](doc, self.get)]:
-            del self.docs[key]
-
     def dump(self) -> bytes:
         self.sweep()
         body = {"kinds": FOLDED_KINDS, "fold": FOLD_VERSION, "docs": [[k, i, d] for (k, i), d in self.docs.items()]}

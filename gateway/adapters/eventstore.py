@@ -305,9 +305,8 @@ class DistrictLog(Application[UUID]):
     snapshotting_projectors: ClassVar[dict[type[Any], Any]] = {cls: project_events for cls in snapshotting_intervals}
 
     def construct_repository(self) -> Repository[UUID]:
-        library = super().construct_repository()  # the library's reading of the environment (cache, fast-forward)
-        repository = FastRepository(event_store=self.events, snapshot_store=self.snapshots)
-        repository.__dict__.update(library.__dict__)
+        repository = super().construct_repository()  # the library's reading of the environment (cache, fast-forward)
+        repository.__class__ = FastRepository  # the same state; only `get`'s default projector differs
         return repository
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
