@@ -340,7 +340,7 @@ class Item:
     evidence: tuple[str, str]
 
     def applies_to(self, unit_kind: str) -> bool:
-        return unit_kind in STANDARD_KINDS[Standard(self.standard)]
+        return unit_kind in STANDARD_KINDS[self.standard]  # type: ignore[index] - a StrEnum member hashes as its value
 
 
 @dataclass(frozen=True)

@@ -6,17 +6,17 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from projections.catalog import READ_MODELS
-from projections.reducer import Doc, Get, Reducer, event_name
+from projections.reducer import Changes, Doc, Get, Reducer, event_name
 
 Key = tuple[str, str]
 
 
-def _routes(read_models: Sequence[Reducer]) -> dict[str, list[tuple[str, Any]]]:
-    """Event name -> the (kind, handler) pairs that fold it, in read-model order."""
-    routes: dict[str, list[tuple[str, Any]]] = {}
+def _routes(read_models: Sequence[Reducer]) -> dict[str, list[tuple[str, Any, bool]]]:
+    """Event name -> the (kind, handler, follows) triples that fold it, in read-model order."""
+    routes: dict[str, list[tuple[str, Any, bool]]] = {}
     for reducer in read_models:
         for name, handler in reducer.handlers.items():
-            routes.setdefault(name, []).append((reducer.kind, handler))
+            routes.setdefault(name, []).append((reducer.kind, handler, bool(reducer.follows)))
     return routes
 
 
@@ -27,8 +27,11 @@ def apply_event(get: Get, event: Any, read_models: Sequence[Reducer] = READ_MODE
     """Every read model sees the documents as they were before this event."""
     routes = _ROUTES if read_models is READ_MODELS else _routes(read_models)
     changes: list[tuple[str, str, Doc | None]] = []
-    for kind, handler in routes.get(event_name(event), ()):
-        for doc_id, doc in handler(get, event).items():
+    earlier: dict[str, Changes] = {}  # what this event changed, per kind, for the reducers that follow others
+    for kind, handler, follows in routes.get(event_name(event), ()):
+        result = handler(get, event, earlier) if follows else handler(get, event)
+        earlier[kind] = result
+        for doc_id, doc in result.items():
             changes.append((kind, doc_id, doc))
     return changes
 

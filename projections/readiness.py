@@ -14,7 +14,7 @@ asked (`overrides`), and replay leaves it unknown (not evaluated), which the pag
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -100,8 +100,9 @@ def readiness_reducer(followed: Iterable[Reducer]) -> Reducer:
         for name in reducer.handlers:
             routes.setdefault(name, []).append((reducer, FACTS_OF[reducer.kind]))
 
-    def following(get: Get, e: Any) -> Changes:
-        """Run each followed reducer on the event and move the facts its changed documents hold."""
+    def following(get: Get, e: Any, earlier: Mapping[str, Changes]) -> Changes:
+        """Move the facts that the followed read models' changed documents hold (their changes from this
+        event, as folded just before; run here only where they were not)."""
         out: dict[str, Doc] = {}
 
         def unit_doc(code: str) -> Doc | None:
@@ -111,7 +112,8 @@ def readiness_reducer(followed: Iterable[Reducer]) -> Reducer:
             return None if doc is None else {**doc, "facts": {s: dict(doc["facts"].get(s, {})) for s in SECTIONS}}
 
         for reducer, fact_of in routes.get(event_name(e), ()):
-            for doc_id, new in reducer(get, e).items():
+            changed = earlier[reducer.kind] if reducer.kind in earlier else reducer(get, e)
+            for doc_id, new in changed.items():
                 old = get(reducer.kind, doc_id)
                 key = f"{reducer.kind}:{doc_id}"
                 before = {(u, s): f for u, s, f in (fact_of(old) if old else [])}
@@ -127,7 +129,9 @@ def readiness_reducer(followed: Iterable[Reducer]) -> Reducer:
                         out[code] = doc
         return {code: {**doc, "card": card_of(doc, e.timestamp), "updated_at": iso(e.timestamp)} for code, doc in out.items()}
 
-    return Reducer(K, {"Unit.Registered": _unit_registered, **{name: following for name in routes}})
+    unit_registered = lambda get, e, earlier: _unit_registered(get, e)  # noqa: E731 - its own fact, nothing followed
+    return Reducer(K, {"Unit.Registered": unit_registered, **{name: following for name in routes}},
+                   follows=tuple(r.kind for r in followed))
 
 
 # -- from the document to the domain's facts --------------------------------------------------

@@ -41,12 +41,22 @@ def actor_of(event: Any) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Reducer:
+    """A read model's handlers, by event name.
+
+    A reducer that `follows` other read models (readiness follows teams, warehouses, ...) derives its
+    documents from theirs: its handlers are called as `handler(get, event, earlier)`, where `earlier`
+    holds the changes this same event made to the read models folded before it (kind -> changes), so
+    it reads their result instead of running their reducers a second time."""
+
     kind: str
     handlers: Mapping[str, Handler] = field(default_factory=dict)
+    follows: tuple[str, ...] = ()
 
-    def __call__(self, get: Get, event: Any) -> Changes:
+    def __call__(self, get: Get, event: Any, earlier: Mapping[str, Changes] | None = None) -> Changes:
         handler = self.handlers.get(event_name(event))
-        return handler(get, event) if handler else {}
+        if handler is None:
+            return {}
+        return handler(get, event, earlier or {}) if self.follows else handler(get, event)  # type: ignore[call-arg]
 
     def handles(self, name: str) -> bool:
         return name in self.handlers

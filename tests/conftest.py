@@ -6,7 +6,9 @@ Services that are missing make their tests skip with a reason, except in CI
 
 from __future__ import annotations
 
+import atexit
 import os
+import re
 import shutil
 import signal
 import socket
@@ -201,31 +203,70 @@ class Api:
 
 
 def seed_demo(settings: Settings) -> None:
-    result = yingji(settings, "seed", "demo")
-    assert "seeded" in result.stdout, result.stderr
+    """`yingji seed demo`'s own steps, run in this process (the CLI's are tested by test_cli_beside_running):
+    a CLI process would import the whole gateway again for every seeding, a third of its time."""
+    from gateway.container import Container
+    from gateway.tools.seed import seed_demo as seed
+
+    c = Container.build(settings.model_copy(update={"bootstrap_admin": f"{ADMIN[0]}:{ADMIN[1]}"}))
+    try:
+        seed(c)
+        c.projector.catch_up()
+    finally:
+        c.close()
 
 
-# Seeding the demo district through the CLI takes ~6 s (a process, 1,100 commands, 13 password hashes) and some
-# 75 tests start from it: on the embedded default, one seeded store is copied for each, and seeded afresh once it
-# is a minute old, since the demo is written relative to the moment of seeding (an incident 12 minutes old, a
-# report due in two hours) and a test may count on those margins.
+def clone_schema(source: str, target: str) -> None:
+    """Copy a PostgreSQL schema, tables, sequences and rows, under another name (pg_dump's text, renamed)."""
+    dump = subprocess.run(["pg_dump", "--dbname", PG_URL, "--schema", source, "--no-owner", "--no-privileges"],
+                          capture_output=True, text=True, check=True, timeout=120).stdout
+    assert f"{source}." in dump, "pg_dump wrote no qualified names: the renaming below would do nothing"
+    renamed = re.sub(rf"\b{source}\b", target, dump)  # the names are random hex: only the schema is named so
+    subprocess.run(["psql", "--dbname", PG_URL, "--quiet", "--no-psqlrc", "-v", "ON_ERROR_STOP=1"], input=renamed,
+                   capture_output=True, text=True, check=True, timeout=120)
+
+
+# Seeding the demo district takes ~3 s (1,100 commands, 13 password hashes; 4-5 times that on PostgreSQL, a
+# round trip a statement) and some 75 tests start from it: one seeded store (SQLite) or schema (PostgreSQL) is
+# copied for each, and seeded afresh once it is a minute old, since the demo is written relative to the moment
+# of seeding (an incident 12 minutes old, a dispatch to acknowledge within 5) and a test may count on those margins.
 DEMO_TEMPLATE_MAX_AGE = 60.0
-_demo_template: dict[str, Any] = {}
+_demo_templates: dict[str, dict[str, Any]] = {}
+
+
+def _drop_templates() -> None:
+    if "postgres" in _demo_templates:
+        drop_schema(_demo_templates["postgres"]["schema"])
+
+
+atexit.register(_drop_templates)
+
+
+def copy_demo(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Fill `settings`' empty store with the demo district: a copy of a store or schema seeded at most a minute ago."""
+    backend = "postgres" if settings.is_postgres else "sqlite"
+    template = _demo_templates.get(backend)
+    if template is None or time.monotonic() - template["at"] > DEMO_TEMPLATE_MAX_AGE:
+        at, where = time.monotonic(), tmp_path_factory.mktemp("demo-template")
+        if settings.is_postgres:
+            schema = "tpl_" + uuid.uuid4().hex[:12]
+            seed_demo(settings.model_copy(update={"data_dir": where, "database_schema": schema}))
+            if template is not None:
+                drop_schema(template["schema"])
+            template = _demo_templates[backend] = {"at": at, "dir": where, "schema": schema}
+        else:
+            seed_demo(Settings(data_dir=where, secret_key=settings.secret_key))
+            template = _demo_templates[backend] = {"at": at, "dir": where}
+    if settings.is_postgres:
+        clone_schema(template["schema"], settings.database_schema)
+    shutil.copytree(template["dir"], settings.data_dir, dirs_exist_ok=True)  # what lives beside the store
+    return settings
 
 
 @pytest.fixture
 def demo_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """A store with the demo district seeded through the real CLI (on SQLite, a copy of a store so seeded)."""
-    if settings.is_postgres:
-        seed_demo(settings)
-        return settings
-    template = _demo_template
-    if not template or time.monotonic() - template["at"] > DEMO_TEMPLATE_MAX_AGE:
-        at, where = time.monotonic(), tmp_path_factory.mktemp("demo-template")
-        seed_demo(Settings(data_dir=where, secret_key=settings.secret_key))
-        template.update(at=at, dir=where)
-    shutil.copytree(template["dir"], settings.data_dir, dirs_exist_ok=True)
-    return settings
+    """A store with the demo district seeded."""
+    return copy_demo(settings, tmp_path_factory)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from gateway import authz
 from gateway.entrypoints import authorization
-from tests.conftest import DEMO_PASSWORD, Server, Settings, yingji
+from tests.conftest import DEMO_PASSWORD, Server, Settings, seed_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 USERS = {"admin": "admin", "commander": "commander", "operator": "operator", "field": "field",
@@ -65,8 +65,7 @@ class Probe:
 def probe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Probe]:
     # Authorisation does not depend on the backend: SQLite only.
     settings = Settings(data_dir=tmp_path_factory.mktemp("authz"), secret_key=SECRET)
-    result = yingji(settings, "seed", "demo")
-    assert "seeded" in result.stdout, result.stderr
+    seed_demo(settings)
     srv = Server(settings, extra_env={"YINGJI_WATCHDOG_SECONDS": "0", "YINGJI_RUN_NOTIFIER": "false"}).start()
     p = Probe(srv)
     yield p

@@ -12,7 +12,7 @@ import pytest
 
 from gateway.container import Container
 from gateway.settings import Settings
-from tests.conftest import PG_URL, drop_schema, postgres_or_skip, yingji
+from tests.conftest import PG_URL, drop_schema, postgres_or_skip, seed_demo, yingji
 from tests.e2e.test_rebuild import read_models
 
 KEY = "test-secret-of-at-least-32-bytes!"
@@ -23,7 +23,7 @@ def source(tmp_path: Path):  # type: ignore[no-untyped-def]
     postgres_or_skip()
     schema = "t_" + uuid.uuid4().hex[:12]
     settings = Settings(data_dir=tmp_path / "source", database_url=PG_URL, database_schema=schema, secret_key=KEY)
-    assert "seeded" in yingji(settings, "seed", "demo").stdout
+    seed_demo(settings)
     yield settings
     drop_schema(schema)
 

@@ -28,7 +28,7 @@ import httpx
 import jwt
 import pytest
 
-from tests.conftest import DEMO_PASSWORD, PG_URL, Server, Settings, drop_schema, postgres_or_skip, yingji
+from tests.conftest import DEMO_PASSWORD, PG_URL, Server, Settings, copy_demo, drop_schema, postgres_or_skip
 
 SECRET = "test-secret-of-at-least-32-bytes!"  # what the conftest servers sign tokens with
 DISTRICT = "411099000000"
@@ -177,8 +177,7 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         settings = Settings(data_dir=data_dir, secret_key=SECRET)
     srv: Server | None = None
     try:
-        result = yingji(settings, "seed", "demo")
-        assert "seeded" in result.stdout, result.stderr
+        copy_demo(settings, tmp_path_factory)
         # No watchdog: nothing but the tests may move the log head.
         srv = Server(settings, extra_env={"YINGJI_WATCHDOG_SECONDS": "0", "YINGJI_RUN_NOTIFIER": "false"}).start()
         d = Demo(srv)

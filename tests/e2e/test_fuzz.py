@@ -19,7 +19,7 @@ from schemathesis import GenerationMode
 
 from gateway import authz
 from gateway.errors import STATUS_OF_CODE
-from tests.conftest import DEMO_PASSWORD, Server, Settings, yingji
+from tests.conftest import DEMO_PASSWORD, Server, Settings, seed_demo
 
 EXAMPLES = 12  # per route and mode: ~60 routes, both modes, about 1,500 requests in all
 
@@ -51,8 +51,7 @@ class Target:
 @pytest.fixture(scope="module")
 def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     settings_ = Settings(data_dir=tmp_path_factory.mktemp("fuzz"), secret_key="test-secret-of-at-least-32-bytes!")
-    result = yingji(settings_, "seed", "demo")
-    assert "seeded" in result.stdout, result.stderr
+    seed_demo(settings_)
     srv = Server(settings_, extra_env={"YINGJI_WATCHDOG_SECONDS": "0", "YINGJI_RUN_NOTIFIER": "false"}).start()  # only the fuzzer moves the log (no watchdog, no notifier)
     target = Target(srv)
     yield target

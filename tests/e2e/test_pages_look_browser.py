@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from gateway.settings import Settings
-from tests.conftest import Server, yingji
+from tests.conftest import Server, seed_demo
 from tests.e2e.browser import backend, browser, sync_api  # noqa: F401 (fixtures)
 from tests.e2e.looks import assert_looks_as_before
 
@@ -37,7 +37,7 @@ PAGES = {  # page: (path, user, viewport)
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The demo district, seeded once: these tests only read, so they share it."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("looks"), secret_key="test-secret-of-at-least-32-bytes!")
-    assert "seeded" in yingji(settings, "seed", "demo").stdout
+    seed_demo(settings)
     server = Server(settings).start()
     yield server
     server.stop()

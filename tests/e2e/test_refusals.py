@@ -17,7 +17,7 @@ import jwt
 import pytest
 
 from gateway.settings import Settings
-from tests.conftest import DEMO_PASSWORD, PG_URL, Server, drop_schema, postgres_or_skip, yingji
+from tests.conftest import DEMO_PASSWORD, PG_URL, Server, copy_demo, drop_schema, postgres_or_skip
 
 VILLAGE = "411099001001"
 OTHER_STREET_VILLAGE = "411099002001"
@@ -61,7 +61,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         settings = Settings(data_dir=data, database_url=PG_URL, database_schema=schema, secret_key="test-secret-of-at-least-32-bytes!")
     else:
         settings = Settings(data_dir=Path(data), secret_key="test-secret-of-at-least-32-bytes!")
-    yingji(settings, "seed", "demo")
+    copy_demo(settings, tmp_path_factory)
     server = Server(settings, extra_env={"YINGJI_WATCHDOG_SECONDS": "0", "YINGJI_RUN_NOTIFIER": "false"}).start()  # only the requests move the log
     yield World(server)
     server.stop()

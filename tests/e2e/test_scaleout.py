@@ -22,7 +22,7 @@ import pytest
 import websockets
 
 from gateway.settings import Settings
-from tests.conftest import IN_CI, PG_URL, ROOT, Server, drop_schema, env_of, free_port, postgres_or_skip, yingji
+from tests.conftest import IN_CI, PG_URL, ROOT, Server, drop_schema, env_of, free_port, postgres_or_skip, seed_demo, yingji
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -75,7 +75,7 @@ def scaled(tmp_path: Path) -> Iterator[tuple[list[Server], PrivateRedis, Setting
     schema = "t_" + uuid.uuid4().hex[:12]
     settings = Settings(data_dir=tmp_path, database_url=PG_URL, database_schema=schema, secret_key="test-secret-of-at-least-32-bytes!")
     yingji(settings, "db", "init")
-    yingji(settings, "seed", "demo")
+    seed_demo(settings)
     worker_env = {"YINGJI_REDIS_URL": redis_server.url, "YINGJI_CREATE_SCHEMA": "false"}
     projector = subprocess.Popen(
         [sys.executable, "-m", "gateway.entrypoints.cli", "project"], cwd=ROOT, env=env_of(settings) | worker_env,

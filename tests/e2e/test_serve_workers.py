@@ -17,7 +17,7 @@ import httpx
 import websockets
 
 from gateway.settings import Settings
-from tests.conftest import ROOT, env_of, free_port, yingji
+from tests.conftest import ROOT, env_of, free_port, seed_demo
 
 
 async def _follow(url: str, token: str, frames: list[dict], done: asyncio.Event) -> None:
@@ -40,7 +40,7 @@ def _children(pid: int) -> list[str]:
 
 def test_two_workers_and_a_projector_process_serve_every_change_to_every_board(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, secret_key="test-secret-of-at-least-32-bytes!")
-    yingji(settings, "seed", "demo")
+    seed_demo(settings)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen([sys.executable, "-m", "gateway.entrypoints.cli", "serve", "--port", str(port), "--workers", "2", "--log-level", "warning"],

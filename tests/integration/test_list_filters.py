@@ -98,6 +98,16 @@ def test_a_keyset_cursor_walks_the_same_rows_as_offsets(district: District) -> N
     assert len([p for p in walked if p]) == 3  # street A sees three dispatches (TA, TA2, XB)
 
 
+def test_days_at_the_calendars_ends_are_bounds_not_errors(district: District) -> None:
+    """Found by the fuzzer: 0001-01-01 in Shanghai has no UTC form (year 0); it was a 500."""
+    everything = titles(district, "A", "/incidents")
+    assert everything
+    for since, until in (("0001-01-01", "9999-12-31"), ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00")):
+        assert titles(district, "A", "/incidents", since=since, until=until) == everything
+    assert titles(district, "A", "/incidents", since="9999-12-31T23:59:59-12:00") == []
+    assert titles(district, "A", "/incidents", until="0001-01-01") == []
+
+
 def test_bad_filters_are_refused_as_problems(district: District) -> None:
     for params in ({"unit": "4110"}, {"cursor": "x"}, {"since": "yesterday"}, {"q": "x" * 101}):
         r = district.get("A", "/incidents", params=params)

@@ -73,9 +73,17 @@ def scoped_list(store: DocStore, principal: Principal, kind: str, *, statuses: S
     return store.list(kind, unit_prefix=unit_prefix(principal), statuses=statuses, limit=limit, offset=offset, filters=filters)
 
 
+# Bounds for a moment within a day of the calendar's ends, which has no UTC form (the fuzzer's 0001-01-01 in
+# Shanghai is in year 0): every stored moment lies after the first and before the second, as after or before it.
+_EARLIEST, _LATEST = "0001-01-01T00:00:00.000000Z", "9999-12-31T23:59:59.999999Z"
+
+
 def _day_start(value: date | datetime) -> str | None:
     moment = value if isinstance(value, datetime) else datetime.combine(value, time.min, tzinfo=SHANGHAI)
-    return utc_key((moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)).isoformat())
+    try:
+        return utc_key((moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)).isoformat())
+    except OverflowError:
+        return _EARLIEST if moment.year == 1 else _LATEST
 
 
 def list_filter(
