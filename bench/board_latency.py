@@ -48,6 +48,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 USERNAME, PASSWORD = "commander", "yingji2026"  # a demo account (`yingji seed demo`)
 GOAL = {"clients": 1000, "rate": 100, "p99_ms": 150.0, "idle_kib_per_connection": 50.0}
+LATE_SECONDS = 0.1  # a change later than this to its first client is listed with its sending time
 ON_BOARD_INCIDENT = ("reported", "verified", "controlled")
 
 # A change inside a delta frame ends with its own position: ...,"doc":{...},"position":N}
@@ -798,6 +799,10 @@ def measure_with_clients(server: ServerProcess, workers: list[WorkerHandle], tok
         "latency_ms": percentiles(latencies),
         "first_client_ms": percentiles(earliest),
         "last_client_ms": percentiles(complete),
+        # when the slowest changes were sent (seconds into the phase) and how long the first client waited (ms):
+        # stalls that recur at a period point at what runs at that period (a watchdog pass, a checkpoint)
+        "late_commands": [[round(sent[j] - wall0, 3), round((first[j] - sent[j]) * 1000)] for j in range(len(ok))
+                          if first[j] != math.inf and first[j] - sent[j] > LATE_SECONDS][:100],
         "expected_deliveries": clients * len(ok),
         "deliveries": len(latencies),
         "missing_deliveries": sum(rep["missing"] for rep in replies),
