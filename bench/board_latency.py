@@ -996,6 +996,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--profile-out", default=None, help="where to keep py-spy's collapsed stacks (default: the temporary data dir)")
     p.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
                    help="extra environment for the server (e.g. MALLOC_ARENA_MAX=2); repeatable")
+    p.add_argument("--serve-arg", action="append", default=[], metavar="ARG",
+                   help="an argument for `yingji serve`, repeated (e.g. --serve-arg=--workers --serve-arg=2)")
     p.add_argument("--server-root", default=str(ROOT), help="checkout to run the server from (A/B a patched copy)")
     p.add_argument("--quick", action="store_true", help="smoke run: 100 clients, 5 s (unless given explicitly)")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dir (server log inside)")
@@ -1020,7 +1022,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     log(f"background load before the run: {background} cores busy")
 
     data_dir = Path(tempfile.mkdtemp(prefix="yingji-bench-"))
-    server = ServerProcess(data_dir, Path(args.server_root).resolve(), dict(kv.split("=", 1) for kv in args.server_env))
+    server = ServerProcess(data_dir, Path(args.server_root).resolve(), dict(kv.split("=", 1) for kv in args.server_env),
+                           serve_args=args.serve_arg)
     workers: list[WorkerHandle] = []
     report: dict[str, Any] = {}
     try:
@@ -1090,7 +1093,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "clients": args.clients, "rate": args.rate, "seconds": args.seconds, "baseline_seconds": baseline_seconds,
                 "workers": args.workers, "client_lib": args.client_lib, "quick": args.quick, "incidents_updated": len(incidents),
                 "commands_per_incident_at_end": round(commands_total / len(incidents), 1),
-                "store": "sqlite (embedded)", "server_root": str(server.root), "server_env": server.extra_env, "cpus": os.cpu_count(), "python": platform.python_version(),
+                "store": "sqlite (embedded)", "server_root": str(server.root), "server_env": server.extra_env, "serve_args": server.serve_args, "cpus": os.cpu_count(), "python": platform.python_version(),
                 "machine": platform.machine(), "nofile": nofile, "server_pid": server.pid,
                 "background_cores_busy_before": background, "loadavg_after": list(os.getloadavg()),
             },
