@@ -24,6 +24,9 @@ import httpx
 import pytest
 
 from gateway.settings import Settings
+# `yingji seed demo`'s own function, run in the test process (the CLI is tested by test_cli_beside_running): a CLI
+# process would import the whole gateway again for every seeding, a third of its time.
+from gateway.tools.seed import seed_demo_store as seed_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -202,20 +205,6 @@ class Api:
         self.http.close()
 
 
-def seed_demo(settings: Settings) -> None:
-    """`yingji seed demo`'s own steps, run in this process (the CLI's are tested by test_cli_beside_running):
-    a CLI process would import the whole gateway again for every seeding, a third of its time."""
-    from gateway.container import Container
-    from gateway.tools.seed import seed_demo as seed
-
-    c = Container.build(settings.model_copy(update={"bootstrap_admin": f"{ADMIN[0]}:{ADMIN[1]}"}))
-    try:
-        seed(c)
-        c.projector.catch_up()
-    finally:
-        c.close()
-
-
 def clone_schema(source: str, target: str) -> None:
     """Copy a PostgreSQL schema, tables, sequences and rows, under another name (pg_dump's text, renamed)."""
     dump = subprocess.run(["pg_dump", "--dbname", PG_URL, "--schema", source, "--no-owner", "--no-privileges"],
@@ -248,15 +237,11 @@ def copy_demo(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> S
     template = _demo_templates.get(backend)
     if template is None or time.monotonic() - template["at"] > DEMO_TEMPLATE_MAX_AGE:
         at, where = time.monotonic(), tmp_path_factory.mktemp("demo-template")
-        if settings.is_postgres:
-            schema = "tpl_" + uuid.uuid4().hex[:12]
-            seed_demo(settings.model_copy(update={"data_dir": where, "database_schema": schema}))
-            if template is not None:
-                drop_schema(template["schema"])
-            template = _demo_templates[backend] = {"at": at, "dir": where, "schema": schema}
-        else:
-            seed_demo(Settings(data_dir=where, secret_key=settings.secret_key))
-            template = _demo_templates[backend] = {"at": at, "dir": where}
+        schema = "tpl_" + uuid.uuid4().hex[:12] if settings.is_postgres else None
+        seed_demo(settings.model_copy(update={"data_dir": where, "database_schema": schema or settings.database_schema}))
+        if template is not None and template["schema"]:
+            drop_schema(template["schema"])
+        template = _demo_templates[backend] = {"at": at, "dir": where, "schema": schema}
     if settings.is_postgres:
         clone_schema(template["schema"], settings.database_schema)
     shutil.copytree(template["dir"], settings.data_dir, dirs_exist_ok=True)  # what lives beside the store

@@ -134,15 +134,9 @@ def cmd_db_init(args: argparse.Namespace) -> None:
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> None:
-    from gateway.container import Container
-    from gateway.tools.seed import DEMO_PASSWORD, seed_demo
+    from gateway.tools.seed import DEMO_PASSWORD, seed_demo_store
 
-    c = Container.build(_settings(args))
-    try:
-        counts = seed_demo(c)
-        c.projector.catch_up()
-    finally:
-        c.close()
+    counts = seed_demo_store(_settings(args))
     print(f"demo district seeded: {counts}; accounts admin/commander/operator/field/reporter/observer, password {DEMO_PASSWORD}")
 
 

@@ -13,6 +13,7 @@ import eventsourcing.domain as es_domain
 
 from gateway.container import Container
 from gateway.context import CommandContext, Principal
+from gateway.settings import Settings
 from gateway.service_layer import commands as cmd
 from gateway.tools.seed_plans import seed_plans
 from domain.disaster_reports import STAGED_CATEGORIES
@@ -53,6 +54,17 @@ STOCK = {  # code: (quantity, minimum)
     "SANDBAG": (5000, 2000), "BOAT-INFL": (3, 1), "PUMP": (8, 2), "ROPE": (60, 20), "GENERATOR": (6, 2),
     "LIGHT-TOWER": (4, 1), "FLASHLIGHT": (150, 40), "FIRST-AID": (100, 30), "HELMET": (120, 40), "RAINCOAT": (200, 60),
 }
+
+
+def seed_demo_store(settings: Settings) -> dict[str, int]:
+    """`yingji seed demo`: the demo district into the new store `settings` name, projected before it returns."""
+    c = Container.build(settings)
+    try:
+        counts = seed_demo(c)
+        c.projector.catch_up()
+    finally:
+        c.close()
+    return counts
 
 
 def seed_demo(c: Container) -> dict[str, int]:
